@@ -1,0 +1,45 @@
+# vvp: the two set-up commands are `make demo` and `make test` (README).
+# Python >= 3.12.2 is found in the order of architecture §4.1 and a .venv/ is made at the root.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help demo test lint typecheck unit venv clean codes-doc bench
+
+help:
+	@echo "make demo   build the demo world locally and verify calls in it"
+	@echo "make test   type-check and run the test suite"
+
+$(STAMP): pyproject.toml
+	@py="$$(bash .ci/find-python)" || exit 1; \
+	  echo "using $$py ($$("$$py" -c 'import sys; print(sys.version.split()[0])'))"; \
+	  if [ ! -x $(VPY) ] || ! $(VPY) -c 'import sys; sys.exit(0 if sys.version_info >= (3,12,2) else 1)' 2>/dev/null; then \
+	    rm -rf $(VENV); "$$py" -m venv $(VENV) || exit 1; fi; \
+	  $(VPY) -m pip install -q --disable-pip-version-check --upgrade pip && \
+	  $(VPY) -m pip install -q --disable-pip-version-check -e '.[dev]' && touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/vvp demo
+
+typecheck: $(STAMP)
+	$(VPY) -m mypy
+
+unit: $(STAMP)
+	$(VPY) -m pytest -q -p no:cacheprovider
+
+test: $(STAMP)
+	$(VPY) -m mypy
+	$(VPY) -m pytest -q -p no:cacheprovider
+
+codes-doc: $(STAMP)
+	$(VPY) -m vvp.codes > docs/codes.md
+
+bench: $(STAMP)
+	$(VPY) -m vvp.bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache

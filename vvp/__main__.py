@@ -1,0 +1,7 @@
+"""``python -m vvp`` is the ``vvp`` command."""
+
+import sys
+
+from vvp._cli import main
+
+sys.exit(main())

@@ -1,0 +1,210 @@
+"""The trust store (architecture §4.2): roots per question, schema folders and roles, STI anchors,
+and the verification policy, loaded once from one JSON file and then immutable.
+
+Every key is optional and has a default; unknown keys at any level are an error, because a typo
+(``"min_isuer_witnesses": 3``) must never silently leave a weaker default in force. Relative
+paths are resolved against the trust file's folder. ``schemas/formats/trust-store.v1.schema.json``
+describes the same shape for outside tools; this loader does not depend on it so that errors can
+say precisely which key is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from vvp import codes
+from vvp.errors import ConfigError
+
+# Published schema SAIDs per role (vvp-protocol.md §3.4; keri-notes §6). A role left empty in a
+# trust store defaults to these. Sets, not single SAIDs: schema SAIDs drift with every edit.
+PUBLISHED_SCHEMA_ROLES: Mapping[str, tuple[str, ...]] = {
+    "vetting": ("ENPXp1vQzRF6JwIuS-mp2U8Uf1MoADoP_GqQ62VsDZWY",),  # vLEI Legal Entity
+    "qvi": ("EBfdlu8R27Fbx-ehrqwImnK-8Cm79sqbAQ4MmvEAYqao",),  # vLEI QVI
+    "tn_allocation": ("EFvnoHDY7I-kaBBeKlbDbkjG4BaI0nKLGadxBdjMGgSQ",),  # Provenant TN Allocation
+    "gcd": ("EL7irIKYJL9Io0hhKSGWI4OznhwC7qgJG5Qf4aEs6j0o",),  # Provenant GCD (alloc, delsig, bproxy)
+    "brand": ("EBpGNZSWwj-btOJMJSMLCVoXbtKdJTcggO-zMevr4vH_", "EAoRVmgPyacjhUxaV0nPwiuUuHMjKDpNZrj7ClofZ-3Z"),
+    "dossier": ("EH1jN4U4LMYHmPVI4FYdZ10bIPR7YWKp8TDdZ9Y9Al-P",),  # Provenant VVP Dossier
+}
+ROLE_NAMES: tuple[str, ...] = tuple(PUBLISHED_SCHEMA_ROLES)
+ROOT_QUESTIONS: tuple[str, ...] = ("identity", "tn", "brand")
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The knobs of a verification. Defaults are the architecture's; see docs/policy.md."""
+
+    max_passport_validity_s: int = 60
+    iat_tolerance_s: int = 30
+    clock_skew_s: int = 5
+    shaken_iat_freshness_s: int = 60
+    key_state_freshness_s: int = 300
+    revocation_freshness_s: int = 300
+    x5u_cache_s: int = 3600
+    min_issuer_witnesses: int = 1
+    brand_failure: Literal["suppress", "strict"] = "suppress"
+    require_brand_proxy: bool = False
+    allow_legacy_typ: bool = False
+    require_ppt_param: bool = False
+    crl: Literal["optional", "required", "off"] = "optional"
+    replay_window_s: int = 0
+    fetch_timeout_s: float = 5
+    fetch_max_bytes: int = 4194304
+    fetch_max_redirects: int = 3
+    allow_private_addresses: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+_ENUMS: Mapping[str, tuple[str, ...]] = {"brand_failure": ("suppress", "strict"),
+                                         "crl": ("optional", "required", "off")}
+
+
+@dataclass(frozen=True, slots=True)
+class Roots:
+    """Root AIDs, each trusted for its own question only."""
+
+    identity: frozenset[str] = frozenset()
+    tn: frozenset[str] = frozenset()
+    brand: frozenset[str] = frozenset()
+
+    def for_question(self, question: str) -> frozenset[str]:
+        if question not in ROOT_QUESTIONS:
+            raise ValueError(f"unknown root question {question!r}")
+        roots: frozenset[str] = getattr(self, question)
+        return roots
+
+
+@dataclass(frozen=True, slots=True)
+class TrustStore:
+    """Roots, schemas, roles, STI anchors and policy; replaced together, never mutated."""
+
+    roots: Roots = field(default_factory=Roots)
+    schemas: tuple[Path, ...] = ()
+    schema_roles: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(PUBLISHED_SCHEMA_ROLES))
+    sti_pa: tuple[Path, ...] = ()
+    sti_crl_signers: tuple[Path, ...] = ()
+    policy: Policy = field(default_factory=Policy)
+    source: Path | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def roles_of(self, schema_said: str) -> tuple[str, ...]:
+        """The roles a schema SAID plays (several are possible, e.g. never in practice but allowed)."""
+        return tuple(r for r, saids in self.schema_roles.items() if schema_said in saids)
+
+    def with_policy(self, **changes: Any) -> TrustStore:
+        return replace(self, policy=replace(self.policy, **changes))
+
+
+def default_trust_store() -> TrustStore:
+    """No ``--trust``: empty roots, published roles, default policy (identity and TN questions
+    then come out INDETERMINATE, never VALID, for lack of roots)."""
+    return TrustStore()
+
+
+def _err(code: str, msg: str) -> ConfigError:
+    return ConfigError(msg, code=code)
+
+
+def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in d:
+            raise _err(codes.TRUST_NOT_JSON, f"duplicate key {k!r} in trust store")
+        d[k] = v
+    return d
+
+
+def _check_keys(obj: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
+    if not isinstance(obj, dict):
+        raise _err(codes.TRUST_BAD_VALUE, f"{where} must be an object")
+    unknown = sorted(set(obj) - set(allowed))
+    if unknown:
+        raise _err(codes.TRUST_UNKNOWN_KEY, f"unknown key(s) in {where}: {', '.join(unknown)}")
+    return obj
+
+
+def _str_list(v: Any, where: str) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+        raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a list of non-empty strings")
+    return list(v)
+
+
+def _paths(v: Any, where: str, base: Path) -> tuple[Path, ...]:
+    out = []
+    for s in _str_list(v, where):
+        p = Path(s)
+        p = p if p.is_absolute() else (base / p)
+        if not p.exists():
+            raise _err(codes.TRUST_PATH_MISSING, f"{where}: {s} does not exist (resolved to {p})")
+        out.append(p.resolve())
+    return tuple(out)
+
+
+def _policy(obj: Any) -> Policy:
+    names = tuple(f.name for f in fields(Policy))
+    d = _check_keys(obj, names, "policy")
+    defaults = Policy()
+    vals: dict[str, Any] = {}
+    for k, v in d.items():
+        want = type(getattr(defaults, k))
+        where = f"policy.{k}"
+        if want is bool:
+            if not isinstance(v, bool):
+                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be true or false")
+        elif k in _ENUMS:
+            if v not in _ENUMS[k]:
+                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be one of {', '.join(_ENUMS[k])}")
+        elif want in (int, float):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a non-negative number")
+            if want is int and not float(v).is_integer():
+                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a whole number")
+            v = int(v) if want is int else float(v)
+        vals[k] = v
+    return Policy(**vals)
+
+
+def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> TrustStore:
+    """Build a TrustStore from parsed JSON; ``base`` is the folder relative paths start from."""
+    top = _check_keys(data, ("version", "roots", "schemas", "schema_roles", "sti_pa", "sti_crl_signers",
+                             "policy"), "the trust store")
+    if "version" in top and (isinstance(top["version"], bool) or top["version"] != 1):
+        raise _err(codes.TRUST_BAD_VERSION, f"version must be 1, not {top['version']!r}")
+    roots_obj = _check_keys(top.get("roots", {}), ROOT_QUESTIONS, "roots")
+    roots = Roots(**{q: frozenset(_str_list(roots_obj.get(q, []), f"roots.{q}")) for q in ROOT_QUESTIONS})
+    roles_obj = _check_keys(top.get("schema_roles", {}), ROLE_NAMES, "schema_roles")
+    roles: dict[str, tuple[str, ...]] = {}
+    for r in ROLE_NAMES:
+        given = _str_list(roles_obj.get(r, []), f"schema_roles.{r}")
+        roles[r] = tuple(given) if given else PUBLISHED_SCHEMA_ROLES[r]
+    return TrustStore(
+        roots=roots,
+        schemas=_paths(top.get("schemas", []), "schemas", base),
+        schema_roles=roles,
+        sti_pa=_paths(top.get("sti_pa", []), "sti_pa", base),
+        sti_crl_signers=_paths(top.get("sti_crl_signers", []), "sti_crl_signers", base),
+        policy=_policy(top.get("policy", {})),
+        source=source,
+        raw=data,
+    )
+
+
+def load_trust_store(path: str | Path | None) -> TrustStore:
+    """Load ``--trust FILE``; ``None`` gives :func:`default_trust_store`."""
+    if path is None:
+        return default_trust_store()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as ex:
+        raise _err(codes.TRUST_UNREADABLE, f"cannot read trust store {p}: {ex}") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_dupes)
+    except json.JSONDecodeError as ex:
+        raise _err(codes.TRUST_NOT_JSON, f"trust store {p} is not JSON: {ex}") from None
+    return parse_trust_store(data, base=p.resolve().parent, source=p.resolve())
