@@ -189,6 +189,8 @@ def _parse_target(url: str) -> _Target:
 
 
 Resolver = Callable[[str, int], Sequence[str]]
+# (target, checked ip, deadline, original url) -> (status, lower-cased headers, body, content type)
+Transport = Callable[["_Target", str, float, str], tuple[int, dict[str, str], bytes, str]]
 
 
 def system_resolver(host: str, port: int) -> Sequence[str]:
@@ -198,10 +200,10 @@ def system_resolver(host: str, port: int) -> Sequence[str]:
 
 def check_address(ip_text: str, *, url: str, allow_private: bool, via_name: bool) -> None:
     ip = ipaddress.ip_address(ip_text.split("%", 1)[0])
-    if _always_forbidden(ip):
+    cls = _forbidden_class(ip)
+    if cls is None and _always_forbidden(ip):
         raise FetchError(f"{url}: {ip} is a multicast or reserved address", code=codes.FETCH_ADDRESS_RESERVED,
                          url=url)
-    cls = _forbidden_class(ip)
     if cls is not None and not allow_private:
         if via_name:
             raise FetchError(f"{url}: host resolves to {ip} ({info_word(cls)}); private addresses are not allowed",
@@ -249,9 +251,13 @@ class HttpFetcher:
     """Fetch over HTTP(S) within :class:`FetchLimits` (module docstring)."""
 
     def __init__(self, limits: FetchLimits = FetchLimits(), *, resolver: Resolver = system_resolver,
-                 user_agent: str = "vvp") -> None:
+                 transport: Transport | None = None, user_agent: str = "vvp") -> None:
+        """``resolver`` and ``transport`` are replaceable so tests can play DNS answers and
+        servers that cannot exist on a loopback-only machine (a public host redirecting to a
+        private one); production uses the system resolver and the pinned HTTP exchange."""
         self.limits = limits
         self._resolve = resolver
+        self._transport: Transport = transport or self._exchange
         self._ua = user_agent
 
     def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
@@ -268,7 +274,7 @@ class HttpFetcher:
                     raise FetchError(ex.message, code=ex.code, url=url) from None
                 raise FetchError(f"redirect {hops} refused: {ex.message}", code=codes.FETCH_REDIRECT_REFUSED,
                                  url=url) from None
-            status, headers, body, ctype = self._exchange(target, ip, deadline, url)
+            status, headers, body, ctype = self._transport(target, ip, deadline, url)
             if status in _REDIRECTS:
                 loc = headers.get("location")
                 if not loc:

@@ -1,0 +1,156 @@
+"""The layer order of architecture §3, enforced on the source.
+
+Imports go down only; only ``vvp/_keri/`` imports keri; only the fetcher opens client
+connections (the demo evidence server is the one listening exception); only ``vvp/clock.py``
+reads the wall clock.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Lowest first. A module may import modules of its own layer or any layer below.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("vocabulary", ("vvp", "vvp.verdict", "vvp.codes", "vvp.errors", "vvp.keystate")),
+    ("edge", ("vvp.fetch", "vvp.store", "vvp.clock")),
+    ("keri", ("vvp._keri",)),
+    ("record", ("vvp.record",)),
+    ("domain", ("vvp.stir", "vvp.evidence", "vvp.dossier", "vvp.passport", "vvp.jose", "vvp.tn", "vvp.context",
+                "vvp.kel", "vvp.brand", "vvp.authorization", "vvp.tnrights", "vvp.business", "vvp.vcard",
+                "vvp.graph")),
+    ("inputs", ("vvp.policy", "vvp.trust", "vvp.config")),
+    ("verifier", ("vvp.verifier", "vvp.cache")),
+    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.bench", "vvp.report", "vvp.__main__")),
+]
+
+NET_MODULES = {"socket", "ssl", "http.client", "urllib.request", "http.server", "socketserver", "requests",
+               "httpx", "urllib3", "aiohttp", "asyncio"}
+NET_ALLOWED = {"vvp.fetch", "vvp.world.server", "vvp.service"}
+CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
+               ("time", "time"), ("time", "time_ns"), ("time", "gmtime"), ("time", "localtime"),
+               ("time", "ctime"), ("helping", "nowUTC"), ("helping", "nowIso8601")}
+
+
+def _modname(path: Path) -> str:
+    rel = path.relative_to(REPO).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _layer(mod: str) -> int:
+    best = (-1, -1)
+    for i, (_, prefixes) in enumerate(LAYERS):
+        for p in prefixes:
+            if mod == p or mod.startswith(p + "."):
+                best = max(best, (len(p), i))
+    assert best[1] >= 0 or mod == "vvp", f"module {mod} is not placed in a layer (tests/test_layers.py)"
+    return best[1] if best[1] >= 0 else 0
+
+
+def _is_pkg(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+def _modules() -> list[tuple[str, Path, ast.Module]]:
+    out = []
+    for p in sorted((REPO / "vvp").rglob("*.py")):
+        if "schemas" in p.relative_to(REPO).parts:
+            continue
+        out.append((_modname(p), p, ast.parse(p.read_text(), filename=str(p))))
+    return out
+
+
+def _imports(mod: str, tree: ast.Module, *, is_pkg: bool = False) -> list[tuple[int, str]]:
+    """Every module name imported (``from a import b`` yields ``a`` and ``a.b``), relative ones resolved."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = mod.split(".") if is_pkg else mod.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.append((node.lineno, name))
+            found += [(node.lineno, f"{name}.{a.name}") for a in node.names]
+    return found
+
+
+def test_every_module_is_placed() -> None:
+    for mod, _, _ in _modules():
+        _layer(mod)
+
+
+def test_imports_go_down_only() -> None:
+    bad = []
+    for mod, path, tree in _modules():
+        mine = _layer(mod)
+        for line, name in _imports(mod, tree, is_pkg=_is_pkg(path)):
+            if not (name == "vvp" or name.startswith("vvp.")):
+                continue
+            # "from vvp import codes" names a module; "from vvp.x import Y" names x
+            target = name
+            try:
+                theirs = _layer(target)
+            except AssertionError:
+                theirs = _layer(target.rsplit(".", 1)[0])
+            if theirs > mine:
+                bad.append(f"{path.relative_to(REPO)}:{line}: {mod} ({LAYERS[mine][0]}) imports {name} "
+                           f"({LAYERS[theirs][0]})")
+    assert not bad, "\n".join(bad)
+
+
+def test_only_vvp_keri_imports_keri() -> None:
+    bad = []
+    for mod, path, tree in _modules():
+        if mod == "vvp._keri" or mod.startswith("vvp._keri."):
+            continue
+        for line, name in _imports(mod, tree, is_pkg=_is_pkg(path)):
+            if name == "keri" or name.startswith("keri.") or name == "hio" or name.startswith("hio."):
+                bad.append(f"{path.relative_to(REPO)}:{line}: {name}")
+    assert not bad, "keri imported outside vvp/_keri:\n" + "\n".join(bad)
+
+
+def test_only_the_fetcher_opens_sockets() -> None:
+    bad = []
+    for mod, path, tree in _modules():
+        if mod in NET_ALLOWED:
+            continue
+        for line, name in _imports(mod, tree, is_pkg=_is_pkg(path)):
+            if name in NET_MODULES or any(name.startswith(n + ".") for n in NET_MODULES):
+                bad.append(f"{path.relative_to(REPO)}:{line}: {name}")
+    assert not bad, "network modules imported outside the fetcher:\n" + "\n".join(bad)
+
+
+def test_only_the_clock_module_reads_the_wall_clock() -> None:
+    bad = []
+    for mod, path, tree in _modules():
+        if mod == "vvp.clock":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                owner_name = owner.id if isinstance(owner, ast.Name) else (
+                    owner.attr if isinstance(owner, ast.Attribute) else "")
+                if (owner_name, node.func.attr) in CLOCK_CALLS:
+                    bad.append(f"{path.relative_to(REPO)}:{node.lineno}: {owner_name}.{node.func.attr}()")
+            if isinstance(node, ast.ImportFrom) and node.module == "time":
+                for a in node.names:
+                    if a.name in {"time", "time_ns", "gmtime", "localtime", "ctime"}:
+                        bad.append(f"{path.relative_to(REPO)}:{node.lineno}: from time import {a.name}")
+    assert not bad, "wall clock read outside vvp/clock.py:\n" + "\n".join(bad)
+
+
+def test_the_layer_test_catches_a_violation(tmp_path: Path) -> None:
+    """The checker itself: a domain module importing the trust store is flagged."""
+    tree = ast.parse("from vvp.trust import TrustStore\nimport keri.core\n")
+    names = [n for _, n in _imports("vvp.dossier", tree)]
+    assert "vvp.trust" in names and "keri.core" in names
+    assert _layer("vvp.trust") > _layer("vvp.dossier")

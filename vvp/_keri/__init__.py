@@ -1,0 +1,7 @@
+"""The only package in vvp that imports keri (keripy 1.3.6).
+
+Bytes go in, frozen dataclasses come out; no keri type, exception or global crosses this
+boundary. keri swallows errors, escrows instead of failing, prints to stdout and keeps global
+state (keri-notes.md §4): everything here turns those behaviours into explicit outcomes with
+stable codes, and every verification gets its own fresh store on tmpfs, removed afterwards.
+"""
