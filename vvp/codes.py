@@ -131,8 +131,124 @@ FETCH_NOT_IN_RECORD: Final = _c("FETCH_NOT_IN_RECORD", "fetch",
 # (KERI key state: vvp/_keri and vvp kel)
 
 # --- passport ------------------------------------------------------------------------------
+# (Identity header values, JOSE compact parsing, the VVP PASSporT: vvp/stir, vvp/jose.py,
+# vvp/passport.py)
+IDENTITY_MALFORMED: Final = _c("IDENTITY_MALFORMED", "passport",
+                               "An Identity header value does not follow the RFC 8224 grammar.")
+JOSE_TOO_LARGE: Final = _c("JOSE_TOO_LARGE", "passport",
+                           "The JWS compact token, or one of its segments, exceeds vvp's size limits.")
+JOSE_MALFORMED: Final = _c("JOSE_MALFORMED", "passport",
+                           "The token is not a JWS compact serialization of three non-empty segments.")
+JOSE_DETACHED_PAYLOAD: Final = _c(
+    "JOSE_DETACHED_PAYLOAD", "passport",
+    "The token omits its payload (compact form); VVP needs the full form because evd and card "
+    "cannot be rebuilt from SIP.")
+JOSE_BASE64_INVALID: Final = _c(
+    "JOSE_BASE64_INVALID", "passport",
+    "A segment is not canonical base64url (padding, a character outside the alphabet, or non-zero "
+    "unused bits).")
+JOSE_JSON_INVALID: Final = _c(
+    "JOSE_JSON_INVALID", "passport",
+    "The header or payload is not strict JSON in UTF-8 (NaN, Infinity and lone surrogates refused).")
+JOSE_JSON_DUPLICATE_KEY: Final = _c("JOSE_JSON_DUPLICATE_KEY", "passport",
+                                    "The header or payload repeats a JSON key, which parsers resolve differently.")
+JOSE_JSON_LIMIT: Final = _c("JOSE_JSON_LIMIT", "passport",
+                            "The header or payload nests too deeply or holds too many values.")
+JOSE_NOT_OBJECT: Final = _c("JOSE_NOT_OBJECT", "passport", "The header or payload is not a JSON object.")
+JOSE_SIGNATURE_ENCODING: Final = _c(
+    "JOSE_SIGNATURE_ENCODING", "passport",
+    "An 88-character 0B (CESR) signature does not decode to two zero lead bytes and 64 signature bytes.")
+PASSPORT_ALG_NOT_ALLOWED: Final = _c("PASSPORT_ALG_NOT_ALLOWED", "passport",
+                                     "The PASSporT alg is not on the allow-list (EdDSA).")
+PASSPORT_ALG_FORBIDDEN: Final = _c("PASSPORT_ALG_FORBIDDEN", "passport",
+                                   "The PASSporT uses an RSA, HMAC or ES256 algorithm, which VVP forbids.")
+PASSPORT_ALG_UNSUPPORTED: Final = _c(
+    "PASSPORT_ALG_UNSUPPORTED", "passport",
+    "The alg is allowed by the VVP draft (FN-DSA) but vvp cannot verify it, so the PASSporT cannot be judged.")
+PASSPORT_TYP_INVALID: Final = _c("PASSPORT_TYP_INVALID", "passport",
+                                 "The PASSporT typ is missing or not \"passport\" (JWT only with allow_legacy_typ).")
+PASSPORT_TYP_LEGACY: Final = _c("PASSPORT_TYP_LEGACY", "passport",
+                                "typ is the legacy \"JWT\" of the -03/-04 samples, accepted by allow_legacy_typ.")
+PASSPORT_PPT_INVALID: Final = _c("PASSPORT_PPT_INVALID", "passport",
+                                 "The PASSporT header ppt is missing or not \"vvp\".")
+PASSPORT_KID_INVALID: Final = _c("PASSPORT_KID_INVALID", "passport",
+                                 "The PASSporT kid is missing or not an http(s) OOBI URL.")
+PASSPORT_KID_NO_AID: Final = _c("PASSPORT_KID_NO_AID", "passport",
+                                "No path segment of the kid OOBI URL is a KERI AID.")
+PASSPORT_CRIT_UNSUPPORTED: Final = _c(
+    "PASSPORT_CRIT_UNSUPPORTED", "passport",
+    "The header has a crit parameter; vvp understands no JWS extension, so it must refuse the token.")
+PASSPORT_ALG_PARAM_MISMATCH: Final = _c("PASSPORT_ALG_PARAM_MISMATCH", "passport",
+                                        "The Identity header alg parameter differs from the PASSporT alg.")
+PASSPORT_ORIG_INVALID: Final = _c("PASSPORT_ORIG_INVALID", "passport",
+                                  "The orig claim is missing or not in SHAKEN format ({\"tn\": TN or [TN]}).")
+PASSPORT_ORIG_NOT_ONE_TN: Final = _c("PASSPORT_ORIG_NOT_ONE_TN", "passport",
+                                     "The orig claim does not hold exactly one TN.")
+PASSPORT_DEST_INVALID: Final = _c("PASSPORT_DEST_INVALID", "passport",
+                                  "The dest claim is missing or does not hold one or more valid TNs.")
+PASSPORT_EVD_INVALID: Final = _c("PASSPORT_EVD_INVALID", "passport",
+                                 "The evd claim is missing or not an http(s) URL.")
+PASSPORT_IAT_INVALID: Final = _c("PASSPORT_IAT_INVALID", "passport",
+                                 "The iat claim is missing or not a NumericDate.")
+PASSPORT_EXP_INVALID: Final = _c("PASSPORT_EXP_INVALID", "passport",
+                                 "The exp claim is missing or not a NumericDate.")
+PASSPORT_CLAIM_INVALID: Final = _c(
+    "PASSPORT_CLAIM_INVALID", "passport",
+    "An optional claim (goal, call-reason, origId, jti) has the wrong type, or two spellings of it disagree.")
+PASSPORT_VALIDITY_TOO_LONG: Final = _c("PASSPORT_VALIDITY_TOO_LONG", "passport",
+                                       "exp - iat exceeds max_passport_validity_s (60 s by default).")
+PASSPORT_EXP_NOT_RECOMMENDED: Final = _c("PASSPORT_EXP_NOT_RECOMMENDED", "passport",
+                                         "exp - iat is longer than the recommended 15 s (warning only).")
+PASSPORT_TIMEOUT_NOT_AGGRESSIVE: Final = _c(
+    "PASSPORT_TIMEOUT_NOT_AGGRESSIVE", "passport",
+    "exp - iat is longer than the aggressive 30 s timeout the draft suggests (warning only).")
+PASSPORT_EXP_NOT_AFTER_IAT: Final = _c("PASSPORT_EXP_NOT_AFTER_IAT", "passport", "exp is not after iat.")
+PASSPORT_EXPIRED: Final = _c("PASSPORT_EXPIRED", "passport", "exp is not after the reference time.")
+PASSPORT_IAT_TOO_OLD: Final = _c("PASSPORT_IAT_TOO_OLD", "passport",
+                                 "iat is older than iat_tolerance_s before the reference time.")
+PASSPORT_IAT_IN_FUTURE: Final = _c("PASSPORT_IAT_IN_FUTURE", "passport",
+                                   "iat is later than the reference time by more than clock_skew_s.")
+PASSPORT_SIGNATURE_ENCODING: Final = _c(
+    "PASSPORT_SIGNATURE_ENCODING", "passport",
+    "The signature is neither an 86-character JWS nor an 88-character CESR 0B Ed25519 signature.")
+PASSPORT_PPT_PARAM_MISSING: Final = _c("PASSPORT_PPT_PARAM_MISSING", "passport",
+                                       "The Identity header value has no ;ppt=vvp parameter.")
+PASSPORT_PPT_PARAM_MISMATCH: Final = _c("PASSPORT_PPT_PARAM_MISMATCH", "passport",
+                                        "The Identity header ppt parameter is not \"vvp\".")
+PASSPORT_SIGNATURE_INVALID: Final = _c("PASSPORT_SIGNATURE_INVALID", "passport",
+                                       "The PASSporT signature does not verify with the signer's key state.")
+PASSPORT_PREREQUISITE_FAILED: Final = _c(
+    "PASSPORT_PREREQUISITE_FAILED", "passport",
+    "Not evaluated: a value this check needs was found missing or malformed by another check.")
 
 # --- context -------------------------------------------------------------------------------
+# (TN normalisation, raw SIP requests, and the context claim: vvp/tn.py, vvp/stir/sip.py,
+# vvp/context.py)
+TN_INVALID: Final = _c("TN_INVALID", "context",
+                       "A value that should be a telephone number is not E.164 digits with optional + and separators.")
+SIP_TOO_LARGE: Final = _c("SIP_TOO_LARGE", "context",
+                          "The SIP request exceeds vvp's limits on size, header count or header length.")
+SIP_MALFORMED: Final = _c("SIP_MALFORMED", "context",
+                          "The SIP request cannot be parsed (request line, header syntax, encoding, duplicates).")
+CONTEXT_NOT_GIVEN: Final = _c("CONTEXT_NOT_GIVEN", "context",
+                              "No SIP context was given, so orig, dest and iat were not compared with one.")
+CONTEXT_REQUIRED: Final = _c("CONTEXT_REQUIRED", "context",
+                             "--require-context is set and this part of the SIP context was not given.")
+CONTEXT_PASSPORT_UNUSABLE: Final = _c(
+    "CONTEXT_PASSPORT_UNUSABLE", "context",
+    "Not compared: the PASSporT value is missing or malformed (the passport claim says why).")
+CONTEXT_TN_INVALID: Final = _c("CONTEXT_TN_INVALID", "context",
+                               "A TN given as context (--orig, --dest) is not a telephone number.")
+CONTEXT_NO_TN: Final = _c("CONTEXT_NO_TN", "context",
+                          "The SIP header that should carry the TN holds a URI without one.")
+CONTEXT_ORIG_MISMATCH: Final = _c("CONTEXT_ORIG_MISMATCH", "context",
+                                  "orig differs from the calling TN (--orig, P-Asserted-Identity or From).")
+CONTEXT_DEST_MISMATCH: Final = _c("CONTEXT_DEST_MISMATCH", "context",
+                                  "No dest TN equals the called TN (--dest, To or Request-URI).")
+CONTEXT_DATE_MALFORMED: Final = _c("CONTEXT_DATE_MALFORMED", "context",
+                                   "The SIP Date header is not an RFC 3261 date.")
+CONTEXT_DATE_MISMATCH: Final = _c("CONTEXT_DATE_MISMATCH", "context",
+                                  "iat is further than iat_tolerance_s from the SIP Date.")
 
 # --- dossier -------------------------------------------------------------------------------
 

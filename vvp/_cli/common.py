@@ -1,0 +1,43 @@
+"""What several subcommands share: the reference time, the trust store, the fetcher, reading sources."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+from pathlib import Path
+
+from vvp import clock, codes
+from vvp.errors import InputUnreadable
+from vvp.fetch import Fetcher, FetchLimits, build_fetcher
+from vvp.trust import TrustStore, load_trust_store
+
+
+def reference_time(args: argparse.Namespace) -> _dt.datetime:
+    """``--at`` when given, else now: the one place a front end asks the clock for the date."""
+    at = getattr(args, "at", None)
+    return clock.parse_time(at) if at else clock.now()
+
+
+def trust_store(args: argparse.Namespace) -> TrustStore:
+    return load_trust_store(getattr(args, "trust", None))
+
+
+def fetcher_for(args: argparse.Namespace, trust: TrustStore) -> Fetcher:
+    return build_fetcher(limits=FetchLimits.from_policy(trust.policy), evidence_map=getattr(args, "evidence", None),
+                         offline=bool(getattr(args, "offline", False)))
+
+
+def read_file(path: str, *, max_bytes: int) -> bytes:
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise InputUnreadable(f"{path}: {size} bytes is over the {max_bytes}-byte limit",
+                                  code=codes.INPUT_UNREADABLE)
+        return p.read_bytes()
+    except OSError as ex:
+        raise InputUnreadable(f"cannot read {path}: {ex.strerror or ex}") from None
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
