@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("record", ("vvp.record",)),
     ("domain", ("vvp.stir", "vvp.evidence", "vvp.dossier", "vvp.passport", "vvp.jose", "vvp.tn", "vvp.context",
                 "vvp.kel", "vvp.brand", "vvp.authorization", "vvp.tnrights", "vvp.business", "vvp.vcard",
-                "vvp.graph")),
+                "vvp.graph", "vvp.goals", "vvp.tnsets", "vvp.delegation")),
     ("inputs", ("vvp.policy", "vvp.trust", "vvp.config")),
     ("verifier", ("vvp.verifier", "vvp.cache")),
     ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.bench", "vvp.report", "vvp.__main__")),
