@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.world_fixtures"]
 
 
 def corpus_path(*parts: str) -> Path:

@@ -22,8 +22,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "vvp.kel", "vvp.brand", "vvp.authorization", "vvp.tnrights", "vvp.business", "vvp.vcard",
                 "vvp.graph", "vvp.goals", "vvp.tnsets", "vvp.delegation")),
     ("inputs", ("vvp.policy", "vvp.trust", "vvp.config")),
-    ("verifier", ("vvp.verifier", "vvp.cache")),
-    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.bench", "vvp.report", "vvp.__main__")),
+    ("verifier", ("vvp.verifier", "vvp.cache", "vvp.replay")),
+    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.bench", "vvp.bench_shaken", "vvp.report", "vvp.__main__")),
 ]
 
 NET_MODULES = {"socket", "ssl", "http.client", "urllib.request", "http.server", "socketserver", "requests",

@@ -62,6 +62,11 @@ NO_CHECKS: Final = _c("NO_CHECKS", "general", "No check ran for this claim; zero
 INTERNAL_ERROR: Final = _c("INTERNAL_ERROR", "general",
                            "An unexpected fault inside vvp; reported instead of a traceback.")
 NO_VVP_PASSPORT: Final = _c("NO_VVP_PASSPORT", "general", "The call carries no VVP PASSporT.")
+DOSSIER_NOT_CITED: Final = _c("DOSSIER_NOT_CITED", "general", "No usable VVP PASSporT cites a dossier (evd).")
+MULTIPLE_VVP_PASSPORTS: Final = _c("MULTIPLE_VVP_PASSPORTS", "general",
+                                  "The call carries more than one VVP PASSporT; only the first is verified.")
+KID_NOT_SINGLE_SIG: Final = _c("KID_NOT_SINGLE_SIG", "passport",
+                               "The kid AID's key state has more than one key or a threshold other than 1 (P-07).")
 
 # --- cli -----------------------------------------------------------------------------------
 USAGE_ERROR: Final = _c("USAGE_ERROR", "cli", "The command line is wrong (exit 2).")
@@ -129,6 +134,64 @@ FETCH_NOT_IN_RECORD: Final = _c("FETCH_NOT_IN_RECORD", "fetch",
 
 # --- kel -----------------------------------------------------------------------------------
 # (KERI key state: vvp/_keri and vvp kel)
+KEL_NOT_A_KEL: Final = _c("KEL_NOT_A_KEL", "kel", "The stream holds no KERI key event at all: it is not a KEL (INVALID).")
+KEL_AID_NOT_FOUND: Final = _c("KEL_AID_NOT_FOUND", "kel",
+                              "The stream holds no key event of the AID asked for (INDETERMINATE).")
+KEL_STREAM_UNREADABLE: Final = _c(
+    "KEL_STREAM_UNREADABLE", "kel",
+    "Part of the stream is not a readable CESR message, so what follows it was not checked (INVALID).")
+KEL_STREAM_TRUNCATED: Final = _c("KEL_STREAM_TRUNCATED", "kel",
+                                 "The stream ends inside a message: the evidence is incomplete (INDETERMINATE).")
+KEL_SAID_MISMATCH: Final = _c("KEL_SAID_MISMATCH", "kel",
+                              "A key event's body does not match its SAID: the body was changed (INVALID).")
+KEL_BAD_SIGNATURE: Final = _c(
+    "KEL_BAD_SIGNATURE", "kel",
+    "A controller signature on a key event does not verify, or names a key index the event does not have (INVALID).")
+KEL_THRESHOLD_NOT_MET: Final = _c(
+    "KEL_THRESHOLD_NOT_MET", "kel",
+    "The verified controller signatures do not satisfy the signing threshold (kt, or the prior nt of a "
+    "rotation), weighted thresholds included (INVALID).")
+KEL_PREROTATION_VIOLATION: Final = _c(
+    "KEL_PREROTATION_VIOLATION", "kel",
+    "A rotation's new keys were not committed to by the prior next-key digests (INVALID).")
+KEL_BAD_WITNESS_SIGNATURE: Final = _c("KEL_BAD_WITNESS_SIGNATURE", "kel",
+                                      "A witness receipt signature on a key event does not verify (INVALID).")
+KEL_DUPLICITY: Final = _c("KEL_DUPLICITY", "kel",
+                          "Two different key events claim the same place in the KEL (likely duplicitous, INVALID).")
+KEL_EVENT_REJECTED: Final = _c("KEL_EVENT_REJECTED", "kel",
+                               "keri rejected a key event for a reason given in the message (INVALID).")
+KEL_ESCROW_OUT_OF_ORDER: Final = _c(
+    "KEL_ESCROW_OUT_OF_ORDER", "kel",
+    "A key event is left in keri's out-of-order escrow: an earlier event is missing (INDETERMINATE).")
+KEL_ESCROW_PARTIAL_SIGNATURES: Final = _c(
+    "KEL_ESCROW_PARTIAL_SIGNATURES", "kel",
+    "A key event is left in keri's partial-signature escrow for a reason other than a bad signature, an "
+    "unmet threshold or a pre-rotation violation (INDETERMINATE).")
+KEL_ESCROW_PARTIAL_WITNESS: Final = _c(
+    "KEL_ESCROW_PARTIAL_WITNESS", "kel",
+    "A key event has fewer valid witness receipts than its witness threshold (toad) and is left in keri's "
+    "partial-witness escrow (INDETERMINATE).")
+KEL_ESCROW_MISSING_DELEGATOR: Final = _c(
+    "KEL_ESCROW_MISSING_DELEGATOR", "kel",
+    "A delegated event waits in keri's delegation escrow because the delegator's KEL is not in the "
+    "evidence (INDETERMINATE).")
+KEL_ESCROW_DELEGATION_UNANCHORED: Final = _c(
+    "KEL_ESCROW_DELEGATION_UNANCHORED", "kel",
+    "A delegated event waits in keri's delegation escrow: the delegator's KEL is present but does not "
+    "anchor it (INDETERMINATE).")
+KEL_SN_BEYOND_KEL: Final = _c("KEL_SN_BEYOND_KEL", "kel",
+                              "The sequence number asked for is beyond the last verified event (INDETERMINATE).")
+KEL_BEFORE_INCEPTION: Final = _c(
+    "KEL_BEFORE_INCEPTION", "kel",
+    "The reference time is before the inception was first seen: no key state existed then (INDETERMINATE).")
+KEL_FIRST_SEEN_MISSING: Final = _c(
+    "KEL_FIRST_SEEN_MISSING", "kel",
+    "A key state at a time was asked for but the stream gives no first-seen time for an event that "
+    "decides it (INDETERMINATE).")
+KEL_FIRST_SEEN_INCONSISTENT: Final = _c(
+    "KEL_FIRST_SEEN_INCONSISTENT", "kel",
+    "The first-seen times the server attached go backwards along the KEL, so no time can be placed in "
+    "it (INDETERMINATE).")
 
 # --- passport ------------------------------------------------------------------------------
 # (Identity header values, JOSE compact parsing, the VVP PASSporT: vvp/stir, vvp/jose.py,
@@ -251,14 +314,368 @@ CONTEXT_DATE_MISMATCH: Final = _c("CONTEXT_DATE_MISMATCH", "context",
                                   "iat is further than iat_tolerance_s from the SIP Date.")
 
 # --- dossier -------------------------------------------------------------------------------
+# (the evd dossier and every ACDC in it: vvp/dossier.py, vvp/_keri/dossier_ingest.py)
+DOSSIER_UNREACHABLE: Final = _c("DOSSIER_UNREACHABLE", "dossier",
+                                "The dossier (evd) could not be fetched; the message names the fetch code.")
+DOSSIER_WRAPPER_INVALID: Final = _c(
+    "DOSSIER_WRAPPER_INVALID", "dossier",
+    "The dossier is JSON but not a CESR stream or a {\"details\": \"<cesr>\"} wrapper of one.")
+DOSSIER_STREAM_TRUNCATED: Final = _c("DOSSIER_STREAM_TRUNCATED", "dossier",
+                                     "A message of the dossier stream is cut short (the dossier is incomplete).")
+DOSSIER_STREAM_UNPARSABLE: Final = _c("DOSSIER_STREAM_UNPARSABLE", "dossier",
+                                      "Part of the dossier stream is not CESR keri can read; the rest is lost.")
+DOSSIER_MESSAGE_REJECTED: Final = _c("DOSSIER_MESSAGE_REJECTED", "dossier",
+                                     "keri refused a KEL or TEL message body of the dossier stream (altered bytes).")
+DOSSIER_NO_ACDC: Final = _c("DOSSIER_NO_ACDC", "dossier", "The dossier stream holds no ACDC.")
+DOSSIER_SAID_MISMATCH: Final = _c("DOSSIER_SAID_MISMATCH", "dossier",
+                                  "No ACDC of the stream has the SAID the citation names (or it does not hash to it).")
+DOSSIER_NO_CITATION: Final = _c("DOSSIER_NO_CITATION", "dossier",
+                                "No SAID was cited, so there is nothing to compare the dossier SAID with.")
+DOSSIER_EDGES_MISSING: Final = _c("DOSSIER_EDGES_MISSING", "dossier", "The dossier has no edges object (e).")
+DOSSIER_HAS_ISSUEE: Final = _c("DOSSIER_HAS_ISSUEE", "dossier",
+                               "The dossier names an issuee; dossiers SHOULD NOT (warning only).")
+DOSSIER_SCHEMA_NOT_BASE: Final = _c(
+    "DOSSIER_SCHEMA_NOT_BASE", "dossier",
+    "The dossier schema does not allOf-$ref the base dossier schema (warning only; the Provenant one does not).")
+DOSSIER_SCHEMA_CLOSED: Final = _c(
+    "DOSSIER_SCHEMA_CLOSED", "dossier",
+    "The dossier schema sets additionalProperties false at the root or in e; SHOULD be true (warning only).")
+DOSSIER_EVIDENCE_IN_ATTRIBUTES: Final = _c(
+    "DOSSIER_EVIDENCE_IN_ATTRIBUTES", "dossier",
+    "The dossier's a block holds the SAID of another credential; evidence belongs in e (warning only).")
+DOSSIER_NOT_IN_GRAPH: Final = _c(
+    "DOSSIER_NOT_IN_GRAPH", "dossier",
+    "An ACDC of the stream is not reachable from the dossier through edges; it is not judged (warning only).")
+ACDC_SAID_MISMATCH: Final = _c("ACDC_SAID_MISMATCH", "dossier",
+                               "The ACDC's d is not its SAID, in the received form or the most compact form.")
+ACDC_DUPLICATE_KEY: Final = _c("ACDC_DUPLICATE_KEY", "dossier",
+                               "The ACDC JSON repeats a key, which parsers resolve differently.")
+ACDC_MALFORMED: Final = _c("ACDC_MALFORMED", "dossier",
+                           "An ACDC field has the wrong type (issuer, schema, registry, attributes, edges).")
+ACDC_BLOCK_SAID_MISMATCH: Final = _c(
+    "ACDC_BLOCK_SAID_MISMATCH", "dossier",
+    "An expanded a/e/r block's own d does not recompute; the top-level SAID still binds it (warning only).")
+ACDC_COMPACTED: Final = _c("ACDC_COMPACTED", "dossier",
+                           "A block a check needs is compacted to its SAID (graduated disclosure): cannot judge.")
+ISSUER_KEL_UNVERIFIED: Final = _c("ISSUER_KEL_UNVERIFIED", "dossier",
+                                  "The issuer's KEL is missing from the evidence or still in keri's escrow.")
+ISSUER_DELEGATOR_MISSING: Final = _c("ISSUER_DELEGATOR_MISSING", "dossier",
+                                     "The issuer is a delegated AID whose delegator's KEL is not in the evidence.")
+ISSUER_KEL_INVALID: Final = _c("ISSUER_KEL_INVALID", "dossier",
+                               "keri refused an event of the issuer's KEL (bad signature, altered event, duplicity).")
+REGISTRY_UNAVAILABLE: Final = _c("REGISTRY_UNAVAILABLE", "dossier",
+                                 "The credential's registry (vcp) is not in the evidence, or not anchored yet.")
+ACDC_ISSUER_NOT_REGISTRY_ISSUER: Final = _c(
+    "ACDC_ISSUER_NOT_REGISTRY_ISSUER", "dossier",
+    "The ACDC claims an issuer other than the issuer of the registry that issued it (a forged issuer).")
+ACDC_REGISTRY_MISMATCH: Final = _c("ACDC_REGISTRY_MISMATCH", "dossier",
+                                   "The credential's iss event belongs to another registry than its ri.")
+ISSUANCE_UNAVAILABLE: Final = _c("ISSUANCE_UNAVAILABLE", "dossier",
+                                 "The credential's TEL iss event is not in the evidence: issuance cannot be proven.")
+ISSUANCE_NOT_ANCHORED: Final = _c(
+    "ISSUANCE_NOT_ANCHORED", "dossier",
+    "The iss (or vcp) event is not sealed by the issuer's verified KEL event it names (missing seal or a fork).")
+ISSUANCE_KEL_INCOMPLETE: Final = _c("ISSUANCE_KEL_INCOMPLETE", "dossier",
+                                    "The issuance is anchored beyond the end of the issuer's KEL in the evidence.")
+ISSUANCE_REJECTED: Final = _c("ISSUANCE_REJECTED", "dossier", "keri refused the credential's TEL event.")
+ISSUED_AFTER_REFERENCE: Final = _c("ISSUED_AFTER_REFERENCE", "dossier",
+                                   "The credential was issued after the reference time.")
+ISSUER_TOO_FEW_WITNESSES: Final = _c("ISSUER_TOO_FEW_WITNESSES", "dossier",
+                                     "The issuer has fewer witnesses than min_issuer_witnesses (V-27).")
+SCHEMA_UNAVAILABLE: Final = _c("SCHEMA_UNAVAILABLE", "dossier",
+                               "The credential's schema is not in the trust store's schema folders nor obtainable.")
+SCHEMA_VALIDATION_FAILED: Final = _c("SCHEMA_VALIDATION_FAILED", "dossier",
+                                     "The credential does not conform to its declared schema.")
+EDGE_MALFORMED: Final = _c("EDGE_MALFORMED", "dossier", "An edge lacks n (target SAID) or s (target schema SAID).")
+EDGE_TARGET_UNAVAILABLE: Final = _c("EDGE_TARGET_UNAVAILABLE", "dossier",
+                                    "An edge target is neither in the stream nor obtainable (said: map entry).")
+EDGE_TARGET_INVALID: Final = _c("EDGE_TARGET_INVALID", "dossier",
+                                "The evidence holds a body for the edge target that does not hash to its SAID.")
+EDGE_SCHEMA_MISMATCH: Final = _c("EDGE_SCHEMA_MISMATCH", "dossier",
+                                 "The edge target's schema is not the s the edge names.")
+EDGE_I2I_VIOLATION: Final = _c("EDGE_I2I_VIOLATION", "dossier",
+                               "I2I edge: the citing credential's issuer is not the target's issuee.")
+EDGE_DI2I_VIOLATION: Final = _c(
+    "EDGE_DI2I_VIOLATION", "dossier",
+    "DI2I edge: the citing credential's issuer is neither the target's issuee nor a KERI delegate of it.")
+EDGE_UNKNOWN_OPERATOR: Final = _c("EDGE_UNKNOWN_OPERATOR", "dossier", "The edge operator is not I2I, NI2I or DI2I.")
+CREDENTIAL_REVOKED: Final = _c("CREDENTIAL_REVOKED", "dossier",
+                               "The credential was revoked at or before the reference time.")
+CREDENTIAL_STATE_UNKNOWN: Final = _c("CREDENTIAL_STATE_UNKNOWN", "dossier",
+                                     "The credential's TEL state at the reference time cannot be established.")
+ROOTS_NOT_CONFIGURED: Final = _c("ROOTS_NOT_CONFIGURED", "dossier",
+                                 "The trust store names no root for this question, so the chain cannot be trusted.")
+CHAIN_UNTRUSTED_ROOT: Final = _c("CHAIN_UNTRUSTED_ROOT", "dossier",
+                                 "The credential's chain ends at an issuer that is no configured root of trust.")
+CHAIN_INCOMPLETE: Final = _c("CHAIN_INCOMPLETE", "dossier",
+                             "The chain to a root cannot be finished with the evidence given.")
+ROOT_WRONG_QUESTION: Final = _c("ROOT_WRONG_QUESTION", "dossier",
+                                "The chain ends at a root trusted for another question only (V-12).")
+
 
 # --- authorization, tn_rights, brand, business ---------------------------------------------
+AUTH_NO_DOSSIER: Final = _c("AUTH_NO_DOSSIER", "authorization",
+                             "The dossier could not be read, so the call's bindings cannot be judged.")
+AUTH_AP_UNRESOLVED: Final = _c("AUTH_AP_UNRESOLVED", "authorization",
+                                "The accountable party is not established, so what depends on it cannot be judged.")
+AUTH_NO_VETTING: Final = _c("AUTH_NO_VETTING", "authorization",
+                             "The dossier cites no vetting credential: nobody is accountable.")
+AUTH_VETTING_COMPACTED: Final = _c("AUTH_VETTING_COMPACTED", "authorization",
+                                    "The vetting or alloc credential is compacted: the accountable party cannot be resolved.")
+AUTH_AP_NOT_BOUND: Final = _c("AUTH_AP_NOT_BOUND", "authorization",
+                               "The dossier issuer is neither the vetting issuee nor acting for it through an alloc GCD.")
+AUTH_NO_DELEGATION: Final = _c("AUTH_NO_DELEGATION", "authorization",
+                                "The signer is not the accountable party and the dossier has no delegated-signer credential (P-08).")
+AUTH_DELSIG_COMPACTED: Final = _c("AUTH_DELSIG_COMPACTED", "authorization",
+                                   "The delegated-signer credential is compacted: its issuee or constraints cannot be read.")
+AUTH_DELSIG_WRONG_ISSUER: Final = _c("AUTH_DELSIG_WRONG_ISSUER", "authorization",
+                                      "The delegated-signer credential was not issued by the accountable party (V-16).")
+AUTH_DELSIG_WRONG_ISSUEE: Final = _c("AUTH_DELSIG_WRONG_ISSUEE", "authorization",
+                                      "The delegated-signer credential does not name the signer (V-16).")
+AUTH_PROTO_NOT_VVP_OP: Final = _c("AUTH_PROTO_NOT_VVP_OP", "authorization",
+                                   "The delegation's c_proto does not include VVP:OP.")
+AUTH_CONSTRAINT_MALFORMED: Final = _c("AUTH_CONSTRAINT_MALFORMED", "authorization",
+                                       "A delegation constraint has a malformed value.")
+AUTH_OUTSIDE_DELEGATION_TIME: Final = _c("AUTH_OUTSIDE_DELEGATION_TIME", "authorization",
+                                          "The call time is outside the delegation's c_after/c_before.")
+AUTH_CONSTRAINT_NOT_EVALUATED: Final = _c("AUTH_CONSTRAINT_NOT_EVALUATED", "authorization",
+                                           "The delegation carries constraints vvp cannot evaluate from a call (hours, geography, human judgement).")
+TN_NO_ORIG: Final = _c("TN_NO_ORIG", "tn_rights",
+                        "The PASSporT has no usable orig TN to judge.")
+TN_NO_ALLOCATION: Final = _c("TN_NO_ALLOCATION", "tn_rights",
+                              "No TN allocation in the dossier is held by the accountable party or the signer.")
+TN_ALLOCATION_COMPACTED: Final = _c("TN_ALLOCATION_COMPACTED", "tn_rights",
+                                     "A TN allocation is compacted: its numbers cannot be read.")
+TN_NOT_ALLOCATED: Final = _c("TN_NOT_ALLOCATED", "tn_rights",
+                              "orig is not in any TN allocation held by the accountable party or the signer (V-17).")
+TN_CHANNEL_NOT_VOICE: Final = _c("TN_CHANNEL_NOT_VOICE", "tn_rights",
+                                  "The TN allocation is not for the voice channel.")
+TN_DO_NOT_ORIGINATE: Final = _c("TN_DO_NOT_ORIGINATE", "tn_rights",
+                                 "The TN allocation is marked do-not-originate.")
+TN_DATES_MALFORMED: Final = _c("TN_DATES_MALFORMED", "tn_rights",
+                                "The TN allocation's startDate/endDate is malformed.")
+TN_OUTSIDE_DATES: Final = _c("TN_OUTSIDE_DATES", "tn_rights",
+                              "The call time is outside the TN allocation's startDate/endDate.")
+TN_ALLOCATION_NOT_ISSUED: Final = _c("TN_ALLOCATION_NOT_ISSUED", "tn_rights",
+                                      "A TN allocation in the chain is revoked (or not issued) at the reference time.")
+TN_PARENT_MISSING: Final = _c("TN_PARENT_MISSING", "tn_rights",
+                               "A parent TN allocation named by a tnalloc edge is not available.")
+TN_ALLOCATION_MALFORMED: Final = _c("TN_ALLOCATION_MALFORMED", "tn_rights",
+                                     "A TN allocation's numbers block is malformed.")
+TN_WIDER_THAN_PARENT: Final = _c("TN_WIDER_THAN_PARENT", "tn_rights",
+                                  "A TN allocation is wider than its parent allocation (V-22).")
+BRAND_NO_CARD: Final = _c("BRAND_NO_CARD", "brand",
+                           "The PASSporT has no card: there is no brand to show.")
+BRAND_CARD_SYNTAX: Final = _c("BRAND_CARD_SYNTAX", "brand",
+                               "A card entry is not an RFC 6350 vCard content line (P-12).")
+BRAND_NO_CREDENTIAL: Final = _c("BRAND_NO_CREDENTIAL", "brand",
+                                 "A card without a brand credential issued to the accountable party or its legal entity (V-20).")
+BRAND_CREDENTIAL_COMPACTED: Final = _c("BRAND_CREDENTIAL_COMPACTED", "brand",
+                                        "A brand credential is compacted: its vcard cannot be read.")
+BRAND_LINE_NOT_JUSTIFIED: Final = _c("BRAND_LINE_NOT_JUSTIFIED", "brand",
+                                      "A card line is not in any brand credential's vcard (V-18).")
+BRAND_PROXY_MISSING: Final = _c("BRAND_PROXY_MISSING", "brand",
+                                 "A delegate signer shows a brand without a brand-proxy credential from the accountable party (V-21).")
+BUSINESS_NO_GOAL: Final = _c("BUSINESS_NO_GOAL", "business",
+                              "The PASSporT claims no goal.")
+BUSINESS_GOAL_MALFORMED: Final = _c("BUSINESS_GOAL_MALFORMED", "business",
+                                     "The goal is not a goal code.")
+BUSINESS_NO_DELEGATION: Final = _c("BUSINESS_NO_DELEGATION", "business",
+                                    "The goal cannot be judged without a valid delegated-signer credential.")
+BUSINESS_GOAL_NOT_DELEGATED: Final = _c("BUSINESS_GOAL_NOT_DELEGATED", "business",
+                                         "The goal is not covered by the delegated signer's c_goal (P-14).")
 
 # --- record --------------------------------------------------------------------------------
+RECORD_UNREADABLE: Final = _c("RECORD_UNREADABLE", "record", "The record file could not be opened or read (exit 4).")
+RECORD_TOO_LARGE: Final = _c("RECORD_TOO_LARGE", "record",
+                             "The record file is larger than vvp reads (MAX_RECORD_BYTES; exit 4).")
+RECORD_NOT_JSON: Final = _c("RECORD_NOT_JSON", "record",
+                            "The record is not UTF-8 JSON, repeats a key, or nests too deep (exit 6).")
+RECORD_BAD_MEDIA_TYPE: Final = _c(
+    "RECORD_BAD_MEDIA_TYPE", "record",
+    "The record's media type is not application/vnd.vvp.verdict-record+json;version=1 (exit 6).")
+RECORD_SCHEMA_INVALID: Final = _c("RECORD_SCHEMA_INVALID", "record",
+                                  "The record does not match verdict-record.v1.schema.json (exit 6).")
+RECORD_NOT_CANONICAL: Final = _c(
+    "RECORD_NOT_CANONICAL", "record",
+    "The record file is not byte for byte the canonical JSON vvp writes: it was reformatted or modified (exit 6).")
+RECORD_ID_MISMATCH: Final = _c("RECORD_ID_MISMATCH", "record",
+                               "The record id is not the digest of its signed content (exit 6).")
+RECORD_BLOB_MISMATCH: Final = _c("RECORD_BLOB_MISMATCH", "record",
+                                 "A stored evidence or trust blob does not match its digest or size (exit 6).")
+RECORD_BLOB_MISSING: Final = _c("RECORD_BLOB_MISSING", "record",
+                                "The record refers to a blob it does not hold (exit 6).")
+RECORD_INCONSISTENT: Final = _c(
+    "RECORD_INCONSISTENT", "record",
+    "The record's parts contradict each other, or its inputs or trust store cannot be rebuilt (exit 6).")
+RECORD_SIGNER_KEL_INVALID: Final = _c(
+    "RECORD_SIGNER_KEL_INVALID", "record",
+    "The verifier's KEL in the record does not verify, or lacks the establishment event that signed (exit 6).")
+RECORD_SIGNATURE_INVALID: Final = _c(
+    "RECORD_SIGNATURE_INVALID", "record",
+    "The verifier's signature does not verify against its key state at the signing event (exit 6).")
+RECORD_NOT_REPRODUCED: Final = _c(
+    "RECORD_NOT_REPRODUCED", "record",
+    "Re-verifying the record's own evidence and trust store gave a different verdict (exit 5).")
+RECORD_REJUDGED: Final = _c(
+    "RECORD_REJUDGED", "record",
+    "reverify --trust: the recorded evidence was judged against another trust store, a different question "
+    "from the one recorded; the recorded verdict is unchanged.")
+RECORD_WRITE_FAILED: Final = _c("RECORD_WRITE_FAILED", "record", "The record could not be written (exit 4).")
+KEYSTORE_UNAVAILABLE: Final = _c(
+    "KEYSTORE_UNAVAILABLE", "record",
+    "The verifier's own keystore could not be opened or created, so no record can be signed (exit 4).")
 
 # --- shaken --------------------------------------------------------------------------------
+# (STIR/SHAKEN beside VVP: vvp/stir/shaken.py, certs.py, tnauthlist.py, crl.py, verstat.py,
+# atis.py; docs/shaken.md. The SIP response code each maps to is in vvp/stir/verstat.py.)
+SHAKEN_NO_PASSPORT: Final = _c("SHAKEN_NO_PASSPORT", "shaken",
+                               "The call carries no SHAKEN PASSporT, so there is no SHAKEN verstat.")
+SHAKEN_PREREQUISITE_FAILED: Final = _c(
+    "SHAKEN_PREREQUISITE_FAILED", "shaken",
+    "Not evaluated: a value this SHAKEN check needs was found missing or malformed by another check.")
+SHAKEN_INFO_MISSING: Final = _c("SHAKEN_INFO_MISSING", "shaken",
+                                "The Identity value has no info parameter (436 Bad Identity Info).")
+SHAKEN_INFO_INVALID: Final = _c("SHAKEN_INFO_INVALID", "shaken",
+                                "The Identity info parameter is not an absolute http(s) URI (436 Bad Identity Info).")
+SHAKEN_PPT_PARAM_MISMATCH: Final = _c("SHAKEN_PPT_PARAM_MISMATCH", "shaken",
+                                      "The Identity ppt parameter is not \"shaken\" (438 Invalid Identity Header).")
+SHAKEN_ALG_PARAM_MISMATCH: Final = _c("SHAKEN_ALG_PARAM_MISMATCH", "shaken",
+                                      "The Identity alg parameter is not ES256 (437 Unsupported Credential).")
+SHAKEN_HEADER_FIELD_MISSING: Final = _c(
+    "SHAKEN_HEADER_FIELD_MISSING", "shaken",
+    "The SHAKEN PASSporT header lacks alg, typ, ppt or x5u, or one is not a string (436 Bad Identity Info).")
+SHAKEN_ALG_NOT_ES256: Final = _c("SHAKEN_ALG_NOT_ES256", "shaken",
+                                 "The SHAKEN PASSporT alg is not ES256, the only one SHAKEN allows "
+                                 "(437 Unsupported Credential).")
+SHAKEN_TYP_INVALID: Final = _c("SHAKEN_TYP_INVALID", "shaken",
+                               "The SHAKEN PASSporT typ is not \"passport\" (437 Unsupported Credential).")
+SHAKEN_PPT_INVALID: Final = _c("SHAKEN_PPT_INVALID", "shaken",
+                               "The SHAKEN PASSporT header ppt is not \"shaken\" (438 Invalid Identity Header).")
+SHAKEN_X5U_MISMATCH: Final = _c("SHAKEN_X5U_MISMATCH", "shaken",
+                                "The PASSporT x5u differs from the Identity info URI (436 Bad Identity Info).")
+SHAKEN_X5U_NOT_HTTPS: Final = _c("SHAKEN_X5U_NOT_HTTPS", "shaken",
+                                 "The x5u is not an https URL as ATIS-1000074 expects (warning only).")
+SHAKEN_CRIT_UNSUPPORTED: Final = _c("SHAKEN_CRIT_UNSUPPORTED", "shaken",
+                                    "The SHAKEN PASSporT header has a crit parameter, which SHAKEN does not define "
+                                    "(438 Invalid Identity Header).")
+SHAKEN_ATTEST_INVALID: Final = _c("SHAKEN_ATTEST_INVALID", "shaken",
+                                  "attest is missing or not \"A\", \"B\" or \"C\" (438 Invalid Identity Header).")
+SHAKEN_ORIG_INVALID: Final = _c("SHAKEN_ORIG_INVALID", "shaken",
+                                "orig is missing or not {\"tn\": one TN} (438 Invalid Identity Header).")
+SHAKEN_DEST_INVALID: Final = _c("SHAKEN_DEST_INVALID", "shaken",
+                                "dest is missing or not {\"tn\": [one or more TNs]} (438 Invalid Identity Header).")
+SHAKEN_IAT_INVALID: Final = _c("SHAKEN_IAT_INVALID", "shaken",
+                               "iat is missing or not an integer NumericDate (438 Invalid Identity Header).")
+SHAKEN_ORIGID_INVALID: Final = _c("SHAKEN_ORIGID_INVALID", "shaken",
+                                  "origid is missing or not a non-empty string (438 Invalid Identity Header).")
+SHAKEN_ORIGID_NOT_UUID: Final = _c("SHAKEN_ORIGID_NOT_UUID", "shaken",
+                                   "origid is not a UUID as ATIS-1000074 asks (warning only).")
+SHAKEN_IAT_STALE: Final = _c("SHAKEN_IAT_STALE", "shaken",
+                             "iat is older than shaken_iat_freshness_s before the reference time (403 Stale Date).")
+SHAKEN_IAT_IN_FUTURE: Final = _c("SHAKEN_IAT_IN_FUTURE", "shaken",
+                                 "iat is later than the reference time by more than shaken_iat_freshness_s "
+                                 "(403 Stale Date).")
+SHAKEN_ORIG_MISMATCH: Final = _c("SHAKEN_ORIG_MISMATCH", "shaken",
+                                 "The SHAKEN orig differs from the calling TN of the SIP context "
+                                 "(438 Invalid Identity Header).")
+SHAKEN_DEST_MISMATCH: Final = _c("SHAKEN_DEST_MISMATCH", "shaken",
+                                 "No SHAKEN dest TN equals the called TN of the SIP context "
+                                 "(438 Invalid Identity Header).")
+SHAKEN_VVP_ORIG_MISMATCH: Final = _c("SHAKEN_VVP_ORIG_MISMATCH", "shaken",
+                                     "The VVP and SHAKEN PASSporTs of one call name different orig TNs "
+                                     "(438 Invalid Identity Header).")
+SHAKEN_VVP_DEST_MISMATCH: Final = _c("SHAKEN_VVP_DEST_MISMATCH", "shaken",
+                                     "The VVP and SHAKEN PASSporTs of one call name different dest TNs "
+                                     "(438 Invalid Identity Header).")
+SHAKEN_X5U_UNPARSABLE: Final = _c("SHAKEN_X5U_UNPARSABLE", "shaken",
+                                  "The x5u body is not a PEM or DER certificate chain within vvp's limits "
+                                  "(436 Bad Identity Info).")
+SHAKEN_NO_TRUST_ANCHORS: Final = _c("SHAKEN_NO_TRUST_ANCHORS", "shaken",
+                                    "No STI-PA trust anchor is configured (sti_pa), so the certificate cannot be "
+                                    "judged (INDETERMINATE, 437 Unsupported Credential).")
+SHAKEN_CERT_EXPIRED: Final = _c("SHAKEN_CERT_EXPIRED", "shaken",
+                                "The x5u end-entity certificate has expired at the reference time "
+                                "(437 Unsupported Credential).")
+SHAKEN_CERT_NOT_YET_VALID: Final = _c("SHAKEN_CERT_NOT_YET_VALID", "shaken",
+                                      "The x5u end-entity certificate is not yet valid at the reference time "
+                                      "(437 Unsupported Credential).")
+SHAKEN_CHAIN_INVALID: Final = _c("SHAKEN_CHAIN_INVALID", "shaken",
+                                 "The x5u certificate does not chain to an STI-PA trust anchor at the reference "
+                                 "time (437 Unsupported Credential).")
+SHAKEN_CERT_NOT_FOR_SIGNING: Final = _c(
+    "SHAKEN_CERT_NOT_FOR_SIGNING", "shaken",
+    "The end-entity certificate is a CA, lacks digitalSignature, has an unknown critical extension, or its key "
+    "is not P-256 (437 Unsupported Credential).")
+SHAKEN_TNAUTHLIST_MISSING: Final = _c("SHAKEN_TNAUTHLIST_MISSING", "shaken",
+                                      "The end-entity certificate has no TNAuthList extension "
+                                      "(437 Unsupported Credential).")
+SHAKEN_TNAUTHLIST_MALFORMED: Final = _c(
+    "SHAKEN_TNAUTHLIST_MALFORMED", "shaken",
+    "The certificate has no RFC 8226 TNAuthList: the extension is not strict DER of a non-empty TNEntry "
+    "SEQUENCE (e.g. a bare IA5String) (437 Unsupported Credential).")
+SHAKEN_TNAUTHLIST_SPC_INVALID: Final = _c(
+    "SHAKEN_TNAUTHLIST_SPC_INVALID", "shaken",
+    "The TNAuthList has more than one SPC, or an SPC that is not digits and upper-case letters "
+    "(437 Unsupported Credential).")
+SHAKEN_ORIG_NOT_AUTHORIZED: Final = _c("SHAKEN_ORIG_NOT_AUTHORIZED", "shaken",
+                                       "orig is outside the TNs and ranges of the certificate's TNAuthList "
+                                       "(438 Invalid Identity Header).")
+SHAKEN_SIGNATURE_ENCODING: Final = _c("SHAKEN_SIGNATURE_ENCODING", "shaken",
+                                      "The signature is not 64 bytes of raw ES256 r||s (e.g. DER-encoded) "
+                                      "(438 Invalid Identity Header).")
+SHAKEN_SIGNATURE_INVALID: Final = _c("SHAKEN_SIGNATURE_INVALID", "shaken",
+                                     "The ES256 signature does not verify with the x5u certificate's key "
+                                     "(438 Invalid Identity Header).")
+SHAKEN_REVOKED: Final = _c("SHAKEN_REVOKED", "shaken",
+                           "A certificate of the x5u chain is revoked at the reference time by the STI-PA CRL "
+                           "(437 Unsupported Credential).")
+SHAKEN_CRL_NO_DISTRIBUTION_POINT: Final = _c(
+    "SHAKEN_CRL_NO_DISTRIBUTION_POINT", "shaken",
+    "A certificate names no http(s) CRL distribution point, so its revocation cannot be checked "
+    "(INDETERMINATE under crl: required, else a warning).")
+SHAKEN_CRL_INVALID: Final = _c(
+    "SHAKEN_CRL_INVALID", "shaken",
+    "The CRL is unparsable, not signed by a configured STI CRL signer (sti_crl_signers), or not current at "
+    "the reference time (INDETERMINATE under crl: required, else a warning).")
+SHAKEN_CRL_OFF: Final = _c("SHAKEN_CRL_OFF", "shaken", "CRL checking is turned off by policy (crl: off).")
+SHAKEN_PROFILE_BASIC_CONSTRAINTS: Final = _c(
+    "SHAKEN_PROFILE_BASIC_CONSTRAINTS", "shaken",
+    "ATIS-1000080 profile: basicConstraints is missing, not critical, or has the wrong cA value (warning only).")
+SHAKEN_PROFILE_KEY_USAGE: Final = _c(
+    "SHAKEN_PROFILE_KEY_USAGE", "shaken",
+    "ATIS-1000080 profile: keyUsage is missing, not critical, or not exactly digitalSignature (end entity) or "
+    "keyCertSign (CA) (warning only).")
+SHAKEN_PROFILE_CRL_DISTRIBUTION_POINT: Final = _c(
+    "SHAKEN_PROFILE_CRL_DISTRIBUTION_POINT", "shaken",
+    "ATIS-1000080 profile: the CRL distribution points are not a single http(s) URL (none on a root) "
+    "(warning only).")
+SHAKEN_PROFILE_CERTIFICATE_POLICY: Final = _c(
+    "SHAKEN_PROFILE_CERTIFICATE_POLICY", "shaken",
+    "ATIS-1000080 profile: certificatePolicies is not one non-critical SHAKEN CP 1.3/1.4 OID (none on a root) "
+    "(warning only).")
+SHAKEN_PROFILE_TNAUTHLIST: Final = _c(
+    "SHAKEN_PROFILE_TNAUTHLIST", "shaken",
+    "ATIS-1000080 profile: the TNAuthList is not exactly one SPC of digits and upper-case letters, or a CA "
+    "certificate carries one (warning only).")
+SHAKEN_PROFILE_ALGORITHM: Final = _c(
+    "SHAKEN_PROFILE_ALGORITHM", "shaken",
+    "ATIS-1000080 profile: the key is not P-256 or the certificate is not signed with ecdsa-with-SHA256 "
+    "(P-384/SHA-384 allowed for CAs) (warning only).")
+ATIS_REQUEST_INVALID: Final = _c("ATIS_REQUEST_INVALID", "shaken",
+                                 "An ATIS-1000082 verificationRequest body is malformed (HTTP 400).")
 
 # --- world (test world and demo) -----------------------------------------------------------
+WORLD_BUILD_FAILED: Final = _c("WORLD_BUILD_FAILED", "world",
+                               "The deterministic test world could not be generated (keri refused a step).")
+WORLD_SCHEMAS_MISSING: Final = _c(
+    "WORLD_SCHEMAS_MISSING", "world",
+    "The schema set asked for is missing or unreadable, or a schema's $id is not its SAID.")
+WORLD_SERVER_FAILED: Final = _c("WORLD_SERVER_FAILED", "world",
+                                "The evidence server could not listen on 127.0.0.1.")
+WORLD_CHECK_FAILED: Final = _c(
+    "WORLD_CHECK_FAILED", "world",
+    "keri's own parser does not accept the generated world as intended (a KEL, TEL or ACDC).")
 
 
 def markdown() -> str:

@@ -146,6 +146,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:40]}")
+    return value
+
+
 def _has_lone_surrogate(s: str) -> bool:
     try:
         s.encode("utf-8")
@@ -186,14 +193,21 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
     except UnicodeDecodeError:
         raise JoseError(f"{what} is not UTF-8", code=codes.JOSE_JSON_INVALID) from None
     try:
-        value = json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_refuse_constant)
+        value = json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_refuse_constant,
+                           parse_float=_finite_float)
     except _DuplicateKey as e:
         raise JoseError(f"{what} repeats the key {e.key!r}", code=codes.JOSE_JSON_DUPLICATE_KEY) from None
     except RecursionError:
         raise JoseError(f"{what} nests too deeply", code=codes.JOSE_JSON_LIMIT) from None
     except ValueError as e:  # JSONDecodeError, int digit limit, refused constants
         raise JoseError(f"{what} is not valid JSON: {str(e)[:120]}", code=codes.JOSE_JSON_INVALID) from None
-    _check_tree(value, what)
+    # The tree walk is needed only when the text could break a limit: depth is at most the number
+    # of opening brackets, the value count at most one more than commas plus opening brackets (an
+    # overcount when strings hold such characters, which only makes the walk run), and a lone
+    # surrogate can only come from a \u escape, strict UTF-8 decoding refusing encoded ones.
+    opens = text.count("[") + text.count("{")
+    if opens > MAX_JSON_DEPTH or opens + text.count(",") + 1 > MAX_JSON_VALUES or "\\u" in text:
+        _check_tree(value, what)
     return value
 
 

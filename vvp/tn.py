@@ -14,6 +14,7 @@ value can be made to match a number nobody signed. E.164 allows at most 15 digit
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from vvp import codes
@@ -25,8 +26,9 @@ MAX_TN_DIGITS: Final = 15
 # refused before any work is done on it.
 MAX_TN_INPUT_CHARS: Final = 64
 
-_VISUAL_SEPARATORS: Final = frozenset("-.()")
-_DIGITS: Final = frozenset("0123456789")
+# An optional "+", then ASCII digits and the RFC 3966 visual separators only.
+_TN_RE: Final = re.compile(r"\A\+?([0-9().\-]*)\Z")
+_SEPARATORS_RE: Final = re.compile(r"[().\-]")
 
 
 class TnError(EvidenceInvalid):
@@ -43,19 +45,15 @@ def normalize_tn(value: str) -> str:
     """
     if len(value) > MAX_TN_INPUT_CHARS:
         raise TnError(f"telephone number longer than {MAX_TN_INPUT_CHARS} characters")
-    v = value.strip()
-    body = v[1:] if v.startswith("+") else v
-    digits: list[str] = []
-    for ch in body:
-        if ch in _DIGITS:
-            digits.append(ch)
-        elif ch not in _VISUAL_SEPARATORS:
-            raise TnError(f"not a telephone number: {value!r} (unexpected {ch!r})")
+    m = _TN_RE.match(value.strip())
+    if m is None:
+        raise TnError(f"not a telephone number: {value!r} (only digits, a leading + and - . ( ) are allowed)")
+    digits = _SEPARATORS_RE.sub("", m.group(1))
     if not digits:
         raise TnError(f"not a telephone number: {value!r} (no digits)")
     if len(digits) > MAX_TN_DIGITS:
         raise TnError(f"not a telephone number: {value!r} (more than {MAX_TN_DIGITS} digits)")
-    return "".join(digits)
+    return digits
 
 
 def try_normalize_tn(value: object) -> str | None:

@@ -1,0 +1,358 @@
+"""The record as a file: canonical JSON, digests, the schema, load-time checks, atomic writes,
+evidence deduplication and the replay fetcher. (Signing: test_record_signer.py; re-verification:
+test_record_reverify.py.)"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.recordkit import SALT, resign, shm_dir
+from vvp import clock, codes
+from vvp.errors import FetchError, InputUnreadable, OperationalError
+from vvp.fetch import EvidenceKind, Fetched, FetchEvent, FetchFailure, MemoryFetcher, RecordingFetcher
+from vvp.record import (
+    MEDIA_TYPE,
+    EvidenceRecorder,
+    Record,
+    RecordBroken,
+    RecordedFetch,
+    ReplayFetcher,
+    TrustFile,
+    TrustSnapshot,
+    VerifierIdentity,
+    build_record,
+    canonical_json,
+    digest,
+    load_record,
+    materialise_trust,
+    open_identity,
+    record_schema,
+    safe_relpath,
+    write_record,
+)
+from vvp.verdict import build_verdict, indeterminate
+
+T0 = clock.parse_time("2026-01-15T12:00:00Z")
+KEL = b'{"v":"KERI10JSON0000ed_","t":"icp"}-VAn-AABAAshared-kel'
+BINARY = bytes(range(256))
+
+
+@pytest.fixture(scope="module")
+def identity() -> Iterator[VerifierIdentity]:
+    with shm_dir() as d, open_identity(d / "ks", salt=SALT) as ident:
+        yield ident
+
+
+def _verdict() -> Any:
+    return build_verdict([indeterminate("V-04", "context", codes.NOT_CHECKED_IN_THIS_VERSION, "toy")],
+                         reference_time="2026-01-15T12:00:00Z")
+
+
+def _events() -> list[RecordedFetch]:
+    def got(url: str, body: bytes, ctype: str = "application/json+cesr") -> RecordedFetch:
+        return RecordedFetch(url, EvidenceKind.OOBI, T0, fetched=Fetched(url, url, ctype, body, "http"))
+    return [
+        got("http://a.example/oobi/E1", KEL),
+        got("http://b.example/oobi/E1/witness", KEL),  # the same KEL from another URL: stored once
+        got("http://c.example/cert.der", BINARY, "application/pkix-cert"),
+        RecordedFetch("http://d.example/oobi/E2", EvidenceKind.OOBI, T0,
+                      failure=FetchFailure("http://d.example/oobi/E2", codes.FETCH_CONNECT_FAILED, "refused")),
+    ]
+
+
+def _trust(tmp: Path | None = None) -> TrustSnapshot:
+    files = (TrustFile("schemas", 0, "dir", "acdc", (("a.json", b'{"$id":"Ea"}'), ("sub/b.json", b'{"$id":"Eb"}'))),
+             TrustFile("sti_pa", 0, "file", "anchors.pem", (("anchors.pem", b"-----BEGIN CERTIFICATE-----\n"),)))
+    store = {"version": 1, "schemas": ["acdc"], "sti_pa": ["anchors.pem"], "sti_crl_signers": [],
+             "policy": {"fetch_timeout_s": 2.5}}
+    return TrustSnapshot(store=store, as_loaded=store, source="trust.json", files=files)
+
+
+def _record(identity: VerifierIdentity, **kw: Any) -> Record:
+    args: dict[str, Any] = dict(inputs={"reference_time": "2026-01-15T12:00:00Z", "identities": ["x"]},
+                                received_at=T0, verdict=_verdict(), trust=_trust(), events=_events(),
+                                identity=identity, software={"vvp": "0", "keri": "1.3.6", "python": "3"})
+    args.update(kw)
+    return build_record(**args)
+
+
+# --- canonical JSON ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value,text", [
+    (0.0, "0"), (-0.0, "0"), (5.0, "5"), (2.5, "2.5"), (1e21, "1e+21"), (1e-7, "1e-7"), (0.000001, "0.000001"),
+    (123456789012345680000.0, "123456789012345680000"), (1.5e300, "1.5e+300"), (-1.25e-10, "-1.25e-10"),
+    (4.35, "4.35"), (0.1 + 0.2, "0.30000000000000004"), (10 ** 30, str(10 ** 30)),
+])
+def test_numbers_take_the_ecmascript_form(value: Any, text: str) -> None:
+    assert canonical_json(value) == text.encode()
+
+
+def test_keys_sort_by_utf16_and_strings_escape_minimally() -> None:
+    # RFC 8785 §3.2.3: U+1F600 (a surrogate pair, D83D) sorts before U+FB33 (FB33) in UTF-16.
+    obj = {"\ufb33": 1, "\U0001f600": 2, "b": [True, None], "a": "é\n\"\\\u0007\u2028/"}
+    assert canonical_json(obj) == ('{"a":"é\\n\\"\\\\\\u0007\u2028/","b":[true,null],"\U0001f600":2,"\ufb33":1}'
+                                   ).encode("utf-8")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "\ud800", {1: 2}, {"a": object()}])
+def test_non_json_values_are_refused(bad: Any) -> None:
+    with pytest.raises(ValueError):
+        canonical_json(bad)
+
+
+def test_canonical_form_is_stable_through_a_json_round_trip() -> None:
+    v = {"z": [1, 2.5, {"y": "ü", "x": None}], "policy": {"fetch_timeout_s": 5.0}}
+    once = canonical_json(v)
+    assert canonical_json(json.loads(once)) == once
+
+
+# --- building ---------------------------------------------------------------------------------
+
+def test_a_record_holds_what_the_contract_says(identity: VerifierIdentity) -> None:
+    rec = _record(identity)
+    d = rec.data
+    assert d["media_type"] == MEDIA_TYPE
+    assert set(d) == {"media_type", "id", "received_at", "inputs", "trust", "evidence", "blobs", "verdict",
+                      "software", "verifier", "signature"}
+    assert rec.id == digest(rec.content_bytes()) and rec.id.startswith("sha256:")
+    assert d["verifier"]["aid"] == identity.aid and d["verifier"]["kel"].startswith('{"v":"KERI10JSON')
+    assert [e["url"] for e in d["evidence"]] == [e.url for e in _events()]
+    assert d["evidence"][3] == {"url": "http://d.example/oobi/E2", "kind": "oobi", "at": "2026-01-15T12:00:00Z",
+                                "failure": {"code": codes.FETCH_CONNECT_FAILED, "message": "refused"}}
+    assert d["trust"]["store"]["policy"] == {"fetch_timeout_s": 2.5}
+    # round trip through the accessors
+    ev = rec.evidence()
+    assert ev[0].fetched is not None and ev[0].fetched.body == KEL and ev[2].fetched is not None
+    assert ev[2].fetched.body == BINARY and ev[3].failure is not None
+    snap = rec.trust_snapshot()
+    assert snap.files == _trust().files and snap.store == _trust().store
+    # build_record skips re-checking what it just assembled; the full checks must agree
+    assert Record.from_bytes(rec.to_bytes()).data == rec.data
+
+
+def test_evidence_is_stored_once_by_digest(identity: VerifierIdentity) -> None:
+    rec = _record(identity)
+    blobs = rec.data["blobs"]
+    assert rec.data["evidence"][0]["fetched"]["blob"] == rec.data["evidence"][1]["fetched"]["blob"] == digest(KEL)
+    # KEL once, the binary certificate once (base64), three trust files
+    assert len(blobs) == 5
+    assert blobs[digest(KEL)] == {"size": len(KEL), "text": KEL.decode()}
+    assert "base64" in blobs[digest(BINARY)]
+    assert rec.to_bytes().count(b"shared-kel") == 1
+
+
+def test_plain_recording_fetcher_events_are_accepted(identity: VerifierIdentity) -> None:
+    rf = RecordingFetcher(MemoryFetcher({"http://a.example/k": ("application/cesr", b"k")}))
+    rf.fetch("http://a.example/k", EvidenceKind.OOBI)
+    with pytest.raises(FetchError):
+        rf.fetch("http://a.example/missing", EvidenceKind.OOBI)
+    rec = _record(identity, events=rf.events)
+    assert [e["at"] for e in rec.data["evidence"]] == [None, None]
+    assert rec.data["evidence"][1]["failure"]["code"] == codes.FETCH_OFFLINE
+
+
+def test_evidence_recorder_stamps_each_fetch_with_the_given_clock() -> None:
+    at = clock.parse_time("2026-01-15T12:00:07Z")
+    rec = EvidenceRecorder(MemoryFetcher({"http://a.example/k": ("application/cesr", b"k")}),
+                           clock=clock.FixedClock(at))
+    assert rec.fetch("http://a.example/k", EvidenceKind.OOBI).body == b"k"
+    with pytest.raises(FetchError):
+        rec.fetch("http://a.example/x", EvidenceKind.OOBI)
+    assert [(e.at, e.fetched is not None, e.failure is not None) for e in rec.events] == [(at, True, False),
+                                                                                         (at, False, True)]
+
+
+def test_the_record_matches_its_json_schema(identity: VerifierIdentity) -> None:
+    jsonschema = importlib.import_module("jsonschema")  # untyped; see vvp.record._validator
+    schema = record_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(json.loads(_record(identity).to_bytes()))
+    repo_copy = Path(__file__).resolve().parents[1] / "schemas/formats/verdict-record.v1.schema.json"
+    assert json.loads(repo_copy.read_text()) == schema
+
+
+# --- writing and loading ----------------------------------------------------------------------
+
+def test_write_is_atomic_and_the_file_is_canonical(identity: VerifierIdentity, tmp_path: Path) -> None:
+    rec = _record(identity)
+    p = write_record(rec, tmp_path / "r.json")
+    raw = p.read_bytes()
+    assert raw == canonical_json(json.loads(raw)) + b"\n"
+    assert list(tmp_path.iterdir()) == [p]  # no temporary file left
+    again = load_record(p)
+    assert again.id == rec.id and again.data == rec.data
+    # a failed replace (the target is a folder) leaves neither a record nor a temporary file
+    (tmp_path / "d.json").mkdir()
+    with pytest.raises(OperationalError) as ei:
+        write_record(rec, tmp_path / "d.json")
+    assert ei.value.code == codes.RECORD_WRITE_FAILED
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["d.json", "r.json"]
+    with pytest.raises(OperationalError):
+        write_record(rec, tmp_path / "no" / "such" / "dir.json")
+
+
+def test_unreadable_and_oversized_files_are_operational_errors(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InputUnreadable) as ei:
+        load_record(tmp_path / "missing.json")
+    assert ei.value.code == codes.RECORD_UNREADABLE
+    with pytest.raises(InputUnreadable):
+        load_record(tmp_path)
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 100)
+    monkeypatch.setattr("vvp.record.MAX_RECORD_BYTES", 50)
+    with pytest.raises(InputUnreadable) as ei:
+        load_record(big)
+    assert ei.value.code == codes.RECORD_TOO_LARGE
+
+
+@pytest.mark.parametrize("raw,code", [
+    (b"\xff\xfe", codes.RECORD_NOT_JSON),
+    (b"{", codes.RECORD_NOT_JSON),
+    (b"[1]", codes.RECORD_NOT_JSON),
+    (b'{"a":1,"a":2}', codes.RECORD_NOT_JSON),
+    (b'{"x":NaN}', codes.RECORD_NOT_JSON),
+    (b"[" * 100000, codes.RECORD_NOT_JSON),
+    (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=2"}', codes.RECORD_BAD_MEDIA_TYPE),
+    (b"{}", codes.RECORD_BAD_MEDIA_TYPE),
+    (('{"media_type":"%s"}' % MEDIA_TYPE).encode(), codes.RECORD_SCHEMA_INVALID),
+])
+def test_what_is_not_a_record_is_broken(raw: bytes, code: str) -> None:
+    with pytest.raises(RecordBroken) as ei:
+        Record.from_bytes(raw)
+    assert ei.value.code == code
+
+
+def test_a_reformatted_record_is_not_accepted(identity: VerifierIdentity) -> None:
+    rec = _record(identity)
+    pretty = json.dumps(rec.data, indent=2).encode()
+    with pytest.raises(RecordBroken) as ei:
+        Record.from_bytes(pretty)
+    assert ei.value.code == codes.RECORD_NOT_CANONICAL
+    assert Record.from_bytes(rec.to_bytes().rstrip(b"\n")).id == rec.id  # the final newline is optional
+    with pytest.raises(RecordBroken):
+        Record.from_bytes(rec.to_bytes() + b"\n")
+
+
+def _resigned(identity: VerifierIdentity, change: Any) -> dict[str, Any]:
+    data = json.loads(_record(identity).to_bytes())
+    change(data)
+    return resign(data, identity)
+
+
+def _bad_blob(d: dict[str, Any]) -> None:
+    d["blobs"][digest(KEL)]["text"] = "changed"
+    d["blobs"][digest(KEL)]["size"] = len("changed")
+
+
+def _set(path: list[Any], value: Any) -> Any:
+    def f(d: Any) -> None:
+        for p in path[:-1]:
+            d = d[p]
+        d[path[-1]] = value
+    return f
+
+
+@pytest.mark.parametrize("change,code", [
+    (_bad_blob, codes.RECORD_BLOB_MISMATCH),
+    (_set(["blobs", digest(BINARY), "base64"], "!!!"), codes.RECORD_BLOB_MISMATCH),
+    (_set(["blobs", digest(BINARY), "size"], 1), codes.RECORD_BLOB_MISMATCH),
+    (lambda d: d["blobs"].pop(digest(KEL)), codes.RECORD_BLOB_MISSING),
+    (_set(["trust", "files", 0, "entries", 0, "path"], "../../escape.json"), codes.RECORD_INCONSISTENT),
+    (_set(["trust", "files", 0, "entries", 0, "path"], "/etc/passwd"), codes.RECORD_INCONSISTENT),
+    (_set(["trust", "files", 0, "name"], ".."), codes.RECORD_INCONSISTENT),
+    (_set(["trust", "files", 1, "index"], 5), codes.RECORD_INCONSISTENT),
+    (lambda d: d["trust"]["files"].pop(1), codes.RECORD_INCONSISTENT),
+    (_set(["evidence", 0, "kind"], "carrier-pigeon"), codes.RECORD_SCHEMA_INVALID),
+    (_set(["surplus"], 1), codes.RECORD_SCHEMA_INVALID),
+    (_set(["received_at"], "2026-13-45T00:00:00Z"), codes.RECORD_SCHEMA_INVALID),
+    (_set(["evidence", 0, "at"], "2026-02-30T00:00:00Z"), codes.RECORD_SCHEMA_INVALID),
+    (_set(["verdict", "deep"], json.loads("[" * 70 + "]" * 70)), codes.RECORD_NOT_JSON),
+])
+def test_signed_but_inconsistent_records_are_still_refused(identity: VerifierIdentity, change: Any,
+                                                           code: str) -> None:
+    """A valid id and signature do not make a record sound: a verifier that signed nonsense is
+    caught by the checks behind them."""
+    data = _resigned(identity, change)
+    with pytest.raises(RecordBroken) as ei:
+        Record(data)
+    assert ei.value.code == code
+
+
+def test_a_verifier_kel_that_is_not_cesr_text_is_refused(identity: VerifierIdentity) -> None:
+    data = json.loads(_record(identity).to_bytes())
+    data["verifier"]["kel"] = "KEL \u2713"
+    data["id"] = digest(canonical_json({k: v for k, v in data.items() if k not in ("id", "signature")}))
+    with pytest.raises(RecordBroken) as ei:
+        Record(data)
+    assert ei.value.code == codes.RECORD_SIGNER_KEL_INVALID
+
+
+def test_a_changed_id_is_a_mismatch(identity: VerifierIdentity) -> None:
+    data = json.loads(_record(identity).to_bytes())
+    data["id"] = digest(b"something else")
+    with pytest.raises(RecordBroken) as ei:
+        Record(data)
+    assert ei.value.code == codes.RECORD_ID_MISMATCH
+
+
+# --- trust content ----------------------------------------------------------------------------
+
+def test_trust_files_materialise_inside_the_folder_given(tmp_path: Path) -> None:
+    store = materialise_trust(_trust(), tmp_path)
+    schemas = Path(store["schemas"][0])
+    assert schemas.is_dir() and schemas.is_relative_to(tmp_path) and schemas.name == "acdc"
+    assert (schemas / "sub" / "b.json").read_bytes() == b'{"$id":"Eb"}'
+    pem = Path(store["sti_pa"][0])
+    assert pem.read_bytes().startswith(b"-----BEGIN") and pem.name == "anchors.pem"
+    assert store["policy"] == {"fetch_timeout_s": 2.5}
+
+
+@pytest.mark.parametrize("p,ok", [("a.json", True), ("a/b.json", True), ("", False), ("/a", False),
+                                  ("a/../b", False), ("..", False), ("a//b", False), ("a\\b", False),
+                                  ("./a", False), ("a\x00", False)])
+def test_safe_relative_paths(p: str, ok: bool) -> None:
+    assert safe_relpath(p) is ok
+
+
+# --- replay fetcher ---------------------------------------------------------------------------
+
+def test_replay_serves_recorded_outcomes_in_order_and_nothing_else() -> None:
+    u = "http://a.example/oobi/E1"
+    evs = [RecordedFetch(u, EvidenceKind.OOBI, None, failure=FetchFailure(u, codes.FETCH_TIMEOUT, "slow")),
+           RecordedFetch(u, EvidenceKind.OOBI, None, fetched=Fetched(u, u + "/final", "application/json+cesr",
+                                                                      b"kel", "http"))]
+    rf = ReplayFetcher(evs)
+    with pytest.raises(FetchError) as ei:
+        rf.fetch(u, EvidenceKind.OOBI)
+    assert (ei.value.code, ei.value.message) == (codes.FETCH_TIMEOUT, "slow")
+    got = rf.fetch(u, EvidenceKind.OOBI)
+    assert (got.body, got.final_url, got.source) == (b"kel", u + "/final", "replay")
+    assert rf.fetch(u, EvidenceKind.OOBI).body == b"kel"  # asked again: the last outcome again
+    with pytest.raises(FetchError) as ei:
+        rf.fetch("http://elsewhere.example/", EvidenceKind.OOBI)
+    assert ei.value.code == codes.FETCH_NOT_IN_RECORD
+    assert rf.misses == ["http://elsewhere.example/"]
+    with pytest.raises(FetchError) as ei:  # the content type still has to fit the kind asked for
+        rf.fetch(u, EvidenceKind.CRL)
+    assert ei.value.code == codes.FETCH_BAD_CONTENT_TYPE
+
+
+def test_replay_of_fetch_events_without_times() -> None:
+    u = "http://a.example/x"
+    ev = FetchEvent(u, EvidenceKind.OOBI, fetched=Fetched(u, u, "application/cesr", b"x", "memory"))
+    assert ev.fetched is not None
+    assert ReplayFetcher([RecordedFetch(u, ev.kind, None, fetched=ev.fetched)]).fetch(u, EvidenceKind.OOBI).body == b"x"
+
+
+def test_received_at_and_times_are_rfc3339_utc(identity: VerifierIdentity) -> None:
+    local = _dt.datetime(2026, 1, 15, 13, 0, 0, 250000, tzinfo=_dt.timezone(_dt.timedelta(hours=1)))
+    rec = _record(identity, received_at=local)
+    assert rec.received_at == "2026-01-15T12:00:00.250000Z"

@@ -1,0 +1,653 @@
+"""Ingest a dossier (CESR streams) in a fresh keri store and report what keri proved.
+
+KELs go to keri's Kevery and TELs to its Tevery, unchanged: keri does signatures, thresholds,
+witness receipts, delegation, TEL sequencing and anchoring. ACDCs are *not* given to keri's
+``vdr.Verifier`` (it marks credentials from an attacker's registry, with unchecked edge schemas,
+or revoked, as saved; keri-notes §0): a duck-typed ``vry`` collects them instead, and
+:mod:`vvp.dossier` judges them.
+
+Message by message. keri's parser, on meeting a body it refuses (one flipped byte in an ACDC),
+leaves that body's attachments in the stream and then discards everything after them. So the
+stream is fed one message at a time (``Parser.onceParsator``), with keri finding every boundary:
+when a body is refused, a placeholder ACDC made by keri is put in front of the orphaned
+attachments so that keri's parser consumes exactly those attachments and no more; the rest of the
+stream is still judged. A message that is truncated, or attachments keri cannot read, end the
+stream there, and that is reported.
+
+Everything keri is handed passes through small recording taps (the KEL events with their ``-E``
+first-seen times and keri's exception, the TEL events with their anchors, the ACDCs with their
+``-I`` seal-source triples), so that after keri's escrows have run the outcome can be explained
+instead of merely observed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from keri import kering
+from keri.core import coring, eventing, parsing  # eventing before keri.db: import order
+from keri.db import dbing
+
+from vvp._keri import acdc as _acdc
+from vvp._keri import tel as _tel
+from vvp._keri._store import Store, fresh_store
+
+_PLACEHOLDER = _acdc.make_placeholder_acdc()
+_PLACEHOLDER_SAID = str(json.loads(_PLACEHOLDER)["d"])
+_MAX_STEPS = 64  # generator steps per message; a complete message needs at most two
+_WS = b" \t\r\n"
+
+# keri exceptions that mean "waiting for evidence" (escrowed), not "this evidence is bad".
+_ESCROW_ERRORS = {"MissingWitnessSignatureError": "under_witnessed", "MissingDelegationError": "delegator_missing",
+                  "OutOfOrderError": "out_of_order", "MissingSignatureError": "unsigned",
+                  "MissingDelegableApprovalError": "delegator_missing", "MisfitEventSourceError": "out_of_order"}
+
+
+@dataclass(frozen=True, slots=True)
+class KelSeen:
+    """A KEL event as keri's parser delivered it, and what keri's Kevery said about it."""
+
+    aid: str
+    sn: int
+    said: str
+    ilk: str
+    delegator: str | None
+    first_seen: str | None
+    error: str | None
+    bad_signatures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TelSeen:
+    """A TEL event as delivered (accepted or not), with its anchor couple and its final outcome.
+
+    ``outcome``: ``accepted``; ``issuer_unverified`` (the anchoring KEL is not verified);
+    ``kel_incomplete`` (the anchor is beyond the issuer's verified KEL); ``anchor_mismatch`` (the
+    issuer's verified event at that sn is another event, or does not seal this one);
+    ``no_anchor`` (no ``-G`` couple); ``registry_missing``; ``rejected`` (keri refused it).
+    """
+
+    ilk: str
+    pre: str
+    sn: int
+    said: str
+    registry: str | None
+    registry_issuer: str | None
+    dt: str | None
+    anchor_sn: int | None
+    anchor_said: str | None
+    error: str | None
+    outcome: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AidState:
+    """What the streams proved about one AID.
+
+    ``accepted``: keri verified its KEL up to ``sn``. ``problem`` is empty when every event of it in
+    the streams was accepted; otherwise one of ``not_in_stream``, ``delegator_missing``,
+    ``under_witnessed``, ``unsigned``, ``out_of_order`` (evidence missing or still escrowed) or
+    ``invalid``, ``duplicitous`` (evidence refused).
+    """
+
+    aid: str
+    accepted: bool
+    sn: int | None
+    witnesses: tuple[str, ...]
+    toad: int | None
+    delegator: str | None
+    problem: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class IngestedAcdc:
+    """One ACDC body from the streams, with everything keri could prove about it.
+
+    ``sad`` is the credential as parsed (read-only by convention). ``said_form``/``bad_blocks``
+    come from :func:`vvp._keri.acdc.check_saids`; ``duplicate_keys`` is True when the JSON repeats a
+    key. ``seal`` is the ``-I`` triple (vcid, iss sn, iss SAID) that came with it. ``tel`` lists
+    the accepted TEL events of the credential, ``tel_seen`` every delivered one with its outcome.
+    ``registry_issuer`` is the issuer of the accepted registry named by ``ri`` (``Tever.pre``);
+    ``registry_claimed_issuer`` the ``ii`` of a delivered ``vcp`` for it even when not accepted.
+    ``issuer_witnesses`` is the issuer's witness count in force at the anchor of its issuance.
+    """
+
+    said: str
+    sad: Mapping[str, Any]
+    said_form: str
+    bad_blocks: tuple[str, ...]
+    duplicate_keys: bool
+    seal: tuple[str, int, str] | None
+    tel: tuple[_tel.TelEvent, ...]
+    tel_seen: tuple[TelSeen, ...]
+    registry_accepted: bool
+    registry_issuer: str | None
+    registry_claimed_issuer: str | None
+    issuer_witnesses: int | None
+    stream: int
+    offset: int
+
+    @property
+    def said_ok(self) -> bool:
+        """The credential's content is bound by its SAID (received or compact form) and its JSON is
+        unambiguous. A nested block whose own ``d`` does not recompute is reported separately: the
+        top-level digest still binds it, and real vLEI credentials carry such blocks (the GLEIF
+        QVI credential's ``r``)."""
+        return self.said_form != "none" and not self.duplicate_keys
+
+
+@dataclass(frozen=True, slots=True)
+class StreamProblem:
+    """A part of a stream that is not evidence: a refused non-ACDC body (``rejected``), a message
+    cut short (``truncated``), or bytes keri cannot read (``unparsable``)."""
+
+    kind: str
+    stream: int
+    offset: int
+    length: int
+    proto: str
+    claimed_said: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ingest:
+    """The outcome of one ingest. ``acdcs`` are bodies whose SAIDs hold (one per SAID, in stream
+    order); ``bad_acdcs`` bodies whose SAIDs or JSON do not. ``first_seen`` maps (AID, event SAID)
+    to the first-seen datetime its ``-E`` attachment carried."""
+
+    acdcs: tuple[IngestedAcdc, ...]
+    bad_acdcs: tuple[IngestedAcdc, ...]
+    problems: tuple[StreamProblem, ...]
+    aids: Mapping[str, AidState]
+    kel_seen: tuple[KelSeen, ...]
+    tel_seen: tuple[TelSeen, ...]
+    first_seen: Mapping[tuple[str, str], str]
+    log: tuple[str, ...] = field(default=())
+
+    def acdc(self, said: str) -> IngestedAcdc | None:
+        for a in self.acdcs:
+            if a.said == said:
+                return a
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# taps
+
+
+class _KelTap:
+    """Stands in for the Kevery in the parser: records each event, forwards it unchanged.
+
+    It also counts the attached controller and witness signatures that do not verify (keri drops
+    them silently and, when the rest still meet the thresholds, accepts the event): a signature
+    that does not verify is altered evidence, as the KEL rules of :mod:`vvp.keystate` say.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.seen: list[KelSeen] = []
+        self._state: dict[tuple[str, str], tuple[Any, list[str] | None]] = {}
+
+    def _in_force(self, serder: Any) -> tuple[Any, list[str] | None]:
+        """(signing keys, witnesses) in force for an event: from keri's state right after it was
+        accepted (remembered for later copies of the same event), else what the event itself
+        establishes; (None, None) when that is not known (an event still escrowed)."""
+        pre, said = str(serder.pre), str(serder.said)
+        kever = self._real.kevers[pre] if pre in self._real.kevers else None
+        if kever is not None and kever.serder.said == said:
+            found = (list(kever.verfers), [str(w) for w in kever.wits])
+            self._state.setdefault((pre, said), found)
+        if (pre, said) in self._state:
+            return self._state[(pre, said)]
+        if serder.estive:
+            return list(serder.verfers), ([str(b) for b in serder.backs] if serder.ilk in ("icp", "dip") else None)
+        return None, None
+
+    def _bad_signatures(self, serder: Any, sigers: Any, wigers: Any) -> int:
+        """Attached signatures that do not verify against the keys and witnesses in force.
+
+        Cheap in the honest case: keri stores exactly the signatures it verified, so only when an
+        attached one is missing from keri's store are they verified here (to tell a bad one from a
+        duplicate)."""
+        try:
+            key = dbing.dgKey(str(serder.pre), str(serder.said))
+            stored = {bytes(x) for x in self._real.db.getSigs(key)} | {bytes(x) for x in self._real.db.getWigs(key)}
+            if stored and all(bytes(x.qb64b) in stored for x in list(sigers or ()) + list(wigers or ())):
+                return 0
+            keys, wits = self._in_force(serder)
+            bad = 0
+            if keys is not None and sigers:
+                good, _ = eventing.verifySigs(raw=serder.raw, sigers=list(sigers), verfers=keys)
+                bad += len(sigers) - len(good)
+            if wits is not None and wigers:
+                verfers = [coring.Verfer(qb64=w) for w in wits]
+                good, _ = eventing.verifySigs(raw=serder.raw, sigers=list(wigers), verfers=verfers)
+                bad += len(wigers) - len(good)
+            return bad
+        except Exception:  # noqa: BLE001 - a signature keri cannot even read is not verified
+            return len(sigers or ()) + len(wigers or ())
+
+    def processEvent(self, **kwa: Any) -> Any:  # noqa: N802 - keri's name
+        serder = kwa.get("serder")
+        err: str | None = None
+        try:
+            return self._real.processEvent(**kwa)
+        except Exception as ex:
+            err = type(ex).__name__
+            raise
+        finally:
+            if serder is not None:
+                ked = serder.ked
+                dater = kwa.get("dater")
+                di = ked.get("di")
+                self.seen.append(KelSeen(aid=str(serder.pre), sn=int(serder.sn), said=str(serder.said),
+                                         ilk=str(ked.get("t")), delegator=di if isinstance(di, str) and di else None,
+                                         first_seen=str(dater.dts) if dater is not None else None, error=err,
+                                         bad_signatures=self._bad_signatures(serder, kwa.get("sigers"),
+                                                                             kwa.get("wigers"))))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+class _TelTap:
+    """Stands in for the Tevery in the parser: records each TEL event and keri's answer."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.seen: list[TelSeen] = []
+
+    def processEvent(self, serder: Any, seqner: Any = None, saider: Any = None,  # noqa: N802
+                     wigers: Any = None) -> Any:
+        err: str | None = None
+        try:
+            return self._real.processEvent(serder=serder, seqner=seqner, saider=saider, wigers=wigers)
+        except Exception as ex:
+            err = type(ex).__name__
+            raise
+        finally:
+            ked = serder.ked
+            ilk = str(ked.get("t"))
+            ri = ked.get("ri")
+            ii = ked.get("ii")
+            dt = ked.get("dt")
+            try:
+                sn = int(ked.get("s"), 16)
+            except (TypeError, ValueError):
+                sn = -1
+            self.seen.append(TelSeen(
+                ilk=ilk, pre=str(ked.get("i")), sn=sn, said=str(serder.said),
+                registry=ri if isinstance(ri, str) else (str(ked.get("i")) if ilk in ("vcp", "vrt") else None),
+                registry_issuer=ii if isinstance(ii, str) else None, dt=dt if isinstance(dt, str) else None,
+                anchor_sn=int(seqner.sn) if seqner is not None else None,
+                anchor_said=str(saider.qb64) if saider is not None else None, error=err))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+@dataclass
+class _Got:
+    creder: Any
+    seal: tuple[str, int, str] | None
+    stream: int
+    offset: int
+
+
+class _AcdcTap:
+    """The duck-typed ``vry``: keri's parser hands it each ACDC with its ``-I`` triple."""
+
+    def __init__(self) -> None:
+        self.got: list[_Got] = []
+        self.placeholder_seal: tuple[str, int, str] | None = None
+        self.placeholder_seen = False
+        self.stream = 0
+        self.offset = 0
+
+    def processCredential(self, creder: Any, prefixer: Any = None, seqner: Any = None,  # noqa: N802
+                          saider: Any = None) -> None:
+        seal = None
+        if prefixer is not None and seqner is not None and saider is not None:
+            seal = (str(prefixer.qb64), int(seqner.sn), str(saider.qb64))
+        if creder.said == _PLACEHOLDER_SAID:
+            self.placeholder_seen = True
+            self.placeholder_seal = seal
+            return
+        self.got.append(_Got(creder, seal, self.stream, self.offset))
+
+
+# --------------------------------------------------------------------------------------------
+# the message loop
+
+
+def _drive(gen: Iterator[Any], ims: bytearray) -> str:
+    """Run one ``onceParsator`` to its end. ``done``; ``shortage`` (the message is cut short);
+    ``lost`` (keri discarded the placeholder with the rest: its attachments were unreadable).
+
+    A message with no attachments at the very end of a stream makes keri wait for attachments
+    that will never come; the placeholder is then appended, which tells keri a new message
+    starts, and is removed again afterwards.
+    """
+    placed = False
+    for _ in range(_MAX_STEPS):
+        try:
+            next(gen)
+        except StopIteration:
+            if placed:
+                if bytes(ims[:len(_PLACEHOLDER)]) != _PLACEHOLDER:
+                    return "lost"
+                del ims[:len(_PLACEHOLDER)]
+            return "done"
+        if not ims and not placed:
+            ims.extend(_PLACEHOLDER)
+            placed = True
+            continue
+        break
+    close = getattr(gen, "close", None)
+    if close is not None:
+        close()
+    return "shortage"
+
+
+def _claimed_said(body: bytes) -> str | None:
+    got = _acdc.parse_unverified(body)
+    if got is not None:
+        d = got.sad.get("d")
+        return d if isinstance(d, str) else None
+    return None
+
+
+class _Feeder:
+    def __init__(self, st: Store) -> None:
+        self.st = st
+        self.kel = _KelTap(st.kvy)
+        self.tel = _TelTap(st.tvy)
+        self.acdc = _AcdcTap()
+        self.psr = parsing.Parser(framed=True, kvy=self.kel, tvy=self.tel, vry=self.acdc)
+        self.problems: list[StreamProblem] = []
+        self.refused_acdcs: list[tuple[bytes, tuple[str, int, str] | None, int, int]] = []
+
+    def _log_since(self, n: int) -> list[str]:
+        return self.st.log.records[n:]
+
+    def feed(self, idx: int, data: bytes) -> None:
+        ims = bytearray(data.strip(_WS))
+        total = len(ims)
+        while ims:
+            while ims and ims[0] in _WS:
+                del ims[0]
+            if not ims:
+                break
+            offset = total - len(ims)
+            if not self._feed_one(idx, ims, offset, total):
+                break
+
+    def _problem(self, kind: str, idx: int, offset: int, length: int, proto: str, said: str | None,
+                 detail: str) -> None:
+        self.problems.append(StreamProblem(kind, idx, offset, length, proto, said, detail))
+
+    def _feed_one(self, idx: int, ims: bytearray, offset: int, total: int) -> bool:
+        """Feed one message; False when the rest of this stream cannot be read."""
+        rest = len(ims)
+        try:
+            cold = kering.sniff(ims)
+            smellage = kering.smell(ims) if cold == kering.Colds.msg else None
+        except Exception as ex:  # noqa: BLE001 - keri raises several types for garbage
+            self._problem("unparsable", idx, offset, rest, "", None, f"not a CESR message: {type(ex).__name__}")
+            return False
+        if smellage is None:
+            self._problem("unparsable", idx, offset, rest, "", None, f"expected a message, found a {cold} counter")
+            return False
+        proto, size = str(smellage.proto), int(smellage.size)
+        if size > rest:
+            self._problem("truncated", idx, offset, rest, proto, None,
+                          f"the message declares {size} bytes but only {rest} remain")
+            return False
+        body = bytes(ims[:size])
+        n_log = len(self.st.log.records)
+        self.acdc.stream, self.acdc.offset = idx, offset
+        n_got = len(self.acdc.got)
+        outcome = _drive(self.psr.onceParsator(ims=ims, framed=True), ims)
+        if outcome == "shortage":
+            self._problem("truncated", idx, offset, rest, proto, _claimed_said(body) if proto == "ACDC" else None,
+                          "the message or its attachments are cut short")
+            return False
+        if outcome == "lost" or any("extraction error" in r or "sized group error" in r
+                                    for r in self._log_since(n_log)):
+            self._problem("unparsable", idx, offset, rest, proto, None,
+                          "keri could not read this message's attachments; the rest of the stream is lost")
+            return False
+        consumed = rest - len(ims)
+        refused = False
+        if consumed == 0:
+            del ims[:size]
+            refused = True
+        elif ims:
+            try:
+                refused = kering.sniff(ims) != kering.Colds.msg
+            except Exception:  # noqa: BLE001
+                refused = True
+        if not refused and proto == "ACDC" and len(self.acdc.got) == n_got:
+            refused = True  # body parsed but never handed over: treat as refused
+        if not refused:
+            return True
+        seal = None
+        if ims:
+            try:
+                orphaned = kering.sniff(ims) in (kering.Colds.txt, kering.Colds.bny)
+            except Exception:  # noqa: BLE001
+                orphaned = False
+            if orphaned:
+                ims[0:0] = _PLACEHOLDER
+                self.acdc.placeholder_seen, self.acdc.placeholder_seal = False, None
+                outcome = _drive(self.psr.onceParsator(ims=ims, framed=True), ims)
+                if outcome != "done" or not self.acdc.placeholder_seen:
+                    self._problem("unparsable", idx, offset, rest, proto, None,
+                                  "keri refused this message and could not read its attachments")
+                    return False
+                seal = self.acdc.placeholder_seal
+        length = rest - len(ims)
+        if proto == "ACDC":
+            self.refused_acdcs.append((body, seal, idx, offset))
+        else:
+            reason = "; ".join(r.split("\n", 1)[0][:200] for r in self._log_since(n_log)) or "refused by keri"
+            got = None
+            try:
+                d = json.loads(body).get("d")
+                got = d if isinstance(d, str) else None
+            except (ValueError, AttributeError):
+                got = None
+            self._problem("rejected", idx, offset, length, proto, got, reason)
+        return True
+
+
+# --------------------------------------------------------------------------------------------
+# after the escrows: explain
+
+
+def _kevers_get(st: Store, aid: str) -> Any:
+    try:
+        if aid in st.kvy.kevers:
+            return st.kvy.kevers[aid]
+    except Exception:  # noqa: BLE001 - the read-through cache raises on odd keys
+        return None
+    return None
+
+
+def _said_at(st: Store, aid: str, sn: int) -> str | None:
+    dig = st.db.getKeLast(key=dbing.snKey(pre=aid, sn=sn))
+    return bytes(dig).decode() if dig else None
+
+
+def _aid_state(st: Store, aid: str, seen: Sequence[KelSeen]) -> AidState:
+    mine = [k for k in seen if k.aid == aid]
+    kever = _kevers_get(st, aid)
+    forged = [k for k in mine if k.bad_signatures]
+    if forged:
+        k = forged[0]
+        return AidState(aid, kever is not None, int(kever.sn) if kever is not None else None,
+                        tuple(str(w) for w in kever.wits) if kever is not None else (),
+                        int(kever.toader.num) if kever is not None else None,
+                        kever.delpre if kever is not None and kever.delpre else k.delegator, "invalid",
+                        f"{k.bad_signatures} signature(s) attached to its sn {k.sn} {k.ilk} do not verify")
+    if kever is not None:
+        sn = int(kever.sn)
+        wits = tuple(str(w) for w in kever.wits)
+        toad = int(kever.toader.num)
+        delpre = kever.delpre if isinstance(kever.delpre, str) and kever.delpre else None
+        problem, detail = "", f"verified to sn {sn}"
+        later = sorted({k.sn for k in mine if k.sn > sn})
+        forks = [k for k in mine if k.sn <= sn and _said_at(st, aid, k.sn) not in (None, k.said)]
+        if forks:
+            problem, detail = "duplicitous", f"an event at sn {forks[0].sn} conflicts with the verified KEL"
+        elif later:
+            errs = {k.error for k in mine if k.sn in later and k.error}
+            bad = [e for e in errs if e not in _ESCROW_ERRORS]
+            problem = "invalid" if bad else (_ESCROW_ERRORS.get(next(iter(errs)), "out_of_order") if errs
+                                             else "out_of_order")
+            detail = f"events after sn {sn} (sn {later[0]}...) were not accepted ({', '.join(sorted(errs)) or 'escrowed'})"
+        return AidState(aid, True, sn, wits, toad, delpre, problem, detail)
+    if not mine:
+        return AidState(aid, False, None, (), None, None, "not_in_stream", "no KEL event of this AID in the evidence")
+    delegator = next((k.delegator for k in mine if k.delegator), None)
+    if delegator is not None and _kevers_get(st, delegator) is None:
+        return AidState(aid, False, None, (), None, delegator, "delegator_missing",
+                        f"its delegator {delegator} is not verified (KEL missing or unverified)")
+    first_errs = [k.error for k in mine if k.sn == 0 and k.error] or [k.error for k in mine if k.error]
+    refused = [e for e in first_errs if e not in _ESCROW_ERRORS]
+    if refused:
+        return AidState(aid, False, None, (), None, delegator, "invalid", f"keri refused its KEL ({refused[0]})")
+    if first_errs:
+        return AidState(aid, False, None, (), None, delegator, _ESCROW_ERRORS[first_errs[0]],
+                        f"its KEL stayed in keri's escrow ({first_errs[0]})")
+    return AidState(aid, False, None, (), None, delegator, "out_of_order", "its inception was not accepted")
+
+
+def _tel_outcome(st: Store, t: TelSeen, accepted: set[tuple[str, str]], aids: Mapping[str, AidState],
+                 reg_issuer: Mapping[str, str]) -> str:
+    if (t.pre, t.said) in accepted:
+        return "accepted"
+    if t.error and t.error not in ("MissingAnchorError", "OutOfOrderError", "MissingRegistryError",
+                                   "MissingWitnessSignatureError"):
+        return "rejected"
+    issuer = t.registry_issuer if t.ilk == "vcp" else reg_issuer.get(t.registry or "")
+    if issuer is None:
+        return "registry_missing"
+    if t.anchor_sn is None or t.anchor_said is None:
+        return "no_anchor"
+    state = aids.get(issuer)
+    if state is None or not state.accepted or state.sn is None:
+        return "issuer_unverified"
+    if t.anchor_sn > state.sn:
+        return "kel_incomplete"
+    return "anchor_mismatch"
+
+
+def _witness_count_at(st: Store, aid: str, sn: int | None) -> int | None:
+    if sn is None:
+        return None
+    try:
+        wits = st.kvy.fetchWitnessState(aid, sn)
+    except Exception:  # noqa: BLE001
+        return None
+    return len(wits) if wits is not None else None
+
+
+def _dup_keys(raw: bytes) -> bool:
+    try:
+        _acdc.loads_json(raw)
+    except ValueError as ex:
+        return "duplicate key" in str(ex)
+    return False
+
+
+def ingest(streams: Sequence[bytes]) -> Ingest:
+    """Ingest ``streams`` (in order, each fed message by message) in one fresh store."""
+    with fresh_store() as st, _tel.multi_seal_anchors():
+        f = _Feeder(st)
+        for i, data in enumerate(streams):
+            f.feed(i, data)
+        for _ in range(3):
+            st.kvy.processEscrows()
+            st.tvy.processEscrows()
+        return _explain(st, f)
+
+
+def _explain(st: Store, f: _Feeder) -> Ingest:
+    kel_seen = tuple(f.kel.seen)
+    tel_raw = list(f.tel.seen)
+    # registries: accepted issuer (tever.pre), or the ii a delivered vcp claims
+    reg_claimed: dict[str, str] = {}
+    for t in tel_raw:
+        if t.ilk == "vcp" and t.registry_issuer:
+            reg_claimed.setdefault(t.pre, t.registry_issuer)
+    candidates: list[str] = list(dict.fromkeys([k.aid for k in kel_seen]))
+    got = list(f.acdc.got)
+    for g in got:
+        candidates.append(str(g.creder.issuer))
+    candidates += list(reg_claimed.values())
+    aids = {a: _aid_state(st, a, kel_seen) for a in dict.fromkeys(candidates) if a}
+    reg_accepted: dict[str, str] = {}
+    for regk in {t.registry for t in tel_raw if t.registry}:
+        assert regk is not None
+        iss = _tel.registry_issuer(st.reger, regk)
+        if iss is not None:
+            reg_accepted[regk] = iss
+    accepted_pairs: set[tuple[str, str]] = set()
+    accepted_by_pre: dict[str, tuple[_tel.TelEvent, ...]] = {}
+    for pre in {t.pre for t in tel_raw}:
+        evs = _tel.accepted_tel(st.reger, pre)
+        accepted_by_pre[pre] = evs
+        accepted_pairs |= {(pre, e.said) for e in evs}
+    reg_issuer = {**reg_claimed, **reg_accepted}
+    tel_seen = tuple(TelSeen(**{**{k: getattr(t, k) for k in t.__dataclass_fields__},
+                                "outcome": _tel_outcome(st, t, accepted_pairs, aids, reg_issuer)})
+                     for t in tel_raw)
+    first_seen = {(k.aid, k.said): k.first_seen for k in kel_seen if k.first_seen}
+
+    def build(creder: Any, seal: tuple[str, int, str] | None, stream: int, offset: int, received_ok: bool,
+              raw: bytes) -> IngestedAcdc:
+        sad = dict(creder.sad)
+        said = str(sad.get("d", ""))
+        chk = _acdc.check_saids(sad, received_ok=received_ok)
+        regi = sad.get("ri") if isinstance(sad.get("ri"), str) else None
+        tel = accepted_by_pre.get(said, ())
+        iss = next((e for e in tel if e.ilk in ("iss", "bis")), None)
+        issuer = reg_accepted.get(regi or "") or str(sad.get("i", ""))
+        return IngestedAcdc(
+            said=said, sad=sad, said_form=chk.form, bad_blocks=chk.bad_blocks, duplicate_keys=_dup_keys(raw),
+            seal=seal, tel=tel, tel_seen=tuple(t for t in tel_seen if t.pre == said),
+            registry_accepted=regi in reg_accepted, registry_issuer=reg_accepted.get(regi or ""),
+            registry_claimed_issuer=reg_claimed.get(regi or ""),
+            issuer_witnesses=_witness_count_at(st, issuer, iss.anchor_sn if iss else None),
+            stream=stream, offset=offset)
+
+    good: dict[str, IngestedAcdc] = {}
+    bad: list[IngestedAcdc] = []
+    for g in got:
+        item = build(g.creder, g.seal, g.stream, g.offset, True, bytes(g.creder.raw))
+        if item.said_ok:
+            good.setdefault(item.said, item)
+        else:
+            bad.append(item)
+    for body, seal, stream, offset in f.refused_acdcs:
+        creder = _acdc.parse_unverified(body)
+        if creder is None or not isinstance(creder.sad, dict):
+            f.problems.append(StreamProblem("rejected", stream, offset, len(body), "ACDC", None,
+                                            "an ACDC body keri cannot read"))
+            continue
+        for a in {str(creder.sad.get("i", ""))}:
+            if a and a not in aids:
+                aids[a] = _aid_state(st, a, kel_seen)
+        item = build(creder, seal, stream, offset, False, body)
+        if item.said_ok:
+            good.setdefault(item.said, item)
+        else:
+            bad.append(item)
+    return Ingest(acdcs=tuple(good.values()), bad_acdcs=tuple(bad), problems=tuple(f.problems), aids=aids,
+                  kel_seen=kel_seen, tel_seen=tel_seen, first_seen=first_seen, log=tuple(st.log.records))

@@ -1,0 +1,284 @@
+"""The verifier's own KERI identifier: it signs forensic records, and anyone can check it offline.
+
+Why a KERI identifier and not a bare key: a record must say who produced it, and survive that
+producer rotating its keys. A KERI AID is self-certifying (its prefix is the digest of its
+inception), so the KEL that travels inside every record proves which keys the AID held at every
+establishment event without any registry; and a signature names the establishment event (``sn``
+and SAID) whose keys made it, so a later rotation does not invalidate it: a verifier of an old
+record looks up the keys *at that event*, not the current ones.
+
+Keystore (architecture §4.4): ``--keystore DIR``, else ``$VVP_KEYSTORE``, else
+``$XDG_DATA_HOME/vvp/keystore`` (``XDG_DATA_HOME`` defaults to ``~/.local/share``). It is made on
+first use: one keri Habery named ``vvp`` holding one transferable, witnessless, single-key AID
+named ``verifier``, all of its LMDB stores and config file inside DIR (never keri's default
+``/usr/local/var/keri`` or ``~/.keri``). The keystore is not encrypted; the directory is created
+``0700`` and its file permissions are what protect the key. A fixed ``salt`` gives the same AID
+on every machine: tests and golden records only, never production.
+
+Creation is serialised with an advisory lock on ``DIR/.lock`` so two processes starting at once
+(batch workers, a service restart) cannot each create a different identifier.
+
+Verification (:func:`verify_signature`) needs no keystore: the KEL from the record is verified
+in a fresh tmpfs store, the establishment event named by the signature is looked up in it, and
+the indexed signatures must satisfy that event's signing threshold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import io
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Import order matters: keri.db.basing first fails with a circular import (keri-notes, Setup).
+from keri.core import coring, eventing, indexing, serdering  # noqa: I001
+from keri.app import configing, habbing
+from keri.db import dbing
+from keri import core
+import keri
+
+from vvp import codes
+from vvp._keri.kel import verify_kel_stream
+from vvp.errors import OperationalError
+from vvp.keystate import Outcome
+
+HABERY_NAME = "vvp"
+HAB_NAME = "verifier"
+
+
+def keri_version() -> str:
+    """The keri library version that actually runs (recorded in every record)."""
+    return str(keri.__version__)
+
+
+def keystore_path(explicit: str | Path | None, environ: Mapping[str, str]) -> Path:
+    """Where the verifier's keystore lives (module docstring). ``environ`` is passed in, not
+    read here, so that callers and tests decide which environment counts."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = environ.get("VVP_KEYSTORE", "")
+    if env:
+        return Path(env).expanduser()
+    xdg = environ.get("XDG_DATA_HOME", "")
+    # The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path(environ.get("HOME") or Path.home()) / ".local/share"
+    return base / "vvp" / "keystore"
+
+
+@dataclass(frozen=True, slots=True)
+class SignerState:
+    """The verifier's key state that a signature is made under: its AID and the establishment
+    event (sequence number and SAID) whose keys sign."""
+
+    aid: str
+    est_sn: int
+    est_said: str
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """Indexed signatures (qb64) by the keys of ``state``'s establishment event."""
+
+    state: SignerState
+    sigs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureCheck:
+    """The outcome of :func:`verify_signature`; ``code`` is ``OK`` when ``ok``."""
+
+    ok: bool
+    code: str
+    message: str
+    aid: str
+    est_sn: int
+    kel_sn: int | None = None
+
+
+class VerifierIdentity:
+    """An open keystore: signs bytes, exports the KEL, rotates. Use :func:`open_identity`.
+
+    One instance per process; its methods hold a lock so a threaded service can share it.
+    """
+
+    def __init__(self, hby: Any, hab: Any, cf: Any, path: Path) -> None:
+        self._hby = hby
+        self._hab = hab
+        self._cf = cf
+        self.path = path
+        self._lock = threading.Lock()
+
+    @property
+    def aid(self) -> str:
+        return str(self._hab.pre)
+
+    def state(self) -> SignerState:
+        """The current establishment event: the keys a signature made now will be checked with."""
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> SignerState:
+        est = self._hab.kever.lastEst
+        return SignerState(aid=self.aid, est_sn=int(est.s), est_said=str(est.d))
+
+    def sign(self, ser: bytes, *, expect: SignerState | None = None) -> Signature:
+        """Sign ``ser`` with the current keys. ``expect`` guards against a rotation between
+        reading the state (which goes into the signed content) and signing."""
+        with self._lock:
+            state = self._state()
+            if expect is not None and expect != state:
+                raise OperationalError(f"the verifier's key state changed while signing ({expect} -> {state})",
+                                       code=codes.KEYSTORE_UNAVAILABLE)
+            with contextlib.redirect_stdout(io.StringIO()):
+                sigers = self._hab.sign(ser=ser, indexed=True)
+            return Signature(state=state, sigs=tuple(str(s.qb64) for s in sigers))
+
+    def kel(self) -> bytes:
+        """The KEL in first-seen order with the controller signatures only.
+
+        keri's own ``replay()`` also attaches first-seen datetimes, which are this machine's
+        unsigned claims and change on every run; leaving them out keeps records byte-stable
+        (golden records) and leaves nothing unsigned in the KEL for a tamperer to flip.
+        """
+        with self._lock:
+            out = bytearray()
+            pre = self.aid.encode()
+            db = self._hby.db
+            for _, _fn, dig in db.getFelItemPreIter(pre):
+                key = dbing.dgKey(pre, bytes(dig))
+                raw = bytes(db.getEvt(key))
+                sigers = [indexing.Siger(qb64b=bytes(s)) for s in db.getSigs(key)]
+                out.extend(eventing.messagize(serdering.SerderKERI(raw=raw), sigers=sigers, pipelined=True))
+            return bytes(out)
+
+    def rotate(self) -> SignerState:
+        """Rotate to the pre-committed next key (key hygiene; older records stay valid)."""
+        with self._lock:
+            with contextlib.redirect_stdout(io.StringIO()):
+                self._hab.rotate()
+            return self._state()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
+            self._hby.close()
+        with contextlib.suppress(Exception):
+            self._cf.close()
+
+
+@contextlib.contextmanager
+def _creation_lock(path: Path) -> Iterator[None]:
+    fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _open(path: Path, salt: bytes | None) -> VerifierIdentity:
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with _creation_lock(path), contextlib.redirect_stdout(io.StringIO()):
+        cf = configing.Configer(name=HABERY_NAME, base="", headDirPath=str(path), temp=False, reopen=True,
+                                clear=False)
+        hby = None
+        try:
+            salt_qb64 = core.Salter(raw=salt).qb64 if salt is not None else None
+            hby = habbing.Habery(name=HABERY_NAME, base="", temp=False, headDirPath=str(path), cf=cf,
+                                 salt=salt_qb64)
+            hab = hby.habByName(HAB_NAME)
+            if hab is None:
+                hab = hby.makeHab(name=HAB_NAME, isith="1", icount=1, nsith="1", ncount=1, transferable=True)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if hby is not None:
+                    hby.close()
+            with contextlib.suppress(Exception):
+                cf.close()
+            raise
+    return VerifierIdentity(hby, hab, cf, path)
+
+
+@contextlib.contextmanager
+def open_identity(path: str | Path, *, salt: bytes | None = None) -> Iterator[VerifierIdentity]:
+    """Open (creating on first use) the verifier's identifier in keystore ``path``.
+
+    ``salt`` (16 bytes) makes the identifier deterministic: for tests and golden records only.
+    Raises :class:`~vvp.errors.OperationalError` with ``KEYSTORE_UNAVAILABLE`` when the keystore
+    cannot be opened or made.
+    """
+    p = Path(path)
+    if salt is not None and len(salt) != 16:
+        raise ValueError("the keystore salt must be 16 bytes")
+    try:
+        ident = _open(p, salt)
+    except OSError as ex:
+        raise OperationalError(f"cannot open or create the verifier keystore {p}: {ex}",
+                               code=codes.KEYSTORE_UNAVAILABLE) from None
+    except Exception as ex:  # noqa: BLE001 - keri raises assorted types for a damaged store
+        raise OperationalError(f"cannot open the verifier keystore {p}: {type(ex).__name__}: {ex}",
+                               code=codes.KEYSTORE_UNAVAILABLE) from None
+    try:
+        yield ident
+    finally:
+        ident.close()
+
+
+def verify_signature(kel: bytes, ser: bytes, signature: Signature) -> SignatureCheck:
+    """Check ``signature`` over ``ser`` against the key state of ``kel`` at the signing event.
+
+    Never raises for bad input: every failure is a :class:`SignatureCheck` with a record code.
+    The KEL goes through the project's KEL verifier (:func:`vvp._keri.kel.verify_kel_stream`,
+    which also survives truncated and garbled streams that would hang keri's own parser); it must
+    hold the verifier's AID only, with every event accepted. It may extend past the signing event
+    (a later rotation): only the establishment event the signature names matters, and it must be
+    the one in this KEL at that sequence number.
+    """
+    st = signature.state
+
+    def bad(code: str, msg: str, kel_sn: int | None = None) -> SignatureCheck:
+        return SignatureCheck(False, code, msg, st.aid, st.est_sn, kel_sn)
+
+    try:
+        stream = verify_kel_stream(kel)
+        if stream.issues:
+            return bad(codes.RECORD_SIGNER_KEL_INVALID, f"the verifier KEL is not a clean CESR stream: "
+                                                        f"{stream.issues[0].code}: {stream.issues[0].message}")
+        if stream.aids != (st.aid,):
+            return bad(codes.RECORD_SIGNER_KEL_INVALID,
+                       f"the verifier KEL must establish {st.aid} and nothing else (it holds {list(stream.aids)})")
+        events = stream.events_of(st.aid)
+        refused = [e for e in events if e.outcome is not Outcome.ACCEPTED]
+        if refused:
+            e = refused[0]
+            return bad(codes.RECORD_SIGNER_KEL_INVALID,
+                       f"event sn={e.sn} of the verifier KEL is {e.outcome.value}: {e.code}: {e.message}")
+        kel_sn = max(e.sn for e in events)
+        est = next((e for e in events if e.sn == st.est_sn and e.establishment), None)
+        if est is None or est.said != st.est_said or est.keys is None or est.kt is None:
+            return bad(codes.RECORD_SIGNER_KEL_INVALID,
+                       f"the verifier KEL has no establishment event sn={st.est_sn} with SAID {st.est_said}", kel_sn)
+        try:
+            sigers = [indexing.Siger(qb64=s) for s in signature.sigs]
+        except Exception as ex:  # noqa: BLE001 - keri raises assorted types for malformed qb64
+            return bad(codes.RECORD_SIGNATURE_INVALID, f"malformed signature: {type(ex).__name__}", kel_sn)
+        if not sigers:
+            return bad(codes.RECORD_SIGNATURE_INVALID, "no signature", kel_sn)
+        if any(s.index >= len(est.keys) for s in sigers):
+            return bad(codes.RECORD_SIGNATURE_INVALID, "a signature index names no key of the signing event", kel_sn)
+        verfers = [coring.Verfer(qb64=k) for k in est.keys]
+        _, indices = eventing.verifySigs(raw=ser, sigers=sigers, verfers=verfers)
+        kt = list(est.kt) if isinstance(est.kt, tuple) else est.kt
+        kt = [list(c) if isinstance(c, tuple) else c for c in kt] if isinstance(kt, list) else kt
+        if len(indices) != len(sigers) or not coring.Tholder(sith=kt).satisfy(indices):
+            return bad(codes.RECORD_SIGNATURE_INVALID,
+                       f"the signature does not verify with the keys of {st.aid} at sn={st.est_sn}", kel_sn)
+        return SignatureCheck(True, codes.OK, f"signed by {st.aid} with the keys of its event sn={st.est_sn}",
+                              st.aid, st.est_sn, kel_sn)
+    except Exception as ex:  # noqa: BLE001 - keri must not crash a reverify; it becomes a coded finding
+        return bad(codes.RECORD_SIGNER_KEL_INVALID, f"the verifier KEL could not be processed: {type(ex).__name__}")

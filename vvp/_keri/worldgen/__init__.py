@@ -1,0 +1,35 @@
+"""The deterministic test world generator (keri side).
+
+``build_world(WorldSpec(...)) -> World``: a root of trust with witnesses and a delegated issuer,
+a QVI, a legal entity with its vetting credential, a regulator → carrier → accountable-party TN
+allocation chain that narrows, signers with delegated-signer GCDs, a brand credential, and
+dossiers for both accountable-party shapes plus deterministic bad variants; rotations and
+revocations at chosen times. Two builds of one spec are byte-identical. ``check_world(world)``
+runs the result through keri's own parser. See :mod:`.build` for the cast and :mod:`.model` for
+the data and the timeline.
+"""
+
+# Re-exports use the "X as X" form (not __all__): the timeline constants' names would otherwise
+# be UPPER_SNAKE string literals, which the code-registry test reads as codes.
+from vvp._keri.worldgen.build import build_world as build_world
+from vvp._keri.worldgen.check import CheckReport as CheckReport
+from vvp._keri.worldgen.check import check_world as check_world
+from vvp._keri.worldgen.gen import WorldBuildError as WorldBuildError
+from vvp._keri.worldgen.model import BEFORE_ROTATION_AT as BEFORE_ROTATION_AT
+from vvp._keri.worldgen.model import CALL_AT as CALL_AT
+from vvp._keri.worldgen.model import EPOCH as EPOCH
+from vvp._keri.worldgen.model import REVOKE_AT as REVOKE_AT
+from vvp._keri.worldgen.model import ROTATE_AT as ROTATE_AT
+from vvp._keri.worldgen.model import VALID_UNTIL as VALID_UNTIL
+from vvp._keri.worldgen.model import Credential as Credential
+from vvp._keri.worldgen.model import Dossier as Dossier
+from vvp._keri.worldgen.model import KelEvent as KelEvent
+from vvp._keri.worldgen.model import KeyEpoch as KeyEpoch
+from vvp._keri.worldgen.model import Party as Party
+from vvp._keri.worldgen.model import Registry as Registry
+from vvp._keri.worldgen.model import SignedPassport as SignedPassport
+from vvp._keri.worldgen.model import TelEvent as TelEvent
+from vvp._keri.worldgen.model import World as World
+from vvp._keri.worldgen.model import WorldSpec as WorldSpec
+from vvp._keri.worldgen.schemas import SchemaSetError as SchemaSetError
+from vvp._keri.worldgen.schemas import own_schema_dir as own_schema_dir

@@ -1,0 +1,1247 @@
+"""The dossier: fetch the evidence graph behind ``evd`` and prove every credential in it.
+
+Architecture §2 steps 4-5; vvp-protocol.md §3 and §4.3; requirements V-07 to V-14, V-27 and the
+dossier-spec rules DS-xx of §8.6. keri does what keri does well (KELs, TELs, anchoring; see
+:mod:`vvp._keri.dossier_ingest`); this module adds every check keri's credential verifier skips
+(keri-notes §0) and judges each credential as of the **reference time**:
+
+* **Integrity** (DS-13, DS-14, DS-01): the stream arrives whole; the dossier's SAID is the one the
+  citation names; every ACDC hashes to its SAID in the received form or the most compact form.
+* **Issuance** (V-08): the credential's TEL ``iss`` event is anchored in its issuer's verified KEL
+  (so the issuer's key state *at issuance* is what counts; later rotations do not matter); the
+  issuer the ACDC claims is the issuer of the registry that issued it; it was issued at or before
+  the reference time. A TEL event's time is its ``dt``, never earlier than the first-seen time of
+  the KEL event anchoring it (architecture §2, "time of evidence").
+* **Witnesses** (V-27): the issuer had at least ``min_issuer_witnesses`` witnesses when it anchored
+  the issuance (keri itself enforces the receipts up to the issuer's own threshold, V-09).
+* **Schema** (V-10): found by SAID in the trust store's schema folders (or a ``said:`` map entry),
+  its ``$id`` checked by keri, compiled once per schema SAID for the whole process.
+* **Edges** (V-13, DS-07, DS-17): every target present (in the stream or through ``said:``),
+  ``n`` and ``s`` matching, and the operator holding: I2I (citing issuer = target issuee), NI2I,
+  DI2I (citing issuer = target issuee or a KERI delegate of it).
+* **Revocation** (V-14, DS-18): revoked at or before the reference time fails; a revocation after
+  the call does not invalidate it.
+* **Roots per question** (V-11, V-12): a vetting (or QVI) credential must chain, through edges whose
+  target's issuee is the citing issuer, to a credential issued by an ``identity`` root or by a
+  direct KERI delegate of one; TN allocations to a ``tn`` root; brand credentials to a ``brand``
+  root. A root trusted for one question is not accepted for another.
+
+Evidence that could not be obtained or checked (unreachable, compacted, a delegator's KEL missing,
+an event still escrowed) gives INDETERMINATE, never INVALID; zero checks is never VALID. Nothing
+raises for bad evidence: every problem is a :class:`~vvp.verdict.Check` with a stable code, and
+per-credential checks carry the credential SAID as subject.
+
+Layering: this module may not read the trust store (it sits below it); the caller hands a
+:class:`DossierPolicy` (``DossierPolicy.from_trust(trust)`` does it duck-typed).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as _dt
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+
+from vvp import clock, codes
+from vvp._keri import dossier_ingest as _ing
+from vvp._keri import tel as _tel
+from vvp._keri.acdc import schema_said as _schema_said
+from vvp.errors import FetchError
+from vvp.fetch import EvidenceKind, Fetched, Fetcher
+from vvp.verdict import (Check, CheckStatus, Status, claim_status, failed, indeterminate, not_applicable, passed,
+                         warned)
+
+CLAIM = "dossier"
+
+# Which trust question a schema role answers (architecture §4.2).
+ROLE_QUESTION: Mapping[str, str] = {"vetting": "identity", "qvi": "identity", "tn_allocation": "tn",
+                                    "brand": "brand"}
+QUESTIONS: tuple[str, ...] = ("identity", "tn", "brand")
+OPERATORS: frozenset[str] = frozenset({"I2I", "NI2I", "DI2I"})
+# The ToIP base dossier schema SAID a compliant dossier schema $refs (vvp-protocol §3.4).
+BASE_DOSSIER_SCHEMA = "EBLnGaNHgEnOvMDqnQO8lpzPQqfZRxC_Rdoinii5buGz"
+
+_SAID_RE = re.compile(r"(?<![-\w])([EFGHI][-\w]{43}|0[DEFG][-\w]{86})(?![-\w])")
+_MAX_FETCH_ROUNDS = 6
+_MAX_CHAIN_DEPTH = 16
+_MAX_SCHEMA_BYTES = 1 << 20
+_PACKAGE_SCHEMAS = Path(__file__).resolve().parent / "schemas" / "acdc"
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+@dataclass(frozen=True, slots=True)
+class DossierPolicy:
+    """What the dossier checks need from the trust store, as plain values.
+
+    ``roots`` maps each question (``identity``, ``tn``, ``brand``) to its root AIDs;
+    ``schema_roles`` maps each role to its schema SAIDs; ``schema_dirs`` are the folders (or
+    files) of JSON Schemas; ``revocation_freshness_s`` bounds how long a cached dossier fetch is
+    reused (V-07).
+    """
+
+    roots: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    schema_roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    schema_dirs: tuple[Path, ...] = ()
+    min_issuer_witnesses: int = 1
+    revocation_freshness_s: float = 300.0
+
+    @classmethod
+    def from_trust(cls, trust: Any) -> DossierPolicy:
+        """From a :class:`vvp.trust.TrustStore` (read duck-typed: this layer may not import it)."""
+        roots = {q: frozenset(trust.roots.for_question(q)) for q in QUESTIONS}
+        return cls(roots=roots, schema_roles={k: tuple(v) for k, v in trust.schema_roles.items()},
+                   schema_dirs=tuple(Path(p) for p in trust.schemas),
+                   min_issuer_witnesses=int(trust.policy.min_issuer_witnesses),
+                   revocation_freshness_s=float(trust.policy.revocation_freshness_s))
+
+    def roles_of(self, schema: str) -> tuple[str, ...]:
+        return tuple(r for r, saids in self.schema_roles.items() if schema in saids)
+
+    def roots_for(self, question: str) -> frozenset[str]:
+        return frozenset(self.roots.get(question, frozenset()))
+
+    def key(self) -> tuple[Any, ...]:
+        """A hashable digest of everything a result depends on (cache keys)."""
+        return (tuple(sorted((q, tuple(sorted(v))) for q, v in self.roots.items())),
+                tuple(sorted((r, tuple(v)) for r, v in self.schema_roles.items())),
+                tuple(str(p) for p in self.schema_dirs), self.min_issuer_witnesses)
+
+
+def citation_said(url: str) -> str | None:
+    """The dossier SAID a citation URL names: the first path segment that is a SAID (optionally
+    with an extension, e.g. ``/dossiers/{SAID}.cesr``); None when there is none (protocol §3.6)."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    if "://" in path:
+        path = path.split("://", 1)[1]
+        path = path.split("/", 1)[1] if "/" in path else ""
+    for seg in path.split("/"):
+        stem = seg.split(".", 1)[0]
+        m = _SAID_RE.fullmatch(stem)
+        if m:
+            return m.group(1)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Schemas: found by SAID, validators compiled once per schema SAID for the process
+
+
+class _SchemaIndex:
+    """Process-wide: folder contents by claimed ``$id``, verified schemas, compiled validators."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.folders: dict[tuple[str, ...], dict[str, list[Path]]] = {}
+        self.verified: dict[str, tuple[bytes, Mapping[str, Any]]] = {}
+        self.validators: dict[str, Any] = {}
+
+    def folder_index(self, dirs: tuple[Path, ...]) -> dict[str, list[Path]]:
+        key = tuple(str(d) for d in dirs)
+        with self.lock:
+            got = self.folders.get(key)
+        if got is not None:
+            return got
+        idx: dict[str, list[Path]] = {}
+        for d in dirs:
+            files = [d] if d.is_file() else sorted(d.rglob("*.json")) if d.is_dir() else []
+            for f in files:
+                try:
+                    if f.stat().st_size > _MAX_SCHEMA_BYTES:
+                        continue
+                    obj = json.loads(f.read_bytes())
+                except (OSError, ValueError):
+                    continue
+                sid = obj.get("$id") if isinstance(obj, dict) else None
+                if isinstance(sid, str) and _SAID_RE.fullmatch(sid):
+                    idx.setdefault(sid, []).append(f)
+        with self.lock:
+            self.folders[key] = idx
+        return idx
+
+    def accept(self, said: str, raw: bytes) -> Mapping[str, Any] | None:
+        """The schema when ``raw`` is a JSON Schema whose ``$id`` is ``said`` and its SAID (keri's
+        Schemer checks it, once per distinct content)."""
+        with self.lock:
+            got = self.verified.get(said)
+        if got is not None and got[0] == raw:
+            return got[1]
+        if _schema_said(raw) != said:
+            return None
+        try:
+            sed = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(sed, dict):
+            return None
+        with self.lock:
+            self.verified[said] = (raw, sed)
+        return sed
+
+    def validator(self, said: str, sed: Mapping[str, Any]) -> Any:
+        with self.lock:
+            v = self.validators.get(said)
+        if v is None:
+            cls = jsonschema.validators.validator_for(sed)
+            v = cls(sed)
+            with self.lock:
+                self.validators[said] = v
+        return v
+
+
+_SCHEMAS = _SchemaIndex()
+
+
+class SchemaSource:
+    """Schemas by SAID: the policy's folders and the package's own ``schemas/acdc``, then a
+    ``said:<SAID>`` entry through the fetcher (an evidence map). Lookups are cached per source."""
+
+    def __init__(self, dirs: Sequence[Path], fetcher: Fetcher | None = None) -> None:
+        self.dirs = tuple(Path(d) for d in dirs) + ((_PACKAGE_SCHEMAS,) if _PACKAGE_SCHEMAS.is_dir() else ())
+        self.fetcher = fetcher
+        self._found: dict[str, Mapping[str, Any]] = {}
+        self._misses: dict[str, str] = {}
+
+    def get(self, said: str) -> tuple[Mapping[str, Any] | None, str]:
+        """(schema, "") or (None, why not). Only this source's folders and fetcher count, so a
+        verdict never depends on what else the process verified before."""
+        if said in self._found:
+            return self._found[said], ""
+        if said in self._misses:
+            return None, self._misses[said]
+        for path in _SCHEMAS.folder_index(self.dirs).get(said, []):
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                continue
+            sed = _SCHEMAS.accept(said, raw)
+            if sed is not None:
+                self._found[said] = sed
+                return sed, ""
+        why = "not in the schema folders"
+        if self.fetcher is not None:
+            try:
+                got = self.fetcher.fetch(f"said:{said}", EvidenceKind.SCHEMA)
+                sed = _SCHEMAS.accept(said, got.body)
+                if sed is not None:
+                    self._found[said] = sed
+                    return sed, ""
+                why = "the schema obtained for it does not hash to its SAID"
+            except FetchError as ex:
+                why += f", and said:{said} is not obtainable ({ex.code})"
+        self._misses[said] = why
+        return None, why
+
+
+def validator_for(said: str, sed: Mapping[str, Any]) -> Any:
+    """The compiled validator of a schema, made once per schema SAID for the whole process."""
+    return _SCHEMAS.validator(said, sed)
+
+
+# ---------------------------------------------------------------------------------------------
+# The result: the credential graph for authorization
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One edge of a credential: ``label`` → credential ``target`` (``n``) of schema ``schema``
+    (``s``); ``operator`` as written (``o``; None when absent)."""
+
+    label: str
+    target: str | None
+    schema: str | None
+    operator: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "n": self.target, "s": self.schema, "o": self.operator}
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """One credential of the dossier graph, as judged at the reference time.
+
+    ``roles`` are the trust-store roles of its schema (a GCD's use is said by ``cited_as``: the
+    labels of the edges that point at it, as (citing SAID, label)); ``attributes`` is None when
+    the ``a`` block is compacted; ``state`` is ``issued``, ``revoked`` or ``unknown`` at the
+    reference time (``issued_at``/``revoked_at``: the TEL ``dt``, never before the anchor's
+    first-seen time); ``tel`` lists its accepted TEL events with the KEL event anchoring each;
+    ``status`` is the worst of its own checks.
+    """
+
+    said: str
+    schema: str
+    roles: tuple[str, ...]
+    issuer: str
+    issuee: str | None
+    registry: str | None
+    state: str
+    issued_at: _dt.datetime | None
+    revoked_at: _dt.datetime | None
+    attributes: Mapping[str, Any] | None
+    edges: tuple[Edge, ...]
+    edges_compacted: bool
+    rules: Any
+    cited_as: tuple[tuple[str, str], ...]
+    status: Status
+    sad: Mapping[str, Any]
+    tel: tuple[_tel.TelEvent, ...] = ()
+
+    @property
+    def role(self) -> str | None:
+        return self.roles[0] if self.roles else None
+
+    def edge(self, label: str) -> Edge | None:
+        return next((e for e in self.edges if e.label == label), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"said": self.said, "schema": self.schema, "role": self.role, "issuer": self.issuer,
+                "issuee": self.issuee, "state": self.state, "status": self.status.value,
+                "registry": self.registry,
+                "issued_at": clock.rfc3339(self.issued_at) if self.issued_at else None,
+                "revoked_at": clock.rfc3339(self.revoked_at) if self.revoked_at else None,
+                "edges": [e.to_json() for e in self.edges],
+                "cited_as": [{"by": s, "label": lb} for s, lb in self.cited_as],
+                "tel": [{"ilk": t.ilk, "sn": t.sn, "said": t.said, "dt": t.dt, "anchor_sn": t.anchor_sn,
+                         "anchor_said": t.anchor_said} for t in self.tel]}
+
+
+@dataclass(frozen=True, slots=True)
+class DossierResult:
+    """The ``dossier`` claim's checks and the credential graph behind them.
+
+    ``said`` is the dossier (root) SAID; ``credentials`` holds every credential reachable from it
+    through edges, root first; ``root_candidates`` lists the ACDCs no edge points at when no SAID
+    was cited (several: the root is ambiguous).
+    """
+
+    status: Status
+    said: str | None
+    expected_said: str | None
+    checks: tuple[Check, ...]
+    credentials: Mapping[str, Credential]
+    root_candidates: tuple[str, ...] = ()
+    source: str | None = None
+
+    @property
+    def root(self) -> Credential | None:
+        return self.credentials.get(self.said) if self.said is not None else None
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return claim_status(self.checks).codes
+
+    def credential(self, said: str) -> Credential | None:
+        return self.credentials.get(said)
+
+    def by_role(self, role: str) -> tuple[Credential, ...]:
+        return tuple(c for c in self.credentials.values() if role in c.roles)
+
+    def targets(self, said: str, label: str | None = None) -> tuple[Credential, ...]:
+        """The credentials ``said``'s edges point at (only those with ``label`` when given)."""
+        c = self.credentials.get(said)
+        if c is None:
+            return ()
+        out = []
+        for e in c.edges:
+            got = self.credentials.get(e.target) if e.target is not None else None
+            if got is not None and (label is None or e.label == label):
+                out.append(got)
+        return tuple(out)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``vvp dossier --json`` document (architecture §4.3), with the claim codes added."""
+        return {"status": self.status.value, "said": self.said, "expected_said": self.expected_said,
+                "codes": list(self.codes), "checks": [c.to_json() for c in self.checks],
+                "credentials": [c.to_json() for c in self.credentials.values()],
+                "root_candidates": list(self.root_candidates)}
+
+
+# ---------------------------------------------------------------------------------------------
+# V-07: caching by SAID
+
+
+class DossierCache:
+    """Dossier validation cached by SAID (V-07), safe for one process.
+
+    * fetched dossier bytes by citation URL, reused for ``revocation_freshness_s`` (a monotonic
+      clock: fetch times are durations, not dates), so a second call citing the same SAID does
+      not refetch while its revocation status is fresh enough;
+    * ingests (keri's work) by the digest of every stream they were made from;
+    * results by (stream digest, policy, reference-time interval): a result changes with the
+      reference time only where an issuance or revocation time falls, so every reference time
+      between two such instants shares one result.
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._fetched: OrderedDict[str, tuple[Fetched, float]] = OrderedDict()
+        self._ingests: OrderedDict[str, _ing.Ingest] = OrderedDict()
+        self._results: OrderedDict[tuple[Any, ...], tuple[tuple[Check, ...], Mapping[str, Credential]]] = \
+            OrderedDict()
+        self._bounds: OrderedDict[str, list[_dt.datetime]] = OrderedDict()
+        self.fetches = 0
+        self.ingest_runs = 0
+        self.evaluations = 0
+
+    def _put(self, d: OrderedDict[Any, Any], k: Any, v: Any) -> None:
+        with self._lock:
+            d[k] = v
+            d.move_to_end(k)
+            while len(d) > self.max_entries:
+                d.popitem(last=False)
+
+    def _get(self, d: OrderedDict[Any, Any], k: Any) -> Any:
+        with self._lock:
+            v = d.get(k)
+            if v is not None:
+                d.move_to_end(k)
+            return v
+
+    def fetch(self, url: str, fetcher: Fetcher, freshness_s: float) -> Fetched:
+        hit = self._get(self._fetched, url)
+        if hit is not None and time.monotonic() - hit[1] <= freshness_s:
+            return hit[0]  # type: ignore[no-any-return]
+        got = fetcher.fetch(url, EvidenceKind.DOSSIER)
+        self.fetches += 1
+        self._put(self._fetched, url, (got, time.monotonic()))
+        return got
+
+    def ingest(self, streams: Sequence[bytes], digest: str | None = None) -> _ing.Ingest:
+        key = digest or stream_digest(streams)
+        hit = self._get(self._ingests, key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        got = _ing.ingest(streams)
+        self.ingest_runs += 1
+        self._put(self._ingests, key, got)
+        return got
+
+    def boundaries(self, digest: str, ctx: _Ctx) -> list[_dt.datetime]:
+        hit = self._get(self._bounds, digest)
+        if hit is None:
+            hit = _boundaries(ctx)
+            self._put(self._bounds, digest, hit)
+        return hit  # type: ignore[no-any-return]
+
+
+def stream_digest(streams: Sequence[bytes]) -> str:
+    """SHA-256 over the streams (length-prefixed): the identity of one ingest."""
+    h = hashlib.sha256()
+    for s in streams:
+        h.update(len(s).to_bytes(8, "big"))
+        h.update(s)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def verify_dossier(evd: str, *, fetcher: Fetcher, reference_time: _dt.datetime, policy: DossierPolicy,
+                   cache: DossierCache | None = None, expected_said: str | None = None) -> DossierResult:
+    """Fetch the dossier a PASSporT's ``evd`` cites and judge it at ``reference_time``.
+
+    The expected SAID is ``expected_said`` when given, else the one in the URL. Never raises for
+    bad evidence; a dossier that cannot be fetched is INDETERMINATE (DS-13, ``DOSSIER_UNREACHABLE``).
+    """
+    expected = expected_said or citation_said(evd)
+    try:
+        got = cache.fetch(evd, fetcher, policy.revocation_freshness_s) if cache is not None \
+            else fetcher.fetch(evd, EvidenceKind.DOSSIER)
+    except FetchError as ex:
+        chk = indeterminate("DS-13", CLAIM, codes.DOSSIER_UNREACHABLE,
+                            f"the dossier {evd} could not be fetched: {ex.code}: {ex.message}")
+        return DossierResult(status=Status.INDETERMINATE, said=None, expected_said=expected, checks=(chk,),
+                             credentials=MappingProxyType({}), source=evd)
+    return verify_dossier_stream(got.body, content_type=got.content_type, expected_said=expected,
+                                 reference_time=reference_time, policy=policy, fetcher=fetcher, cache=cache,
+                                 source=evd)
+
+
+def verify_dossier_stream(data: bytes, *, reference_time: _dt.datetime, policy: DossierPolicy,
+                          expected_said: str | None = None, content_type: str | None = None,
+                          fetcher: Fetcher | None = None, cache: DossierCache | None = None,
+                          source: str | None = None, extra_streams: Sequence[bytes] = ()) -> DossierResult:
+    """Judge dossier bytes (a CESR stream or its ``{"details": …}`` wrapper) at ``reference_time``.
+
+    ``expected_said`` is the cited SAID (None: the root is the one ACDC no edge points at);
+    ``content_type`` is what the server said (informational: the body itself is examined).
+    ``extra_streams`` are fed first (e.g. a root of trust's KEL given beside the dossier);
+    ``fetcher`` serves ``said:<SAID>`` edge targets and schemas. Never raises for bad evidence.
+    """
+    if reference_time.tzinfo is None:
+        raise ValueError("reference_time must be an aware datetime")
+    try:
+        return _verify_stream(data, reference_time=reference_time, policy=policy, expected_said=expected_said,
+                              fetcher=fetcher, cache=cache, source=source, extra_streams=extra_streams)
+    except Exception as ex:  # noqa: BLE001 - an internal fault is a coded INDETERMINATE, never a traceback
+        chk = indeterminate("X-DOSSIER-99", CLAIM, codes.INTERNAL_ERROR,
+                            f"the dossier could not be judged: {type(ex).__name__}: {ex}"[:300])
+        return DossierResult(status=Status.INDETERMINATE, said=None, expected_said=expected_said, checks=(chk,),
+                             credentials=MappingProxyType({}), source=source)
+
+
+def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: DossierPolicy, expected_said: str | None,
+                   fetcher: Fetcher | None, cache: DossierCache | None, source: str | None,
+                   extra_streams: Sequence[bytes]) -> DossierResult:
+    stream, why = unwrap(data)
+    if stream is None:
+        chk = failed("DS-13", CLAIM, codes.DOSSIER_WRAPPER_INVALID, why)
+        return DossierResult(status=Status.INVALID, said=None, expected_said=expected_said, checks=(chk,),
+                             credentials=MappingProxyType({}), source=source)
+    streams = list(extra_streams) + [stream]
+
+    def run(ss: Sequence[bytes]) -> tuple[str, _ing.Ingest]:
+        dg = stream_digest(ss)
+        return dg, (cache.ingest(ss, dg) if cache is not None else _ing.ingest(ss))
+
+    digest, ing = run(streams)
+    root, candidates = _find_root(ing, expected_said)
+    unavailable: dict[str, str] = {}
+    if fetcher is not None:
+        tried: set[str] = set()
+        for _ in range(_MAX_FETCH_ROUNDS):
+            wanted = sorted(_missing_targets(ing, root) - tried)
+            if not wanted:
+                break
+            fresh: list[bytes] = []
+            for said in wanted:
+                tried.add(said)
+                try:
+                    got = fetcher.fetch(f"said:{said}", EvidenceKind.ACDC)
+                except FetchError as ex:
+                    unavailable[said] = f"{ex.code}: {ex.message}"
+                    continue
+                body, _ = unwrap(got.body)
+                if body is not None:
+                    fresh.append(body)
+            if not fresh:
+                break
+            streams += fresh
+            digest, ing = run(streams)
+            root, candidates = _find_root(ing, expected_said)
+    schemas = SchemaSource(policy.schema_dirs, fetcher)
+    checks, creds = _evaluate(ing, digest, root, candidates, expected_said, reference_time, policy, schemas,
+                              unavailable, cache)
+    return DossierResult(status=claim_status(checks).status, said=root, expected_said=expected_said,
+                         checks=tuple(checks), credentials=creds, root_candidates=candidates, source=source)
+
+
+def unwrap(data: bytes) -> tuple[bytes | None, str]:
+    """The CESR stream inside ``data``: ``data`` itself, or the ``details`` string of the JSON
+    wrapper real deployments serve; (None, why) for JSON that is neither."""
+    head = data.lstrip()
+    if not head.startswith(b"{"):
+        return data, ""
+    try:
+        obj = _loads_strict(head)
+    except ValueError:
+        return data, ""  # a CESR stream (a JSON body followed by attachments) is not one JSON value
+    if isinstance(obj, dict) and "details" in obj and "v" not in obj:
+        details = obj["details"]
+        if isinstance(details, str) and details.strip():
+            return details.encode("utf-8"), ""
+        return None, "the dossier wrapper's details is not a non-empty string of CESR"
+    if isinstance(obj, dict) and isinstance(obj.get("v"), str):
+        return data, ""  # a single bare message
+    return None, "the dossier is a JSON value that is neither a CESR message nor a {\"details\": …} wrapper"
+
+
+def _loads_strict(raw: bytes) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        for k, v in pairs:
+            if k in d:
+                raise ValueError(f"duplicate key {k!r}")
+            d[k] = v
+        return d
+    return json.loads(raw, object_pairs_hook=hook)
+
+
+# ---------------------------------------------------------------------------------------------
+# The graph
+
+
+def _edges_of(sad: Mapping[str, Any]) -> tuple[tuple[Edge, ...], bool, list[str]]:
+    """(edges, compacted, problems) of an ACDC's ``e`` block."""
+    e = sad.get("e")
+    if e is None:
+        return (), False, []
+    if isinstance(e, str):
+        return (), True, []
+    if not isinstance(e, Mapping):
+        return (), False, ["e is neither an object nor a SAID"]
+    out: list[Edge] = []
+    problems: list[str] = []
+    for label, v in e.items():
+        if label == "d":
+            continue
+        if not isinstance(v, Mapping):
+            problems.append(f"edge {label!r} is not an object")
+            continue
+        n, s, o = v.get("n"), v.get("s"), v.get("o")
+        out.append(Edge(label=str(label), target=n if isinstance(n, str) else None,
+                        schema=s if isinstance(s, str) else None, operator=o if isinstance(o, str) else None))
+        if "o" in v and not isinstance(o, str):
+            problems.append(f"edge {label!r} has an operator that is not a string")
+    return tuple(out), False, problems
+
+
+def _find_root(ing: _ing.Ingest, expected: str | None) -> tuple[str | None, tuple[str, ...]]:
+    if expected is not None:
+        return (expected if ing.acdc(expected) is not None else None), ()
+    pointed = {e.target for a in ing.acdcs for e in _edges_of(a.sad)[0] if e.target}
+    cands = tuple(a.said for a in ing.acdcs if a.said not in pointed)
+    return (cands[0] if len(cands) == 1 else None), cands
+
+
+def _reachable(ing: _ing.Ingest, root: str | None) -> list[str]:
+    if root is None:
+        return []
+    order, seen, todo = [], {root}, [root]
+    while todo:
+        said = todo.pop(0)
+        a = ing.acdc(said)
+        if a is None:
+            continue
+        order.append(said)
+        for e in _edges_of(a.sad)[0]:
+            if e.target and e.target not in seen:
+                seen.add(e.target)
+                todo.append(e.target)
+    return order
+
+
+def _missing_targets(ing: _ing.Ingest, root: str | None) -> set[str]:
+    bad = {b.said for b in ing.bad_acdcs}
+    out: set[str] = set()
+    for said in _reachable(ing, root):
+        a = ing.acdc(said)
+        assert a is not None
+        for e in _edges_of(a.sad)[0]:
+            if e.target and ing.acdc(e.target) is None and e.target not in bad:
+                out.add(e.target)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+@dataclass
+class _Ctx:
+    ing: _ing.Ingest
+    ref: _dt.datetime
+    policy: DossierPolicy
+    schemas: SchemaSource
+    unavailable: Mapping[str, str]
+
+
+def _t(text: str | None) -> _dt.datetime | None:
+    if not text:
+        return None
+    try:
+        return clock.parse_keri_datetime(text)
+    except (ValueError, TypeError):
+        return None
+
+
+def _issuer(a: _ing.IngestedAcdc) -> str:
+    i = a.sad.get("i")
+    return i if isinstance(i, str) else ""
+
+
+def _issuee(sad: Mapping[str, Any]) -> str | None:
+    a = sad.get("a")
+    if isinstance(a, Mapping):
+        i = a.get("i")
+        return i if isinstance(i, str) and i else None
+    return None
+
+
+def _kel_problem(ctx: _Ctx, aid: str, cid: str, id_: str, what: str) -> Check | None:
+    """A check for an AID whose KEL the streams do not prove, or None when it is proven."""
+    st = ctx.ing.aids.get(aid)
+    if st is None:
+        return indeterminate(id_, CLAIM, codes.ISSUER_KEL_UNVERIFIED,
+                             f"{what} {aid}: no KEL event of it in the evidence", cid)
+    if st.problem in ("invalid", "duplicitous"):
+        return failed(id_, CLAIM, codes.ISSUER_KEL_INVALID, f"{what} {aid}: {st.detail}", cid)
+    if st.accepted:
+        return None
+    if st.problem == "delegator_missing":
+        return indeterminate(id_, CLAIM, codes.ISSUER_DELEGATOR_MISSING, f"{what} {aid}: {st.detail}", cid)
+    return indeterminate(id_, CLAIM, codes.ISSUER_KEL_UNVERIFIED, f"{what} {aid}: {st.detail}", cid)
+
+
+_TEL_OUTCOME_CHECK: Mapping[str, tuple[CheckStatus, str, str]] = {
+    "anchor_mismatch": (CheckStatus.FAIL, codes.ISSUANCE_NOT_ANCHORED,
+                        "the issuer's verified KEL event at sn {sn} is not {said} or does not seal it"),
+    "no_anchor": (CheckStatus.FAIL, codes.ISSUANCE_NOT_ANCHORED, "it carries no anchor (-G couple) in the issuer's KEL"),
+    "kel_incomplete": (CheckStatus.INDETERMINATE, codes.ISSUANCE_KEL_INCOMPLETE,
+                       "it is anchored at sn {sn}, beyond the issuer's KEL in the evidence"),
+    "issuer_unverified": (CheckStatus.INDETERMINATE, codes.ISSUER_KEL_UNVERIFIED,
+                          "the issuer's KEL that anchors it is not verified"),
+    "registry_missing": (CheckStatus.INDETERMINATE, codes.REGISTRY_UNAVAILABLE, "its registry (vcp) is not in the evidence"),
+    "rejected": (CheckStatus.FAIL, codes.ISSUANCE_REJECTED, "keri refused it"),
+}
+
+
+def _tel_check(t: _ing.TelSeen, what: str, cid: str) -> Check:
+    st, code, msg = _TEL_OUTCOME_CHECK.get(t.outcome, (CheckStatus.INDETERMINATE, codes.ISSUANCE_UNAVAILABLE,
+                                                       "it was not accepted"))
+    text = f"{what} {t.said}: " + msg.format(sn=t.anchor_sn, said=t.anchor_said)
+    return Check("V-08", CLAIM, st, code, text, cid)
+
+
+@dataclass
+class _Times:
+    issued_at: _dt.datetime | None = None
+    revoked_at: _dt.datetime | None = None
+    pending_revocation: _ing.TelSeen | None = None
+    issuance: Check | None = None
+
+
+def _effective(ctx: _Ctx, issuer: str | None, dt: str | None, anchor_said: str | None) -> _dt.datetime | None:
+    """A TEL event's time: its dt, but never before its anchor was first seen (architecture §2)."""
+    t = _t(dt)
+    if t is None:
+        return None
+    fs = _t(ctx.ing.first_seen.get((issuer or "", anchor_said or "")))
+    return max(t, fs) if fs is not None else t
+
+
+def _issuance(ctx: _Ctx, a: _ing.IngestedAcdc) -> _Times:
+    """V-08 for one credential, and its issuance and revocation times."""
+    out = _Times()
+    cid = a.said
+    issuer = _issuer(a)
+    regi = a.sad.get("ri") if isinstance(a.sad.get("ri"), str) else None
+    reg_issuer = a.registry_issuer or a.registry_claimed_issuer
+    if reg_issuer is not None and reg_issuer != issuer:
+        out.issuance = failed("V-08", CLAIM, codes.ACDC_ISSUER_NOT_REGISTRY_ISSUER,
+                              f"the ACDC claims issuer {issuer}, but its registry {regi} belongs to {reg_issuer}", cid)
+        return out
+    kel = _kel_problem(ctx, issuer, cid, "V-08", "issuer")
+    if kel is not None and (kel.status is CheckStatus.FAIL or ctx.ing.aids.get(issuer) is None
+                            or not ctx.ing.aids[issuer].accepted):
+        out.issuance = kel
+        return out
+    if regi is None:
+        out.issuance = indeterminate("V-08", CLAIM, codes.ISSUANCE_UNAVAILABLE,
+                                     "the ACDC names no registry (ri), so no TEL can prove its issuance", cid)
+        return out
+    if not a.registry_accepted:
+        vcps = [t for t in ctx.ing.tel_seen if t.ilk == "vcp" and t.pre == regi]
+        if not vcps:
+            out.issuance = indeterminate("V-08", CLAIM, codes.REGISTRY_UNAVAILABLE,
+                                         f"its registry {regi} (vcp) is not in the evidence", cid)
+        else:
+            out.issuance = _tel_check(vcps[-1], f"its registry {regi}: inception", cid)
+        return out
+    iss = next((e for e in a.tel if e.ilk in ("iss", "bis")), None)
+    if iss is None:
+        seen = [t for t in a.tel_seen if t.ilk in ("iss", "bis")]
+        if not seen:
+            out.issuance = indeterminate("V-08", CLAIM, codes.ISSUANCE_UNAVAILABLE,
+                                         "no TEL iss event for it in the evidence: issuance cannot be proven", cid)
+        else:
+            out.issuance = _tel_check(seen[-1], "its iss event", cid)
+        return out
+    if iss.registry is not None and iss.registry != regi:
+        out.issuance = failed("V-08", CLAIM, codes.ACDC_REGISTRY_MISMATCH,
+                              f"its iss event is in registry {iss.registry}, not in its ri {regi}", cid)
+        return out
+    out.issued_at = _effective(ctx, issuer, iss.dt, iss.anchor_said)
+    if out.issued_at is None:
+        out.issuance = indeterminate("V-08", CLAIM, codes.CREDENTIAL_STATE_UNKNOWN,
+                                     f"its iss event's dt {iss.dt!r} is not a datetime", cid)
+        return out
+    rev = next((e for e in a.tel if e.ilk in ("rev", "brv")), None)
+    if rev is not None:
+        out.revoked_at = _effective(ctx, issuer, rev.dt, rev.anchor_said)
+    else:
+        pend = [t for t in a.tel_seen if t.ilk in ("rev", "brv") and t.outcome in ("kel_incomplete", "issuer_unverified")]
+        out.pending_revocation = pend[-1] if pend else None
+    if ctx.ref < out.issued_at:
+        out.issuance = failed("V-08", CLAIM, codes.ISSUED_AFTER_REFERENCE,
+                              f"issued {clock.rfc3339(out.issued_at)}, after the reference time", cid)
+        return out
+    out.issuance = passed("V-08", CLAIM, f"issued {clock.rfc3339(out.issued_at)} by {issuer}: its iss event is "
+                                         f"anchored at sn {iss.anchor_sn} of the issuer's verified KEL", cid)
+    return out
+
+
+def _revocation(ctx: _Ctx, a: _ing.IngestedAcdc, tm: _Times) -> tuple[Check, str]:
+    """V-14 and the state at the reference time."""
+    cid = a.said
+    if tm.issuance is None or tm.issuance.status is not CheckStatus.PASS or tm.issued_at is None:
+        return indeterminate("V-14", CLAIM, codes.CREDENTIAL_STATE_UNKNOWN,
+                             "its issuance is not established, so its state at the reference time is unknown",
+                             cid), "unknown"
+    if tm.revoked_at is not None and tm.revoked_at <= ctx.ref:
+        return failed("V-14", CLAIM, codes.CREDENTIAL_REVOKED,
+                      f"revoked {clock.rfc3339(tm.revoked_at)}, at or before the reference time", cid), "revoked"
+    if tm.pending_revocation is not None:
+        return indeterminate("V-14", CLAIM, codes.CREDENTIAL_STATE_UNKNOWN,
+                             f"a revocation {tm.pending_revocation.said} is in the evidence but cannot be verified "
+                             f"({tm.pending_revocation.outcome})", cid), "unknown"
+    if tm.revoked_at is not None:
+        return passed("V-14", CLAIM, f"not revoked at the reference time (revoked later, "
+                                     f"{clock.rfc3339(tm.revoked_at)})", cid), "issued"
+    return passed("V-14", CLAIM, "not revoked", cid), "issued"
+
+
+def _witnesses(ctx: _Ctx, a: _ing.IngestedAcdc) -> Check:
+    cid = a.said
+    need = ctx.policy.min_issuer_witnesses
+    issuer = a.registry_issuer or _issuer(a)
+    st = ctx.ing.aids.get(issuer)
+    n = a.issuer_witnesses
+    if n is None and st is not None and st.accepted:
+        n = len(st.witnesses)
+    if need <= 0:
+        shown = "unknown" if n is None else str(n)
+        return passed("V-27", CLAIM, f"issuer {issuer} has {shown} witness(es); min_issuer_witnesses is 0", cid)
+    if n is None:
+        kel = _kel_problem(ctx, issuer, cid, "V-27", "issuer")
+        if kel is not None:
+            return kel
+        return indeterminate("V-27", CLAIM, codes.ISSUER_KEL_UNVERIFIED,
+                             f"the witnesses of issuer {issuer} cannot be established", cid)
+    if n < need:
+        return failed("V-27", CLAIM, codes.ISSUER_TOO_FEW_WITNESSES,
+                      f"issuer {issuer} had {n} witness(es) when it anchored the issuance; "
+                      f"policy min_issuer_witnesses is {need}", cid)
+    return passed("V-27", CLAIM, f"issuer {issuer} had {n} witness(es) (minimum {need})", cid)
+
+
+def _schema(ctx: _Ctx, a: _ing.IngestedAcdc) -> Check:
+    cid = a.said
+    said = a.sad.get("s")
+    if not isinstance(said, str):
+        return failed("V-10", CLAIM, codes.ACDC_MALFORMED, "the ACDC's s is not a schema SAID", cid)
+    sed, why = ctx.schemas.get(said)
+    if sed is None:
+        return indeterminate("V-10", CLAIM, codes.SCHEMA_UNAVAILABLE, f"schema {said} is {why}", cid)
+    try:
+        v = validator_for(said, sed)
+        errors = sorted(v.iter_errors(dict(a.sad)), key=lambda e: (len(list(e.absolute_path)), str(e.message)))
+    except (jsonschema.exceptions.SchemaError, jsonschema.exceptions._WrappedReferencingError) as ex:
+        return indeterminate("V-10", CLAIM, codes.SCHEMA_UNAVAILABLE, f"schema {said} cannot be used: {ex}"[:300], cid)
+    if errors:
+        best = jsonschema.exceptions.best_match(errors)
+        where = "/".join(str(p) for p in best.absolute_path) or "(top)"
+        return failed("V-10", CLAIM, codes.SCHEMA_VALIDATION_FAILED,
+                      f"does not conform to schema {said} at {where}: {best.message}"[:400], cid)
+    return passed("V-10", CLAIM, f"conforms to schema {said}", cid)
+
+
+def _is_delegate(ctx: _Ctx, aid: str, of: str) -> bool | None:
+    """Is ``aid`` a KERI delegate (any depth, as verified by keri) of ``of``? None: cannot know."""
+    cur = aid
+    for _ in range(_MAX_CHAIN_DEPTH):
+        st = ctx.ing.aids.get(cur)
+        if st is None:
+            return None if cur == aid else False
+        if st.delegator is None:
+            return False if st.accepted else None
+        if not st.accepted:
+            return None if st.delegator == of else None
+        if st.delegator == of:
+            return True
+        cur = st.delegator
+    return False
+
+
+def _edge_checks(ctx: _Ctx, a: _ing.IngestedAcdc, edges: Sequence[Edge], compacted: bool,
+                 problems: Sequence[str]) -> Check | None:
+    """V-13 for one credential: every edge's target, schema and operator."""
+    cid = a.said
+    if compacted:
+        return indeterminate("V-13", CLAIM, codes.ACDC_COMPACTED,
+                             "its edges block is compacted to a SAID: the targets cannot be traversed", cid)
+    if not edges and not problems:
+        return None
+    fails: list[tuple[str, str]] = [(codes.EDGE_MALFORMED, p) for p in problems]
+    indets: list[tuple[str, str]] = []
+    bad = {b.said for b in ctx.ing.bad_acdcs}
+    issuer = _issuer(a)
+    for e in edges:
+        if e.target is None or e.schema is None:
+            fails.append((codes.EDGE_MALFORMED, f"edge {e.label!r} lacks {'n' if e.target is None else 's'}"))
+            continue
+        t = ctx.ing.acdc(e.target)
+        if t is None:
+            if e.target in bad:
+                fails.append((codes.EDGE_TARGET_INVALID,
+                              f"edge {e.label!r}: the evidence's body for {e.target} does not hash to it"))
+            else:
+                why = ctx.unavailable.get(e.target, "not in the stream, and no fetcher for said: entries")
+                indets.append((codes.EDGE_TARGET_UNAVAILABLE, f"edge {e.label!r}: target {e.target} is {why}"
+                               if why.startswith("not") else f"edge {e.label!r}: target {e.target}: {why}"))
+            continue
+        ts = t.sad.get("s")
+        if ts != e.schema:
+            fails.append((codes.EDGE_SCHEMA_MISMATCH,
+                          f"edge {e.label!r}: target {e.target} has schema {ts}, the edge says {e.schema}"))
+            continue
+        op = e.operator
+        ta = t.sad.get("a")
+        if op is None:
+            if isinstance(ta, str):
+                indets.append((codes.ACDC_COMPACTED, f"edge {e.label!r}: no operator and the target's attributes "
+                                                     "are compacted, so I2I or NI2I cannot be told"))
+                continue
+            op = "I2I" if _issuee(t.sad) else "NI2I"
+        if op not in OPERATORS:
+            fails.append((codes.EDGE_UNKNOWN_OPERATOR, f"edge {e.label!r}: operator {op!r}"))
+            continue
+        if op == "NI2I":
+            continue
+        if isinstance(ta, str):
+            indets.append((codes.ACDC_COMPACTED, f"edge {e.label!r} ({op}): the target's attributes are compacted, "
+                                                 "so its issuee is unknown"))
+            continue
+        issuee = _issuee(t.sad)
+        if issuee == issuer:
+            continue
+        if op == "I2I":
+            fails.append((codes.EDGE_I2I_VIOLATION, f"edge {e.label!r} (I2I): issuer {issuer} is not the target's "
+                                                    f"issuee {issuee}"))
+            continue
+        deleg = _is_delegate(ctx, issuer, issuee) if issuee else False
+        if deleg is None:
+            indets.append((codes.ISSUER_KEL_UNVERIFIED, f"edge {e.label!r} (DI2I): whether {issuer} is a delegate "
+                                                        f"of {issuee} cannot be established"))
+        elif not deleg:
+            fails.append((codes.EDGE_DI2I_VIOLATION, f"edge {e.label!r} (DI2I): issuer {issuer} is neither the "
+                                                     f"target's issuee {issuee} nor a KERI delegate of it"))
+    if fails:
+        return failed("V-13", CLAIM, fails[0][0], "; ".join(m for _, m in fails + indets), cid)
+    if indets:
+        return indeterminate("V-13", CLAIM, indets[0][0], "; ".join(m for _, m in indets), cid)
+    return passed("V-13", CLAIM, f"{len(edges)} edge(s): targets present, schemas and operators hold", cid)
+
+
+def _trusted(ctx: _Ctx, aid: str, roots: frozenset[str]) -> bool | None:
+    """Is ``aid`` a root, or a direct KERI delegate of one? None: its delegation cannot be checked."""
+    if aid in roots:
+        return True
+    st = ctx.ing.aids.get(aid)
+    if st is None or st.delegator is None or st.delegator not in roots:
+        return False
+    return True if st.accepted else None
+
+
+def _chain(ctx: _Ctx, said: str, roots: frozenset[str], depth: int,
+           seen: set[str]) -> tuple[str, str]:
+    """Walk from credential ``said`` towards ``roots`` through authority edges (targets whose
+    issuee is the citing issuer, or whose issuee it is a delegate of): ("ok"|"indet"|"no", detail)."""
+    a = ctx.ing.acdc(said)
+    if a is None:
+        return "indet", f"{said} is not available"
+    issuer = _issuer(a)
+    t = _trusted(ctx, issuer, roots)
+    if t:
+        return "ok", issuer
+    results: list[tuple[str, str]] = []
+    if t is None:
+        st = ctx.ing.aids.get(issuer)
+        results.append(("indet", f"{issuer}'s delegation by {st.delegator if st else '?'} cannot be verified "
+                                 f"({st.detail if st else 'no KEL'})"))
+    if depth >= _MAX_CHAIN_DEPTH:
+        return "indet", "the chain is too deep"
+    edges, compacted, _ = _edges_of(a.sad)
+    if compacted:
+        results.append(("indet", f"{said}'s edges are compacted"))
+    for e in edges:
+        if not e.target or e.target in seen:
+            continue
+        tgt = ctx.ing.acdc(e.target)
+        if tgt is None:
+            results.append(("indet", f"edge {e.label!r} target {e.target} is not available"))
+            continue
+        if isinstance(tgt.sad.get("a"), str):
+            results.append(("indet", f"edge {e.label!r} target {e.target} has compacted attributes"))
+            continue
+        issuee = _issuee(tgt.sad)
+        if issuee is None:
+            continue
+        linked: bool | None = issuee == issuer or _is_delegate(ctx, issuer, issuee)
+        if linked is None:
+            results.append(("indet", f"whether {issuer} is a delegate of {issuee} cannot be established"))
+            continue
+        if not linked:
+            continue
+        r = _chain(ctx, e.target, roots, depth + 1, seen | {e.target})
+        if r[0] == "ok":
+            return r
+        results.append(r)
+    indet = [d for s, d in results if s == "indet"]
+    if indet:
+        return "indet", indet[0]
+    nos = [d for s, d in results if s == "no"]
+    return "no", nos[0] if nos else issuer
+
+
+def _an(q: str) -> str:
+    return f"an {q}" if q[:1] in "aeiou" else f"a {q}"
+
+
+def _roots_checks(ctx: _Ctx, a: _ing.IngestedAcdc, roles: Sequence[str]) -> list[Check]:
+    """V-11 (the chain reaches a root of trust) and V-12 (trusted for this credential's question)."""
+    questions = list(dict.fromkeys(ROLE_QUESTION[r] for r in roles if r in ROLE_QUESTION))
+    if not questions:
+        return []
+    cid = a.said
+    q = questions[0]
+    mine = ctx.policy.roots_for(q)
+    if not mine:
+        msg = f"no {q} root is configured in the trust store"
+        return [indeterminate("V-11", CLAIM, codes.ROOTS_NOT_CONFIGURED, msg, cid),
+                indeterminate("V-12", CLAIM, codes.ROOTS_NOT_CONFIGURED, msg, cid)]
+    status, detail = _chain(ctx, a.said, mine, 0, {a.said})
+    if status == "ok":
+        return [passed("V-11", CLAIM, f"chains to {detail}, {_an(q)} root (or a KERI delegate of one)", cid),
+                passed("V-12", CLAIM, f"{detail} is trusted for the {q} question", cid)]
+    if status == "indet":
+        return [indeterminate("V-11", CLAIM, codes.CHAIN_INCOMPLETE,
+                              f"the chain to {_an(q)} root cannot be finished: {detail}", cid)]
+    others = frozenset().union(*(ctx.policy.roots_for(o) for o in QUESTIONS if o != q))
+    if others:
+        st2, d2 = _chain(ctx, a.said, frozenset(others), 0, {a.said})
+        if st2 == "ok":
+            which = [o for o in QUESTIONS if o != q and _trusted(ctx, d2, ctx.policy.roots_for(o))]
+            return [passed("V-11", CLAIM, f"chains to {d2}, a configured root", cid),
+                    failed("V-12", CLAIM, codes.ROOT_WRONG_QUESTION,
+                           f"{d2} is trusted for {', '.join(which) or 'another question'} only, not for {q}", cid)]
+    return [failed("V-11", CLAIM, codes.CHAIN_UNTRUSTED_ROOT,
+                   f"the chain ends at {detail}, which is not {_an(q)} root of trust", cid)]
+
+
+def _said_check(a: _ing.IngestedAcdc) -> list[Check]:
+    cid = a.said
+    out: list[Check] = []
+    if a.duplicate_keys:
+        out.append(failed("DS-01", CLAIM, codes.ACDC_DUPLICATE_KEY, "the ACDC JSON repeats a key", cid))
+    elif a.said_form == "none":
+        out.append(failed("DS-01", CLAIM, codes.ACDC_SAID_MISMATCH,
+                          "the body does not hash to its d, in the received or the most compact form", cid))
+    else:
+        problems = []
+        if not isinstance(a.sad.get("i"), str):
+            problems.append("i (issuer) is not an AID")
+        if not isinstance(a.sad.get("s"), str):
+            problems.append("s (schema) is not a SAID")
+        if "ri" in a.sad and not isinstance(a.sad.get("ri"), str):
+            problems.append("ri (registry) is not a SAID")
+        if "a" in a.sad and not isinstance(a.sad.get("a"), (str, Mapping)):
+            problems.append("a is neither an object nor a SAID")
+        if problems:
+            out.append(failed("DS-01", CLAIM, codes.ACDC_MALFORMED, "; ".join(problems), cid))
+        else:
+            form = "received form" if a.said_form == "received" else "most compact form"
+            out.append(passed("DS-01", CLAIM, f"a valid ACDC whose SAID recomputes over the {form}", cid))
+    if a.bad_blocks:
+        out.append(warned("X-DOSSIER-01", CLAIM, codes.ACDC_BLOCK_SAID_MISMATCH,
+                          f"the {', '.join(a.bad_blocks)} block's own d does not recompute", cid))
+    return out
+
+
+def _stream_check(ing: _ing.Ingest) -> Check:
+    """DS-13: the stream is whole and every KEL/TEL message body is intact."""
+    probs = ing.problems
+    if not probs:
+        return passed("DS-13", CLAIM, "the dossier stream is complete and keri read every message")
+    order = {"truncated": codes.DOSSIER_STREAM_TRUNCATED, "unparsable": codes.DOSSIER_STREAM_UNPARSABLE,
+             "rejected": codes.DOSSIER_MESSAGE_REJECTED}
+    first = probs[0]
+    msg = "; ".join(f"stream {p.stream} offset {p.offset} ({p.proto or 'bytes'}"
+                    f"{' ' + p.claimed_said if p.claimed_said else ''}): {p.detail}" for p in probs)
+    return failed("DS-13", CLAIM, order.get(first.kind, codes.DOSSIER_STREAM_UNPARSABLE), msg[:800])
+
+
+def _dossier_checks(ctx: _Ctx, root: _ing.IngestedAcdc, roles: Sequence[str]) -> list[Check]:
+    """DS-02..DS-06 for a root whose schema plays the ``dossier`` role."""
+    cid = root.said
+    out: list[Check] = []
+    e = root.sad.get("e")
+    if isinstance(e, str):
+        out.append(indeterminate("DS-02", CLAIM, codes.ACDC_COMPACTED, "the dossier's edges are compacted", cid))
+    elif not isinstance(e, Mapping) or not [k for k in e if k != "d"]:
+        out.append(failed("DS-02", CLAIM, codes.DOSSIER_EDGES_MISSING, "the dossier has no edges object", cid))
+    else:
+        out.append(passed("DS-02", CLAIM, f"e holds {len([k for k in e if k != 'd'])} labelled edge(s)", cid))
+    if _issuee(root.sad):
+        out.append(warned("DS-05", CLAIM, codes.DOSSIER_HAS_ISSUEE,
+                          f"the dossier names an issuee ({_issuee(root.sad)}); dossiers SHOULD NOT", cid))
+    else:
+        out.append(passed("DS-05", CLAIM, "the dossier has no issuee, as a dossier should", cid))
+    a = root.sad.get("a")
+    others = {x.said for x in ctx.ing.acdcs if x.said != root.said}
+    if isinstance(a, Mapping):
+        found = sorted({v for v in _strings(a) if v in others})
+        if found:
+            out.append(warned("DS-04", CLAIM, codes.DOSSIER_EVIDENCE_IN_ATTRIBUTES,
+                              f"the dossier's a block names credential(s) {', '.join(found)}", cid))
+    sid = root.sad.get("s")
+    sed = ctx.schemas.get(sid)[0] if isinstance(sid, str) else None
+    if sed is not None:
+        refs = [x.get("$ref") for x in sed.get("allOf", []) if isinstance(x, Mapping)] \
+            if isinstance(sed.get("allOf"), list) else []
+        if not any(isinstance(r, str) and BASE_DOSSIER_SCHEMA in r for r in refs):
+            out.append(warned("DS-03", CLAIM, codes.DOSSIER_SCHEMA_NOT_BASE,
+                              f"dossier schema {sid} does not allOf-$ref the base dossier schema", cid))
+        props = sed.get("properties") if isinstance(sed.get("properties"), Mapping) else {}
+        closed = sed.get("additionalProperties") is False or any(
+            isinstance(alt, Mapping) and alt.get("additionalProperties") is False
+            for alt in _alternatives(props.get("e") if isinstance(props, Mapping) else None))
+        if closed:
+            out.append(warned("DS-06", CLAIM, codes.DOSSIER_SCHEMA_CLOSED,
+                              f"dossier schema {sid} closes the root or e with additionalProperties false", cid))
+    return out
+
+
+def _alternatives(node: Any) -> list[Any]:
+    if not isinstance(node, Mapping):
+        return []
+    alts = [node]
+    for k in ("oneOf", "anyOf", "allOf"):
+        if isinstance(node.get(k), list):
+            alts += list(node[k])
+    return alts
+
+
+def _strings(node: Any) -> Iterable[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for v in node.values():
+            yield from _strings(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _strings(v)
+
+
+def _boundaries(ctx: _Ctx) -> list[_dt.datetime]:
+    """Every instant at which some credential's state changes (cache intervals)."""
+    out: set[_dt.datetime] = set()
+    for a in ctx.ing.acdcs:
+        issuer = a.registry_issuer or _issuer(a)
+        for e in a.tel:
+            t = _effective(ctx, issuer, e.dt, e.anchor_said)
+            if t is not None:
+                out.add(t)
+    return sorted(out)
+
+
+def _evaluate(ing: _ing.Ingest, digest: str, root: str | None, candidates: tuple[str, ...], expected: str | None,
+              ref: _dt.datetime, policy: DossierPolicy, schemas: SchemaSource, unavailable: Mapping[str, str],
+              cache: DossierCache | None) -> tuple[list[Check], Mapping[str, Credential]]:
+    ctx = _Ctx(ing=ing, ref=ref, policy=policy, schemas=schemas, unavailable=unavailable)
+    key: tuple[Any, ...] | None = None
+    if cache is not None:
+        key = (digest, root, candidates, expected, policy.key(), tuple(sorted(unavailable.items())),
+               bisect.bisect_right(cache.boundaries(digest, ctx), ref))
+        hit = cache._get(cache._results, key)
+        if hit is not None:
+            return list(hit[0]), hit[1]
+        cache.evaluations += 1
+    checks, creds = _evaluate_now(ctx, root, candidates, expected)
+    frozen = MappingProxyType(creds)
+    if cache is not None and key is not None:
+        cache._put(cache._results, key, (tuple(checks), frozen))
+    return checks, frozen
+
+
+def _evaluate_now(ctx: _Ctx, root: str | None, candidates: tuple[str, ...],
+                  expected: str | None) -> tuple[list[Check], dict[str, Credential]]:
+    ing = ctx.ing
+    checks: list[Check] = [_stream_check(ing)]
+    bad_saids = {b.said for b in ing.bad_acdcs}
+    # DS-14: the citation
+    if expected is None:
+        checks.append(not_applicable("DS-14", CLAIM, codes.DOSSIER_NO_CITATION,
+                                     "no SAID was cited; the root is the ACDC no edge points at"))
+    elif root is not None:
+        checks.append(passed("DS-14", CLAIM, f"the dossier's SAID is the cited {expected}", expected))
+    elif expected in bad_saids:
+        checks.append(failed("DS-14", CLAIM, codes.DOSSIER_SAID_MISMATCH,
+                             f"the stream's body for the cited {expected} does not hash to it", expected))
+    else:
+        have = ", ".join(a.said for a in ing.acdcs) or "none"
+        checks.append(failed("DS-14", CLAIM, codes.DOSSIER_SAID_MISMATCH,
+                             f"no ACDC of the stream has the cited SAID {expected} (present: {have})", expected))
+    if not ing.acdcs and not ing.bad_acdcs:
+        checks.append(failed("DS-01", CLAIM, codes.DOSSIER_NO_ACDC, "the dossier stream holds no ACDC"))
+    elif expected is None and root is None and ing.acdcs:
+        checks.append(indeterminate("X-DOSSIER-03", CLAIM, codes.AMBIGUOUS_ROOT,
+                                    f"{len(candidates)} ACDCs are not the target of any edge: "
+                                    f"{', '.join(candidates) or '(a cycle)'}; cite the dossier SAID"))
+    # every body whose SAID does not hold is a tampered dossier, reachable or not
+    seen_bad: set[str] = set()
+    for b in ing.bad_acdcs:
+        if b.said in seen_bad:
+            continue
+        seen_bad.add(b.said)
+        checks += [c for c in _said_check(b) if c.id == "DS-01"]
+    order = _reachable(ing, root)
+    cited: dict[str, list[tuple[str, str]]] = {}
+    for said in order:
+        a = ing.acdc(said)
+        assert a is not None
+        for e in _edges_of(a.sad)[0]:
+            if e.target:
+                cited.setdefault(e.target, []).append((said, e.label))
+    creds: dict[str, Credential] = {}
+    for said in order:
+        a = ing.acdc(said)
+        assert a is not None
+        own: list[Check] = []
+        own += [c for c in _said_check(a) if c.subject not in seen_bad or c.id != "DS-01"]
+        schema = a.sad.get("s") if isinstance(a.sad.get("s"), str) else ""
+        roles = ctx.policy.roles_of(str(schema))
+        tm = _issuance(ctx, a)
+        assert tm.issuance is not None
+        own.append(tm.issuance)
+        own.append(_witnesses(ctx, a))
+        own.append(_schema(ctx, a))
+        edges, compacted, problems = _edges_of(a.sad)
+        ec = _edge_checks(ctx, a, edges, compacted, problems)
+        if ec is not None:
+            own.append(ec)
+        rev, state = _revocation(ctx, a, tm)
+        own.append(rev)
+        own += _roots_checks(ctx, a, roles)
+        if said == root and "dossier" in roles:
+            own += _dossier_checks(ctx, a, roles)
+        checks += own
+        attrs = a.sad.get("a")
+        creds[said] = Credential(
+            said=said, schema=str(schema), roles=roles, issuer=_issuer(a), issuee=_issuee(a.sad),
+            registry=a.sad.get("ri") if isinstance(a.sad.get("ri"), str) else None, state=state,
+            issued_at=tm.issued_at, revoked_at=tm.revoked_at,
+            attributes=dict(attrs) if isinstance(attrs, Mapping) else None, edges=edges, edges_compacted=compacted,
+            rules=a.sad.get("r"), cited_as=tuple(cited.get(said, ())), status=claim_status(own).status, sad=a.sad,
+            tel=a.tel)
+    reached = set(order)
+    for a in ing.acdcs:
+        if a.said not in reached and root is not None:
+            checks.append(warned("X-DOSSIER-02", CLAIM, codes.DOSSIER_NOT_IN_GRAPH,
+                                 "this ACDC of the stream is not reachable from the dossier; not judged", a.said))
+    return checks, creds

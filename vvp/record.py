@@ -1,0 +1,768 @@
+"""The forensic record (architecture §4.4): one file that proves what was true at call time.
+
+A record is what a regulator or a court comes back to, months or years after a call, when the
+OOBI hosts are gone, keys have rotated and credentials have been revoked. So it holds everything
+needed to re-run the verification with no network, and it says who produced it:
+
+* the inputs exactly as received (Identity values, SIP context, reference time) and the
+  reception time (the verifier's own claim, signed by it);
+* every fetch, in order: the bytes served (KEL streams with their first-seen attachments, dossier
+  streams, TELs, schemas, certificates, CRLs) or the failure (URL, code, message, time), so a
+  replay reproduces an INDETERMINATE verdict as faithfully as a VALID one;
+* the trust store as content, not paths: its JSON as loaded plus the bytes of every schema and
+  PEM file it names;
+* the verdict with all its checks, and the versions of vvp, keri and Python;
+* the verifier's own KERI identifier: its AID, the establishment event whose keys signed, and
+  its KEL.
+
+Every byte blob (evidence and trust files alike) is stored once in ``blobs``, addressed by its
+SHA-256 digest (``sha256:<hex>``), so a KEL that two credentials share appears once.
+
+Integrity is byte-exact. The *signed content* is the record without ``id`` and ``signature``,
+serialised as canonical JSON (:func:`canonical_json`, RFC 8785: sorted keys, no whitespace,
+UTF-8, ECMAScript number form). ``id`` is the digest of those bytes and ``signature`` holds the
+verifier's indexed signatures over them. The file itself is the canonical JSON of the whole
+record plus a newline, and :meth:`Record.from_bytes` accepts nothing else: a reformatted file is
+reported as such (``RECORD_NOT_CANONICAL``), so every changed byte is detected, including ones
+JSON would consider insignificant.
+
+A :class:`Record` that exists is well-formed (sigstore's ``Bundle`` discipline): its constructor
+checks the media type, the JSON Schema (``schemas/formats/verdict-record.v1.schema.json``), the
+id, every blob against its digest, every reference to a blob, and the shape of the trust files.
+Only the signature needs keri and is checked separately (:func:`check_signature`).
+
+Layer: record. It may import the vocabulary, fetch, clock and ``vvp._keri``; the trust store and
+the verifier sit above it, so turning a :class:`~vvp.trust.TrustStore` into a
+:class:`TrustSnapshot` and re-running a verification live in :mod:`vvp.replay`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as _dt
+import decimal
+import functools
+import hashlib
+import importlib
+import json
+import math
+import os
+import platform
+import re
+import tempfile
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from vvp import __version__, clock, codes
+
+# The verifier's identifier is re-exported: front ends open it through the record layer.
+from vvp._keri.signer import Signature as Signature
+from vvp._keri.signer import SignatureCheck as SignatureCheck
+from vvp._keri.signer import SignerState as SignerState
+from vvp._keri.signer import VerifierIdentity as VerifierIdentity
+from vvp._keri.signer import keri_version, verify_signature
+from vvp._keri.signer import keystore_path as keystore_path
+from vvp._keri.signer import open_identity as open_identity
+from vvp.errors import FetchError, InputUnreadable, OperationalError, VvpError
+from vvp.fetch import EvidenceKind, FetchEvent, Fetched, Fetcher, FetchFailure, check_content_type
+from vvp.verdict import ExitCode, Verdict
+
+MEDIA_TYPE = "application/vnd.vvp.verdict-record+json;version=1"
+SCHEMA_RESOURCE = "schemas/formats/verdict-record.v1.schema.json"
+DIGEST_PREFIX = "sha256:"
+UNSIGNED_FIELDS = ("id", "signature")
+"""The top-level fields outside the signed content: the digest of it, and the signature over it."""
+TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers")
+"""Trust store keys that name files or folders; their bytes go into the record."""
+
+# Limits (style rule 5). A call's evidence is at most a few dozen fetches of at most
+# fetch_max_bytes (4 MiB by default) each; 64 MiB leaves room for base64 and the trust files
+# while refusing to parse a file that cannot be a record of one call.
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+MAX_TRUST_FILE_BYTES = 4 * 1024 * 1024
+MAX_TRUST_TOTAL_BYTES = 32 * 1024 * 1024
+MAX_TRUST_FILES = 4096
+MAX_DEPTH = 64
+"""Deepest JSON nesting a record may have (a verdict is about 6 deep); deeper is not a record,
+and refusing it early keeps recursion in the schema validator and the serialiser bounded."""
+
+
+class RecordBroken(VvpError):
+    """The record's integrity fails: it is not what vvp wrote (exit 6). ``code`` says how."""
+
+    exit_code = ExitCode.RECORD_BROKEN
+
+
+# ---------------------------------------------------------------------------------------------
+# Canonical JSON and digests
+
+
+def _es_number(v: float) -> str:
+    """A finite float in ECMAScript ``Number.prototype.toString`` form (RFC 8785 §3.2.2.3)."""
+    if v == 0:
+        return "0"
+    sign = "-" if v < 0 else ""
+    # repr() is the shortest string that round-trips; its digits are the ones ECMAScript uses.
+    _, digits_t, exp = decimal.Decimal(repr(abs(v))).normalize().as_tuple()
+    digits = "".join(str(d) for d in digits_t)
+    k = len(digits)
+    n = int(exp) + k  # the decimal point sits after n digits
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * (-n) + digits
+    e = n - 1
+    mant = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return f"{sign}{mant}e{'+' if e > 0 else '-'}{abs(e)}"
+
+
+def _utf16_key(s: str) -> bytes:
+    return s.encode("utf-16-be", "surrogatepass")
+
+
+def _emit(v: Any, out: list[str]) -> None:
+    if v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif isinstance(v, int):
+        out.append(str(v))
+    elif isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError("canonical JSON has no NaN or Infinity")
+        out.append(_es_number(v))
+    elif isinstance(v, str):
+        out.append(json.dumps(v, ensure_ascii=False))
+    elif isinstance(v, (list, tuple)):
+        out.append("[")
+        for i, x in enumerate(v):
+            if i:
+                out.append(",")
+            _emit(x, out)
+        out.append("]")
+    elif isinstance(v, Mapping):
+        out.append("{")
+        keys = list(v)
+        if not all(isinstance(k, str) for k in keys):
+            raise ValueError("canonical JSON object keys must be strings")
+        for i, k in enumerate(sorted(keys, key=_utf16_key)):
+            if i:
+                out.append(",")
+            out.append(json.dumps(k, ensure_ascii=False))
+            out.append(":")
+            _emit(v[k], out)
+        out.append("}")
+    else:
+        raise ValueError(f"not a JSON value: {type(v).__name__}")
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: keys sorted by UTF-16 code units, no insignificant whitespace,
+    ECMAScript numbers, minimal string escapes, UTF-8. The same value always gives the same
+    bytes, which is what lets a digest and a signature cover "the content" exactly."""
+    out: list[str] = []
+    _emit(value, out)
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("canonical JSON cannot hold lone surrogates") from None
+
+
+def digest(data: bytes) -> str:
+    """``sha256:<hex>``: the address of a blob and the form of a record id (checkable with
+    ``sha256sum``, no vvp needed)."""
+    return DIGEST_PREFIX + hashlib.sha256(data).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence as recorded
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedFetch:
+    """One fetch as the record keeps it: ``fetched`` or ``failure`` is set; ``at`` is when the
+    verifier's clock saw it end (``None`` when the recorder had no clock)."""
+
+    url: str
+    kind: EvidenceKind
+    at: _dt.datetime | None = None
+    fetched: Fetched | None = None
+    failure: FetchFailure | None = None
+
+
+class EvidenceRecorder:
+    """A fetcher wrapper that keeps every byte served and every failure, in order, with the time
+    each ended: what :func:`build_record` stores. The clock is passed in (only the front ends
+    decide to use the wall clock)."""
+
+    def __init__(self, inner: Fetcher, *, clock: clock.Clock) -> None:
+        self.inner = inner
+        self.clock = clock
+        self.events: list[RecordedFetch] = []
+
+    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
+        try:
+            got = self.inner.fetch(url, kind)
+        except FetchError as ex:
+            self.events.append(RecordedFetch(url, kind, self.clock.now(),
+                                             failure=FetchFailure(url, ex.code, ex.message)))
+            raise
+        self.events.append(RecordedFetch(url, kind, self.clock.now(), fetched=got))
+        return got
+
+
+def _as_recorded(ev: RecordedFetch | FetchEvent) -> RecordedFetch:
+    if isinstance(ev, RecordedFetch):
+        return ev
+    return RecordedFetch(ev.url, ev.kind, None, fetched=ev.fetched, failure=ev.failure)
+
+
+# ---------------------------------------------------------------------------------------------
+# Trust store as content
+
+
+@dataclass(frozen=True, slots=True)
+class TrustFile:
+    """The bytes behind one path of the trust store: ``store[field][index]``, a file or a folder.
+
+    ``name`` is the original base name (loaders may look at suffixes); ``entries`` are
+    ``(relative path, bytes)``, a single ``(name, bytes)`` for a file.
+    """
+
+    field: str
+    index: int
+    type: str
+    name: str
+    entries: tuple[tuple[str, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TrustSnapshot:
+    """A trust store as content.
+
+    ``store`` is the trust store in force, in the trust-store v1 JSON format with every default
+    written out (roots, roles, the whole policy): a later vvp whose defaults differ still replays
+    the policy that was used. ``as_loaded`` is the JSON exactly as the user's file had it (``None``
+    without ``--trust``), kept for provenance; ``source`` the file it came from (information only,
+    never read again); ``files`` the bytes of every file and folder ``store`` names.
+    """
+
+    store: Mapping[str, Any]
+    as_loaded: Mapping[str, Any] | None
+    source: str | None
+    files: tuple[TrustFile, ...] = ()
+
+
+_SEGMENT_BAD = re.compile(r"[\\\x00-\x1f]")
+
+
+def safe_relpath(p: str) -> bool:
+    """A relative path that stays inside the folder it is written to (a record comes from
+    anywhere; materialising it must never write outside a private temporary folder)."""
+    if not p or p.startswith("/") or _SEGMENT_BAD.search(p):
+        return False
+    return all(seg not in ("", ".", "..") for seg in p.split("/"))
+
+
+def read_trust_files(field_name: str, paths: Sequence[Path]) -> tuple[TrustFile, ...]:
+    """Read the files or folders one trust store list names (hidden entries skipped), within the
+    limits above (per list)."""
+    out: list[TrustFile] = []
+    total = 0
+    count = 0
+    for i, p in enumerate(paths):
+        entries: list[tuple[str, bytes]] = []
+        if p.is_dir():
+            kind = "dir"
+            files = sorted(f for f in p.rglob("*") if f.is_file()
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            for f in files:
+                entries.append((f.relative_to(p).as_posix(), _read_limited(f)))
+        else:
+            kind = "file"
+            entries.append((p.name, _read_limited(p)))
+        count += len(entries)
+        total += sum(len(b) for _, b in entries)
+        if count > MAX_TRUST_FILES or total > MAX_TRUST_TOTAL_BYTES:
+            raise OperationalError(f"the trust store names more than {MAX_TRUST_FILES} files or "
+                                   f"{MAX_TRUST_TOTAL_BYTES} bytes; too much to put in a record",
+                                   code=codes.RECORD_WRITE_FAILED)
+        out.append(TrustFile(field_name, i, kind, p.name, tuple(entries)))
+    return tuple(out)
+
+
+def _read_limited(p: Path) -> bytes:
+    try:
+        if p.stat().st_size > MAX_TRUST_FILE_BYTES:
+            raise OperationalError(f"trust file {p} is larger than {MAX_TRUST_FILE_BYTES} bytes",
+                                   code=codes.RECORD_WRITE_FAILED)
+        return p.read_bytes()
+    except OSError as ex:
+        raise OperationalError(f"cannot read trust file {p}: {ex}", code=codes.TRUST_PATH_MISSING) from None
+
+
+def materialise_trust(snapshot: TrustSnapshot, directory: Path) -> dict[str, Any]:
+    """Write the snapshot's files under ``directory`` and return the store JSON with each named
+    path replaced by the absolute path of its copy, ready for the trust store parser."""
+    store: dict[str, Any] = json.loads(json.dumps(snapshot.store))
+    for tf in snapshot.files:
+        base = directory / tf.field / str(tf.index)
+        base.mkdir(parents=True, exist_ok=True)
+        if tf.type == "file":
+            target = base / tf.name
+            target.write_bytes(tf.entries[0][1])
+        else:
+            target = base / tf.name
+            target.mkdir(parents=True, exist_ok=True)
+            for rel, data in tf.entries:
+                f = target / rel
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_bytes(data)
+        store[tf.field][tf.index] = str(target)
+    return store
+
+
+# ---------------------------------------------------------------------------------------------
+# The record
+
+
+@functools.cache
+def record_schema() -> dict[str, Any]:
+    """The JSON Schema of records (package data, so it works from any directory)."""
+    text = resources.files("vvp").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
+def _validator() -> Any:
+    # jsonschema ships no type information (its stubs are a separate package vvp does not
+    # require); importing it by name keeps mypy --strict clean whether or not the stubs exist.
+    jsonschema = importlib.import_module("jsonschema")
+    schema = record_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _blob_json(data: bytes) -> dict[str, Any]:
+    """Text stays readable (CESR, JSON, PEM); anything that is not UTF-8 goes in base64."""
+    try:
+        return {"size": len(data), "text": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"size": len(data), "base64": base64.b64encode(data).decode("ascii")}
+
+
+def _broken(code: str, message: str) -> RecordBroken:
+    return RecordBroken(message, code=code)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """A forensic record that is well-formed and intact (module docstring); the signature is
+    checked by :func:`check_signature`. ``data`` is the record's JSON: treat it as read-only."""
+
+    data: Mapping[str, Any]
+    _blobs: Mapping[str, bytes] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_blobs", self._check())
+
+    # -- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Record:
+        """Parse a record file. Raises :class:`RecordBroken` unless the bytes are exactly a
+        well-formed, intact record as vvp writes it."""
+        try:
+            text = raw.decode("utf-8")
+            data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as ex:
+            raise _broken(codes.RECORD_NOT_JSON, f"the record is not valid UTF-8 JSON: {ex}") from None
+        if not isinstance(data, dict):
+            raise _broken(codes.RECORD_NOT_JSON, "the record is not a JSON object")
+        rec = cls(data)  # checks the depth first
+        if raw != rec.to_bytes() and raw != rec.to_bytes()[:-1]:
+            raise _broken(codes.RECORD_NOT_CANONICAL,
+                          "the file is not the canonical JSON vvp writes (its bytes were changed or reformatted); "
+                          "its parsed content matches its id, but the file is not the one that was written")
+        return rec
+
+    @classmethod
+    def _built(cls, data: dict[str, Any], blobs: dict[str, bytes]) -> Record:
+        """A record :func:`build_record` has just assembled from checked parts: skips re-running
+        the schema and re-hashing every blob (about 10 ms for a 100 KB record, on the service's
+        per-call path). Everything that reads a record from outside goes through the checks."""
+        rec = object.__new__(cls)
+        object.__setattr__(rec, "data", data)
+        object.__setattr__(rec, "_blobs", blobs)
+        return rec
+
+    def _check(self) -> dict[str, bytes]:
+        d = self.data
+        if not isinstance(d, Mapping):
+            raise _broken(codes.RECORD_NOT_JSON, "the record is not a JSON object")
+        if not _depth_within(d, MAX_DEPTH):
+            raise _broken(codes.RECORD_NOT_JSON, f"the record nests deeper than {MAX_DEPTH} levels")
+        mt = d.get("media_type")
+        if mt != MEDIA_TYPE:
+            raise _broken(codes.RECORD_BAD_MEDIA_TYPE,
+                          f"media type {mt!r} is not {MEDIA_TYPE} (a record of another version needs another vvp)")
+        errors = sorted(_validator().iter_errors(d), key=lambda e: list(e.absolute_path))
+        if errors:
+            e = errors[0]
+            where = "/".join(str(p) for p in e.absolute_path) or "(top)"
+            raise _broken(codes.RECORD_SCHEMA_INVALID, f"at {where}: {e.message[:300]}")
+        times = [("received_at", d["received_at"]), ("inputs.reference_time", d["inputs"]["reference_time"])]
+        times += [(f"evidence[{i}].at", ev["at"]) for i, ev in enumerate(d["evidence"]) if ev["at"] is not None]
+        for where, value in times:
+            try:
+                clock.parse_time(value)
+            except VvpError:
+                raise _broken(codes.RECORD_SCHEMA_INVALID, f"at {where}: {value!r} is not a time") from None
+        # Blobs first: a changed byte inside evidence is named as such, not just as a wrong id.
+        blobs: dict[str, bytes] = {}
+        for key, b in d["blobs"].items():
+            try:
+                data = (b["text"].encode("utf-8") if "text" in b
+                        else base64.b64decode(b["base64"].encode("ascii"), validate=True))
+            except (UnicodeEncodeError, binascii.Error, ValueError):
+                raise _broken(codes.RECORD_BLOB_MISMATCH, f"blob {key} cannot be decoded") from None
+            if len(data) != b["size"] or digest(data) != key:
+                raise _broken(codes.RECORD_BLOB_MISMATCH, f"blob {key} does not match its digest or size")
+            blobs[key] = data
+        for i, ev in enumerate(d["evidence"]):
+            if "fetched" in ev and ev["fetched"]["blob"] not in blobs:
+                raise _broken(codes.RECORD_BLOB_MISSING, f"evidence[{i}] refers to missing blob {ev['fetched']['blob']}")
+        store = d["trust"]["store"]
+        seen: set[tuple[str, int]] = set()
+        for i, tf in enumerate(d["trust"]["files"]):
+            where = f"trust.files[{i}]"
+            named = store.get(tf["field"]) if isinstance(store, Mapping) else None
+            if not isinstance(named, list) or not (0 <= tf["index"] < len(named)):
+                raise _broken(codes.RECORD_INCONSISTENT, f"{where} names {tf['field']}[{tf['index']}], "
+                                                         "which the recorded trust store does not have")
+            if (tf["field"], tf["index"]) in seen:
+                raise _broken(codes.RECORD_INCONSISTENT, f"{where} repeats {tf['field']}[{tf['index']}]")
+            seen.add((tf["field"], tf["index"]))
+            if not safe_relpath(tf["name"]) or "/" in tf["name"]:
+                raise _broken(codes.RECORD_INCONSISTENT, f"{where} has an unsafe name {tf['name']!r}")
+            paths = [e["path"] for e in tf["entries"]]
+            if tf["type"] == "file" and paths != [tf["name"]]:
+                raise _broken(codes.RECORD_INCONSISTENT, f"{where} is a file but its entry is not its name")
+            if len(set(paths)) != len(paths) or not all(safe_relpath(p) for p in paths):
+                raise _broken(codes.RECORD_INCONSISTENT, f"{where} has an unsafe or repeated entry path")
+            for e in tf["entries"]:
+                if e["blob"] not in blobs:
+                    raise _broken(codes.RECORD_BLOB_MISSING, f"{where} refers to missing blob {e['blob']}")
+        if isinstance(store, Mapping):
+            for fld in TRUST_FILE_FIELDS:
+                named = store.get(fld, [])
+                n = len(named) if isinstance(named, list) else 0
+                missing = [j for j in range(n) if (fld, j) not in seen]
+                if missing:
+                    raise _broken(codes.RECORD_INCONSISTENT,
+                                  f"the recorded trust store names {fld}{missing} but the record lacks their bytes")
+        try:
+            d["verifier"]["kel"].encode("ascii")
+        except UnicodeEncodeError:
+            raise _broken(codes.RECORD_SIGNER_KEL_INVALID, "the verifier KEL is not CESR text") from None
+        try:
+            content = canonical_json(self.content())
+        except ValueError as ex:
+            raise _broken(codes.RECORD_NOT_JSON, f"the record cannot be canonicalised: {ex}") from None
+        if digest(content) != d["id"]:
+            raise _broken(codes.RECORD_ID_MISMATCH,
+                          f"the id {d['id']} is not the digest of the signed content ({digest(content)})")
+        return blobs
+
+    # -- accessors --------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def received_at(self) -> str:
+        """When the verifier says it received the call: its own claim, covered by its signature."""
+        return str(self.data["received_at"])
+
+    @property
+    def inputs(self) -> Mapping[str, Any]:
+        inputs: Mapping[str, Any] = self.data["inputs"]
+        return inputs
+
+    @property
+    def verdict(self) -> Mapping[str, Any]:
+        verdict: Mapping[str, Any] = self.data["verdict"]
+        return verdict
+
+    @property
+    def software(self) -> Mapping[str, str]:
+        sw: Mapping[str, str] = self.data["software"]
+        return sw
+
+    @property
+    def signer(self) -> SignerState:
+        v = self.data["verifier"]
+        return SignerState(aid=str(v["aid"]), est_sn=int(v["est_sn"]), est_said=str(v["est_said"]))
+
+    @property
+    def signature(self) -> Signature:
+        return Signature(state=self.signer, sigs=tuple(str(s) for s in self.data["signature"]["sigs"]))
+
+    @property
+    def kel(self) -> bytes:
+        """The verifier's KEL as it stood when it signed (CESR)."""
+        return str(self.data["verifier"]["kel"]).encode("ascii")
+
+    def content(self) -> dict[str, Any]:
+        """The signed content: everything but ``id`` and ``signature``."""
+        return {k: v for k, v in self.data.items() if k not in UNSIGNED_FIELDS}
+
+    def content_bytes(self) -> bytes:
+        """The exact bytes the id digests and the verifier signed."""
+        return canonical_json(self.content())
+
+    def blob(self, key: str) -> bytes:
+        return self._blobs[key]
+
+    @property
+    def blob_count(self) -> int:
+        return len(self._blobs)
+
+    def evidence(self) -> tuple[RecordedFetch, ...]:
+        """Every fetch of the original verification, in order, with its bytes or failure."""
+        out: list[RecordedFetch] = []
+        for ev in self.data["evidence"]:
+            at = clock.parse_time(ev["at"]) if ev.get("at") is not None else None
+            kind = EvidenceKind(ev["kind"])
+            if "fetched" in ev:
+                f = ev["fetched"]
+                got = Fetched(url=ev["url"], final_url=f["final_url"], content_type=f["content_type"],
+                              body=self._blobs[f["blob"]], source=f["source"])
+                out.append(RecordedFetch(ev["url"], kind, at, fetched=got))
+            else:
+                fl = ev["failure"]
+                out.append(RecordedFetch(ev["url"], kind, at, failure=FetchFailure(ev["url"], fl["code"], fl["message"])))
+        return tuple(out)
+
+    def trust_snapshot(self) -> TrustSnapshot:
+        t = self.data["trust"]
+        files = tuple(TrustFile(tf["field"], int(tf["index"]), tf["type"], tf["name"],
+                                tuple((e["path"], self._blobs[e["blob"]]) for e in tf["entries"]))
+                      for tf in t["files"])
+        return TrustSnapshot(store=t["store"], as_loaded=t["as_loaded"], source=t["source"], files=files)
+
+    def to_bytes(self) -> bytes:
+        """The record file: canonical JSON of the whole record and a newline."""
+        return canonical_json(self.data) + b"\n"
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests at most ``limit`` containers deep (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, Mapping):
+            children: Iterable[Any] = v.values()
+        elif isinstance(v, list):
+            children = v
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((c, depth + 1) for c in children)
+    return True
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# ---------------------------------------------------------------------------------------------
+# Building, writing, loading, checking
+
+
+def software_versions() -> dict[str, str]:
+    """The versions that produced a verdict: vvp, keri (as imported) and Python."""
+    return {"vvp": __version__, "keri": keri_version(), "python": platform.python_version()}
+
+
+def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
+                 trust: TrustSnapshot, events: Iterable[RecordedFetch | FetchEvent], identity: VerifierIdentity,
+                 software: Mapping[str, str] | None = None) -> Record:
+    """Assemble, sign and check a record of one verification.
+
+    ``inputs`` is the call's input JSON exactly as the verifier took it (``CallInput.to_json()``),
+    ``received_at`` the verifier's reception time (from the front end's clock), ``events`` what
+    an :class:`EvidenceRecorder` (or a plain ``RecordingFetcher``) saw, in order.
+    """
+    blobs: dict[str, dict[str, Any]] = {}
+    raw_blobs: dict[str, bytes] = {}
+
+    def put(data: bytes) -> str:
+        key = digest(data)
+        if key not in blobs:
+            blobs[key] = _blob_json(data)
+            raw_blobs[key] = data
+        return key
+
+    evidence: list[dict[str, Any]] = []
+    for raw_ev in events:
+        ev = _as_recorded(raw_ev)
+        item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
+                                "at": clock.rfc3339(ev.at) if ev.at is not None else None}
+        if ev.fetched is not None:
+            f = ev.fetched
+            item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,
+                               "blob": put(f.body)}
+        elif ev.failure is not None:
+            item["failure"] = {"code": ev.failure.code, "message": ev.failure.message}
+        else:
+            raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
+        evidence.append(item)
+    files = [{"field": tf.field, "index": tf.index, "type": tf.type, "name": tf.name,
+              "entries": [{"path": rel, "blob": put(data)} for rel, data in tf.entries]} for tf in trust.files]
+    state = identity.state()
+    kel = identity.kel()
+    content: dict[str, Any] = {
+        "media_type": MEDIA_TYPE,
+        "received_at": clock.rfc3339(received_at),
+        "inputs": dict(inputs),
+        "trust": {"store": trust.store, "as_loaded": trust.as_loaded, "source": trust.source, "files": files},
+        "evidence": evidence,
+        "blobs": blobs,
+        "verdict": verdict.to_json() if isinstance(verdict, Verdict) else dict(verdict),
+        "software": dict(software) if software is not None else software_versions(),
+        "verifier": {"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
+                     "kel": kel.decode("ascii")},
+    }
+    # JSON round trip: the record holds JSON values only (tuples become lists, etc.), exactly as
+    # a reader will see them, so the bytes signed are the bytes a reader recomputes.
+    try:
+        content = json.loads(canonical_json(content))
+    except ValueError as ex:
+        raise OperationalError(f"cannot build the record: {ex}", code=codes.RECORD_WRITE_FAILED) from None
+    signed = canonical_json(content)
+    sig = identity.sign(signed, expect=state)
+    data = {**content, "id": digest(signed), "signature": {"sigs": list(sig.sigs)}}
+    return Record._built(data, raw_blobs)
+
+
+def write_record(record: Record, path: str | Path) -> Path:
+    """Write atomically: a temporary file in the same folder, fsync, rename, fsync the folder.
+    A reader sees the old file or the whole new one, never a part; a crash leaves no record
+    rather than a broken one."""
+    p = Path(path)
+    data = record.to_bytes()
+    tmp: str | None = None
+    try:
+        parent = p.parent if str(p.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, p)
+        tmp = None
+        dfd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError as ex:
+        raise OperationalError(f"cannot write record {p}: {ex}", code=codes.RECORD_WRITE_FAILED) from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    return p
+
+
+def load_record(path: str | Path) -> Record:
+    """Read and parse a record file. Unreadable → :class:`~vvp.errors.InputUnreadable` (exit 4);
+    read but not an intact record → :class:`RecordBroken` (exit 6)."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > MAX_RECORD_BYTES:
+                raise InputUnreadable(f"record {p} has {size} bytes, over {MAX_RECORD_BYTES}",
+                                      code=codes.RECORD_TOO_LARGE)
+            raw = f.read(MAX_RECORD_BYTES + 1)
+    except OSError as ex:
+        raise InputUnreadable(f"cannot read record {p}: {ex}", code=codes.RECORD_UNREADABLE) from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise InputUnreadable(f"record {p} is over {MAX_RECORD_BYTES} bytes", code=codes.RECORD_TOO_LARGE)
+    return Record.from_bytes(raw)
+
+
+def check_signature(record: Record) -> SignatureCheck:
+    """The verifier's signature over the signed content, checked against the KEL in the record
+    at the establishment event that signed (a later rotation changes nothing)."""
+    return verify_signature(record.kel, record.content_bytes(), record.signature)
+
+
+# ---------------------------------------------------------------------------------------------
+# Replay
+
+
+class ReplayFetcher:
+    """Serves a record's own evidence and nothing else: offline by construction.
+
+    The n-th request for a URL gets the n-th recorded outcome for it (bytes or the recorded
+    failure, with its code and message), and the last one again if asked more often. A URL the
+    record never saw fails with ``FETCH_NOT_IN_RECORD`` and is listed in :attr:`misses`: there is
+    no network code behind this class at all.
+    """
+
+    def __init__(self, evidence: Iterable[RecordedFetch]) -> None:
+        self._queues: dict[str, deque[RecordedFetch]] = {}
+        self._last: dict[str, RecordedFetch] = {}
+        for ev in evidence:
+            self._queues.setdefault(ev.url, deque()).append(ev)
+        self.requests: list[str] = []
+        self.misses: list[str] = []
+
+    @classmethod
+    def of(cls, record: Record) -> ReplayFetcher:
+        return cls(record.evidence())
+
+    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
+        self.requests.append(url)
+        q = self._queues.get(url)
+        if q:
+            ev = q.popleft()
+            self._last[url] = ev
+        elif url in self._last:
+            ev = self._last[url]
+        else:
+            self.misses.append(url)
+            raise FetchError(f"{url}: not in the record (it was not fetched when the record was made)",
+                             code=codes.FETCH_NOT_IN_RECORD, url=url)
+        if ev.failure is not None:
+            raise FetchError(ev.failure.message, code=ev.failure.code, url=url)
+        assert ev.fetched is not None
+        check_content_type(url, ev.fetched.content_type, kind)
+        f = ev.fetched
+        return Fetched(url=url, final_url=f.final_url, content_type=f.content_type, body=f.body, source="replay")

@@ -1,0 +1,319 @@
+"""Offline re-verification of a forensic record, and the glue that writes records for a call.
+
+This is the part of the record feature that needs the trust store and the verifier, so it sits
+in the verifier layer; the record itself (format, digests, signature, replay fetcher) is
+:mod:`vvp.record`.
+
+Re-verification (``vvp reverify``) answers three questions, in order, and stops at the first
+that fails:
+
+1. **Integrity**: is the file exactly a record vvp wrote, unchanged? (canonical bytes, schema,
+   id = digest of the signed content, every blob against its digest) → else exit 6.
+2. **Signature**: did the verifier AID in the record sign it, with the keys of the
+   establishment event it names, per its own KEL? → else exit 6.
+3. **Reproduction**: re-running the verification on the record's own evidence (a
+   :class:`~vvp.record.ReplayFetcher`: no network exists for it), at the recorded reference time,
+   with the recorded trust store rebuilt from its recorded bytes, gives the same verdict, check
+   by check? → exit with the recomputed verdict's code (0/1/3), else 5.
+
+``--trust`` replaces step 3 by a different question: how does the *same evidence* fare against
+*another* trust store? The answer is reported beside the recorded verdict, which is unchanged;
+``reproduced`` is then ``null``, since nothing was being reproduced, and the exit code is the new
+judgment's.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from vvp import codes
+from vvp.errors import ConfigError, VvpError
+from vvp.fetch import FetchEvent, Fetcher
+from vvp.record import (
+    Record,
+    RecordBroken,
+    RecordedFetch,
+    ReplayFetcher,
+    TrustSnapshot,
+    VerifierIdentity,
+    build_record,
+    check_signature,
+    keystore_path,
+    load_record,
+    materialise_trust,
+    open_identity,
+    read_trust_files,
+    write_record,
+)
+from vvp.trust import ROLE_NAMES, ROOT_QUESTIONS, TrustStore, parse_trust_store
+from vvp.verdict import ExitCode, Status, Verdict, exit_code
+from vvp.verifier import CallInput, verify_call
+
+VerifyFn = Callable[..., Verdict]
+"""``verify_call``'s shape: ``(call, *, trust, fetcher) -> Verdict`` (replaceable in tests)."""
+
+Question = Literal["recorded", "rejudged"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing records
+
+
+def _path_words(trust: TrustStore, key: str, paths: tuple[Path, ...]) -> list[str]:
+    """How the user named these paths (relative to their trust file), when the store as loaded
+    says; else the resolved paths. Information only: replay uses the recorded bytes."""
+    given = trust.raw.get(key)
+    if isinstance(given, list) and len(given) == len(paths) and all(isinstance(g, str) for g in given):
+        return [str(g) for g in given]
+    return [str(p) for p in paths]
+
+
+def effective_trust_json(trust: TrustStore) -> dict[str, Any]:
+    """The trust store in force as trust-store v1 JSON with every default written out."""
+    return {
+        "version": 1,
+        "roots": {q: sorted(trust.roots.for_question(q)) for q in ROOT_QUESTIONS},
+        "schemas": _path_words(trust, "schemas", trust.schemas),
+        "schema_roles": {r: list(trust.schema_roles.get(r, ())) for r in ROLE_NAMES},
+        "sti_pa": _path_words(trust, "sti_pa", trust.sti_pa),
+        "sti_crl_signers": _path_words(trust, "sti_crl_signers", trust.sti_crl_signers),
+        "policy": trust.policy.to_json(),
+    }
+
+
+def snapshot_trust(trust: TrustStore) -> TrustSnapshot:
+    """The trust store as content: effective JSON, the JSON as loaded, the bytes it names."""
+    files = (read_trust_files("schemas", trust.schemas) + read_trust_files("sti_pa", trust.sti_pa)
+             + read_trust_files("sti_crl_signers", trust.sti_crl_signers))
+    return TrustSnapshot(store=effective_trust_json(trust),
+                         as_loaded=dict(trust.raw) if (trust.source is not None or trust.raw) else None,
+                         source=str(trust.source) if trust.source is not None else None, files=files)
+
+
+def make_record(call: CallInput, verdict: Verdict, *, trust: TrustStore,
+                events: Iterable[RecordedFetch | FetchEvent], received_at: _dt.datetime,
+                identity: VerifierIdentity, snapshot: TrustSnapshot | None = None) -> Record:
+    """Build and sign the record of one verification (for front ends that keep the verifier's
+    identity open: the service, the batch workers). ``snapshot`` is ``snapshot_trust(trust)``,
+    taken once and reused by a front end that records many calls under one trust store, so its
+    files are not read again per call."""
+    return build_record(inputs=call.to_json(), received_at=received_at, verdict=verdict,
+                        trust=snapshot if snapshot is not None else snapshot_trust(trust), events=events,
+                        identity=identity)
+
+
+def write_call_record(path: str | Path, call: CallInput, verdict: Verdict, *, trust: TrustStore,
+                      events: Iterable[RecordedFetch | FetchEvent], received_at: _dt.datetime,
+                      keystore: str | Path | None = None, environ: Mapping[str, str] | None = None,
+                      salt: bytes | None = None) -> Record:
+    """``vvp verify --record FILE``: open (or make) the keystore, build, sign, write atomically.
+
+    The keystore is ``keystore``, else ``$VVP_KEYSTORE``, else ``$XDG_DATA_HOME/vvp/keystore``
+    (``environ`` defaults to the process environment). ``salt`` is for deterministic tests only.
+    """
+    where = keystore_path(keystore, os.environ if environ is None else environ)
+    with open_identity(where, salt=salt) as identity:
+        rec = make_record(call, verdict, trust=trust, events=events, received_at=received_at, identity=identity)
+    write_record(rec, path)
+    return rec
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One place where the recomputed verdict differs from the recorded one (``None``: absent)."""
+
+    path: str
+    recorded: Any
+    recomputed: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "recorded": self.recorded, "recomputed": self.recomputed}
+
+
+def _check_key(c: Mapping[str, Any]) -> str:
+    return f"checks[{c.get('id')}@{c.get('subject')}]"
+
+
+def compare_verdicts(recorded: Mapping[str, Any],
+                     recomputed: Mapping[str, Any]) -> tuple[tuple[Difference, ...], tuple[str, ...]]:
+    """Differences that matter, and notes that do not.
+
+    A verdict reproduces when its status, reference time, claims (status, codes and any detail),
+    display and every other top-level field are equal, and its checks match one for one by
+    (``id``, ``subject``) in claim, status and code. A check whose only change is its message
+    is a note, not a difference: wording may improve between versions; the verdict may not move.
+    """
+    diffs: list[Difference] = []
+    notes: list[str] = []
+    for key in sorted(set(recorded) | set(recomputed)):
+        if key == "checks":
+            continue
+        a, b = recorded.get(key), recomputed.get(key)
+        if key == "claims" and isinstance(a, Mapping) and isinstance(b, Mapping):
+            for name in sorted(set(a) | set(b)):
+                if a.get(name) != b.get(name):
+                    diffs.append(Difference(f"claims.{name}", a.get(name), b.get(name)))
+        elif a != b:
+            diffs.append(Difference(key, a, b))
+    rec_checks = {_check_key(c): c for c in recorded.get("checks", []) if isinstance(c, Mapping)}
+    new_checks = {_check_key(c): c for c in recomputed.get("checks", []) if isinstance(c, Mapping)}
+    for k in sorted(set(rec_checks) | set(new_checks)):
+        a_c, b_c = rec_checks.get(k), new_checks.get(k)
+        if a_c is None or b_c is None:
+            diffs.append(Difference(k, a_c, b_c))
+            continue
+        if any(a_c.get(f) != b_c.get(f) for f in ("claim", "status", "code")):
+            diffs.append(Difference(k, {f: a_c.get(f) for f in ("claim", "status", "code")},
+                                    {f: b_c.get(f) for f in ("claim", "status", "code")}))
+        elif a_c.get("message") != b_c.get("message"):
+            notes.append(f"{k}: same outcome, message now {b_c.get('message')!r} "
+                         f"(recorded {a_c.get('message')!r})")
+    return tuple(diffs), tuple(notes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-verifying
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """The answer to one of the integrity and signature questions."""
+
+    ok: bool
+    code: str
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Reverification:
+    """What ``vvp reverify`` found (module docstring). ``code`` summarises the outcome:
+    ``OK``, ``RECORD_NOT_REPRODUCED``, ``RECORD_REJUDGED``, or the integrity or signature code."""
+
+    record_id: str | None
+    question: Question
+    integrity: Finding
+    signature: Finding | None
+    signer: str | None
+    signer_est_sn: int | None
+    received_at: str | None
+    reference_time: str | None
+    recorded_status: str | None
+    recomputed_status: str | None
+    reproduced: bool | None
+    differences: tuple[Difference, ...]
+    notes: tuple[str, ...]
+    not_in_record: tuple[str, ...]
+    recomputed_verdict: Mapping[str, Any] | None
+    trust_source: str | None
+    """The trust file used: as recorded (information only) or the one given with ``--trust``."""
+    code: str
+    exit_code: ExitCode
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "question": self.question,
+            "code": self.code,
+            "integrity": self.integrity.to_json(),
+            "signature": None if self.signature is None else {**self.signature.to_json(), "signer": self.signer,
+                                                              "est_sn": self.signer_est_sn},
+            "received_at": self.received_at,
+            "reference_time": self.reference_time,
+            "recorded_status": self.recorded_status,
+            "recomputed_status": self.recomputed_status,
+            "reproduced": self.reproduced,
+            "differences": [d.to_json() for d in self.differences],
+            "notes": list(self.notes),
+            "not_in_record": list(self.not_in_record),
+            "trust": {"used": "recorded" if self.question == "recorded" else "other", "source": self.trust_source},
+            "recomputed": self.recomputed_verdict,
+            "exit_code": int(self.exit_code),
+        }
+
+
+def _broken_result(ex: VvpError, rec: Record | None = None, *, signature: Finding | None = None,
+                   integrity: Finding | None = None, question: Question = "recorded") -> Reverification:
+    integ = integrity or Finding(False, ex.code, ex.message)
+    return Reverification(
+        record_id=rec.id if rec is not None else None, question=question, integrity=integ, signature=signature,
+        signer=rec.signer.aid if rec is not None else None, signer_est_sn=rec.signer.est_sn if rec is not None else None,
+        received_at=rec.received_at if rec is not None else None,
+        reference_time=str(rec.inputs.get("reference_time")) if rec is not None else None,
+        recorded_status=str(rec.verdict.get("status")) if rec is not None else None, recomputed_status=None,
+        reproduced=None, differences=(), notes=(), not_in_record=(), recomputed_verdict=None, trust_source=None,
+        code=ex.code, exit_code=ExitCode.RECORD_BROKEN)
+
+
+def reverify_file(path: str | Path, *, trust: TrustStore | None = None,
+                  verify: VerifyFn = verify_call) -> Reverification:
+    """Load ``path`` and :func:`reverify` it. A file that cannot be read raises
+    :class:`~vvp.errors.InputUnreadable` (exit 4); one that is not an intact record is a
+    :class:`Reverification` with a failed integrity finding (exit 6)."""
+    try:
+        rec = load_record(path)
+    except RecordBroken as ex:
+        return _broken_result(ex)
+    return reverify(rec, trust=trust, verify=verify)
+
+
+def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn = verify_call) -> Reverification:
+    """Check the signature, then re-run the verification offline (module docstring)."""
+    question: Question = "recorded" if trust is None else "rejudged"
+    integrity = Finding(True, codes.OK, "the record is exactly as written: canonical, well-formed, id and "
+                                        f"{rec.blob_count} blobs match their digests")
+    sc = check_signature(rec)
+    sig = Finding(sc.ok, sc.code, sc.message)
+    if not sc.ok:
+        return _broken_result(RecordBroken(sc.message, code=sc.code), rec, integrity=integrity, signature=sig,
+                              question=question)
+    try:
+        call = CallInput.from_json(rec.inputs)
+    except (VvpError, KeyError, TypeError, ValueError) as ex:
+        return _broken_result(RecordBroken(f"the recorded inputs cannot be rebuilt: {ex}",
+                                           code=codes.RECORD_INCONSISTENT), rec, signature=sig, question=question)
+    fetcher = ReplayFetcher.of(rec)
+    if trust is None:
+        with tempfile.TemporaryDirectory(prefix="vvp-replay-trust-") as tmp:
+            try:
+                used = parse_trust_store(materialise_trust(rec.trust_snapshot(), Path(tmp)), base=Path(tmp))
+            except (ConfigError, OSError, KeyError, TypeError, IndexError) as ex:
+                msg = ex.message if isinstance(ex, VvpError) else repr(ex)
+                return _broken_result(RecordBroken(f"the recorded trust store cannot be rebuilt: {msg}",
+                                                   code=codes.RECORD_INCONSISTENT), rec, signature=sig)
+            verdict = _run(verify, call, used, fetcher)  # inside: schema folders may be read lazily
+    else:
+        verdict = _run(verify, call, trust, fetcher)
+    recomputed = verdict.to_json()
+    diffs, notes = compare_verdicts(rec.verdict, recomputed)
+    if question == "rejudged":
+        code, ec, reproduced = codes.RECORD_REJUDGED, exit_code(verdict.status), None
+    elif diffs:
+        code, ec, reproduced = codes.RECORD_NOT_REPRODUCED, ExitCode.NOT_REPRODUCED, False
+    else:
+        code, ec, reproduced = codes.OK, exit_code(verdict.status), True
+    return Reverification(
+        record_id=rec.id, question=question, integrity=integrity, signature=sig, signer=sc.aid,
+        signer_est_sn=sc.est_sn, received_at=rec.received_at, reference_time=str(rec.inputs["reference_time"]),
+        recorded_status=str(rec.verdict["status"]), recomputed_status=Status(verdict.status).value,
+        reproduced=reproduced, differences=diffs, notes=notes, not_in_record=tuple(dict.fromkeys(fetcher.misses)),
+        recomputed_verdict=recomputed,
+        trust_source=(rec.trust_snapshot().source if trust is None
+                      else str(trust.source) if trust.source is not None else None),
+        code=code, exit_code=ec)
+
+
+def _run(verify: VerifyFn, call: CallInput, trust: TrustStore, fetcher: Fetcher) -> Verdict:
+    return verify(call, trust=trust, fetcher=fetcher)

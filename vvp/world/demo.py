@@ -1,0 +1,215 @@
+"""``vvp demo``: build the world, serve it, verify its calls, print the verdicts.
+
+The demo runs the verifier only through its published contract, the ``vvp verify`` command line
+(architecture §4.1), in process, with ``--json``. It never makes a verdict up: when this build of
+vvp has no ``vvp verify`` it says so for every call and shows only what it could check through
+modules that exist (that each call's ``kid`` OOBI and ``evd`` dossier are served and fetched by
+vvp's own fetcher with the right content types). A verifier that returns INDETERMINATE with
+``NOT_CHECKED_IN_THIS_VERSION`` shows up as exactly that.
+
+The output folder is kept (its path is printed) so that every call can be rerun by hand after the
+server is gone: ``calls.sh`` holds one ``vvp verify ... --evidence evidence.json --offline``
+command per call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import shlex
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from vvp._keri.worldgen import build_world
+from vvp import codes
+from vvp.clock import rfc3339
+from vvp.errors import VvpError
+from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher
+from vvp.world import ServedWorld, served_world
+from vvp.world.scenarios import Call
+
+CLAIM_ORDER = ("passport", "context", "dossier", "authorization", "tn_rights", "brand", "business")
+NOT_AVAILABLE = "vvp verify is not available in this version"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the verifier said about one call, or why nothing was said."""
+
+    status: str | None
+    findings: tuple[tuple[str, str], ...]
+    exit_code: int | None
+    note: str
+
+    @property
+    def verified(self) -> bool:
+        return self.status is not None
+
+    @property
+    def only_unchecked(self) -> bool:
+        """Every finding says "not checked in this version" (so a difference is not a wrong verdict)."""
+        return bool(self.findings) and all(code in UNCHECKED for _, code in self.findings)
+
+
+def verifier_available() -> bool:
+    """True when this build has ``vvp verify`` (its module ``vvp._cli.verify_cmd``)."""
+    return importlib.util.find_spec("vvp._cli.verify_cmd") is not None
+
+
+def _codes_of(doc: Any) -> tuple[tuple[str, str], ...]:
+    """(claim, code) of every failing or indeterminate check, in claim order."""
+    out: list[tuple[str, str]] = []
+    claims = doc.get("claims", {}) if isinstance(doc, dict) else {}
+    for name in CLAIM_ORDER:
+        claim = claims.get(name)
+        if isinstance(claim, dict):
+            for code in claim.get("codes", []) or []:
+                if (name, str(code)) not in out:
+                    out.append((name, str(code)))
+    return tuple(out)
+
+
+def _codes_text(pairs: Sequence[tuple[str, str]], limit: int = 72) -> str:
+    """``CODE (claim, claim); CODE2 (claim)``, shortened to ``limit`` characters."""
+    by_code: dict[str, list[str]] = {}
+    for claim, code in pairs:
+        by_code.setdefault(code, []).append(claim)
+    text = "; ".join(f"{code} ({', '.join(claims)})" for code, claims in by_code.items())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+UNCHECKED = frozenset({codes.NOT_CHECKED_IN_THIS_VERSION, codes.NO_CHECKS})
+
+
+def verify_call(call: Call) -> Outcome:
+    """Verify one call with ``vvp verify --json`` in process; the single door to the verifier."""
+    if not verifier_available():
+        return Outcome(None, (), None, NOT_AVAILABLE)
+    from vvp._cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(call.argv(json_out=True))
+    try:
+        doc = json.loads(out.getvalue())
+        status = doc["status"]
+    except (ValueError, KeyError, TypeError):
+        last = (err.getvalue().strip().splitlines() or ["no output"])[-1]
+        return Outcome(None, (), rc, f"no verdict (exit {rc}): {last[:160]}")
+    return Outcome(str(status), _codes_of(doc), rc, "")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceProbe:
+    """Whether a call's kid OOBI and evd dossier came back from the server as vvp fetches them."""
+
+    kid_ok: bool
+    evd_ok: bool
+    detail: str
+
+
+def probe_evidence(call: Call) -> EvidenceProbe:
+    fetcher = HttpFetcher(FetchLimits(allow_private_addresses=True))
+    details = []
+    ok = []
+    for url, kind in ((call.kid, EvidenceKind.OOBI), (call.evd, EvidenceKind.DOSSIER)):
+        try:
+            got = fetcher.fetch(url, kind)
+            ok.append(True)
+            details.append(f"{kind.value} {got.content_type} {len(got.body)} B")
+        except VvpError as ex:
+            ok.append(False)
+            details.append(f"{kind.value} {ex.code}")
+    return EvidenceProbe(ok[0], ok[1], ", ".join(details))
+
+
+def _short(aid: str) -> str:
+    return f"{aid[:8]}…"
+
+
+def _table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> list[str]:
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) for i in range(len(header) - 1)]
+    lines = []
+    for r in [header, *rows]:
+        cells = [r[i].ljust(widths[i]) for i in range(len(header) - 1)] + [r[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def _report(out: TextIO, sw: ServedWorld, outcomes: Sequence[Outcome], probes: Sequence[EvidenceProbe]) -> None:
+    rows = []
+    for i, (call, oc) in enumerate(zip(sw.calls, outcomes, strict=True), 1):
+        expected = "|".join(call.scenario.expected)
+        got = oc.status if oc.status is not None else "not verified"
+        notes = _codes_text(oc.findings) if oc.findings else (oc.note or "-")
+        rows.append([str(i), call.name, rfc3339(call.at), expected, got, _mark(call, oc), notes])
+    for line in _table(rows, ["#", "scenario", "reference time", "expected", "got", "", "codes / notes"]):
+        out.write(f"  {line}\n")
+    out.write("\n")
+    kid_ok = sum(p.kid_ok for p in probes)
+    evd_ok = sum(p.evd_ok for p in probes)
+    out.write(f"evidence  {kid_ok}/{len(probes)} kid OOBIs and {evd_ok}/{len(probes)} dossiers fetched from the "
+              "server by vvp's fetcher with the expected content types\n")
+    verified = [oc for oc in outcomes if oc.verified]
+    if not verified:
+        note = outcomes[0].note if outcomes else NOT_AVAILABLE
+        out.write(f"verdicts  none: {note}; nothing above is a verdict\n")
+        return
+    marks = [_mark(c, oc) for c, oc in zip(sw.calls, outcomes, strict=True)]
+    out.write(f"verdicts  {len(verified)}/{len(outcomes)} calls verified: {marks.count('ok')} as expected, "
+              f"{marks.count('unchecked')} not decided because this version does not check those claims yet "
+              f"({codes.NOT_CHECKED_IN_THIS_VERSION}), {marks.count('DIFFERS')} different from the expectation\n")
+
+
+def _mark(call: Call, oc: Outcome) -> str:
+    if oc.status is None:
+        return ""
+    if oc.only_unchecked:
+        return "unchecked"
+    return "ok" if oc.status in call.scenario.expected else "DIFFERS"
+
+
+def _write_script(sw: ServedWorld) -> Path:
+    lines = ["#!/bin/sh", "# Each call of the demo, verified offline from the evidence the demo served.", ""]
+    for call in sw.calls:
+        lines.append(f"# {call.name}: {call.scenario.title} (expected {'|'.join(call.scenario.expected)})")
+        lines.append(call.command(evidence_map=sw.files.evidence_map, offline=True))
+        lines.append("")
+    path = sw.files.dir / "calls.sh"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def run_demo(out: TextIO, *, workdir: str | Path | None = None) -> int:
+    """The whole demo; returns the exit code (0 when it ran to the end)."""
+    out.write("vvp demo: a deterministic test world, served on 127.0.0.1, and calls verified in it\n\n")
+    started = time.perf_counter()
+    world = build_world()
+    n_creds = len(world.credentials)
+    out.write(f"world     {world.schema_set} schemas, {len(world.parties)} identifiers, {n_creds} credentials, "
+              f"{len(world.dossiers)} dossiers, built in {time.perf_counter() - started:.1f} s\n")
+    out.write(f"roots     identity {_short(world.root_aid('identity'))}  tn {_short(world.root_aid('tn'))}  "
+              f"brand {_short(world.root_aid('brand'))}\n")
+    folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="vvp-demo-"))
+    with served_world(world, folder) as sw:
+        out.write(f"serving   {sw.server.base_url}  ({len(sw.server.paths())} paths: OOBIs, dossiers, schemas, TELs)\n")
+        out.write(f"files     {sw.files.dir}  (trust.json, trust-untrusted.json, evidence.json, calls.sh)\n\n")
+        if not verifier_available():
+            out.write(f"note      {NOT_AVAILABLE}: the calls below are signed and served, not verified\n\n")
+        outcomes = [verify_call(c) for c in sw.calls]
+        probes = [probe_evidence(c) for c in sw.calls]
+        script = _write_script(sw)
+        _report(out, sw, outcomes, probes)
+    example = sw.calls[0]
+    out.write("\nRun a call by hand (the server has stopped; the evidence map serves the same bytes offline):\n")
+    out.write(f"  {example.command(evidence_map=sw.files.evidence_map, offline=True)}\n")
+    out.write(f"All {len(sw.calls)} calls: sh {shlex.quote(str(script))}\n")
+    out.write(f"Remove the demo files with: rm -r {shlex.quote(str(sw.files.dir))}\n")
+    return 0
