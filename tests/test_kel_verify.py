@@ -14,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hst
 
 from tests.kel_helpers import world
 from vvp import codes
@@ -419,12 +421,9 @@ def test_the_store_root_is_tmpfs_when_there_is_one() -> None:
 
 # --- fuzz: bad input never raises, never hangs, never yields another key state -------------
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as hst  # noqa: E402
-
 
 @pytest.mark.timeout(120)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hst.data())
 def test_mutated_streams_never_raise_nor_change_the_key_state(data: hst.DataObject) -> None:
     w = world()

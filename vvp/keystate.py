@@ -152,6 +152,7 @@ class KelStream:
         return tuple(sorted(evs, key=lambda e: (e.sn, rank[e.outcome])))
 
     def accepted(self, aid: str) -> tuple[KeyEvent, ...]:
+        """The AID's events keri accepted, in sequence-number order (its verified KEL)."""
         return tuple(e for e in self.events_of(aid) if e.outcome is Outcome.ACCEPTED)
 
 

@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
+import threading
+import time
+from collections import OrderedDict
 from pathlib import Path
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,10 +38,10 @@ from vvp._keri.kel import verify_signature
 from vvp.authorization import AuthPolicy, CallFacts, check_authorization
 from vvp.context import check_context
 from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier
-from vvp.errors import ConfigError
-from vvp.fetch import Fetcher
-from vvp.kel import resolve_kel
-from vvp.keystate import KelResult
+from vvp.errors import ConfigError, FetchError
+from vvp.fetch import EvidenceKind, Fetcher
+from vvp.kel import resolve_kel, verify_stream
+from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.passport import PassportPolicy, VvpPassport, check_passport, check_signature
 from vvp.stir.identity import IdentityRouting, route_identities
 from vvp.stir.certs import X5uError, load_pem_certificates
@@ -185,13 +188,61 @@ def _shaken(call: CallInput, inputs: _Inputs, passport: VvpPassport | None, vvp_
                         vvp_dest=passport.dest_tns if passport else (), vvp_claims=vvp_claims)
 
 
+class KelCache:
+    """Verified KEL streams by OOBI URL, reused within ``key_state_freshness_s`` (V-05: caches
+    only within freshness). What is cached is keri's verdict on the stream (every event with its
+    first-seen time), not a key state: the state at each call's reference time is selected from
+    it per call, so one cached stream serves calls at any time it covers. Durations are measured
+    on a monotonic clock; ``fetches`` and ``ingests`` count the work done, for tests and metrics."""
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._streams: OrderedDict[str, tuple[KelStream, float]] = OrderedDict()
+        self.fetches = 0
+        self.ingests = 0
+
+    def stream(self, url: str, fetcher: Fetcher, freshness_s: float) -> KelStream:
+        """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
+        with self._lock:
+            hit = self._streams.get(url)
+            if hit is not None and time.monotonic() - hit[1] <= freshness_s:
+                self._streams.move_to_end(url)
+                return hit[0]
+        got = fetcher.fetch(url, EvidenceKind.OOBI)
+        self.fetches += 1
+        stream = verify_stream(got.body)
+        self.ingests += 1
+        with self._lock:
+            self._streams[url] = (stream, time.monotonic())
+            self._streams.move_to_end(url)
+            while len(self._streams) > self.max_entries:
+                self._streams.popitem(last=False)
+        return stream
+
+
+def _signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,
+                      freshness_s: float) -> KelResult:
+    """Step 3: the kid AID's key state at the reference time (through the cache when there is one)."""
+    if cache is None:
+        return resolve_kel(kid, fetcher, aid=aid, at=ref)
+    try:
+        stream = cache.kels.stream(kid, fetcher, freshness_s)
+    except FetchError as ex:
+        return KelResult(status=Status.INDETERMINATE, aid=aid, state=None, codes=(ex.code,),
+                         messages=(ex.message,), at=ref, source=kid)
+    return select_key_state(stream, aid, at=ref, source=kid)
+
+
 @dataclass
 class VerifierCache:
-    """What a long-lived verifier (the service, a batch worker) keeps between calls: dossier
-    fetches, keri ingests and results by SAID (:class:`vvp.dossier.DossierCache`). Never shared
-    between processes; a fresh one (or None) for the CLI."""
+    """What a long-lived verifier (the service, a batch worker) keeps between calls: verified KELs
+    by OOBI (within ``key_state_freshness_s``), dossier fetches, keri ingests and results by SAID
+    (:class:`vvp.dossier.DossierCache`, within ``revocation_freshness_s``), x5u certificates and
+    CRLs. Never shared between processes; none for the CLI, which verifies one call."""
 
     dossiers: DossierCache = field(default_factory=DossierCache)
+    kels: KelCache = field(default_factory=KelCache)
     shaken: ShakenCache = field(default_factory=ShakenCache)
 
 
@@ -214,7 +265,8 @@ def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,
         checks += pr.checks
         passport = pr.passport
         if passport is not None and passport.kid is not None and passport.kid_aid is not None:
-            kel = resolve_kel(passport.kid, fetcher, aid=passport.kid_aid, at=ref)
+            kel = _signer_key_state(passport.kid, passport.kid_aid, ref, fetcher=fetcher, cache=cache,
+                                    freshness_s=trust.policy.key_state_freshness_s)
             checks += _key_state_checks(passport, kel)
     checks += check_context(passport, orig=call.orig, dest=call.dest, sip=inputs.sip,
                             iat_tolerance_s=trust.policy.iat_tolerance_s, require_context=call.require_context)

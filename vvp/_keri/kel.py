@@ -58,9 +58,8 @@ class Occurrence:
     sigs: list[str]
     wigs: list[str]
     first_seen: str | None
-    anchor: tuple[int, str] | None
+    anchor: tuple[int, str] | None  # the delegator's event it names (-G source seal couple)
     offset: int
-    error: BaseException | None = None
 
 
 @dataclass
@@ -99,22 +98,18 @@ class RecordingKevery(eventing.Kevery):  # type: ignore[misc]
                      delsaider: Any = None, firner: Any = None, dater: Any = None, eager: bool = False,
                      local: Any = None) -> Any:
         self.calls += 1
-        occ: Occurrence | None = None
         if self.recording:
             anchor = (int(delseqner.sn), str(delsaider.qb64)) if delseqner is not None and delsaider is not None \
                 else None
-            occ = Occurrence(serder=serder, sigs=[s.qb64 for s in sigers or []], wigs=[w.qb64 for w in wigers or []],
-                             first_seen=str(dater.dts) if dater is not None else None, anchor=anchor,
-                             offset=self.offset)
-            self.occurrences.append(occ)
+            self.occurrences.append(Occurrence(
+                serder=serder, sigs=[s.qb64 for s in sigers or []], wigs=[w.qb64 for w in wigers or []],
+                first_seen=str(dater.dts) if dater is not None else None, anchor=anchor, offset=self.offset))
         key = (str(serder.pre), str(serder.said))
         try:
             result = super().processEvent(serder, sigers, wigers=wigers, delseqner=delseqner, delsaider=delsaider,
                                           firner=firner, dater=dater, eager=eager, local=local)
         except Exception as ex:
             self.last_error[key] = ex
-            if occ is not None:
-                occ.error = ex
             raise
         self.last_error[key] = None
         return result
@@ -567,11 +562,14 @@ def _classify(ctx: _Ctx, pre: str, said: str, occs: list[Occurrence]) -> KeyEven
                   f"{nwigs} valid witness receipt(s), the witness threshold (toad) is {toad}")
     if escrow in ("pdes", "delegables") or (escrow is None and isinstance(
             err, (kering.MissingDelegationError, kering.MissingDelegableApprovalError))):
+        named = next((o.anchor for o in occs if o.anchor is not None), None)
+        claim = f"; the event names the delegator's event sn {named[0]} ({named[1]})" if named else ""
         if delegator is not None and ctx.kever(delegator) is not None:
             return ev(Outcome.ESCROWED, codes.KEL_ESCROW_DELEGATION_UNANCHORED,
-                      f"the delegator {delegator}'s KEL (to sn {ctx.kever(delegator).sn}) does not anchor this event")
+                      f"the delegator {delegator}'s KEL (to sn {ctx.kever(delegator).sn}) does not anchor this "
+                      f"event{claim}")
         return ev(Outcome.ESCROWED, codes.KEL_ESCROW_MISSING_DELEGATOR,
-                  f"the delegator {delegator or '(unknown)'}'s KEL is not in the evidence")
+                  f"the delegator {delegator or '(unknown)'}'s KEL is not in the evidence{claim}")
     if escrow == "ooes" or (escrow is None and isinstance(err, kering.OutOfOrderError)):
         have = int(kever.sn) if kever is not None else None
         return ev(Outcome.ESCROWED, codes.KEL_ESCROW_OUT_OF_ORDER,

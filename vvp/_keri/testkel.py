@@ -18,7 +18,7 @@ import datetime as _dt
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -348,6 +348,3 @@ class KelFactory:
 
     def current_keys(self, aid: str) -> list[str]:
         return [str(v.qb64) for v in self._habs[aid].kever.verfers]
-
-    def iter_aids(self) -> Iterator[str]:
-        return iter(self._habs)
