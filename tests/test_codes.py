@@ -17,7 +17,7 @@ CODE_RE = re.compile(r"\A[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\Z")
 # UPPER_SNAKE strings in vvp/ that are not verdict codes (and why).
 NOT_CODES = frozenset({
     "KERI_BASER_MAP_SIZE",  # an environment variable name keri reads
-    "VVP_KEYSTORE", "VVP_PYTHON", "XDG_DATA_HOME",  # environment variable names
+    "VVP_KEYSTORE", "VVP_PYTHON", "VVP_TMPDIR", "XDG_DATA_HOME",  # environment variable names
     "NOT_APPLICABLE",  # a claim status (verdict.Status), not a code
 })
 

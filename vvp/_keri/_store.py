@@ -29,7 +29,12 @@ TMP_PREFIX = "vvp-keri-"
 
 
 def tmp_root() -> str:
-    """Where per-verification stores go: /dev/shm when it is there and writable, else $TMPDIR."""
+    """Where per-verification stores go: ``$VVP_TMPDIR`` when set (operators choose the tmpfs;
+    tests use a private folder to count what is left behind), else /dev/shm when it is there and
+    writable, else $TMPDIR."""
+    chosen = os.environ.get("VVP_TMPDIR")
+    if chosen:
+        return chosen
     shm = "/dev/shm"
     if os.path.isdir(shm) and os.access(shm, os.W_OK):
         return shm
