@@ -19,6 +19,8 @@ import importlib.util
 import io
 import json
 import shlex
+import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -212,4 +214,9 @@ def run_demo(out: TextIO, *, workdir: str | Path | None = None) -> int:
     out.write(f"  {example.command(evidence_map=sw.files.evidence_map, offline=True)}\n")
     out.write(f"All {len(sw.calls)} calls: sh {shlex.quote(str(script))}\n")
     out.write(f"Remove the demo files with: rm -r {shlex.quote(str(sw.files.dir))}\n")
+    here = shutil.which("vvp")
+    if here is None:  # not on PATH (make demo runs .venv/bin/vvp): say where the command is
+        exe = Path(sys.executable).with_name("vvp")
+        out.write(f"(vvp is {shlex.quote(str(exe))} here; put {shlex.quote(str(exe.parent))} on PATH to run "
+                  "these as written)\n")
     return 0
