@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Lowest first. A module may import modules of its own layer or any layer below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("vocabulary", ("vvp", "vvp.verdict", "vvp.codes", "vvp.errors", "vvp.keystate")),
+    ("vocabulary", ("vvp", "vvp.verdict", "vvp.codes", "vvp.errors", "vvp.keystate", "vvp.strictjson")),
     ("edge", ("vvp.fetch", "vvp.store", "vvp.clock")),
     ("keri", ("vvp._keri",)),
     ("record", ("vvp.record",)),

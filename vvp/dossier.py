@@ -45,7 +45,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -53,7 +53,7 @@ from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 
-from vvp import clock, codes
+from vvp import clock, codes, strictjson
 from vvp._keri import dossier_ingest as _ing
 from vvp._keri import tel as _tel
 from vvp._keri.acdc import schema_said as _schema_said
@@ -148,6 +148,7 @@ class _SchemaIndex:
         self.folders: dict[tuple[str, ...], dict[str, list[Path]]] = {}
         self.verified: dict[str, tuple[bytes, Mapping[str, Any]]] = {}
         self.validators: dict[str, Any] = {}
+        self.compilations = 0
 
     def folder_index(self, dirs: tuple[Path, ...]) -> dict[str, list[Path]]:
         key = tuple(str(d) for d in dirs)
@@ -199,6 +200,7 @@ class _SchemaIndex:
             v = cls(sed)
             with self.lock:
                 self.validators[said] = v
+                self.compilations += 1
         return v
 
 
@@ -249,6 +251,12 @@ class SchemaSource:
 def validator_for(said: str, sed: Mapping[str, Any]) -> Any:
     """The compiled validator of a schema, made once per schema SAID for the whole process."""
     return _SCHEMAS.validator(said, sed)
+
+
+def schema_compilations() -> int:
+    """How many schema validators this process has compiled: compiling is the costly part of
+    V-10, so tests and the benchmark count it to prove a warm call compiles nothing."""
+    return _SCHEMAS.compilations
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,10 +391,14 @@ class DossierCache:
     * results by (stream digest, policy, reference-time interval): a result changes with the
       reference time only where an issuance or revocation time falls, so every reference time
       between two such instants shares one result.
+
+    ``monotonic`` is the clock freshness is measured on (``time.monotonic``; tests inject one to
+    step past ``revocation_freshness_s`` without sleeping).
     """
 
-    def __init__(self, max_entries: int = 256) -> None:
+    def __init__(self, max_entries: int = 256, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self._now = monotonic
         self._lock = threading.Lock()
         self._fetched: OrderedDict[str, tuple[Fetched, float]] = OrderedDict()
         self._ingests: OrderedDict[str, _ing.Ingest] = OrderedDict()
@@ -413,11 +425,11 @@ class DossierCache:
 
     def fetch(self, url: str, fetcher: Fetcher, freshness_s: float) -> Fetched:
         hit = self._get(self._fetched, url)
-        if hit is not None and time.monotonic() - hit[1] <= freshness_s:
+        if hit is not None and self._now() - hit[1] <= freshness_s:
             return hit[0]  # type: ignore[no-any-return]
         got = fetcher.fetch(url, EvidenceKind.DOSSIER)
         self.fetches += 1
-        self._put(self._fetched, url, (got, time.monotonic()))
+        self._put(self._fetched, url, (got, self._now()))
         return got
 
     def ingest(self, streams: Sequence[bytes], digest: str | None = None) -> _ing.Ingest:
@@ -548,7 +560,7 @@ def unwrap(data: bytes) -> tuple[bytes | None, str]:
     if not head.startswith(b"{"):
         return data, ""
     try:
-        obj = _loads_strict(head)
+        obj = strictjson.loads(head)
     except ValueError:
         return data, ""  # a CESR stream (a JSON body followed by attachments) is not one JSON value
     if isinstance(obj, dict) and "details" in obj and "v" not in obj:
@@ -561,15 +573,6 @@ def unwrap(data: bytes) -> tuple[bytes | None, str]:
     return None, "the dossier is a JSON value that is neither a CESR message nor a {\"details\": …} wrapper"
 
 
-def _loads_strict(raw: bytes) -> Any:
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in d:
-                raise ValueError(f"duplicate key {k!r}")
-            d[k] = v
-        return d
-    return json.loads(raw, object_pairs_hook=hook)
 
 
 # ---------------------------------------------------------------------------------------------

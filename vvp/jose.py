@@ -35,7 +35,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from vvp import codes
+from vvp import codes, strictjson
 from vvp.errors import EvidenceInvalid
 
 # --- limits ---------------------------------------------------------------------------------
@@ -127,25 +127,6 @@ def b64url_decode(segment: str, *, what: str = "segment") -> bytes:
 
 # --- strict JSON ----------------------------------------------------------------------------
 
-def _pairs_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise _DuplicateKey(k)
-        out[k] = v
-    return out
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
@@ -193,9 +174,9 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
     except UnicodeDecodeError:
         raise JoseError(f"{what} is not UTF-8", code=codes.JOSE_JSON_INVALID) from None
     try:
-        value = json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_refuse_constant,
-                           parse_float=_finite_float)
-    except _DuplicateKey as e:
+        value = json.loads(text, object_pairs_hook=strictjson.object_pairs,
+                           parse_constant=strictjson.refuse_constant, parse_float=_finite_float)
+    except strictjson.DuplicateKeyError as e:
         raise JoseError(f"{what} repeats the key {e.key!r}", code=codes.JOSE_JSON_DUPLICATE_KEY) from None
     except RecursionError:
         raise JoseError(f"{what} nests too deeply", code=codes.JOSE_JSON_LIMIT) from None

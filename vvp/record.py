@@ -59,7 +59,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from vvp import __version__, clock, codes
+from vvp import __version__, clock, codes, strictjson
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -385,7 +385,7 @@ class Record:
         well-formed, intact record as vvp writes it."""
         try:
             text = raw.decode("utf-8")
-            data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+            data = strictjson.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError, ValueError, RecursionError) as ex:
             raise _broken(codes.RECORD_NOT_JSON, f"the record is not valid UTF-8 JSON: {ex}") from None
         if not isinstance(data, dict):
@@ -583,19 +583,6 @@ def _depth_within(value: Any, limit: int) -> bool:
             return False
         stack.extend((c, depth + 1) for c in children)
     return True
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 # ---------------------------------------------------------------------------------------------

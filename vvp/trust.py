@@ -10,13 +10,12 @@ say precisely which key is wrong.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from vvp import codes
+from vvp import codes, strictjson
 from vvp.errors import ConfigError
 
 # Published schema SAIDs per role (vvp-protocol.md §3.4; keri-notes §6). A role left empty in a
@@ -110,15 +109,6 @@ def _err(code: str, msg: str) -> ConfigError:
     return ConfigError(msg, code=code)
 
 
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in d:
-            raise _err(codes.TRUST_NOT_JSON, f"duplicate key {k!r} in trust store")
-        d[k] = v
-    return d
-
-
 def _check_keys(obj: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise _err(codes.TRUST_BAD_VALUE, f"{where} must be an object")
@@ -204,7 +194,7 @@ def load_trust_store(path: str | Path | None) -> TrustStore:
     except (OSError, UnicodeDecodeError) as ex:
         raise _err(codes.TRUST_UNREADABLE, f"cannot read trust store {p}: {ex}") from None
     try:
-        data = json.loads(text, object_pairs_hook=_no_dupes)
-    except json.JSONDecodeError as ex:
+        data = strictjson.loads(text)
+    except ValueError as ex:  # not JSON, or a repeated key
         raise _err(codes.TRUST_NOT_JSON, f"trust store {p} is not JSON: {ex}") from None
     return parse_trust_store(data, base=p.resolve().parent, source=p.resolve())

@@ -11,7 +11,6 @@ Blake3 encoding.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -105,13 +104,3 @@ def make_placeholder_acdc() -> bytes:
     return bytes(serder.raw)
 
 
-def loads_json(raw: bytes) -> Any:
-    """JSON with duplicate keys refused (two parsers must not read two different credentials)."""
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        d: dict[str, Any] = {}
-        for k, v in pairs:
-            if k in d:
-                raise ValueError(f"duplicate key {k!r}")
-            d[k] = v
-        return d
-    return json.loads(raw, object_pairs_hook=hook)

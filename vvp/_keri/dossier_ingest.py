@@ -31,6 +31,7 @@ from keri import kering
 from keri.core import coring, eventing, parsing  # eventing before keri.db: import order
 from keri.db import dbing
 
+from vvp import strictjson
 from vvp._keri import acdc as _acdc
 from vvp._keri import tel as _tel
 from vvp._keri._store import Store, fresh_store
@@ -560,7 +561,7 @@ def _witness_count_at(st: Store, aid: str, sn: int | None) -> int | None:
 
 def _dup_keys(raw: bytes) -> bool:
     try:
-        _acdc.loads_json(raw)
+        strictjson.loads(raw)
     except ValueError as ex:
         return "duplicate key" in str(ex)
     return False
