@@ -26,12 +26,19 @@ from pathlib import Path
 
 from vvp import clock, codes
 from vvp.errors import FetchError
-from vvp.fetch import EvidenceKind, Fetched, Fetcher, MemoryFetcher
-from vvp.record import EvidenceRecorder, Record, open_identity
+from vvp.fetch import EvidenceKind, Fetched, Fetcher, MemoryFetcher, RecordingFetcher
+from vvp.record import Record, open_identity
 from vvp.replay import make_record
 from vvp.trust import load_trust_store
 from vvp.verifier import CallInput, verify_call
-from vvp.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
+from vvp.world import (
+    SCENARIOS,
+    WorldSpec,
+    WorldUrls,
+    build_world,
+    routes_for,
+    write_evidence,
+)
 from vvp.world.scenarios import make_calls
 
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "records"
@@ -76,7 +83,7 @@ def generate() -> list[Golden]:
             call = calls[call_name]
             trust = load_trust_store(call.trust)
             trust = replace(trust, source=Path(call.trust.name))  # no machine path in a golden file
-            recorder = EvidenceRecorder(fetcher, clock=clock.FixedClock(call.at + _dt.timedelta(seconds=1)))
+            recorder = RecordingFetcher(fetcher, clock=clock.FixedClock(call.at + _dt.timedelta(seconds=1)))
             ci = CallInput(reference_time=call.at, identities=(call.identity,), orig=call.orig, dest=call.dest,
                            call_id=f"golden-{name}")
             verdict = verify_call(ci, trust=trust, fetcher=recorder)

@@ -27,11 +27,26 @@ import pytest
 from vvp import clock, codes
 from vvp._keri._store import tmp_root
 from vvp.errors import FetchError
-from vvp.fetch import EvidenceKind, Fetcher, FetchLimits, HttpFetcher, build_fetcher
-from vvp.record import EvidenceRecorder, Record, VerifierIdentity, canonical_json, digest
+from vvp.fetch import (
+    EvidenceKind,
+    Fetcher,
+    FetchLimits,
+    HttpFetcher,
+    RecordingFetcher,
+    build_fetcher,
+)
+from vvp.record import Record, VerifierIdentity, canonical_json, digest
 from vvp.replay import VerifyFn, make_record
 from vvp.trust import TrustStore, load_trust_store
-from vvp.verdict import Check, Verdict, build_verdict, failed, indeterminate, not_applicable, passed
+from vvp.verdict import (
+    Check,
+    Verdict,
+    build_verdict,
+    failed,
+    indeterminate,
+    not_applicable,
+    passed,
+)
 from vvp.verifier import CallInput
 from vvp.world import Call
 
@@ -179,7 +194,7 @@ def record_call(call: Call, path: Path, identity: VerifierIdentity, *, verify: V
     """What ``vvp verify --record`` does: fetch through the production fetcher, recorded."""
     trust = load_trust_store(trust_file or call.trust)
     inner = build_fetcher(limits=FetchLimits.from_policy(trust.policy))
-    rec = EvidenceRecorder(inner, clock=clock.FixedClock(call.at + _dt.timedelta(seconds=1)))
+    rec = RecordingFetcher(inner, clock=clock.FixedClock(call.at + _dt.timedelta(seconds=1)))
     ci = call_input(call)
     verdict = verify(ci, trust=trust, fetcher=rec)
     record = make_record(ci, verdict, trust=trust, events=rec.events,

@@ -16,13 +16,18 @@ import pytest
 from tests.recordkit import SALT, resign, shm_dir
 from vvp import clock, codes
 from vvp.errors import FetchError, InputUnreadable, OperationalError
-from vvp.fetch import EvidenceKind, Fetched, FetchEvent, FetchFailure, MemoryFetcher, RecordingFetcher
+from vvp.fetch import (
+    EvidenceKind,
+    Fetched,
+    FetchEvent,
+    FetchFailure,
+    MemoryFetcher,
+    RecordingFetcher,
+)
 from vvp.record import (
     MEDIA_TYPE,
-    EvidenceRecorder,
     Record,
     RecordBroken,
-    RecordedFetch,
     ReplayFetcher,
     TrustFile,
     TrustSnapshot,
@@ -55,14 +60,14 @@ def _verdict() -> Any:
                          reference_time="2026-01-15T12:00:00Z")
 
 
-def _events() -> list[RecordedFetch]:
-    def got(url: str, body: bytes, ctype: str = "application/json+cesr") -> RecordedFetch:
-        return RecordedFetch(url, EvidenceKind.OOBI, T0, fetched=Fetched(url, url, ctype, body, "http"))
+def _events() -> list[FetchEvent]:
+    def got(url: str, body: bytes, ctype: str = "application/json+cesr") -> FetchEvent:
+        return FetchEvent(url, EvidenceKind.OOBI, T0, fetched=Fetched(url, url, ctype, body, "http"))
     return [
         got("http://a.example/oobi/E1", KEL),
         got("http://b.example/oobi/E1/witness", KEL),  # the same KEL from another URL: stored once
         got("http://c.example/cert.der", BINARY, "application/pkix-cert"),
-        RecordedFetch("http://d.example/oobi/E2", EvidenceKind.OOBI, T0,
+        FetchEvent("http://d.example/oobi/E2", EvidenceKind.OOBI, T0,
                       failure=FetchFailure("http://d.example/oobi/E2", codes.FETCH_CONNECT_FAILED, "refused")),
     ]
 
@@ -160,7 +165,7 @@ def test_plain_recording_fetcher_events_are_accepted(identity: VerifierIdentity)
 
 def test_evidence_recorder_stamps_each_fetch_with_the_given_clock() -> None:
     at = clock.parse_time("2026-01-15T12:00:07Z")
-    rec = EvidenceRecorder(MemoryFetcher({"http://a.example/k": ("application/cesr", b"k")}),
+    rec = RecordingFetcher(MemoryFetcher({"http://a.example/k": ("application/cesr", b"k")}),
                            clock=clock.FixedClock(at))
     assert rec.fetch("http://a.example/k", EvidenceKind.OOBI).body == b"k"
     with pytest.raises(FetchError):
@@ -326,8 +331,8 @@ def test_safe_relative_paths(p: str, ok: bool) -> None:
 
 def test_replay_serves_recorded_outcomes_in_order_and_nothing_else() -> None:
     u = "http://a.example/oobi/E1"
-    evs = [RecordedFetch(u, EvidenceKind.OOBI, None, failure=FetchFailure(u, codes.FETCH_TIMEOUT, "slow")),
-           RecordedFetch(u, EvidenceKind.OOBI, None, fetched=Fetched(u, u + "/final", "application/json+cesr",
+    evs = [FetchEvent(u, EvidenceKind.OOBI, None, failure=FetchFailure(u, codes.FETCH_TIMEOUT, "slow")),
+           FetchEvent(u, EvidenceKind.OOBI, None, fetched=Fetched(u, u + "/final", "application/json+cesr",
                                                                       b"kel", "http"))]
     rf = ReplayFetcher(evs)
     with pytest.raises(FetchError) as ei:
@@ -349,7 +354,7 @@ def test_replay_of_fetch_events_without_times() -> None:
     u = "http://a.example/x"
     ev = FetchEvent(u, EvidenceKind.OOBI, fetched=Fetched(u, u, "application/cesr", b"x", "memory"))
     assert ev.fetched is not None
-    assert ReplayFetcher([RecordedFetch(u, ev.kind, None, fetched=ev.fetched)]).fetch(u, EvidenceKind.OOBI).body == b"x"
+    assert ReplayFetcher([FetchEvent(u, ev.kind, None, fetched=ev.fetched)]).fetch(u, EvidenceKind.OOBI).body == b"x"
 
 
 def test_received_at_and_times_are_rfc3339_utc(identity: VerifierIdentity) -> None:

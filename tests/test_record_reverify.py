@@ -31,8 +31,14 @@ from tests.world_fixtures import own_world
 from vvp import clock, codes
 from vvp._cli import main
 from vvp._keri.worldgen import World, WorldSpec, build_world
-from vvp.fetch import EvidenceKind, FetchLimits, build_fetcher
-from vvp.record import EvidenceRecorder, VerifierIdentity, canonical_json, digest, load_record, open_identity
+from vvp.fetch import EvidenceKind, FetchLimits, RecordingFetcher, build_fetcher
+from vvp.record import (
+    VerifierIdentity,
+    canonical_json,
+    digest,
+    load_record,
+    open_identity,
+)
 from vvp.replay import compare_verdicts, make_record, reverify_file, write_call_record
 from vvp.trust import load_trust_store
 from vvp.verdict import Verdict, build_verdict, failed
@@ -242,7 +248,7 @@ def test_a_kel_served_under_two_urls_is_stored_once(sw: ServedWorld, identity: V
     w = sw.world
     qvi = w.parties["qvi"]
     trust = load_trust_store(sw.files.trust)
-    rec = EvidenceRecorder(build_fetcher(limits=FetchLimits.from_policy(trust.policy)),
+    rec = RecordingFetcher(build_fetcher(limits=FetchLimits.from_policy(trust.policy)),
                            clock=clock.FixedClock(clock.parse_time("2026-03-01T12:00:00Z")))
     urls = [sw.urls.oobi(qvi.aid), sw.urls.oobi(qvi.aid, "witness", qvi.witnesses[0])] if qvi.witnesses else \
         [sw.urls.oobi(qvi.aid), sw.urls.oobi(qvi.aid, "controller")]

@@ -19,6 +19,7 @@ with a stable code. Implementations:
 
 from __future__ import annotations
 
+import datetime as _dt
 import http.client
 import ipaddress
 import json
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vvp import codes
+from vvp.clock import Clock
 from vvp.errors import ConfigError, FetchError
 
 
@@ -78,10 +80,12 @@ class FetchFailure:
 
 @dataclass(frozen=True, slots=True)
 class FetchEvent:
-    """One fetch as the recording fetcher saw it: either ``fetched`` or ``failure`` is set."""
+    """One fetch as the recording fetcher saw it: either ``fetched`` or ``failure`` is set; ``at``
+    is when the recorder's clock saw it end (``None`` when it was given no clock)."""
 
     url: str
     kind: EvidenceKind
+    at: _dt.datetime | None = None
     fetched: Fetched | None = None
     failure: FetchFailure | None = None
 
@@ -481,19 +485,25 @@ class MemoryFetcher:
 
 @dataclass
 class RecordingFetcher:
-    """Wraps a fetcher and keeps every byte served and every failure, in order."""
+    """Wraps a fetcher and keeps every byte served and every failure, in order, with the time each
+    ended when given a clock: what a forensic record stores (the front end passes the clock; only
+    it decides to use the wall clock)."""
 
     inner: Fetcher
+    clock: Clock | None = None
     events: list[FetchEvent] = field(default_factory=list)
 
     def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
         try:
             got = self.inner.fetch(url, kind)
         except FetchError as ex:
-            self.events.append(FetchEvent(url, kind, failure=FetchFailure(url, ex.code, ex.message)))
+            self.events.append(FetchEvent(url, kind, self._now(), failure=FetchFailure(url, ex.code, ex.message)))
             raise
-        self.events.append(FetchEvent(url, kind, fetched=got))
+        self.events.append(FetchEvent(url, kind, self._now(), fetched=got))
         return got
+
+    def _now(self) -> _dt.datetime | None:
+        return self.clock.now() if self.clock is not None else None
 
 
 def build_fetcher(*, limits: FetchLimits, evidence_map: str | Path | None = None, offline: bool = False) -> Fetcher:

@@ -70,7 +70,13 @@ from vvp._keri.signer import keri_version, verify_signature
 from vvp._keri.signer import keystore_path as keystore_path
 from vvp._keri.signer import open_identity as open_identity
 from vvp.errors import FetchError, InputUnreadable, OperationalError, VvpError
-from vvp.fetch import EvidenceKind, FetchEvent, Fetched, Fetcher, FetchFailure, check_content_type
+from vvp.fetch import (
+    EvidenceKind,
+    Fetched,
+    FetchEvent,
+    FetchFailure,
+    check_content_type,
+)
 from vvp.verdict import ExitCode, Verdict
 
 MEDIA_TYPE = "application/vnd.vvp.verdict-record+json;version=1"
@@ -186,45 +192,6 @@ def digest(data: bytes) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Evidence as recorded
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedFetch:
-    """One fetch as the record keeps it: ``fetched`` or ``failure`` is set; ``at`` is when the
-    verifier's clock saw it end (``None`` when the recorder had no clock)."""
-
-    url: str
-    kind: EvidenceKind
-    at: _dt.datetime | None = None
-    fetched: Fetched | None = None
-    failure: FetchFailure | None = None
-
-
-class EvidenceRecorder:
-    """A fetcher wrapper that keeps every byte served and every failure, in order, with the time
-    each ended: what :func:`build_record` stores. The clock is passed in (only the front ends
-    decide to use the wall clock)."""
-
-    def __init__(self, inner: Fetcher, *, clock: clock.Clock) -> None:
-        self.inner = inner
-        self.clock = clock
-        self.events: list[RecordedFetch] = []
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        try:
-            got = self.inner.fetch(url, kind)
-        except FetchError as ex:
-            self.events.append(RecordedFetch(url, kind, self.clock.now(),
-                                             failure=FetchFailure(url, ex.code, ex.message)))
-            raise
-        self.events.append(RecordedFetch(url, kind, self.clock.now(), fetched=got))
-        return got
-
-
-def _as_recorded(ev: RecordedFetch | FetchEvent) -> RecordedFetch:
-    if isinstance(ev, RecordedFetch):
-        return ev
-    return RecordedFetch(ev.url, ev.kind, None, fetched=ev.fetched, failure=ev.failure)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -540,9 +507,9 @@ class Record:
     def blob_count(self) -> int:
         return len(self._blobs)
 
-    def evidence(self) -> tuple[RecordedFetch, ...]:
+    def evidence(self) -> tuple[FetchEvent, ...]:
         """Every fetch of the original verification, in order, with its bytes or failure."""
-        out: list[RecordedFetch] = []
+        out: list[FetchEvent] = []
         for ev in self.data["evidence"]:
             at = clock.parse_time(ev["at"]) if ev.get("at") is not None else None
             kind = EvidenceKind(ev["kind"])
@@ -550,10 +517,10 @@ class Record:
                 f = ev["fetched"]
                 got = Fetched(url=ev["url"], final_url=f["final_url"], content_type=f["content_type"],
                               body=self._blobs[f["blob"]], source=f["source"])
-                out.append(RecordedFetch(ev["url"], kind, at, fetched=got))
+                out.append(FetchEvent(ev["url"], kind, at, fetched=got))
             else:
                 fl = ev["failure"]
-                out.append(RecordedFetch(ev["url"], kind, at, failure=FetchFailure(ev["url"], fl["code"], fl["message"])))
+                out.append(FetchEvent(ev["url"], kind, at, failure=FetchFailure(ev["url"], fl["code"], fl["message"])))
         return tuple(out)
 
     def trust_snapshot(self) -> TrustSnapshot:
@@ -595,13 +562,13 @@ def software_versions() -> dict[str, str]:
 
 
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
-                 trust: TrustSnapshot, events: Iterable[RecordedFetch | FetchEvent], identity: VerifierIdentity,
+                 trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
                  software: Mapping[str, str] | None = None) -> Record:
     """Assemble, sign and check a record of one verification.
 
     ``inputs`` is the call's input JSON exactly as the verifier took it (``CallInput.to_json()``),
     ``received_at`` the verifier's reception time (from the front end's clock), ``events`` what
-    an :class:`EvidenceRecorder` (or a plain ``RecordingFetcher``) saw, in order.
+    a :class:`~vvp.fetch.RecordingFetcher` saw, in order.
     """
     blobs: dict[str, dict[str, Any]] = {}
     raw_blobs: dict[str, bytes] = {}
@@ -614,8 +581,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
         return key
 
     evidence: list[dict[str, Any]] = []
-    for raw_ev in events:
-        ev = _as_recorded(raw_ev)
+    for ev in events:
         item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
                                 "at": clock.rfc3339(ev.at) if ev.at is not None else None}
         if ev.fetched is not None:
@@ -723,9 +689,9 @@ class ReplayFetcher:
     no network code behind this class at all.
     """
 
-    def __init__(self, evidence: Iterable[RecordedFetch]) -> None:
-        self._queues: dict[str, deque[RecordedFetch]] = {}
-        self._last: dict[str, RecordedFetch] = {}
+    def __init__(self, evidence: Iterable[FetchEvent]) -> None:
+        self._queues: dict[str, deque[FetchEvent]] = {}
+        self._last: dict[str, FetchEvent] = {}
         for ev in evidence:
             self._queues.setdefault(ev.url, deque()).append(ev)
         self.requests: list[str] = []

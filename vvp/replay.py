@@ -34,11 +34,10 @@ from typing import Any, Literal
 
 from vvp import codes
 from vvp.errors import ConfigError, VvpError
-from vvp.fetch import FetchEvent, Fetcher
+from vvp.fetch import Fetcher, FetchEvent
 from vvp.record import (
     Record,
     RecordBroken,
-    RecordedFetch,
     ReplayFetcher,
     TrustSnapshot,
     VerifierIdentity,
@@ -97,7 +96,7 @@ def snapshot_trust(trust: TrustStore) -> TrustSnapshot:
 
 
 def make_record(call: CallInput, verdict: Verdict, *, trust: TrustStore,
-                events: Iterable[RecordedFetch | FetchEvent], received_at: _dt.datetime,
+                events: Iterable[FetchEvent], received_at: _dt.datetime,
                 identity: VerifierIdentity, snapshot: TrustSnapshot | None = None) -> Record:
     """Build and sign the record of one verification (for front ends that keep the verifier's
     identity open: the service, the batch workers). ``snapshot`` is ``snapshot_trust(trust)``,
@@ -109,7 +108,7 @@ def make_record(call: CallInput, verdict: Verdict, *, trust: TrustStore,
 
 
 def write_call_record(path: str | Path, call: CallInput, verdict: Verdict, *, trust: TrustStore,
-                      events: Iterable[RecordedFetch | FetchEvent], received_at: _dt.datetime,
+                      events: Iterable[FetchEvent], received_at: _dt.datetime,
                       keystore: str | Path | None = None, environ: Mapping[str, str] | None = None,
                       salt: bytes | None = None) -> Record:
     """``vvp verify --record FILE``: open (or make) the keystore, build, sign, write atomically.

@@ -13,7 +13,7 @@ from vvp import clock
 from vvp._cli.common import fetcher_for, read_file, reference_time, trust_store
 from vvp._cli.output import emit_json, human
 from vvp._cli.show import print_verdict
-from vvp.record import EvidenceRecorder
+from vvp.fetch import RecordingFetcher
 from vvp.replay import write_call_record
 from vvp.verdict import exit_code
 from vvp.verifier import CallInput, verify_call
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
                      orig=args.orig, dest=args.dest, call_id=args.call_id,
                      require_context=bool(args.require_context))
     fetcher = fetcher_for(args, trust)
-    recorder = EvidenceRecorder(fetcher, clock=clock.SystemClock()) if args.record else None
+    recorder = RecordingFetcher(fetcher, clock=clock.SystemClock()) if args.record else None
     verdict = verify_call(call, trust=trust, fetcher=recorder if recorder is not None else fetcher)
     if recorder is not None:
         rec = write_call_record(args.record, call, verdict, trust=trust, events=recorder.events,
