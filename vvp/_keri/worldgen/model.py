@@ -34,7 +34,8 @@ BEFORE_ROTATION_AT: _dt.datetime = _t("2026-01-15T12:00:00+00:00")
 ROTATE_AT: _dt.datetime = _t("2026-02-01T00:00:00+00:00")
 """Default time at which the shape-A signer rotates its key."""
 REVOKE_AT: _dt.datetime = _t("2026-02-15T00:00:00+00:00")
-"""Default time of the world's revocations (a TN allocation, then one dossier a minute later)."""
+"""Default time of the world's revocations (a TN allocation, one dossier a minute later, the acting
+shape's TN allocation a minute after that)."""
 CALL_AT: _dt.datetime = _t("2026-03-01T12:00:00+00:00")
 """The reference time of the "current" calls: after the rotation and the revocations."""
 VALID_UNTIL: _dt.datetime = _t("2027-01-01T00:00:00+00:00")
@@ -210,6 +211,7 @@ class WorldSpec:
     revocations: tuple[tuple[str, _dt.datetime], ...] = (
         ("tn_le_revoked", REVOKE_AT),
         ("dossier_revoked", REVOKE_AT + _dt.timedelta(minutes=1)),
+        ("tn_acting_revoked", REVOKE_AT + _dt.timedelta(minutes=2)),
     )
 
 
@@ -293,10 +295,11 @@ class World:
                  exp: int | None = None, card: tuple[str, ...] | None = None, goal: str | None = None,
                  key_at: _dt.datetime | None = None, key_sn: int | None = None,
                  form: Literal["jws", "cesr"] = "jws", tamper: Literal["signature", "payload"] | None = None,
-                 extra_claims: Mapping[str, Any] | None = None, tn_plus: bool = True) -> SignedPassport:
+                 extra_claims: Mapping[str, Any] | None = None, tn_plus: bool = True,
+                 header_changes: Mapping[str, Any] | None = None) -> SignedPassport:
         """Sign a VVP PASSporT as party ``signer``; see :func:`vvp._keri.worldgen.passport.sign`."""
         from vvp._keri.worldgen import passport
 
         return passport.sign(self, signer=signer, kid=kid, evd=evd, orig=orig, dest=dest, iat=iat, exp=exp,
                              card=card, goal=goal, key_at=key_at, key_sn=key_sn, form=form, tamper=tamper,
-                             extra_claims=extra_claims, tn_plus=tn_plus)
+                             extra_claims=extra_claims, tn_plus=tn_plus, header_changes=header_changes)

@@ -47,7 +47,8 @@ def sign(world: World, *, signer: str, kid: str, evd: str, orig: str, dest: str,
          exp: int | None = None, card: tuple[str, ...] | None = None, goal: str | None = None,
          key_at: _dt.datetime | None = None, key_sn: int | None = None,
          form: Literal["jws", "cesr"] = "jws", tamper: Literal["signature", "payload"] | None = None,
-         extra_claims: Mapping[str, Any] | None = None, tn_plus: bool = True) -> SignedPassport:
+         extra_claims: Mapping[str, Any] | None = None, tn_plus: bool = True,
+         header_changes: Mapping[str, Any] | None = None) -> SignedPassport:
     """A VVP PASSporT signed by party ``signer``.
 
     The key is the one in force at ``key_at`` (default: at ``iat``), or the one established at
@@ -60,7 +61,12 @@ def sign(world: World, *, signer: str, kid: str, evd: str, orig: str, dest: str,
         epoch = party.key_sn(key_sn)
     else:
         epoch = party.key_at(key_at or _dt.datetime.fromtimestamp(iat, _dt.UTC))
-    header = {"alg": "EdDSA", "typ": "passport", "ppt": "vvp", "kid": kid}
+    header: dict[str, Any] = {"alg": "EdDSA", "typ": "passport", "ppt": "vvp", "kid": kid}
+    for k, v in (header_changes or {}).items():  # a refused alg or a legacy typ, still EdDSA-signed
+        if v is None:
+            header.pop(k, None)
+        else:
+            header[k] = v
     claims: dict[str, Any] = {"orig": tn_claim(orig, tn_plus), "dest": tn_claim(dest, tn_plus)}
     if card is not None:
         claims["card"] = list(card)
