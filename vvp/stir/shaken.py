@@ -57,7 +57,7 @@ from vvp.stir.identity import IdentityError, IdentityValue, parse_identity
 from vvp.stir.tnauthlist import TNAuthList, TNAuthListError, tnauthlist_of
 from vvp.stir.verstat import Outcome, Verstat, outcome
 from vvp.stir.x5ucache import CrlEntry, PathEntry, ShakenCache, X5uEntry
-from vvp.tn import TnError, normalize_tn
+from vvp.tn import try_normalize_tn
 from vvp.verdict import Check, CheckStatus, ClaimResult, Status, failed, indeterminate, not_applicable, passed, \
     warned
 
@@ -250,15 +250,6 @@ class _Claims:
     origid: str | None = None
 
 
-def _tn(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return normalize_tn(value)
-    except TnError:
-        return None
-
-
 def _shape(value: Any) -> str:
     if value is None:
         return "missing"
@@ -277,8 +268,8 @@ def _claims_stage(run: _Run, payload: Mapping[str, Any], at: _dt.datetime, polic
     else:
         run.bad("X-SHAKEN-09", codes.SHAKEN_ATTEST_INVALID, f"attest is {str(attest)[:40]!r}, not A, B or C")
     orig = payload.get("orig")
-    if isinstance(orig, dict) and set(orig) == {"tn"} and _tn(orig["tn"]) is not None:
-        c.orig = _tn(orig["tn"])
+    if isinstance(orig, dict) and set(orig) == {"tn"} and try_normalize_tn(orig["tn"]) is not None:
+        c.orig = try_normalize_tn(orig["tn"])
         run.ok("X-SHAKEN-10", f"orig is {c.orig}")
     else:
         shape = _shape(orig) if not isinstance(orig, dict) else f"an object with keys {sorted(orig)[:5]}"
@@ -286,7 +277,7 @@ def _claims_stage(run: _Run, payload: Mapping[str, Any], at: _dt.datetime, polic
         run.bad("X-SHAKEN-10", codes.SHAKEN_ORIG_INVALID, f"orig is {shape}, not {{\"tn\": one TN}}{hint}")
     dest = payload.get("dest")
     tns = dest.get("tn") if isinstance(dest, dict) else None
-    norm = [_tn(t) for t in tns] if isinstance(tns, list) else []
+    norm = [try_normalize_tn(t) for t in tns] if isinstance(tns, list) else []
     if (isinstance(dest, dict) and set(dest) <= {"tn", "uri"} and norm and all(t is not None for t in norm)):
         c.dest = tuple(t for t in norm if t is not None)
         run.ok("X-SHAKEN-11", f"dest is {', '.join(c.dest)}")
@@ -331,7 +322,7 @@ def _context(run: _Run, cid: str, name: str, mine: tuple[str, ...], given: str |
     if given is None:
         run.na(cid, f"{name} not compared: no SIP context was given", codes.CONTEXT_NOT_GIVEN)
         return
-    ctx = _tn(given)
+    ctx = try_normalize_tn(given)
     if ctx is None:
         run.na(cid, f"{name} not compared: the SIP context value {given[:40]!r} is not a TN", codes.CONTEXT_TN_INVALID)
     elif not mine:
@@ -661,7 +652,7 @@ def vvp_supports_attestation(vvp_claims: Mapping[str, ClaimResult] | None, vvp_o
     same orig as the SHAKEN PASSporT's (architecture §4.3)."""
     if vvp_claims is None or vvp_orig is None or shaken_orig is None:
         return False
-    if _tn(vvp_orig) != shaken_orig:
+    if try_normalize_tn(vvp_orig) != shaken_orig:
         return False
     return all(name in vvp_claims and vvp_claims[name].status is Status.VALID for name in VVP_SUPPORT_CLAIMS)
 
@@ -674,12 +665,12 @@ def agreement_checks(result: ShakenResult, *, vvp_orig: str | None, vvp_dest: Se
     run = _Run(subject)
     if vvp_orig is None or result.orig is None:
         run.na("X-SHAKEN-24", "orig not compared: the VVP or SHAKEN orig is missing or invalid")
-    elif _tn(vvp_orig) == result.orig:
+    elif try_normalize_tn(vvp_orig) == result.orig:
         run.ok("X-SHAKEN-24", f"the VVP and SHAKEN orig agree ({result.orig})")
     else:
         run.bad("X-SHAKEN-24", codes.SHAKEN_VVP_ORIG_MISMATCH,
                 f"VVP orig {vvp_orig[:40]} differs from SHAKEN orig {result.orig}")
-    vd = {_tn(d) for d in vvp_dest}
+    vd = {try_normalize_tn(d) for d in vvp_dest}
     if not vvp_dest or None in vd or not result.dest:
         run.na("X-SHAKEN-25", "dest not compared: the VVP or SHAKEN dest is missing or invalid")
     elif vd == set(result.dest):
