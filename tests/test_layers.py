@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "vvp.graph", "vvp.goals", "vvp.tnsets", "vvp.delegation")),
     ("inputs", ("vvp.policy", "vvp.trust", "vvp.config")),
     ("verifier", ("vvp.verifier", "vvp.cache", "vvp.replay")),
-    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.bench", "vvp.bench_shaken", "vvp.report", "vvp.__main__")),
+    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.bench", "vvp.bench_shaken", "vvp.report", "vvp.report_svg", "vvp.__main__")),
 ]
 
 NET_MODULES = {"socket", "ssl", "http.client", "urllib.request", "http.server", "socketserver", "requests",

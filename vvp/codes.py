@@ -526,6 +526,9 @@ KEYSTORE_UNAVAILABLE: Final = _c(
     "KEYSTORE_UNAVAILABLE", "record",
     "The verifier's own keystore could not be opened or created, so no record can be signed (exit 4).")
 
+# --- report --------------------------------------------------------------------------------
+REPORT_WRITE_FAILED: Final = _c("REPORT_WRITE_FAILED", "report", "The audit report file could not be written (exit 4).")
+
 # --- shaken --------------------------------------------------------------------------------
 # (STIR/SHAKEN beside VVP: vvp/stir/shaken.py, certs.py, tnauthlist.py, crl.py, verstat.py,
 # atis.py; docs/shaken.md. The SIP response code each maps to is in vvp/stir/verstat.py.)
