@@ -51,15 +51,24 @@ def _assert_chains(w: World) -> None:
     carrier = w.credentials["tn_carrier"]
     assert carrier.issuer == w.root_aid("tn")
     assert carrier.sad["a"]["numbers"] == {"rangeStart": CARRIER_RANGE[0], "rangeEnd": CARRIER_RANGE[1]}
-    for name in ("tn_le", "tn_le_revoked", "tn_acting", "tn_le_wide"):
+    for name in ("tn_le", "tn_le_revoked", "tn_acting", "tn_le_wide", "tn_acting_revoked", "tn_acting_wide"):
         c = w.credentials[name]
         assert c.edges == {"tnalloc": "tn_carrier"}
         inside = all(CARRIER_RANGE[0] <= n <= CARRIER_RANGE[1] for n in c.sad["a"]["numbers"]["tn"])
-        assert inside == (name != "tn_le_wide")
+        assert inside == (not name.endswith("_wide"))
         assert "u" in c.sad and "u" in c.sad["a"]  # private: salty nonces
     assert w.credentials["brand"].issuer == w.root_aid("brand")
     assert w.credentials["brand"].issuee == w.parties["le"].aid
     assert w.credentials["delsig_rogue"].issuer == w.parties["rogue"].aid
+    assert w.credentials["delsig_rogue_b"].issuer == w.parties["rogue"].aid
+    # every binding variant has a twin in the acting shape; no_brand dossiers cite no brand
+    for name, twin in (("revoked_tn", "revoked_tn_acting"), ("wide_tn", "wide_tn_acting"),
+                       ("foreign_delsig", "foreign_delsig_acting"), ("no_brand", "no_brand_acting")):
+        assert (w.dossiers[name].shape, w.dossiers[twin].shape) == ("le", "acting")
+        assert w.credentials[f"dossier_{twin}"].issuer == w.parties["acting"].aid
+    for name in ("no_brand", "no_brand_acting"):
+        assert "bownr" not in w.credentials[f"dossier_{name}"].edges and "brand" not in w.dossiers[name].credentials
+    assert w.credentials["tn_acting_revoked"].revoked_at is not None
     # witnesses: every identifier but the witnesses has three, threshold two
     for p in w.parties.values():
         if p.transferable:
@@ -77,7 +86,7 @@ def _assert_chains(w: World) -> None:
 def test_own_world_is_accepted_by_keri(world: World) -> None:  # noqa: F811
     report = check_world(world)
     assert report.problems == ()
-    assert report.kels == len(world.parties) and report.dossiers == 6
+    assert report.kels == len(world.parties) and report.dossiers == len(world.dossiers) == 11
     # every credential of the world is in some dossier, so every one was checked
     assert set().union(*(d.credentials for d in world.dossiers.values())) == set(world.credentials)
     _assert_shapes(world)

@@ -100,9 +100,11 @@ def test_scenario_calls_cite_their_evidence(served_world: ServedWorld) -> None: 
     for call in served_world.calls:
         d = w.dossiers[call.scenario.dossier]
         assert call.evd == served_world.urls.evd(d.said) and call.passport.claims["evd"] == call.evd
-        assert call.passport.header["kid"] == call.kid and w.parties[d.signer].aid in call.kid
-        assert call.trust == (served_world.files.trust if call.scenario.trust == "main"
-                              else served_world.files.trust_untrusted)
+        signer = call.scenario.signer or d.signer
+        assert call.passport.header["kid"] == call.kid and w.parties[signer].aid in call.kid
+        files = served_world.files
+        assert call.trust == {"main": files.trust, "untrusted": files.trust_untrusted,
+                              "untrusted_tn": files.trust_untrusted_tn, "strict": files.trust_strict}[call.scenario.trust]
         argv = call.argv(json_out=True)
         assert argv[:3] == ["verify", "--identity", call.identity] and argv[-1] == "--json"
         assert "--at" in argv and argv[argv.index("--at") + 1].endswith("Z")

@@ -405,6 +405,8 @@ class DossierCache:
         self._results: OrderedDict[tuple[Any, ...], tuple[tuple[Check, ...], Mapping[str, Credential]]] = \
             OrderedDict()
         self._bounds: OrderedDict[str, list[_dt.datetime]] = OrderedDict()
+        self._digests: OrderedDict[tuple[int, ...], tuple[tuple[bytes, ...], str]] = OrderedDict()
+        self._missing: OrderedDict[tuple[str, str | None], frozenset[str]] = OrderedDict()
         self.fetches = 0
         self.ingest_runs = 0
         self.evaluations = 0
@@ -441,6 +443,27 @@ class DossierCache:
         self.ingest_runs += 1
         self._put(self._ingests, key, got)
         return got
+
+    def digest(self, streams: Sequence[bytes]) -> str:
+        """:func:`stream_digest`, remembered for the very bytes objects a cached fetch hands back:
+        hashing a 100 KB dossier again on every warm call would cost more than all its lookups.
+        The entry holds the objects, so their ids cannot be reused while it lives."""
+        key = tuple(id(s) for s in streams)
+        hit = self._get(self._digests, key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], streams, strict=True)):
+            return hit[1]  # type: ignore[no-any-return]
+        dg = stream_digest(streams)
+        self._put(self._digests, key, (tuple(streams), dg))
+        return dg
+
+    def missing_targets(self, digest: str, root: str | None, ing: _ing.Ingest) -> frozenset[str]:
+        """Edge targets the ingest ``digest`` lacks, reachable from ``root`` (a function of the
+        ingest alone, so computed once per ingest and root)."""
+        hit = self._get(self._missing, (digest, root))
+        if hit is None:
+            hit = frozenset(_missing_targets(ing, root))
+            self._put(self._missing, (digest, root), hit)
+        return hit  # type: ignore[no-any-return]
 
     def boundaries(self, digest: str, ctx: _Ctx) -> list[_dt.datetime]:
         hit = self._get(self._bounds, digest)
@@ -518,8 +541,10 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
     streams = list(extra_streams) + [stream]
 
     def run(ss: Sequence[bytes]) -> tuple[str, _ing.Ingest]:
-        dg = stream_digest(ss)
-        return dg, (cache.ingest(ss, dg) if cache is not None else _ing.ingest(ss))
+        if cache is None:
+            return stream_digest(ss), _ing.ingest(ss)
+        dg = cache.digest(ss)
+        return dg, cache.ingest(ss, dg)
 
     digest, ing = run(streams)
     root, candidates = _find_root(ing, expected_said)
@@ -527,7 +552,8 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
     if fetcher is not None:
         tried: set[str] = set()
         for _ in range(_MAX_FETCH_ROUNDS):
-            wanted = sorted(_missing_targets(ing, root) - tried)
+            missing = cache.missing_targets(digest, root, ing) if cache is not None else _missing_targets(ing, root)
+            wanted = sorted(missing - tried)
             if not wanted:
                 break
             fresh: list[bytes] = []

@@ -27,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,10 +193,12 @@ class KelCache:
     only within freshness). What is cached is keri's verdict on the stream (every event with its
     first-seen time), not a key state: the state at each call's reference time is selected from
     it per call, so one cached stream serves calls at any time it covers. Durations are measured
-    on a monotonic clock; ``fetches`` and ``ingests`` count the work done, for tests and metrics."""
+    on a monotonic clock (``monotonic``, injectable so tests can step past the freshness window
+    without sleeping); ``fetches`` and ``ingests`` count the work done, for tests and metrics."""
 
-    def __init__(self, max_entries: int = 1024) -> None:
+    def __init__(self, max_entries: int = 1024, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self._now = monotonic
         self._lock = threading.Lock()
         self._streams: OrderedDict[str, tuple[KelStream, float]] = OrderedDict()
         self.fetches = 0
@@ -206,7 +208,7 @@ class KelCache:
         """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
         with self._lock:
             hit = self._streams.get(url)
-            if hit is not None and time.monotonic() - hit[1] <= freshness_s:
+            if hit is not None and self._now() - hit[1] <= freshness_s:
                 self._streams.move_to_end(url)
                 return hit[0]
         got = fetcher.fetch(url, EvidenceKind.OOBI)
@@ -214,7 +216,7 @@ class KelCache:
         stream = verify_stream(got.body)
         self.ingests += 1
         with self._lock:
-            self._streams[url] = (stream, time.monotonic())
+            self._streams[url] = (stream, self._now())
             self._streams.move_to_end(url)
             while len(self._streams) > self.max_entries:
                 self._streams.popitem(last=False)

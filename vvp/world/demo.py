@@ -202,7 +202,8 @@ def run_demo(out: TextIO, *, workdir: str | Path | None = None) -> int:
     folder = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="vvp-demo-"))
     with served_world(world, folder) as sw:
         out.write(f"serving   {sw.server.base_url}  ({len(sw.server.paths())} paths: OOBIs, dossiers, schemas, TELs)\n")
-        out.write(f"files     {sw.files.dir}  (trust.json, trust-untrusted.json, evidence.json, calls.sh)\n\n")
+        out.write(f"files     {sw.files.dir}  (trust.json, trust-untrusted.json, trust-untrusted-tn.json, "
+                  "trust-strict.json, evidence.json, calls.sh)\n\n")
         if not verifier_available():
             out.write(f"note      {NOT_AVAILABLE}: the calls below are signed and served, not verified\n\n")
         outcomes = [verify_call(c) for c in sw.calls]

@@ -8,6 +8,9 @@ Layout of the output folder::
 
     trust.json             roots identity/tn/brand, schemas, roles, allow_private_addresses
     trust-untrusted.json   the same, but the identity root is an unrelated AID
+    trust-untrusted-tn.json  the same, but the TN root is an unrelated AID
+    trust-strict.json      trust.json with ``brand_failure: "strict"`` (an unjustified brand
+                           makes the call INVALID, architecture §2 status rules)
     evidence.json          exact URL (and said:<SAID>) -> {"path", "content_type"}
     schemas/<SAID>.json    the schemas the world was built with (the trust store's "schemas")
     evidence/...           kel/, dossiers/, credentials/, tels/, schemas/ as served
@@ -39,10 +42,13 @@ class EvidenceFiles:
     trust_untrusted: Path
     evidence_map: Path
     schemas_dir: Path
+    trust_untrusted_tn: Path
+    trust_strict: Path
 
 
 def trust_store_doc(world: World, *, identity_roots: Sequence[str] | None = None,
-                    schemas: Sequence[str] = (SCHEMAS_DIR,), policy: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                    tn_roots: Sequence[str] | None = None, schemas: Sequence[str] = (SCHEMAS_DIR,),
+                    policy: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The trust store (architecture §4.2) that makes the world's roots the trusted ones.
 
     With the project's own schemas ``schema_roles`` names them; with the published set it is left
@@ -53,7 +59,7 @@ def trust_store_doc(world: World, *, identity_roots: Sequence[str] | None = None
         "version": 1,
         "roots": {
             "identity": list(identity_roots) if identity_roots is not None else [world.root_aid("identity")],
-            "tn": [world.root_aid("tn")],
+            "tn": list(tn_roots) if tn_roots is not None else [world.root_aid("tn")],
             "brand": [world.root_aid("brand")],
         },
         "schemas": list(schemas),
@@ -107,5 +113,9 @@ def write_evidence(world: World, base_url: str, out_dir: str | Path) -> Evidence
     trust = _write_json(out / "trust.json", trust_store_doc(world))
     untrusted = _write_json(out / "trust-untrusted.json",
                             trust_store_doc(world, identity_roots=[world.parties["rogue"].aid]))
+    untrusted_tn = _write_json(out / "trust-untrusted-tn.json",
+                               trust_store_doc(world, tn_roots=[world.parties["rogue"].aid]))
+    strict = _write_json(out / "trust-strict.json", trust_store_doc(world, policy={"brand_failure": "strict"}))
     emap = _write_json(out / "evidence.json", evidence_map_doc(world, base_url))
-    return EvidenceFiles(dir=out, trust=trust, trust_untrusted=untrusted, evidence_map=emap, schemas_dir=schemas_dir)
+    return EvidenceFiles(dir=out, trust=trust, trust_untrusted=untrusted, evidence_map=emap, schemas_dir=schemas_dir,
+                         trust_untrusted_tn=untrusted_tn, trust_strict=strict)

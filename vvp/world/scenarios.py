@@ -57,7 +57,7 @@ class Scenario:
     tamper: Literal["signature", "payload"] | None = None
     goal: str | None = GOAL
     card: tuple[str, ...] | None = CARD
-    trust: Literal["main", "untrusted"] = "main"
+    trust: Literal["main", "untrusted", "untrusted_tn", "strict"] = "main"
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -95,6 +95,22 @@ SCENARIOS: tuple[Scenario, ...] = (
              claim="dossier"),
     Scenario("untrusted-identity-root", "the trust store trusts another identity root", "le",
              ("INVALID", "INDETERMINATE"), claim="dossier", trust="untrusted"),
+    Scenario("untrusted-tn-root", "the trust store trusts another TN root", "le",
+             ("INVALID", "INDETERMINATE"), claim="dossier", trust="untrusted_tn"),
+    Scenario("brand-not-justified-strict", "a card line the brand credential does not hold, brand_failure strict",
+             "le", ("INVALID",), claim="brand", card=(*CARD, "NICKNAME:Acme Bank"), trust="strict"),
+    Scenario("no-card-no-brand", "no card and no brand credential: nothing to justify", "no_brand", ("VALID",),
+             card=None),
+    Scenario("card-without-brand-credential", "a card but no brand credential in the dossier: brand suppressed only",
+             "no_brand", ("VALID",), claim="brand"),
+    Scenario("kid-not-delegated-signer", "signed by a signer the delegated-signer credential does not name", "le",
+             ("INVALID",), claim="authorization", signer="signer_b"),
+    Scenario("revoked-tn-allocation-acting", "the acting AID's TN allocation was revoked before the call",
+             "revoked_tn_acting", ("INVALID",), claim="tn_rights"),
+    Scenario("allocation-outside-parent-acting", "the acting AID's allocation lists a number outside its parent",
+             "wide_tn_acting", ("INVALID",), claim="tn_rights"),
+    Scenario("foreign-delegated-signer-acting", "the acting AID's delegated signer is delegated by a third party",
+             "foreign_delsig_acting", ("INVALID",), claim="authorization"),
 )
 
 
@@ -153,7 +169,8 @@ def make_call(world: World, urls: WorldUrls, files: EvidenceFiles, s: Scenario) 
     evd = urls.evd(d.said)
     sp = world.passport(signer=signer, kid=kid, evd=evd, orig=orig, dest=s.dest, iat=iat, exp=iat + s.validity_s,
                         card=s.card, goal=s.goal, key_at=s.key_at, form=s.form, tamper=s.tamper)
-    trust = files.trust if s.trust == "main" else files.trust_untrusted
+    trust = {"main": files.trust, "untrusted": files.trust_untrusted, "untrusted_tn": files.trust_untrusted_tn,
+             "strict": files.trust_strict}[s.trust]
     return Call(scenario=s, passport=sp, orig=orig, dest=s.dest, at=s.at, trust=trust, kid=kid, evd=evd)
 
 

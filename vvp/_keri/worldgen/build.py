@@ -20,8 +20,15 @@ Dossiers (``World.dossiers``): ``le`` and ``acting`` are the good ones, one per 
 shape (architecture §2 step 6); the others are deterministic variants for negative tests:
 ``revoked_tn`` (its TN allocation is revoked at ``REVOKE_AT``), ``wide_tn`` (an allocation
 listing a number outside its parent's range), ``foreign_delsig`` (the delegated-signer credential
-is issued by ``rogue``, not by the accountable party) and ``revoked`` (the dossier itself is
-revoked a minute after ``REVOKE_AT``).
+is issued by ``rogue``, not by the accountable party), ``no_brand`` (no ``bownr`` edge: the
+dossier holds no brand credential) and ``revoked`` (the dossier itself is revoked a minute after
+``REVOKE_AT``). The authorization matrix must hold in both shapes, so every binding variant has
+an ``acting`` twin: ``revoked_tn_acting`` (revoked two minutes after ``REVOKE_AT``),
+``wide_tn_acting``, ``foreign_delsig_acting`` and ``no_brand_acting``.
+
+Order matters for stability: the credentials and dossiers of the twins are issued after every
+original one, so adding them left the SAIDs of the original credentials unchanged (only the
+issuers' KELs grew by the anchoring events).
 """
 
 from __future__ import annotations
@@ -70,6 +77,8 @@ TN_LE = ("+15551230001", "+15551230002")
 TN_LE_REVOKED = ("+15551230003",)
 TN_LE_WIDE = ("+15559870001",)
 TN_ACTING = ("+15551230010", "+15551230011")
+TN_ACTING_REVOKED = ("+15551230013",)
+TN_ACTING_WIDE = ("+15559870011",)
 DELSIG_GOALS = ("negotiate.schedule", "support")
 DELSIG_PROTO = ("VVP:OP",)
 BRAND_VCARD = ("ORG:Acme Widgets Inc", "NICKNAME:Acme", "URL:https://acme.example",
@@ -99,6 +108,7 @@ class _DossierPlan:
     tnalloc: str
     delsig: str
     numbers: tuple[str, ...]
+    brand: bool = True
 
 
 DOSSIERS: tuple[_DossierPlan, ...] = (
@@ -115,6 +125,27 @@ DOSSIERS: tuple[_DossierPlan, ...] = (
     _DossierPlan("revoked", "dossier_revoked", "Acme outbound, dossier revoked", "le", "le", "signer",
                  "le_vetting", "alloc_le", "tn_le", "delsig_le", TN_LE),
 )
+"""The original dossiers, issued first (their credentials' SAIDs predate the twins below)."""
+
+TWIN_DOSSIERS: tuple[_DossierPlan, ...] = (
+    _DossierPlan("revoked_tn_acting", "dossier_revoked_tn_acting", "acting AID outbound, TN allocation revoked",
+                 "acting", "acting", "signer_b", "le_vetting", "alloc_acting", "tn_acting_revoked", "delsig_acting",
+                 TN_ACTING_REVOKED),
+    _DossierPlan("wide_tn_acting", "dossier_wide_tn_acting", "acting AID outbound, allocation outside its parent",
+                 "acting", "acting", "signer_b", "le_vetting", "alloc_acting", "tn_acting_wide", "delsig_acting",
+                 TN_ACTING_WIDE),
+    _DossierPlan("foreign_delsig_acting", "dossier_foreign_delsig_acting",
+                 "acting AID outbound, signer delegated by a third party", "acting", "acting", "signer_b",
+                 "le_vetting", "alloc_acting", "tn_acting", "delsig_rogue_b", TN_ACTING),
+    _DossierPlan("no_brand", "dossier_no_brand", "Acme outbound, no brand credential", "le", "le", "signer",
+                 "le_vetting", "alloc_le", "tn_le", "delsig_le", TN_LE, brand=False),
+    _DossierPlan("no_brand_acting", "dossier_no_brand_acting", "acting AID outbound, no brand credential",
+                 "acting", "acting", "signer_b", "le_vetting", "alloc_acting", "tn_acting", "delsig_acting",
+                 TN_ACTING, brand=False),
+)
+"""Variants that make every authorization case exist in both accountable-party shapes."""
+
+ALL_DOSSIERS: tuple[_DossierPlan, ...] = DOSSIERS + TWIN_DOSSIERS
 
 
 class _Composer:
@@ -199,17 +230,28 @@ class _Composer:
           private=True)
         i("brand", "brand of Acme Widgets Inc", "brand", "brand_root", {"vcard": list(BRAND_VCARD)},
           recipient="le")
-        for d in DOSSIERS:
+        self._dossiers(DOSSIERS)
+        i("tn_acting_revoked", "number allocated to the acting AID, later revoked", "tn_allocation", "carrier",
+          self._tn(TN_ACTING_REVOKED), recipient="acting", edges=parent, private=True)
+        i("tn_acting_wide", "number outside the carrier's range, to the acting AID", "tn_allocation", "carrier",
+          self._tn(TN_ACTING_WIDE), recipient="acting", edges=parent, private=True)
+        i("delsig_rogue_b", "a third party 'delegates' the acting AID's signing", "gcd", "rogue", delsig,
+          recipient="signer_b", private=True)
+        self._dossiers(TWIN_DOSSIERS)
+        if self.g.clock.now >= ISSUANCE_PHASE_END:
+            raise WorldBuildError("the issuance phase ran past its day")
+
+    def _dossiers(self, plans: tuple[_DossierPlan, ...]) -> None:
+        for d in plans:
             edges: dict[str, tuple[str, str, str | None]] = {
                 "vetting": (d.vetting, "vetting", "NI2I"),
                 "alloc": (d.alloc, "gcd", "I2I"),
                 "tnalloc": (d.tnalloc, "tn_allocation", "I2I"),
                 "delsig": (d.delsig, "gcd", "NI2I"),
-                "bownr": ("brand", "brand", "NI2I"),
             }
-            i(d.cred, d.title, "dossier", d.ap, {"name": d.title}, edges=edges)
-        if self.g.clock.now >= ISSUANCE_PHASE_END:
-            raise WorldBuildError("the issuance phase ran past its day")
+            if d.brand:
+                edges["bownr"] = ("brand", "brand", "NI2I")
+            self._issue(d.cred, d.title, "dossier", d.ap, {"name": d.title}, edges=edges)
 
     def _timeline(self) -> None:
         events: list[tuple[_dt.datetime, int, str, str]] = []
@@ -264,7 +306,7 @@ class _Composer:
                 registry=str(c.creder.regi), raw=bytes(c.creder.raw), acdc=g.credential_acdc(name),
                 tel=g.credential_tel(name), sad=acdc_json(c.creder), edges=dict(m["edges"]),
                 issued_at=c.issued_at, revoked_at=c.revoked_at, tel_events=tuple(c.tel_events))
-        dossiers = {d.name: self._dossier(d, parties, registries, creds) for d in DOSSIERS}
+        dossiers = {d.name: self._dossier(d, parties, registries, creds) for d in ALL_DOSSIERS}
         return World(spec=self.spec, schema_set=self.s.name,
                      schemas={ls.said: ls.raw for ls in self.s.by_role.values()},
                      schema_roles={role: (ls.said,) for role, ls in self.s.by_role.items()},

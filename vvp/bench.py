@@ -1,0 +1,236 @@
+"""Benchmark of the caller verification, as ratios to floors measured in the same run.
+
+``python -m vvp.bench [--warm N] [--cold N] [--rounds R] [--json]`` (``make bench``)
+
+Architecture §5's targets, each printed beside its measurement:
+
+* Floors: one Ed25519 verify with libsodium (pysodium) of the call's own PASSporT signature, and
+  one ES256 verify with ``cryptography`` of the same signing input; "JSON parsing" is the
+  standard library's base64url decoding and ``json.loads`` of the PASSporT's header and payload.
+* Warm path: :func:`vvp.verifier.verify_call` in process on the test world's valid call, with a
+  :class:`vvp.verifier.VerifierCache` already holding the signer's KEL and the dossier (no
+  persistence, evidence served from memory). Target: at most 3 × the Ed25519 floor plus JSON
+  parsing, and at least 2,000 calls/s on one core.
+* Cold path: the same call with a fresh cache each time (fetch from memory, keri ingest of the
+  signer's KEL and of the dossier, every check). Target: at most 1.5 × keri's own bare ingest of
+  the same two streams (:func:`vvp._keri.bench.bare_ingest`: Kevery and Tevery, ACDCs parsed but
+  not judged; keri's own credential Verifier is timed beside it for comparison); also shown against the signature
+  floor: the number of Ed25519 verifications keri ran for the call times the floor.
+  Schema validators are compiled once per process (V-10), so a cold *call* does not recompile
+  them; the first call of a process pays that once.
+
+Rounds alternate floor and measured path so that a change in machine load hits both alike; times
+are medians over the rounds and ratios the medians of per-round ratios (as in
+:mod:`vvp.bench_shaken`). Nothing here asserts a time: machines differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as _dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pysodium
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from vvp import codes, jose
+from vvp._keri.bench import bare_ingest, count_signature_verifications, raw_ed25519_key
+from vvp.fetch import MemoryFetcher
+from vvp.trust import TrustStore, load_trust_store
+from vvp.verdict import Verdict
+from vvp.verifier import CallInput, VerifierCache, verify_call
+from vvp.world import CALL_AT, CARD, DEST, GOAL, World, WorldUrls, build_world, routes_for, write_evidence
+
+BASE = "http://127.0.0.1:5642"  # never contacted: the evidence is served from memory
+WARM_TARGET_FLOOR_MULTIPLE = 3.0
+WARM_TARGET_CALLS_PER_S = 2000.0
+COLD_TARGET_KERI_MULTIPLE = 1.5
+
+
+def _per_call(fn: Callable[[], object], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return (time.perf_counter() - start) / n
+
+
+def _interleaved(floor: Callable[[], object], measured: Callable[[], object], n_floor: int, n: int,
+                 rounds: int) -> tuple[float, float, float]:
+    """Median per-call seconds of both and the median of per-round ratios."""
+    fs, ms, ratios = [], [], []
+    for _ in range(rounds):
+        f = _per_call(floor, n_floor)
+        m = _per_call(measured, n)
+        fs.append(f)
+        ms.append(m)
+        ratios.append(m / f)
+    return statistics.median(fs), statistics.median(ms), statistics.median(ratios)
+
+
+@dataclass(frozen=True)
+class Bench:
+    """The call and everything needed to verify it and its floors."""
+
+    world: World
+    trust: TrustStore
+    fetcher: MemoryFetcher
+    call: CallInput
+    token: str
+    signer_key: bytes
+    kel: bytes
+    dossier: bytes
+
+
+def setup(tmp: str) -> Bench:
+    world = build_world()
+    files = write_evidence(world, BASE, tmp)
+    routes = routes_for(world)
+    fetcher = MemoryFetcher({BASE + p: (r.content_type, r.body) for p, r in routes.items() if r.status == 200},
+                            missing_code=codes.FETCH_HTTP_STATUS)
+    urls = WorldUrls(BASE)
+    d = world.dossiers["le"]
+    iat = int((CALL_AT - _dt.timedelta(seconds=2)).timestamp())
+    sp = world.passport(signer=d.signer, kid=urls.kid(world, d.signer), evd=urls.evd(d.said), orig=d.numbers[0],
+                        dest=DEST, iat=iat, exp=iat + 15, card=CARD, goal=GOAL)
+    call = CallInput(reference_time=CALL_AT, identities=(sp.identity,), orig=d.numbers[0], dest=DEST)
+    key = world.parties[d.signer].key_sn(sp.key_sn).public_keys[0]
+    return Bench(world=world, trust=load_trust_store(files.trust), fetcher=fetcher, call=call, token=sp.jws,
+                 signer_key=raw_ed25519_key(key), kel=world.parties[d.signer].oobi, dossier=d.stream)
+
+
+def _floors(b: Bench) -> tuple[Callable[[], object], Callable[[], object], Callable[[], object]]:
+    parsed = jose.parse_compact(b.token)
+    sig, data = parsed.signature, parsed.signing_input
+    pk = b.signer_key
+
+    def ed25519() -> object:
+        pysodium.crypto_sign_verify_detached(sig, data, pk)
+        return None
+
+    es_key = ec.derive_private_key(0x5EED_B3AC4, ec.SECP256R1())
+    es_sig = es_key.sign(data, ec.ECDSA(hashes.SHA256()))
+    es_pub = es_key.public_key()
+
+    def es256() -> object:
+        es_pub.verify(es_sig, data, ec.ECDSA(hashes.SHA256()))
+        return None
+
+    head, payload, _ = b.token.split(".")
+
+    def json_parse() -> object:
+        return (json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))),
+                json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+    return ed25519, es256, json_parse
+
+
+def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="vvp-bench-") as tmp:
+        b = setup(tmp)
+        ed25519, es256, json_parse = _floors(b)
+        cache = VerifierCache()
+
+        def warm() -> Verdict:
+            return verify_call(b.call, trust=b.trust, fetcher=b.fetcher, cache=cache)
+
+        def cold() -> Verdict:
+            return verify_call(b.call, trust=b.trust, fetcher=b.fetcher, cache=VerifierCache())
+
+        with count_signature_verifications() as sigs:
+            first = cold()
+        status = first.status.value
+        if status != "VALID":
+            raise RuntimeError(f"the benchmark call is not VALID: {status}")
+        warm()
+        _per_call(warm, max(1, warm_n // 10))
+        _per_call(ed25519, max(1, warm_n // 10))
+        ed_us, warm_s, warm_ratio = _interleaved(ed25519, warm, warm_n * 4, warm_n, rounds)
+        es_s = statistics.median(_per_call(es256, warm_n * 4) for _ in range(rounds))
+        json_s = statistics.median(_per_call(json_parse, warm_n * 4) for _ in range(rounds))
+        schemas = dict(b.world.schemas)
+
+        def keri_bare() -> object:
+            bare_ingest([b.kel, b.dossier])
+            return None
+
+        keri_bare()
+        keri_s, cold_s, cold_ratio = _interleaved(keri_bare, cold, cold_n, cold_n, rounds)
+        keri_vry_s = statistics.median(
+            _per_call(lambda: bare_ingest([b.kel, b.dossier], schemas, credential_verifier=True), cold_n)
+            for _ in range(rounds))
+    budget = WARM_TARGET_FLOOR_MULTIPLE * ed_us + json_s
+    return {
+        "ed25519_verify_us": round(ed_us * 1e6, 2),
+        "es256_verify_us": round(es_s * 1e6, 2),
+        "json_parse_us": round(json_s * 1e6, 2),
+        "warm_us": round(warm_s * 1e6, 1),
+        "warm_ratio_to_ed25519": round(warm_ratio, 2),
+        "warm_budget_us": round(budget * 1e6, 1),
+        "warm_ratio_to_budget": round(warm_s / budget, 2),
+        "warm_calls_per_s": round(1 / warm_s),
+        "cold_ms": round(cold_s * 1e3, 2),
+        "keri_bare_ingest_ms": round(keri_s * 1e3, 2),
+        "cold_ratio_to_keri": round(cold_ratio, 2),
+        "keri_with_credential_verifier_ms": round(keri_vry_s * 1e3, 2),
+        "cold_signatures": sigs.ed25519,
+        "cold_ratio_to_signature_floor": round(cold_s / (sigs.ed25519 * ed_us), 1) if sigs.ed25519 else None,
+        "warm_iterations": warm_n, "cold_iterations": cold_n, "rounds": rounds, "status": status,
+    }
+
+
+def _report(r: dict[str, Any]) -> str:
+    ok = {True: "meets", False: "MISSES"}
+    warm_ok = r["warm_ratio_to_budget"] <= 1.0
+    rate_ok = r["warm_calls_per_s"] >= WARM_TARGET_CALLS_PER_S
+    cold_ok = r["cold_ratio_to_keri"] <= COLD_TARGET_KERI_MULTIPLE
+    return (
+        "floors (measured in this run)\n"
+        f"  Ed25519 verify, libsodium (pysodium)     {r['ed25519_verify_us']:>10} us\n"
+        f"  ES256 verify, cryptography               {r['es256_verify_us']:>10} us\n"
+        f"  JSON parsing of the PASSporT             {r['json_parse_us']:>10} us\n"
+        "warm path (cached KEL and dossier, in process)\n"
+        f"  per call                                 {r['warm_us']:>10} us  ({r['status']})\n"
+        f"  ratio to the Ed25519 floor               {r['warm_ratio_to_ed25519']:>10}x\n"
+        f"  ratio to 3 x Ed25519 + JSON parsing      {r['warm_ratio_to_budget']:>10}x  "
+        f"(budget {r['warm_budget_us']} us; target <= 1: {ok[warm_ok]})\n"
+        f"  calls per second, one core               {r['warm_calls_per_s']:>10}   "
+        f"(target >= {WARM_TARGET_CALLS_PER_S:.0f}: {ok[rate_ok]})\n"
+        "cold path (fresh cache: fetch from memory, keri ingest, every check)\n"
+        f"  per call                                 {r['cold_ms']:>10} ms\n"
+        f"  keri's bare ingest of the same streams   {r['keri_bare_ingest_ms']:>10} ms\n"
+        f"  ratio to keri's bare ingest              {r['cold_ratio_to_keri']:>10}x  "
+        f"(target <= {COLD_TARGET_KERI_MULTIPLE}: {ok[cold_ok]})\n"
+        f"  keri with its own credential Verifier    {r['keri_with_credential_verifier_ms']:>10} ms  "
+        "(for comparison: it compiles a schema per credential)\n"
+        f"  Ed25519 verifications keri ran           {r['cold_signatures']:>10}\n"
+        f"  ratio to signatures x Ed25519 floor      {r['cold_ratio_to_signature_floor']:>10}x\n"
+        f"(medians of {r['rounds']} interleaved rounds; warm {r['warm_iterations']} calls, "
+        f"cold {r['cold_iterations']} calls per round)\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    doc = __doc__ or ""
+    ap = argparse.ArgumentParser(prog="python -m vvp.bench", description=doc.splitlines()[0])
+    ap.add_argument("--warm", type=int, default=2000, help="warm calls per round (default 2000)")
+    ap.add_argument("--cold", type=int, default=5, help="cold calls per round (default 5)")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported (default 5)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    if min(args.warm, args.cold, args.rounds) < 1:
+        ap.error("--warm, --cold and --rounds must be positive")
+    res = run(args.warm, args.cold, args.rounds)
+    sys.stdout.write(json.dumps(res) + "\n" if args.json else _report(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
