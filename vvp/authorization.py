@@ -38,15 +38,17 @@ INDETERMINATE, never INVALID (vvp-protocol.md §3.9).
 from __future__ import annotations
 
 import datetime as _dt
+import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from vvp import clock, codes, goals
 from vvp.dossier import Credential, DossierResult
 from vvp.tnsets import TnSet, TnSetError, from_numbers
 from vvp.vcard import VCardSyntaxError, normalise
-from vvp.verdict import Check, failed, indeterminate, not_applicable, passed
+from vvp.verdict import Check, CheckBlock, failed, indeterminate, not_applicable, passed
 
 AUTH, TN, BRAND, BUSINESS = "authorization", "tn_rights", "brand", "business"
 VVP_OP = "VVP:OP"
@@ -61,6 +63,18 @@ class CallFacts:
     orig: str | None
     card: Any  # the raw ``card`` claim: judged here, not in the passport claim
     goal: str | None
+
+    def __init__(self, signer: str, orig: str | None, card: Any, goal: str | None) -> None:
+        # Written by hand (the dataclass keeps it): made on every call, and setting the slots
+        # through their descriptors takes about half the time of the generated frozen __init__.
+        s = _FACTS_SLOTS
+        s[0](self, signer)
+        s[1](self, orig)
+        s[2](self, card)
+        s[3](self, goal)
+
+
+_FACTS_SLOTS = tuple(CallFacts.__dict__[f.name].__set__ for f in fields(CallFacts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +95,15 @@ class Parties:
 
 @dataclass(frozen=True, slots=True)
 class AuthResult:
+    """The four claims' checks, the brand to display, who is who, and the verdict's
+    ``authorization`` details. ``block`` holds the same checks as a :class:`CheckBlock` when they
+    are shared between calls (kept with a cached dossier result), else None."""
+
     checks: tuple[Check, ...]
     display_brand: Mapping[str, Any] | None
     parties: Parties | None = None
     detail: Mapping[str, Any] = field(default_factory=dict)
+    block: CheckBlock | None = None
 
 
 def _attrs(c: Credential) -> Mapping[str, Any] | None:
@@ -219,8 +238,13 @@ def _delegation(d: DossierResult, parties: Parties, facts: CallFacts, ref: _dt.d
 # --- TN rights -----------------------------------------------------------------------------
 
 
-def _tnset(c: Credential) -> TnSet | None | str:
-    """The allocation's numbers; None when compacted; an error text when malformed."""
+def _tnset(d: DossierResult, c: Credential) -> TnSet | None | str:
+    """The allocation's numbers; None when compacted; an error text when malformed. Parsed once
+    per dossier result (``c`` is one of its credentials)."""
+    return d.derived(("tnset", c.said), lambda: _parse_tnset(c))
+
+
+def _parse_tnset(c: Credential) -> TnSet | None | str:
     a = _attrs(c)
     if a is None:
         return None
@@ -244,7 +268,7 @@ def _tn_rights(d: DossierResult, parties: Parties, facts: CallFacts, ref: _dt.da
     compacted = False
     chosen: tuple[Credential, TnSet] | None = None
     for c in allocs:
-        ts = _tnset(c)
+        ts = _tnset(d, c)
         if ts is None:
             compacted = True
         elif isinstance(ts, TnSet) and ts.contains(orig):
@@ -303,7 +327,7 @@ def _tn_chain(d: DossierResult, alloc: Credential, nums: TnSet, out: list[Check]
                                      f"the parent allocation {edge.target} of {child.said} is not available",
                                      child.said))
             return
-        pn = _tnset(parent)
+        pn = _tnset(d, parent)
         if pn is None:
             out.append(indeterminate("V-22", TN, codes.TN_ALLOCATION_COMPACTED,
                                      f"the parent allocation {parent.said} is compacted", child.said))
@@ -326,6 +350,31 @@ def _tn_chain(d: DossierResult, alloc: Credential, nums: TnSet, out: list[Check]
 # --- brand ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _normalised(line: str) -> tuple[str | None, str]:
+    """(normalised line, "") or (None, why not) for one vCard line: a pure function of the text,
+    so made once per distinct line (brand credentials' lines and cards repeat call after call)."""
+    try:
+        return normalise(line), ""
+    except VCardSyntaxError as ex:
+        return None, str(ex)
+
+
+_MAX_SHARED_LINE = 1024  # longer lines (a LOGO data: URI) are normalised every time, not remembered
+_MAX_SHARED_CARD = 4096  # characters of card lines in a remembered authorization's key
+
+
+def _normalise(entry: Any) -> str:
+    """:func:`vvp.vcard.normalise` through :func:`_normalised` for short strings (others are
+    normalised, or refused, every time); raises :class:`VCardSyntaxError` as it does."""
+    if not isinstance(entry, str) or len(entry) > _MAX_SHARED_LINE:
+        return normalise(entry)
+    line, why = _normalised(entry)
+    if line is None:
+        raise VCardSyntaxError(why)
+    return line
+
+
 def _brand(d: DossierResult, parties: Parties, facts: CallFacts, policy: AuthPolicy,
            out: list[Check]) -> Mapping[str, Any] | None:
     card = facts.card
@@ -339,7 +388,7 @@ def _brand(d: DossierResult, parties: Parties, facts: CallFacts, policy: AuthPol
     bad: list[str] = []
     for entry in card:
         try:
-            lines.append(normalise(entry))
+            lines.append(_normalise(entry))
         except VCardSyntaxError as ex:
             bad.append(f"{str(entry)[:60]!r} ({ex})")
     if bad:
@@ -363,7 +412,7 @@ def _brand(d: DossierResult, parties: Parties, facts: CallFacts, policy: AuthPol
             continue
         for line in a.get("vcard") or []:
             try:
-                justified.setdefault(normalise(line), b)
+                justified.setdefault(_normalise(line), b)
             except VCardSyntaxError:
                 continue
     unjustified = [ln for ln in lines if ln not in justified]
@@ -430,10 +479,86 @@ def _unavailable(why: str, code: str) -> list[Check]:
             (("X-AUTH-01", AUTH), ("V-17", TN), ("V-18", BRAND), ("P-14", BUSINESS))]
 
 
+_TIMED_ATTRIBUTES = ("c_after", "c_before", "startDate", "endDate")
+
+
+def _instants(d: DossierResult) -> list[_dt.datetime]:
+    """Every time the checks here compare the reference time with (a delegation's ``c_after`` and
+    ``c_before``, an allocation's ``startDate`` and ``endDate``), over all of the result's
+    credentials, sorted. Two reference times with as many of these before them, and as many at
+    or before them, compare alike with every one, so they get the same checks."""
+    out: set[_dt.datetime] = set()
+    for c in d.credentials.values():
+        a = _attrs(c)
+        if a is None:
+            continue
+        for k in _TIMED_ATTRIBUTES:
+            t = _parse_time(a.get(k))
+            if t is not None:
+                out.add(t)
+    return sorted(out)
+
+
+def _fragment_key(d: DossierResult, facts: CallFacts, ref: _dt.datetime, policy: AuthPolicy) -> tuple[Any, ...] | None:
+    """Everything :func:`_authorize` depends on besides ``d``, or None when the call's facts are
+    not plain values, or the card is long (then nothing is remembered). The reference time
+    enters only as its place among :func:`_instants`."""
+    card = facts.card
+    card_key: tuple[str, ...] | None = None
+    if card is not None:
+        if type(card) is not list:
+            return None
+        size = 0
+        for line in card:
+            if type(line) is not str:
+                return None
+            size += len(line)
+        if size > _MAX_SHARED_CARD:
+            return None
+        card_key = tuple(card)
+    if ref.tzinfo is None or type(facts.signer) is not str or not (facts.orig is None or type(facts.orig) is str) \
+            or not (facts.goal is None or type(facts.goal) is str):
+        return None
+    instants = d.derived("authorization instants", lambda: _instants(d))
+    return ("authorization", facts.signer, facts.orig, card_key, facts.goal, policy.require_brand_proxy,
+            bisect_left(instants, ref), bisect_right(instants, ref))
+
+
 def check_authorization(d: DossierResult | None, facts: CallFacts, *, reference_time: _dt.datetime,
                         policy: AuthPolicy = AuthPolicy()) -> AuthResult:
     """The checks of the claims ``authorization``, ``tn_rights``, ``brand`` and ``business``
-    (module docstring), and the brand to display when it is justified. Never raises."""
+    (module docstring), and the brand to display when it is justified. Never raises.
+
+    The answer is a function of the dossier result, the call's facts, the policy and where the
+    reference time falls among the dossier's constraint times (:func:`_fragment_key`), so it is
+    kept with the (immutable, cached) dossier result: calls from the same signer and number with
+    the same card and goal against the same cached dossier share it. Its checks are immutable;
+    the mutable parts (display brand, detail) are copied for every call."""
+    if d is not None and d.root is not None:
+        key = _fragment_key(d, facts, reference_time, policy)
+        if key is not None:
+            got, block = d.derived(key, lambda: _shareable(_authorize(d, facts, reference_time, policy)))
+            brand = got.display_brand
+            # AuthResult(...) with every field given, set through the slot descriptors (made on
+            # every call; the generated frozen __init__ takes about twice as long)
+            res = object.__new__(AuthResult)
+            for setter, value in zip(_AUTH_RESULT_SLOTS, (
+                    got.checks, {**brand, "card": list(brand["card"])} if brand is not None else None, got.parties,
+                    dict(got.detail), block), strict=True):
+                setter(res, value)
+            return res
+    return _authorize(d, facts, reference_time, policy)
+
+
+_AUTH_RESULT_SLOTS = tuple(AuthResult.__dict__[f.name].__set__ for f in fields(AuthResult))
+
+
+def _shareable(res: AuthResult) -> tuple[AuthResult, CheckBlock]:
+    return res, CheckBlock(res.checks)
+
+
+def _authorize(d: DossierResult | None, facts: CallFacts, reference_time: _dt.datetime,
+               policy: AuthPolicy) -> AuthResult:
     if d is None or d.root is None:
         none = _unavailable("the dossier could not be read, so the call's bindings cannot be judged",
                             codes.AUTH_NO_DOSSIER)

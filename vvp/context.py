@@ -25,6 +25,7 @@ call then names its caller in a way the PASSporT cannot vouch for.
 
 from __future__ import annotations
 
+import functools
 from typing import Final
 
 from vvp import codes
@@ -37,6 +38,11 @@ CLAIM: Final = "context"
 ORIG_ID: Final = "V-04"
 DEST_ID: Final = "X-CONTEXT-01"
 DATE_ID: Final = "X-CONTEXT-02"
+
+
+# X-CONTEXT-02 without a SIP request: the same for every such call (checks are immutable)
+_NO_SIP_DATE: Final = not_applicable(DATE_ID, CLAIM, codes.CONTEXT_NOT_GIVEN,
+                                     "no SIP Date to compare iat with (V-03 compares it with the reference time)")
 
 
 def _calling(sip: SipRequest) -> tuple[str | None, str]:
@@ -69,6 +75,8 @@ def check_context(passport: VvpPassport | None, *, orig: str | None = None, dest
     elif passport is None or passport.orig_tn is None:
         out.append(not_applicable(ORIG_ID, CLAIM, codes.CONTEXT_PASSPORT_UNUSABLE,
                                   "not compared: the PASSporT has no usable orig TN", subject))
+    elif sip is None and type(orig) is str and len(orig) <= _MAX_SHARED_TEXT:
+        out.append(_shared_compare_orig(passport.orig_tn, orig, None, subject))
     else:
         out.append(_compare_orig(passport.orig_tn, orig, sip, subject))
 
@@ -83,9 +91,8 @@ def check_context(passport: VvpPassport | None, *, orig: str | None = None, dest
 
     # X-CONTEXT-02: iat against the SIP Date.
     if sip is None:
-        out.append(not_applicable(DATE_ID, CLAIM, codes.CONTEXT_NOT_GIVEN,
-                                  "no SIP Date to compare iat with (V-03 compares it with the reference time)",
-                                  subject))
+        out.append(_NO_SIP_DATE if subject is None else
+                   not_applicable(DATE_ID, CLAIM, codes.CONTEXT_NOT_GIVEN, _NO_SIP_DATE.message, subject))
     elif sip.date_raw is None:
         out.append(missing(DATE_ID, "the SIP request has no Date header"))
     elif sip.date is None:
@@ -129,8 +136,19 @@ def _compare_orig(signed: str, orig: str | None, sip: SipRequest | None, subject
     return passed(ORIG_ID, CLAIM, f"orig {display_tn(signed)} equals the calling TN ({', '.join(matched)})", subject)
 
 
+# Without a SIP request, V-04 is a function of the caller's numbers (the signed one and the given
+# one), the same call after call from one caller: remembered for short given numbers. The dest
+# comparison is not: the callee changes from call to call.
+_MAX_SHARED_TEXT = 64
+_shared_compare_orig = functools.lru_cache(maxsize=4096)(_compare_orig)
+
+
+def _shown(signed: tuple[str, ...]) -> str:
+    """The signed dest TNs, for a failure message (the first five)."""
+    return ", ".join(display_tn(t) for t in signed[:5])
+
+
 def _compare_dest(signed: tuple[str, ...], dest: str | None, sip: SipRequest | None, subject: str | None) -> Check:
-    shown = ", ".join(display_tn(t) for t in signed[:5])
     matched: list[str] = []
     if dest is not None:
         given = try_normalize_tn(dest)
@@ -139,7 +157,7 @@ def _compare_dest(signed: tuple[str, ...], dest: str | None, sip: SipRequest | N
                           subject)
         if given not in signed:
             return failed(DEST_ID, CLAIM, codes.CONTEXT_DEST_MISMATCH,
-                          f"dest [{shown}] does not hold --dest {display_tn(given)}", subject)
+                          f"dest [{_shown(signed)}] does not hold --dest {display_tn(given)}", subject)
         matched.append("--dest")
     if sip is not None:
         candidates = [(t, s) for t, s in ((sip.to_tn, "To"), (sip.ruri_tn, "Request-URI")) if t is not None]
@@ -150,6 +168,6 @@ def _compare_dest(signed: tuple[str, ...], dest: str | None, sip: SipRequest | N
         if hit is None:
             seen = ", ".join(f"{s} {display_tn(t)}" for t, s in candidates)
             return failed(DEST_ID, CLAIM, codes.CONTEXT_DEST_MISMATCH,
-                          f"dest [{shown}] holds neither called TN ({seen})", subject)
+                          f"dest [{_shown(signed)}] holds neither called TN ({seen})", subject)
         matched.append(f"SIP {hit}")
     return passed(DEST_ID, CLAIM, f"dest holds the called TN ({', '.join(matched)})", subject)

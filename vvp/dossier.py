@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as _dt
+import functools
 import hashlib
 import json
 import re
@@ -46,10 +47,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 import jsonschema  # type: ignore[import-untyped]
 
@@ -63,6 +64,7 @@ from vvp.verdict import (Check, CheckStatus, Status, claim_status, failed, indet
                          warned)
 
 CLAIM = "dossier"
+_T = TypeVar("_T")
 
 # Which trust question a schema role answers (architecture §4.2).
 ROLE_QUESTION: Mapping[str, str] = {"vetting": "identity", "qvi": "identity", "tn_allocation": "tn",
@@ -98,6 +100,18 @@ class DossierPolicy:
     schema_dirs: tuple[Path, ...] = ()
     min_issuer_witnesses: int = 1
     revocation_freshness_s: float = 300.0
+    _key: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # The cache key is computed once (every warm call needs it, and sorting it costs more than
+        # the rest of a result-cache hit). A policy is a value: the mappings are copied here, so
+        # what the caller passed can change afterwards without making the key lie.
+        object.__setattr__(self, "roots", {q: frozenset(v) for q, v in self.roots.items()})
+        object.__setattr__(self, "schema_roles", {r: tuple(v) for r, v in self.schema_roles.items()})
+        object.__setattr__(self, "_key", (
+            tuple(sorted((q, tuple(sorted(v))) for q, v in self.roots.items())),
+            tuple(sorted((r, tuple(v)) for r, v in self.schema_roles.items())),
+            tuple(str(p) for p in self.schema_dirs), self.min_issuer_witnesses))
 
     @classmethod
     def from_trust(cls, trust: Any) -> DossierPolicy:
@@ -116,14 +130,17 @@ class DossierPolicy:
 
     def key(self) -> tuple[Any, ...]:
         """A hashable digest of everything a result depends on (cache keys)."""
-        return (tuple(sorted((q, tuple(sorted(v))) for q, v in self.roots.items())),
-                tuple(sorted((r, tuple(v)) for r, v in self.schema_roles.items())),
-                tuple(str(p) for p in self.schema_dirs), self.min_issuer_witnesses)
+        return self._key
 
 
 def citation_said(url: str) -> str | None:
     """The dossier SAID a citation URL names: the first path segment that is a SAID (optionally
-    with an extension, e.g. ``/dossiers/{SAID}.cesr``); None when there is none (protocol §3.6)."""
+    with an extension, e.g. ``/dossiers/{SAID}.cesr``); None when there is none (protocol §3.6).
+    Remembered per URL (a dossier is cited call after call), for URLs of reasonable length."""
+    return _shared_citation_said(url) if len(url) <= 2048 else _citation_said(url)
+
+
+def _citation_said(url: str) -> str | None:
     path = url.split("?", 1)[0].split("#", 1)[0]
     if "://" in path:
         path = path.split("://", 1)[1]
@@ -134,6 +151,9 @@ def citation_said(url: str) -> str | None:
         if m:
             return m.group(1)
     return None
+
+
+_shared_citation_said = functools.lru_cache(maxsize=1024)(_citation_said)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,10 +232,20 @@ class SchemaSource:
     ``said:<SAID>`` entry through the fetcher (an evidence map). Lookups are cached per source."""
 
     def __init__(self, dirs: Sequence[Path], fetcher: Fetcher | None = None) -> None:
-        self.dirs = tuple(Path(d) for d in dirs) + ((_PACKAGE_SCHEMAS,) if _PACKAGE_SCHEMAS.is_dir() else ())
+        self._given = dirs
+        self._dirs: tuple[Path, ...] | None = None
         self.fetcher = fetcher
         self._found: dict[str, Mapping[str, Any]] = {}
         self._misses: dict[str, str] = {}
+
+    @property
+    def dirs(self) -> tuple[Path, ...]:
+        """The folders searched: resolved on the first lookup, not on construction, because a
+        warm call makes a source and never asks it anything (its result comes from the cache)."""
+        if self._dirs is None:
+            self._dirs = tuple(Path(d) for d in self._given) + ((_PACKAGE_SCHEMAS,) if _PACKAGE_SCHEMAS.is_dir()
+                                                                 else ())
+        return self._dirs
 
     def get(self, said: str) -> tuple[Mapping[str, Any] | None, str]:
         """(schema, "") or (None, why not). Only this source's folders and fetcher count, so a
@@ -333,6 +363,10 @@ class DossierResult:
     ``said`` is the dossier (root) SAID; ``credentials`` holds every credential reachable from it
     through edges, root first; ``root_candidates`` lists the ACDCs no edge points at when no SAID
     was cited (several: the root is ambiguous).
+
+    A result is immutable, and a :class:`DossierCache` hands the same object to every call it
+    serves (same ingest, policy and reference-time interval), so what later steps compute from
+    the result alone is kept with it (:meth:`derived`) and lives exactly as long as it does.
     """
 
     status: Status
@@ -342,6 +376,24 @@ class DossierResult:
     credentials: Mapping[str, Credential]
     root_candidates: tuple[str, ...] = ()
     source: str | None = None
+    _derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: Any, make: Callable[[], _T]) -> _T:
+        """``make()``, computed once per result and ``key`` (hashable; it must name everything
+        besides this result that ``make`` depends on). At most :data:`MAX_DERIVED` values are
+        kept per result, the oldest dropped first; thread-safe: a lookup is one dict read (atomic),
+        and a store with its eviction holds a lock. Two threads may both compute a missing value,
+        which is harmless: ``make`` is a pure function of the result and key."""
+        d = self._derived
+        got = d.get(key, _MISSING)
+        if got is not _MISSING:
+            return got  # type: ignore[no-any-return]
+        value = make()
+        with _derived_lock:
+            d[key] = value
+            while len(d) > MAX_DERIVED:
+                del d[next(iter(d))]
+        return value
 
     @property
     def root(self) -> Credential | None:
@@ -377,6 +429,11 @@ class DossierResult:
                 "root_candidates": list(self.root_candidates)}
 
 
+MAX_DERIVED = 256
+_derived_lock = threading.Lock()
+_MISSING: Any = object()
+
+
 # ---------------------------------------------------------------------------------------------
 # V-07: caching by SAID
 
@@ -402,11 +459,12 @@ class DossierCache:
         self._lock = threading.Lock()
         self._fetched: OrderedDict[str, tuple[Fetched, float]] = OrderedDict()
         self._ingests: OrderedDict[str, _ing.Ingest] = OrderedDict()
-        self._results: OrderedDict[tuple[Any, ...], tuple[tuple[Check, ...], Mapping[str, Credential]]] = \
-            OrderedDict()
+        self._results: OrderedDict[tuple[Any, ...], DossierResult] = OrderedDict()
+        self._unwrapped: OrderedDict[int, tuple[bytes, tuple[bytes | None, str]]] = OrderedDict()
         self._bounds: OrderedDict[str, list[_dt.datetime]] = OrderedDict()
         self._digests: OrderedDict[tuple[int, ...], tuple[tuple[bytes, ...], str]] = OrderedDict()
         self._missing: OrderedDict[tuple[str, str | None], frozenset[str]] = OrderedDict()
+        self._prepared: OrderedDict[tuple[int, str | None], _Prepared] = OrderedDict()
         self.fetches = 0
         self.ingest_runs = 0
         self.evaluations = 0
@@ -444,6 +502,18 @@ class DossierCache:
         self._put(self._ingests, key, got)
         return got
 
+    def unwrap(self, data: bytes) -> tuple[bytes | None, str]:
+        """:func:`unwrap`, remembered for the very bytes object a cached fetch hands back (its
+        JSON probe reads a whole wrapper or the first message of a stream on every call
+        otherwise). Handing back the same stream object also lets :meth:`digest` hit. The entry
+        holds ``data``, so its id cannot be reused while it lives."""
+        hit = self._get(self._unwrapped, id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1]  # type: ignore[no-any-return]
+        got = unwrap(data)
+        self._put(self._unwrapped, id(data), (data, got))
+        return got
+
     def digest(self, streams: Sequence[bytes]) -> str:
         """:func:`stream_digest`, remembered for the very bytes objects a cached fetch hands back:
         hashing a 100 KB dossier again on every warm call would cost more than all its lookups.
@@ -471,6 +541,22 @@ class DossierCache:
             hit = _boundaries(ctx)
             self._put(self._bounds, digest, hit)
         return hit  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What :func:`_verify_stream` derived from one fetched bytes object and cited SAID before
+    judging: the ingest and its digest, the root, and the instants where results change. All of
+    it is a function of those bytes alone when no edge target was missing (nothing was fetched
+    beside them), so the warm path skips straight to the result lookup. Holds ``data``, so the
+    id it is filed under cannot be reused while it lives."""
+
+    data: bytes
+    digest: str
+    ing: _ing.Ingest
+    root: str | None
+    candidates: tuple[str, ...]
+    bounds: Sequence[_dt.datetime]
 
 
 def stream_digest(streams: Sequence[bytes]) -> str:
@@ -533,7 +619,17 @@ def verify_dossier_stream(data: bytes, *, reference_time: _dt.datetime, policy: 
 def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: DossierPolicy, expected_said: str | None,
                    fetcher: Fetcher | None, cache: DossierCache | None, source: str | None,
                    extra_streams: Sequence[bytes]) -> DossierResult:
-    stream, why = unwrap(data)
+    if cache is not None and not extra_streams:
+        prep: _Prepared | None = cache._get(cache._prepared, (id(data), expected_said))
+        if prep is not None and prep.data is data:
+            done: DossierResult | None = cache._get(cache._results, _result_key(
+                prep.digest, prep.root, prep.candidates, expected_said, policy, {}, reference_time, prep.bounds))
+            if done is not None:  # the warm path: the fetch, this record and the result, three lookups
+                return done if done.source == source else replace(done, source=source)
+            ctx = _Ctx(ing=prep.ing, ref=reference_time, policy=policy,
+                       schemas=SchemaSource(policy.schema_dirs, fetcher), unavailable={})
+            return _evaluate(ctx, prep.digest, prep.root, prep.candidates, expected_said, cache, source, prep.bounds)
+    stream, why = cache.unwrap(data) if cache is not None else unwrap(data)
     if stream is None:
         chk = failed("DS-13", CLAIM, codes.DOSSIER_WRAPPER_INVALID, why)
         return DossierResult(status=Status.INVALID, said=None, expected_said=expected_said, checks=(chk,),
@@ -572,11 +668,16 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
             streams += fresh
             digest, ing = run(streams)
             root, candidates = _find_root(ing, expected_said)
-    schemas = SchemaSource(policy.schema_dirs, fetcher)
-    checks, creds = _evaluate(ing, digest, root, candidates, expected_said, reference_time, policy, schemas,
-                              unavailable, cache)
-    return DossierResult(status=claim_status(checks).status, said=root, expected_said=expected_said,
-                         checks=tuple(checks), credentials=creds, root_candidates=candidates, source=source)
+    ctx = _Ctx(ing=ing, ref=reference_time, policy=policy, schemas=SchemaSource(policy.schema_dirs, fetcher),
+               unavailable=unavailable)
+    if cache is None:
+        return _evaluate(ctx, digest, root, candidates, expected_said, None, source, ())
+    bounds = cache.boundaries(digest, ctx)
+    res = _evaluate(ctx, digest, root, candidates, expected_said, cache, source, bounds)
+    if not extra_streams and not unavailable and len(streams) == 1:
+        cache._put(cache._prepared, (id(data), expected_said),
+                   _Prepared(data=data, digest=digest, ing=ing, root=root, candidates=candidates, bounds=bounds))
+    return res
 
 
 def unwrap(data: bytes) -> tuple[bytes | None, str]:
@@ -1179,23 +1280,35 @@ def _boundaries(ctx: _Ctx) -> list[_dt.datetime]:
     return sorted(out)
 
 
-def _evaluate(ing: _ing.Ingest, digest: str, root: str | None, candidates: tuple[str, ...], expected: str | None,
-              ref: _dt.datetime, policy: DossierPolicy, schemas: SchemaSource, unavailable: Mapping[str, str],
-              cache: DossierCache | None) -> tuple[list[Check], Mapping[str, Credential]]:
-    ctx = _Ctx(ing=ing, ref=ref, policy=policy, schemas=schemas, unavailable=unavailable)
+def _evaluate(ctx: _Ctx, digest: str, root: str | None, candidates: tuple[str, ...], expected: str | None,
+              cache: DossierCache | None, source: str | None, bounds: Sequence[_dt.datetime]) -> DossierResult:
+    """The result, from the cache when one holds it for this ingest, policy and reference-time
+    interval (``bounds``: the ingest's :meth:`DossierCache.boundaries`): the result is immutable
+    (a tuple of checks, a read-only credential map), so the cached object itself is handed back,
+    rebuilt only when it was made for another ``source``."""
     key: tuple[Any, ...] | None = None
     if cache is not None:
-        key = (digest, root, candidates, expected, policy.key(), tuple(sorted(unavailable.items())),
-               bisect.bisect_right(cache.boundaries(digest, ctx), ref))
-        hit = cache._get(cache._results, key)
+        key = _result_key(digest, root, candidates, expected, ctx.policy, ctx.unavailable, ctx.ref, bounds)
+        hit: DossierResult | None = cache._get(cache._results, key)
         if hit is not None:
-            return list(hit[0]), hit[1]
+            return hit if hit.source == source else replace(hit, source=source)
         cache.evaluations += 1
     checks, creds = _evaluate_now(ctx, root, candidates, expected)
-    frozen = MappingProxyType(creds)
+    cs = tuple(checks)
+    res = DossierResult(status=claim_status(cs).status, said=root, expected_said=expected, checks=cs,
+                        credentials=MappingProxyType(creds), root_candidates=candidates, source=source)
     if cache is not None and key is not None:
-        cache._put(cache._results, key, (tuple(checks), frozen))
-    return checks, frozen
+        cache._put(cache._results, key, res)
+    return res
+
+
+def _result_key(digest: str, root: str | None, candidates: tuple[str, ...], expected: str | None,
+                policy: DossierPolicy, unavailable: Mapping[str, str], ref: _dt.datetime,
+                bounds: Sequence[_dt.datetime]) -> tuple[Any, ...]:
+    """The results-cache key: the ingest, root, citation, policy, what could not be fetched, and
+    the reference-time interval (between two of the ingest's ``bounds``)."""
+    return (digest, root, candidates, expected, policy.key(), tuple(sorted(unavailable.items())) if unavailable else (),
+            bisect.bisect_right(bounds, ref))
 
 
 def _evaluate_now(ctx: _Ctx, root: str | None, candidates: tuple[str, ...],

@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
@@ -61,6 +62,10 @@ CESR_ED25519_SIG_CHARS: Final = 88
 _CESR_LEAD_BYTES: Final = 2
 
 _B64URL_RE: Final = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+# The last character of a canonical segment whose length is 2 or 3 modulo 4: its unused low 4 or
+# 2 bits are zero, i.e. its index in the alphabet is a multiple of 16 or of 4.
+_CANONICAL_LAST: Final = {2: frozenset("AQgw"), 3: frozenset("AEIMQUYcgkosw048")}
+_URLSAFE_TO_STANDARD: Final = bytes.maketrans(b"-_", b"+/")
 
 
 class SignatureEncoding(StrEnum):
@@ -89,10 +94,28 @@ class JoseToken:
     signature: bytes
     signature_encoding: SignatureEncoding
 
+    def __init__(self, raw: str, header_b64: str, payload_b64: str, signature_b64: str, header: Mapping[str, Any],
+                 payload: Mapping[str, Any], signature: bytes, signature_encoding: SignatureEncoding) -> None:
+        # Written by hand (the dataclass keeps it): a token is parsed on every call, and setting
+        # the slots through their descriptors takes half the time of the generated frozen
+        # __init__. The instance is exactly as frozen.
+        s = _TOKEN_SLOTS
+        s[0](self, raw)
+        s[1](self, header_b64)
+        s[2](self, payload_b64)
+        s[3](self, signature_b64)
+        s[4](self, header)
+        s[5](self, payload)
+        s[6](self, signature)
+        s[7](self, signature_encoding)
+
     @property
     def signing_input(self) -> bytes:
         """``base64url(header) "." base64url(payload)`` exactly as received (RFC 7515 §5.2)."""
         return f"{self.header_b64}.{self.payload_b64}".encode("ascii")
+
+
+_TOKEN_SLOTS = tuple(JoseToken.__dict__[f.name].__set__ for f in fields(JoseToken))
 
 
 # --- base64url ------------------------------------------------------------------------------
@@ -116,10 +139,14 @@ def b64url_decode(segment: str, *, what: str = "segment") -> bytes:
         raise JoseError(f"{what} has an impossible base64url length {len(segment)}",
                         code=codes.JOSE_BASE64_INVALID)
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        # what base64.urlsafe_b64decode does, without its per-call checks (the alphabet is known)
+        raw = binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).encode("ascii")
+                                  .translate(_URLSAFE_TO_STANDARD))
     except (binascii.Error, ValueError):
         raise JoseError(f"{what} is not base64url", code=codes.JOSE_BASE64_INVALID) from None
-    if b64url_encode(raw) != segment:
+    # Canonical iff re-encoding gives the segment back, i.e. iff the unused bits are zero.
+    tail = len(segment) % 4
+    if tail and segment[-1] not in _CANONICAL_LAST[tail]:
         raise JoseError(f"{what} is not canonical base64url (non-zero unused bits in the last character)",
                         code=codes.JOSE_BASE64_INVALID)
     return raw
@@ -167,6 +194,21 @@ def _check_tree(root: Any, what: str) -> None:
             raise JoseError(f"{what} has a number out of range", code=codes.JOSE_JSON_INVALID)
 
 
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """:func:`vvp.strictjson.object_pairs`, with the common case (no repeated key) done by
+    ``dict`` in C: only when the dict is shorter than the pairs is the repeat looked for."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        return strictjson.object_pairs(pairs)  # raises DuplicateKeyError naming the first repeat
+    return out
+
+
+# One decoder for every strict parse (``json.loads`` with hooks makes a new one per call); a
+# decoder keeps no state between parses, like the standard library's own shared one.
+_STRICT_DECODER: Final = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=strictjson.refuse_constant,
+                                          parse_float=_finite_float)
+
+
 def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
     """Parse UTF-8 JSON strictly (module docstring); raise :class:`JoseError` on any breach."""
     try:
@@ -174,8 +216,9 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
     except UnicodeDecodeError:
         raise JoseError(f"{what} is not UTF-8", code=codes.JOSE_JSON_INVALID) from None
     try:
-        value = json.loads(text, object_pairs_hook=strictjson.object_pairs,
-                           parse_constant=strictjson.refuse_constant, parse_float=_finite_float)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        value = _STRICT_DECODER.decode(text)
     except strictjson.DuplicateKeyError as e:
         raise JoseError(f"{what} repeats the key {e.key!r}", code=codes.JOSE_JSON_DUPLICATE_KEY) from None
     except RecursionError:
@@ -233,16 +276,26 @@ def decode_signature(segment: str) -> tuple[bytes, SignatureEncoding]:
     return b64url_decode(segment, what="signature segment"), SignatureEncoding.JWS
 
 
+@functools.lru_cache(maxsize=1024)
+def header_object(segment: str) -> Mapping[str, Any]:
+    """The JOSE header a header segment encodes (strict, as for any segment), parsed once per
+    distinct segment: every call a signer makes carries the same header (alg, typ, ppt, kid), and
+    the result is a read-only view. A segment that fails raises every time (nothing is cached)."""
+    return _object(segment, "JOSE header")
+
+
 def decode_header(token: str) -> Mapping[str, Any]:
     """Only the JOSE header of ``token``, with the same strictness (used to route Identity values)."""
     h, _, _ = _split(token)
-    return _object(h, "JOSE header")
+    return header_object(h)
 
 
 def parse_compact(token: str) -> JoseToken:
-    """Parse a JWS compact token strictly; raise :class:`JoseError` with the rule that broke."""
+    """Parse a JWS compact token strictly; raise :class:`JoseError` with the rule that broke.
+    The token's ``header`` is :func:`header_object` of its ``header_b64`` (the same object for
+    every token with that header)."""
     h, p, s = _split(token)
-    header = _object(h, "JOSE header")
+    header = header_object(h)
     payload = _object(p, "payload")
     signature, encoding = decode_signature(s)
     return JoseToken(raw=token, header_b64=h, payload_b64=p, signature_b64=s, header=header,

@@ -32,9 +32,10 @@ alternative spellings agree.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -44,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from vvp import codes
 from vvp.clock import rfc3339
 from vvp.errors import EvidenceUnavailable, VvpError
-from vvp.jose import JoseError, JoseToken, SignatureEncoding, parse_compact
+from vvp.jose import JoseError, JoseToken, SignatureEncoding, header_object, parse_compact
 from vvp.stir.identity import IdentityError, IdentityValue, parse_identity
 from vvp.tn import display_tn, try_normalize_tn
 from vvp.verdict import Check, failed, indeterminate, not_applicable, passed, warned
@@ -99,14 +100,43 @@ class _Orig:
 
 
 @dataclass(frozen=True, slots=True)
+class _Header:
+    """What the JOSE header yields, a function of the header alone (:func:`_read_header`)."""
+
+    alg: str | None
+    typ: str | None
+    ppt: str | None
+    kid: str | None
+    kid_aid: str | None
+    kid_fail: _Fail | None
+    x5u: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class _Findings:
-    """The failures met while normalising, kept so the checks do not normalise twice."""
+    """The failures met while normalising, kept so the checks do not normalise twice.
+    ``header_b64`` is the token's header segment when its header is the shared parse of it
+    (:func:`vvp.jose.header_object`), so that the header's checks can be shared too."""
 
     kid: _Fail | None
     orig: _Orig
     dest: _Fail | None
     evd_ok: bool
     optional: tuple[_Fail, ...]
+    header_b64: str | None = None
+
+    def __init__(self, kid: _Fail | None, orig: _Orig, dest: _Fail | None, evd_ok: bool, optional: tuple[_Fail, ...],
+                 header_b64: str | None = None) -> None:
+        s = _FINDINGS_SLOTS  # made on every call: see VvpPassport.__init__
+        s[0](self, kid)
+        s[1](self, orig)
+        s[2](self, dest)
+        s[3](self, evd_ok)
+        s[4](self, optional)
+        s[5](self, header_b64)
+
+
+_FINDINGS_SLOTS = tuple(_Findings.__dict__[f.name].__set__ for f in fields(_Findings))
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +180,33 @@ class VvpPassport:
     jti: str | None
     _findings: _Findings = field(repr=False, compare=False)
 
+    def __init__(self, token: JoseToken, alg: str | None, typ: str | None, ppt: str | None, kid: str | None,
+                 kid_aid: str | None, x5u: str | None, orig_tn: str | None, dest_tns: tuple[str, ...], evd: str | None,
+                 iat: int | float | None, exp: int | float | None, card: tuple[str, ...] | None, goal: str | None,
+                 call_reason: str | None, orig_id: str | None, jti: str | None, _findings: _Findings) -> None:
+        # Written by hand (the dataclass keeps it): a passport is made on every call, and setting
+        # its 18 slots through their descriptors takes half the time of the generated frozen
+        # __init__ (one object.__setattr__ per field). The instance is exactly as frozen.
+        s = _PASSPORT_SLOTS
+        s[0](self, token)
+        s[1](self, alg)
+        s[2](self, typ)
+        s[3](self, ppt)
+        s[4](self, kid)
+        s[5](self, kid_aid)
+        s[6](self, x5u)
+        s[7](self, orig_tn)
+        s[8](self, dest_tns)
+        s[9](self, evd)
+        s[10](self, iat)
+        s[11](self, exp)
+        s[12](self, card)
+        s[13](self, goal)
+        s[14](self, call_reason)
+        s[15](self, orig_id)
+        s[16](self, jti)
+        s[17](self, _findings)
+
     @property
     def header(self) -> Mapping[str, Any]:
         return self.token.header
@@ -171,6 +228,9 @@ class VvpPassport:
         return self.token.signature_encoding
 
 
+_PASSPORT_SLOTS = tuple(VvpPassport.__dict__[f.name].__set__ for f in fields(VvpPassport))
+
+
 @dataclass(frozen=True, slots=True)
 class PassportResult:
     """The passport claim's checks, and the passport when the token could be parsed at all."""
@@ -178,6 +238,16 @@ class PassportResult:
     checks: tuple[Check, ...]
     passport: VvpPassport | None
     identity: IdentityValue | None
+
+    def __init__(self, checks: tuple[Check, ...], passport: VvpPassport | None,
+                 identity: IdentityValue | None) -> None:
+        s = _RESULT_SLOTS  # made on every call: see VvpPassport.__init__
+        s[0](self, checks)
+        s[1](self, passport)
+        s[2](self, identity)
+
+
+_RESULT_SLOTS = tuple(PassportResult.__dict__[f.name].__set__ for f in fields(PassportResult))
 
 
 # --- normalisation helpers (each returns the value and, on failure, the reason) ------------
@@ -203,8 +273,24 @@ def _aid_in_path(path: str) -> str | None:
     return None
 
 
+# Remembered results are keyed by text from the call: only short texts are remembered, so that
+# hostile tokens cannot fill memory (URLs and numbers are far shorter than these bounds).
+_MAX_SHARED_URL = 2048
+_MAX_SHARED_TN = 64
+_MAX_SHARED_TNS = 8
+
+
 def _http_url(v: Any) -> SplitResult | None:
-    if not isinstance(v, str) or not v or _WHITESPACE_RE.search(v):
+    if not isinstance(v, str):
+        return None
+    return _shared_http_url_text(v) if len(v) <= _MAX_SHARED_URL else _http_url_text(v)
+
+
+def _http_url_text(v: str) -> SplitResult | None:
+    """:func:`_http_url` of a string: a pure function of the text (a split URL is immutable),
+    remembered (:func:`_shared_http_url_text`) because a signer's kid and a dossier's evd come
+    back call after call."""
+    if not v or _WHITESPACE_RE.search(v):
         return None
     try:
         u = urlsplit(v)
@@ -214,6 +300,9 @@ def _http_url(v: Any) -> SplitResult | None:
     if u.scheme.lower() not in ("http", "https") or not host:
         return None
     return u
+
+
+_shared_http_url_text = functools.lru_cache(maxsize=1024)(_http_url_text)
 
 
 def _kid(header: Mapping[str, Any]) -> tuple[str | None, str | None, _Fail | None]:
@@ -260,6 +349,32 @@ def _orig(payload: Mapping[str, Any]) -> _Orig:
         if isinstance(o.get("uri"), (str, list)):
             return _Orig(None, None, (codes.PASSPORT_ORIG_NOT_ONE_TN, "orig holds a uri, not a TN"), True)
         return _Orig(None, (codes.PASSPORT_ORIG_INVALID, "orig has no tn"), None, False)
+    key = _strings_key(tn_value)
+    return _orig_tn(tn_value) if key is None else _shared_orig_tn(*key)
+
+
+def _strings_key(v: Any) -> tuple[tuple[str, ...], bool] | None:
+    """A hashable stand-in for a ``tn`` value that is a string or an array of (a few, short)
+    strings: the strings, and whether it was a lone string; None for anything else."""
+    if type(v) is str:
+        return ((v,), True) if len(v) <= _MAX_SHARED_TN else None
+    if type(v) is not list or len(v) > _MAX_SHARED_TNS:
+        return None
+    for x in v:
+        if type(x) is not str or len(x) > _MAX_SHARED_TN:
+            return None
+    return tuple(v), False
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_orig_tn(items: tuple[str, ...], lone: bool) -> _Orig:
+    """:func:`_orig_tn` of a string (``lone``) or an array of strings: a function of the text,
+    remembered because a caller's number comes back call after call (an _Orig is immutable)."""
+    return _orig_tn(items[0] if lone else list(items))
+
+
+def _orig_tn(tn_value: Any) -> _Orig:
+    """What the orig claim's (present) ``tn`` yields."""
     if not isinstance(tn_value, (str, list)):
         return _Orig(None, (codes.PASSPORT_ORIG_INVALID, "orig.tn must be a string or an array of strings"),
                      None, False)
@@ -299,6 +414,18 @@ def _numeric_date(v: Any) -> int | float | None:
 def _optional_str(payload: Mapping[str, Any], *names: str) -> tuple[str | None, _Fail | None]:
     """An optional string claim under one or more spellings: null and "" count as absent;
     non-strings and disagreeing spellings are failures."""
+    if len(names) == 1:  # the common case, without the bookkeeping for spellings
+        v = payload.get(names[0])
+        if v is None:
+            return None, None
+        if not isinstance(v, str):
+            return None, (codes.PASSPORT_CLAIM_INVALID, f"{names[0]} must be a string, not {type(v).__name__}")
+        return v or None, None
+    for n in names:
+        if payload.get(n) is not None:
+            break
+    else:
+        return None, None
     found: dict[str, str] = {}
     for n in names:
         v = payload.get(n)
@@ -315,7 +442,7 @@ def _optional_str(payload: Mapping[str, Any], *names: str) -> tuple[str | None, 
 
 def _card(payload: Mapping[str, Any]) -> tuple[str, ...] | None:
     c = payload.get("card")
-    if isinstance(c, list) and all(isinstance(x, str) for x in c):
+    if isinstance(c, list) and all([isinstance(x, str) for x in c]):  # a list comprehension runs inline
         return tuple(c)
     return None
 
@@ -325,7 +452,8 @@ def _card(payload: Mapping[str, Any]) -> tuple[str, ...] | None:
 def passport_from_token(token: JoseToken) -> VvpPassport:
     """Normalise the claims of an already parsed JWS (module docstring, step 1)."""
     h, p = token.header, token.payload
-    kid, kid_aid, kid_fail = _kid(h)
+    header_b64: str | None = token.header_b64 if _is_shared_header(token) else None
+    hd = _header_of(header_b64) if header_b64 is not None else _read_header(h)
     orig = _orig(p)
     dest_tns, dest_fail = _dest(p)
     evd = p.get("evd")
@@ -334,15 +462,37 @@ def passport_from_token(token: JoseToken) -> VvpPassport:
     reason, reason_fail = _optional_str(p, "call-reason", "call_reason")
     orig_id, orig_id_fail = _optional_str(p, "origId", "origid")
     jti, jti_fail = _optional_str(p, "jti")
-    optional = tuple(f for f in (goal_fail, reason_fail, orig_id_fail, jti_fail) if f is not None)
+    optional = tuple([f for f in (goal_fail, reason_fail, orig_id_fail, jti_fail) if f is not None])
     return VvpPassport(
-        token=token, alg=_str_or_none(h.get("alg")), typ=_str_or_none(h.get("typ")), ppt=_str_or_none(h.get("ppt")),
-        kid=kid, kid_aid=kid_aid, x5u=_str_or_none(h.get("x5u")), orig_tn=orig.tn, dest_tns=dest_tns,
+        token=token, alg=hd.alg, typ=hd.typ, ppt=hd.ppt,
+        kid=hd.kid, kid_aid=hd.kid_aid, x5u=hd.x5u, orig_tn=orig.tn, dest_tns=dest_tns,
         evd=evd if evd_ok and isinstance(evd, str) else None,
         iat=_numeric_date(p.get("iat")), exp=_numeric_date(p.get("exp")), card=_card(p),
         goal=goal, call_reason=reason, orig_id=orig_id, jti=jti,
-        _findings=_Findings(kid=kid_fail, orig=orig, dest=dest_fail, evd_ok=evd_ok, optional=optional),
+        _findings=_Findings(kid=hd.kid_fail, orig=orig, dest=dest_fail, evd_ok=evd_ok, optional=optional,
+                            header_b64=header_b64),
     )
+
+
+def _read_header(h: Mapping[str, Any]) -> _Header:
+    kid, kid_aid, kid_fail = _kid(h)
+    return _Header(alg=_str_or_none(h.get("alg")), typ=_str_or_none(h.get("typ")), ppt=_str_or_none(h.get("ppt")),
+                   kid=kid, kid_aid=kid_aid, kid_fail=kid_fail, x5u=_str_or_none(h.get("x5u")))
+
+
+def _is_shared_header(token: JoseToken) -> bool:
+    """Whether the token's header is the shared parse of its header segment (always, for a token
+    from :func:`vvp.jose.parse_compact`), so that what follows from the header can be shared."""
+    try:
+        return header_object(token.header_b64) is token.header
+    except JoseError:
+        return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_of(header_b64: str) -> _Header:
+    """:func:`_read_header` once per distinct header segment (a signer's calls share one)."""
+    return _read_header(header_object(header_b64))
 
 
 def parse_vvp_passport(token: str) -> VvpPassport:
@@ -358,17 +508,27 @@ def seconds_text(x: float) -> str:
     return f"{'0' if text in ('', '-0') else text} s"
 
 
-def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, reference_time: _dt.datetime,
-                    policy: PassportPolicy = PassportPolicy(), subject: str | None = None) -> list[Check]:
-    """The checks of the passport claim except the signature (module docstring, step 2).
+@functools.lru_cache(maxsize=4096)
+def _shared_pass(cid: str, msg: str, subject: str | None) -> Check:
+    """A passing check of this claim, one object per distinct (id, message, subject): most passing
+    messages are constants or name the signer, its key, the number or a policy limit, the same
+    call after call, and making a check costs more than finding it. Checks are immutable. Per-call
+    values (iat, exp, the reference time) do not come through here: they would only churn it."""
+    return passed(cid, CLAIM, msg, subject)
 
-    ``identity`` is the Identity header value the token came in (for P-23 and the ``alg``
-    parameter); ``None`` skips those. ``reference_time`` must be timezone-aware.
-    """
-    if reference_time.tzinfo is None:
-        raise ValueError("reference_time must be timezone-aware")
-    ref = reference_time.timestamp()
-    h, p = passport.header, passport.payload
+
+@functools.lru_cache(maxsize=1024)
+def _shared_header_checks(header_b64: str, allow_legacy_typ: bool, subject: str | None) -> tuple[Check, ...]:
+    """:func:`_header_checks` once per header segment, policy and subject: a function of the
+    header alone, which a signer's calls share. Checks are immutable."""
+    hd = _header_of(header_b64)
+    return tuple(_header_checks(header_object(header_b64), hd.kid_aid, hd.kid_fail, hd.x5u, allow_legacy_typ,
+                                subject))
+
+
+def _header_checks(h: Mapping[str, Any], kid_aid: str | None, kid_fail: _Fail | None, x5u: str | None,
+                   allow_legacy_typ: bool, subject: str | None) -> list[Check]:
+    """P-01 to P-05, X-PASSPORT-02 and P-24: the JOSE header's checks, in verdict order."""
     out: list[Check] = []
 
     def ok(cid: str, msg: str) -> None:
@@ -377,18 +537,6 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     def bad(cid: str, code: str, msg: str) -> None:
         out.append(failed(cid, CLAIM, code, msg, subject))
 
-    def na(cid: str, msg: str) -> None:
-        out.append(not_applicable(cid, CLAIM, codes.PASSPORT_PREREQUISITE_FAILED, msg, subject))
-
-    def one(cid: str, fail: _Fail | None, pass_msg: str) -> None:
-        if fail is None:
-            ok(cid, pass_msg)
-        else:
-            bad(cid, fail[0], fail[1])
-
-    ok("X-PASSPORT-01", f"the token is a strict JWS compact serialization ({len(passport.token.raw)} characters)")
-
-    # Header.
     alg = h.get("alg")
     if isinstance(alg, str) and alg in ALLOWED_ALGS:
         ok("P-01", f"alg {alg} is on the allow-list")
@@ -406,7 +554,7 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     typ = h.get("typ")
     if typ == PASSPORT_TYP:
         ok("P-03", "typ is passport")
-    elif isinstance(typ, str) and typ.lower() == _LEGACY_TYP_LOWER and policy.allow_legacy_typ:
+    elif isinstance(typ, str) and typ.lower() == _LEGACY_TYP_LOWER and allow_legacy_typ:
         out.append(warned("P-03", CLAIM, codes.PASSPORT_TYP_LEGACY,
                           f"typ {typ} is the legacy value, accepted because allow_legacy_typ is set", subject))
     else:
@@ -420,8 +568,10 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     else:
         bad("P-04", codes.PASSPORT_PPT_INVALID, f"ppt {repr(ppt)[:40] if ppt is not None else 'missing'} is not vvp")
 
-    found = passport._findings
-    one("P-05", found.kid, f"kid is an OOBI URL for AID {passport.kid_aid}")
+    if kid_fail is None:
+        ok("P-05", f"kid is an OOBI URL for AID {kid_aid}")
+    else:
+        bad("P-05", kid_fail[0], kid_fail[1])
 
     if "crit" in h:
         bad("X-PASSPORT-02", codes.PASSPORT_CRIT_UNSUPPORTED,
@@ -429,122 +579,208 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     else:
         ok("X-PASSPORT-02", "the header has no crit extension")
 
-    if passport.x5u is not None or "x5u" in h:
+    if x5u is not None or "x5u" in h:
         ok("P-24", "x5u is present and ignored: only the kid key state can justify the signature")
-
-    # Claims.
-    orig = found.orig
-    one("P-09", orig.p09, f"orig is in SHAKEN format ({display_tn(orig.tn)})" if orig.tn else "orig is in SHAKEN format")
-    if orig.p10_counted:
-        one("P-10", orig.p10, "orig holds exactly one TN")
-    else:
-        na("P-10", "not counted: orig is missing or malformed")
-    one("P-11", found.dest, f"dest holds {len(passport.dest_tns)} TN(s)")
-    evd = p.get("evd")
-    if found.evd_ok:
-        ok("P-15", "evd is an http(s) URL (its content is judged in the dossier claim)")
-    else:
-        bad("P-15", codes.PASSPORT_EVD_INVALID,
-            "the evd claim is missing" if evd is None else f"evd is not an http(s) URL: {str(evd)[:120]!r}")
-    iat, exp = passport.iat, passport.exp
-    if iat is not None:
-        ok("P-16", f"iat is {iat}")
-    else:
-        bad("P-16", codes.PASSPORT_IAT_INVALID,
-            "the iat claim is missing" if p.get("iat") is None else f"iat is not a NumericDate: {str(p.get('iat'))[:40]!r}")
-    if exp is not None:
-        ok("P-17", f"exp is {exp}")
-    else:
-        bad("P-17", codes.PASSPORT_EXP_INVALID,
-            "the exp claim is missing" if p.get("exp") is None else f"exp is not a NumericDate: {str(p.get('exp'))[:40]!r}")
-
-    optional_fails = found.optional
-    if optional_fails:
-        bad("X-PASSPORT-04", optional_fails[0][0], "; ".join(f[1] for f in optional_fails))
-    else:
-        ok("X-PASSPORT-04", "optional claims are well-typed")
-
-    # Timing.
-    if iat is not None and exp is not None:
-        life = exp - iat
-        if life <= policy.max_passport_validity_s:
-            ok("P-18", f"exp - iat = {seconds_text(life)} <= {seconds_text(policy.max_passport_validity_s)}")
-        else:
-            bad("P-18", codes.PASSPORT_VALIDITY_TOO_LONG,
-                f"exp - iat = {seconds_text(life)} > max_passport_validity_s {seconds_text(policy.max_passport_validity_s)}")
-        if life <= RECOMMENDED_VALIDITY_S:
-            ok("P-19", f"exp - iat = {seconds_text(life)} is within the recommended {RECOMMENDED_VALIDITY_S} s")
-        else:
-            out.append(warned("P-19", CLAIM, codes.PASSPORT_EXP_NOT_RECOMMENDED,
-                              f"exp - iat = {seconds_text(life)}; {RECOMMENDED_VALIDITY_S} s is recommended", subject))
-        if life <= AGGRESSIVE_TIMEOUT_S:
-            ok("P-20", f"exp - iat = {seconds_text(life)} is an aggressive timeout (<= {AGGRESSIVE_TIMEOUT_S} s)")
-        else:
-            out.append(warned("P-20", CLAIM, codes.PASSPORT_TIMEOUT_NOT_AGGRESSIVE,
-                              f"exp - iat = {seconds_text(life)} is longer than {AGGRESSIVE_TIMEOUT_S} s", subject))
-        if exp > iat:
-            ok("V-01", "exp is after iat")
-        else:
-            bad("V-01", codes.PASSPORT_EXP_NOT_AFTER_IAT, f"exp {exp} is not after iat {iat}")
-    else:
-        for cid in ("P-18", "P-19", "P-20", "V-01"):
-            na(cid, "needs valid iat and exp")
-    ref_s = rfc3339(reference_time)
-    if exp is not None:
-        if exp > ref:
-            ok("V-02", f"exp is {seconds_text(exp - ref)} after the reference time {ref_s}")
-        else:
-            bad("V-02", codes.PASSPORT_EXPIRED, f"expired {seconds_text(ref - exp)} before the reference time {ref_s}")
-    else:
-        na("V-02", "needs a valid exp")
-    if iat is not None:
-        age = ref - iat
-        if age > policy.iat_tolerance_s:
-            bad("V-03", codes.PASSPORT_IAT_TOO_OLD,
-                f"iat is {seconds_text(age)} before the reference time {ref_s}; tolerance {seconds_text(policy.iat_tolerance_s)}")
-        elif -age > policy.clock_skew_s:
-            bad("V-03", codes.PASSPORT_IAT_IN_FUTURE,
-                f"iat is {seconds_text(-age)} after the reference time {ref_s}; clock skew allowed {seconds_text(policy.clock_skew_s)}")
-        else:
-            when = f"{seconds_text(age)} old" if age >= 0 else f"{seconds_text(-age)} in the future"
-            ok("V-03", f"iat is within tolerance of the reference time {ref_s} ({when})")
-    else:
-        na("V-03", "needs a valid iat")
-
-    # Signature encoding.
-    sig_len = len(passport.signature)
-    if sig_len == ED25519_SIGNATURE_BYTES and passport.signature_encoding is SignatureEncoding.CESR_0B:
-        ok("P-21", "the signature is in the CESR 0B form (88 characters)")
-    elif sig_len == ED25519_SIGNATURE_BYTES:
-        ok("P-21", "the signature is a plain JWS Ed25519 signature (86 characters)")
-    else:
-        bad("P-21", codes.PASSPORT_SIGNATURE_ENCODING,
-            f"the signature is {sig_len} bytes; an Ed25519 signature is {ED25519_SIGNATURE_BYTES}")
-
-    # Identity header parameters.
-    if identity is not None:
-        if identity.ppt is not None:
-            if identity.ppt.lower() == VVP_PPT:
-                ok("P-23", "the Identity value carries ;ppt=vvp")
-            else:
-                bad("P-23", codes.PASSPORT_PPT_PARAM_MISMATCH,
-                    f"the Identity value carries ;ppt={identity.ppt[:40]}, not vvp")
-        elif policy.require_ppt_param:
-            bad("P-23", codes.PASSPORT_PPT_PARAM_MISSING, "the Identity value has no ;ppt=vvp (require_ppt_param)")
-        else:
-            out.append(warned("P-23", CLAIM, codes.PASSPORT_PPT_PARAM_MISSING,
-                              "the Identity value has no ;ppt=vvp", subject))
-        if identity.alg is not None:
-            if identity.alg == alg:
-                ok("X-PASSPORT-03", "the Identity alg parameter equals the header alg")
-            else:
-                bad("X-PASSPORT-03", codes.PASSPORT_ALG_PARAM_MISMATCH,
-                    f"the Identity alg parameter {identity.alg[:40]!r} differs from the header alg")
     return out
 
 
+def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, reference_time: _dt.datetime,
+                    policy: PassportPolicy = PassportPolicy(), subject: str | None = None,
+                    reference_text: str | None = None) -> list[Check]:
+    """The checks of the passport claim except the signature (module docstring, step 2).
+
+    ``identity`` is the Identity header value the token came in (for P-23 and the ``alg``
+    parameter); ``None`` skips those. ``reference_time`` must be timezone-aware;
+    ``reference_text`` is its :func:`vvp.clock.rfc3339`, when the caller has it already.
+
+    The checks come in groups, each a function of a few plain values; the groups whose values
+    repeat call after call (the header, the claims' shapes, the lifetime, the signature encoding
+    and Identity parameters) are remembered, and only the checks naming this call's own times
+    (P-16, P-17, V-02, V-03) are made for every call.
+    """
+    if reference_time.tzinfo is None:
+        raise ValueError("reference_time must be timezone-aware")
+    ref = reference_time.timestamp()
+    h, p = passport.header, passport.payload
+    found = passport._findings
+    out: list[Check] = [_shared_pass("X-PASSPORT-01", f"the token is a strict JWS compact serialization "
+                                                      f"({len(passport.token.raw)} characters)", subject)]
+    if found.header_b64 is not None:
+        out += _shared_header_checks(found.header_b64, policy.allow_legacy_typ, subject)
+    else:
+        out += _header_checks(h, passport.kid_aid, found.kid, passport.x5u, policy.allow_legacy_typ, subject)
+
+    # Claims.
+    evd = p.get("evd")
+    orig = found.orig
+    out += _claim_checks(orig.tn, orig.p09, orig.p10, orig.p10_counted, found.dest, len(passport.dest_tns),
+                         found.evd_ok, None if found.evd_ok or evd is None else f"{str(evd)[:120]!r}", subject)
+    iat, exp = passport.iat, passport.exp
+    if iat is not None:
+        out.append(passed("P-16", CLAIM, f"iat is {iat}", subject))
+    else:
+        out.append(failed("P-16", CLAIM, codes.PASSPORT_IAT_INVALID, "the iat claim is missing" if p.get("iat") is None
+                          else f"iat is not a NumericDate: {str(p.get('iat'))[:40]!r}", subject))
+    if exp is not None:
+        out.append(passed("P-17", CLAIM, f"exp is {exp}", subject))
+    else:
+        out.append(failed("P-17", CLAIM, codes.PASSPORT_EXP_INVALID, "the exp claim is missing" if p.get("exp") is None
+                          else f"exp is not a NumericDate: {str(p.get('exp'))[:40]!r}", subject))
+
+    # Optional claims and the lifetime.
+    if iat is None or exp is None:
+        out += _lifetime_checks(found.optional, None, policy.max_passport_validity_s, subject)
+        out.append(_needs("V-01", "needs valid iat and exp", subject))
+    else:
+        out += _lifetime_checks(found.optional, exp - iat, policy.max_passport_validity_s, subject)
+        out.append(_shared_pass("V-01", "exp is after iat", subject) if exp > iat else
+                   failed("V-01", CLAIM, codes.PASSPORT_EXP_NOT_AFTER_IAT, f"exp {exp} is not after iat {iat}", subject))
+
+    # Timing against the reference time.
+    ref_s = reference_text if reference_text is not None else rfc3339(reference_time)
+    if exp is not None:
+        if exp > ref:
+            out.append(passed("V-02", CLAIM, f"exp is {seconds_text(exp - ref)} after the reference time {ref_s}",
+                              subject))
+        else:
+            out.append(failed("V-02", CLAIM, codes.PASSPORT_EXPIRED,
+                              f"expired {seconds_text(ref - exp)} before the reference time {ref_s}", subject))
+    else:
+        out.append(_needs("V-02", "needs a valid exp", subject))
+    if iat is not None:
+        age = ref - iat
+        if age > policy.iat_tolerance_s:
+            out.append(failed("V-03", CLAIM, codes.PASSPORT_IAT_TOO_OLD,
+                              f"iat is {seconds_text(age)} before the reference time {ref_s}; tolerance "
+                              f"{seconds_text(policy.iat_tolerance_s)}", subject))
+        elif -age > policy.clock_skew_s:
+            out.append(failed("V-03", CLAIM, codes.PASSPORT_IAT_IN_FUTURE,
+                              f"iat is {seconds_text(-age)} after the reference time {ref_s}; clock skew allowed "
+                              f"{seconds_text(policy.clock_skew_s)}", subject))
+        else:
+            when = f"{seconds_text(age)} old" if age >= 0 else f"{seconds_text(-age)} in the future"
+            out.append(passed("V-03", CLAIM, f"iat is within tolerance of the reference time {ref_s} ({when})",
+                              subject))
+    else:
+        out.append(_needs("V-03", "needs a valid iat", subject))
+
+    # Signature encoding and Identity header parameters.
+    ppt = identity.ppt if identity is not None else None
+    id_alg = identity.alg if identity is not None else None
+    alg = h.get("alg") if id_alg is not None else None
+    args = (len(passport.signature), passport.signature_encoding, identity is not None, ppt, id_alg,
+            alg if isinstance(alg, str) else None, policy.require_ppt_param, subject)  # a non-str alg equals no id_alg
+    short = (ppt is None or len(ppt) <= _MAX_SHARED_PARAM) and (id_alg is None or len(id_alg) <= _MAX_SHARED_PARAM)
+    out += _shared_encoding_checks(*args) if short else _encoding_checks(*args)
+    return out
+
+
+def _needs(cid: str, msg: str, subject: str | None) -> Check:
+    return not_applicable(cid, CLAIM, codes.PASSPORT_PREREQUISITE_FAILED, msg, subject)
+
+
+def _one(cid: str, fail: _Fail | None, pass_msg: str, subject: str | None) -> Check:
+    return passed(cid, CLAIM, pass_msg, subject) if fail is None else failed(cid, CLAIM, fail[0], fail[1], subject)
+
+
+@functools.lru_cache(maxsize=4096)
+def _claim_checks(orig_tn: str | None, p09: _Fail | None, p10: _Fail | None, p10_counted: bool, dest: _Fail | None,
+                  dest_count: int, evd_ok: bool, evd_shown: str | None, subject: str | None) -> tuple[Check, ...]:
+    """P-09, P-10 (from the orig claim's :class:`_Orig`), P-11 and P-15 (``evd_shown``: the bad
+    evd for the message, None when absent). A function of the caller's number and the claims'
+    shapes: remembered."""
+    out = [_one("P-09", p09, f"orig is in SHAKEN format ({display_tn(orig_tn)})" if orig_tn
+                else "orig is in SHAKEN format", subject)]
+    out.append(_one("P-10", p10, "orig holds exactly one TN", subject) if p10_counted
+               else _needs("P-10", "not counted: orig is missing or malformed", subject))
+    out.append(_one("P-11", dest, f"dest holds {dest_count} TN(s)", subject))
+    if evd_ok:
+        out.append(passed("P-15", CLAIM, "evd is an http(s) URL (its content is judged in the dossier claim)", subject))
+    else:
+        out.append(failed("P-15", CLAIM, codes.PASSPORT_EVD_INVALID, "the evd claim is missing" if evd_shown is None
+                          else f"evd is not an http(s) URL: {evd_shown}", subject))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_validity_s: float,
+                     subject: str | None) -> tuple[Check, ...]:
+    """X-PASSPORT-04, P-18, P-19 and P-20 (``life``: exp - iat, None unless both are valid). A
+    function of the optional claims' findings and a PASSporT's lifetime, which a signer keeps:
+    remembered."""
+    out: list[Check] = []
+    if optional_fails:
+        out.append(failed("X-PASSPORT-04", CLAIM, optional_fails[0][0], "; ".join(f[1] for f in optional_fails),
+                          subject))
+    else:
+        out.append(passed("X-PASSPORT-04", CLAIM, "optional claims are well-typed", subject))
+    if life is None:
+        return tuple(out) + tuple(_needs(cid, "needs valid iat and exp", subject) for cid in ("P-18", "P-19", "P-20"))
+    if life <= max_validity_s:
+        out.append(passed("P-18", CLAIM, f"exp - iat = {seconds_text(life)} <= {seconds_text(max_validity_s)}",
+                          subject))
+    else:
+        out.append(failed("P-18", CLAIM, codes.PASSPORT_VALIDITY_TOO_LONG, f"exp - iat = {seconds_text(life)} > "
+                          f"max_passport_validity_s {seconds_text(max_validity_s)}", subject))
+    if life <= RECOMMENDED_VALIDITY_S:
+        out.append(passed("P-19", CLAIM, f"exp - iat = {seconds_text(life)} is within the recommended "
+                          f"{RECOMMENDED_VALIDITY_S} s", subject))
+    else:
+        out.append(warned("P-19", CLAIM, codes.PASSPORT_EXP_NOT_RECOMMENDED,
+                          f"exp - iat = {seconds_text(life)}; {RECOMMENDED_VALIDITY_S} s is recommended", subject))
+    if life <= AGGRESSIVE_TIMEOUT_S:
+        out.append(passed("P-20", CLAIM, f"exp - iat = {seconds_text(life)} is an aggressive timeout "
+                          f"(<= {AGGRESSIVE_TIMEOUT_S} s)", subject))
+    else:
+        out.append(warned("P-20", CLAIM, codes.PASSPORT_TIMEOUT_NOT_AGGRESSIVE,
+                          f"exp - iat = {seconds_text(life)} is longer than {AGGRESSIVE_TIMEOUT_S} s", subject))
+    return tuple(out)
+
+
+def _encoding_checks(sig_len: int, encoding: SignatureEncoding, has_identity: bool, ppt: str | None,
+                     identity_alg: str | None, alg: str | None, require_ppt_param: bool,
+                     subject: str | None) -> tuple[Check, ...]:
+    """P-21, and with the Identity value (``has_identity``) P-23 and X-PASSPORT-03 (``alg``: the
+    header's, compared with the Identity ``alg`` parameter when there is one). Remembered when the
+    Identity parameters are short (:func:`_shared_encoding_checks`)."""
+    out: list[Check] = []
+    if sig_len == ED25519_SIGNATURE_BYTES and encoding is SignatureEncoding.CESR_0B:
+        out.append(passed("P-21", CLAIM, "the signature is in the CESR 0B form (88 characters)", subject))
+    elif sig_len == ED25519_SIGNATURE_BYTES:
+        out.append(passed("P-21", CLAIM, "the signature is a plain JWS Ed25519 signature (86 characters)", subject))
+    else:
+        out.append(failed("P-21", CLAIM, codes.PASSPORT_SIGNATURE_ENCODING,
+                          f"the signature is {sig_len} bytes; an Ed25519 signature is {ED25519_SIGNATURE_BYTES}",
+                          subject))
+    if not has_identity:
+        return tuple(out)
+    if ppt is not None:
+        if ppt.lower() == VVP_PPT:
+            out.append(passed("P-23", CLAIM, "the Identity value carries ;ppt=vvp", subject))
+        else:
+            out.append(failed("P-23", CLAIM, codes.PASSPORT_PPT_PARAM_MISMATCH,
+                              f"the Identity value carries ;ppt={ppt[:40]}, not vvp", subject))
+    elif require_ppt_param:
+        out.append(failed("P-23", CLAIM, codes.PASSPORT_PPT_PARAM_MISSING,
+                          "the Identity value has no ;ppt=vvp (require_ppt_param)", subject))
+    else:
+        out.append(warned("P-23", CLAIM, codes.PASSPORT_PPT_PARAM_MISSING, "the Identity value has no ;ppt=vvp",
+                          subject))
+    if identity_alg is not None:
+        if identity_alg == alg:
+            out.append(passed("X-PASSPORT-03", CLAIM, "the Identity alg parameter equals the header alg", subject))
+        else:
+            out.append(failed("X-PASSPORT-03", CLAIM, codes.PASSPORT_ALG_PARAM_MISMATCH,
+                              f"the Identity alg parameter {identity_alg[:40]!r} differs from the header alg",
+                              subject))
+    return tuple(out)
+
+
+_MAX_SHARED_PARAM = 256
+_shared_encoding_checks = functools.lru_cache(maxsize=1024)(_encoding_checks)
 def check_passport(identity: str | IdentityValue, *, reference_time: _dt.datetime,
-                   policy: PassportPolicy = PassportPolicy(), subject: str | None = None) -> PassportResult:
+                   policy: PassportPolicy = PassportPolicy(), subject: str | None = None,
+                   reference_text: str | None = None) -> PassportResult:
     """Parse and check one VVP Identity value (or bare token); never raises for bad input.
 
     A value that is not a strict JWS gives the single failing check ``X-PASSPORT-01`` (with the
@@ -562,7 +798,8 @@ def check_passport(identity: str | IdentityValue, *, reference_time: _dt.datetim
         passport = parse_vvp_passport(iv.token)
     except JoseError as e:
         return PassportResult((failed("X-PASSPORT-01", CLAIM, e.code, e.message, subject),), None, iv)
-    checks = passport_checks(passport, identity=iv, reference_time=reference_time, policy=policy, subject=subject)
+    checks = passport_checks(passport, identity=iv, reference_time=reference_time, policy=policy, subject=subject,
+                             reference_text=reference_text)
     return PassportResult(tuple(checks), passport, iv)
 
 
@@ -610,6 +847,6 @@ def check_signature(passport: VvpPassport, verify: SignatureVerifier, *,
         return failed("V-06", CLAIM, e.code, e.message, subj)
     enc = passport.signature_encoding.value
     if good:
-        return passed("V-06", CLAIM, f"the signature ({enc}) verifies with {key_description}", subj)
+        return _shared_pass("V-06", f"the signature ({enc}) verifies with {key_description}", subj)
     return failed("V-06", CLAIM, codes.PASSPORT_SIGNATURE_INVALID,
                   f"the signature ({enc}) does not verify with {key_description}", subj)

@@ -17,7 +17,8 @@ boolean, and nothing lets "no checks ran" pass for VALID.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field, fields
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -62,6 +63,12 @@ ALL_CLAIMS: tuple[str, ...] = DECIDING_CLAIMS[:4] + ("tn_rights", "brand", "busi
 _RANK = {Status.INVALID: 3, Status.INDETERMINATE: 2, Status.VALID: 1}
 
 
+# Every registered code, as a frozenset: the registry is complete once ``vvp.codes`` is imported
+# (codes are only ever added by its own ``_c`` lines), and a set lookup is the cheapest way to keep
+# the guarantee that no check, hence no verdict, ever carries an unregistered code.
+_REGISTERED: frozenset[str] = frozenset(codes.registry())
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """One answered question. ``id`` is a requirement id of vvp-protocol.md §8 (e.g. ``V-06``)
@@ -74,11 +81,22 @@ class Check:
     message: str
     subject: str | None = None
 
-    def __post_init__(self) -> None:
-        if not codes.is_registered(self.code):
-            raise ValueError(f"unregistered code {self.code!r} in check {self.id}")
-        if self.status is CheckStatus.PASS and self.code != codes.OK:
-            raise ValueError(f"passing check {self.id} must carry code OK, not {self.code}")
+    def __init__(self, id: str, claim: str, status: CheckStatus, code: str, message: str,
+                 subject: str | None = None) -> None:
+        # Written by hand (the dataclass keeps it) because a verdict makes about a hundred checks
+        # per call: the generated frozen ``__init__`` goes through ``object.__setattr__`` per
+        # field and a ``__post_init__``; setting the slots through their descriptors is about
+        # twice as fast, and the instance is exactly as frozen afterwards.
+        if code not in _REGISTERED:
+            raise ValueError(f"unregistered code {code!r} in check {id}")
+        if status is CheckStatus.PASS and code != codes.OK:
+            raise ValueError(f"passing check {id} must carry code OK, not {code}")
+        _set_id(self, id)
+        _set_claim(self, claim)
+        _set_status(self, status)
+        _set_code(self, code)
+        _set_message(self, message)
+        _set_subject(self, subject)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "claim": self.claim, "subject": self.subject, "status": self.status.value,
@@ -90,8 +108,15 @@ class Check:
                    status=CheckStatus(d["status"]), code=str(d["code"]), message=str(d["message"]))
 
 
+# The slot descriptors ``Check.__init__`` sets (they exist only once the dataclass has made the
+# slotted class, hence here).
+_set_id, _set_claim, _set_status, _set_code, _set_message, _set_subject = (
+    Check.__dict__[f].__set__ for f in ("id", "claim", "status", "code", "message", "subject"))
+_PASS = CheckStatus.PASS
+
+
 def passed(id: str, claim: str, message: str, subject: str | None = None) -> Check:
-    return Check(id, claim, CheckStatus.PASS, codes.OK, message, subject)
+    return Check(id, claim, _PASS, codes.OK, message, subject)
 
 
 def failed(id: str, claim: str, code: str, message: str, subject: str | None = None) -> Check:
@@ -121,23 +146,36 @@ class ClaimResult:
         return {"status": self.status.value, "codes": list(self.codes)}
 
 
+_FAIL, _INDET, _NA, _WARN = (CheckStatus.FAIL, CheckStatus.INDETERMINATE, CheckStatus.NOT_APPLICABLE,
+                              CheckStatus.WARN)
+_NA_OR_WARN = frozenset({_NA, _WARN})
+_ONLY_PASS = frozenset({_PASS})  # the statuses of most claims of most calls: VALID
+_VALID_CLAIM = ClaimResult(Status.VALID)
+_NA_CLAIM = ClaimResult(Status.NOT_APPLICABLE)
+_NO_CHECKS_CLAIM = ClaimResult(Status.INDETERMINATE, (codes.NO_CHECKS,))
+
+
+def _claim_result(present: AbstractSet[CheckStatus], cs: Sequence[Check], claim: str | None) -> ClaimResult:
+    """The status rule of the module docstring, given the set of statuses of a claim's checks:
+    the checks of ``claim`` among ``cs`` (all of ``cs`` when None). Codes are collected, in
+    check order, only for a claim that has some (most claims of most calls pass)."""
+    if _FAIL in present:
+        return ClaimResult(Status.INVALID, tuple(dict.fromkeys(
+            [c.code for c in cs if c.status is _FAIL and (claim is None or c.claim == claim)])))
+    if _INDET in present:
+        return ClaimResult(Status.INDETERMINATE, tuple(dict.fromkeys(
+            [c.code for c in cs if c.status is _INDET and (claim is None or c.claim == claim)])))
+    if _PASS in present:
+        return _VALID_CLAIM
+    if _NA in present and present <= _NA_OR_WARN:
+        return _NA_CLAIM
+    return _NO_CHECKS_CLAIM
+
+
 def claim_status(checks: Iterable[Check]) -> ClaimResult:
     """Derive one claim's status from its checks (module docstring)."""
-    cs = list(checks)
-    if not cs:
-        return ClaimResult(Status.INDETERMINATE, (codes.NO_CHECKS,))
-    fails = [c.code for c in cs if c.status is CheckStatus.FAIL]
-    if fails:
-        return ClaimResult(Status.INVALID, tuple(dict.fromkeys(fails)))
-    indets = [c.code for c in cs if c.status is CheckStatus.INDETERMINATE]
-    if indets:
-        return ClaimResult(Status.INDETERMINATE, tuple(dict.fromkeys(indets)))
-    if any(c.status is CheckStatus.PASS for c in cs):
-        return ClaimResult(Status.VALID)
-    if all(c.status in (CheckStatus.NOT_APPLICABLE, CheckStatus.WARN) for c in cs) and any(
-            c.status is CheckStatus.NOT_APPLICABLE for c in cs):
-        return ClaimResult(Status.NOT_APPLICABLE)
-    return ClaimResult(Status.INDETERMINATE, (codes.NO_CHECKS,))
+    cs = checks if isinstance(checks, (list, tuple)) else list(checks)
+    return _claim_result({c.status for c in cs}, cs, None)
 
 
 def worst(statuses: Iterable[Status]) -> Status:
@@ -149,9 +187,13 @@ def worst(statuses: Iterable[Status]) -> Status:
 
 
 def overall_status(claims: Mapping[str, ClaimResult], *, brand_strict: bool = False) -> Status:
-    """The overall status rule of architecture §2."""
-    deciding = DECIDING_CLAIMS + (("brand",) if brand_strict else ())
-    return worst(claims[c].status for c in deciding if c in claims)
+    """The overall status rule of architecture §2 (:func:`worst` of the deciding claims)."""
+    out, rank = Status.INDETERMINATE, 0
+    for c in DECIDING_CLAIMS + ("brand",) if brand_strict else DECIDING_CLAIMS:
+        cr = claims.get(c)
+        if cr is not None and _RANK.get(cr.status, 0) > rank:
+            out, rank = cr.status, _RANK[cr.status]
+    return out
 
 
 def exit_code(status: Status) -> ExitCode:
@@ -184,6 +226,32 @@ class Verdict:
         return out
 
 
+@dataclass(frozen=True, slots=True, init=False)
+class CheckBlock:
+    """Checks that go into many verdicts unchanged (a cached dossier result's, a cached
+    authorization's), with what :func:`build_verdict` needs from them worked out once: their
+    (id, subject) keys and their (claim, status) pairs. A verdict built from blocks is the
+    verdict of the checks they hold, in order."""
+
+    checks: tuple[Check, ...]
+    ids: frozenset[str]
+    keys: frozenset[tuple[str, str | None]]
+    pairs: frozenset[tuple[str, CheckStatus]]
+    unique: bool
+
+    def __init__(self, checks: Sequence[Check]) -> None:
+        cs = tuple(checks)
+        keys = frozenset((c.id, c.subject) for c in cs)
+        object.__setattr__(self, "checks", cs)
+        object.__setattr__(self, "ids", frozenset(c.id for c in cs))
+        object.__setattr__(self, "keys", keys)
+        object.__setattr__(self, "pairs", frozenset((c.claim, c.status) for c in cs))
+        object.__setattr__(self, "unique", len(keys) == len(cs))
+
+
+_VERDICT_SLOTS = tuple(Verdict.__dict__[f.name].__set__ for f in fields(Verdict))
+
+
 def build_verdict(checks: Sequence[Check], *, reference_time: str, claims: Sequence[str] = ALL_CLAIMS,
                   brand_strict: bool = False, display: Mapping[str, Any] | None = None,
                   extra: Mapping[str, Any] | None = None,
@@ -192,17 +260,84 @@ def build_verdict(checks: Sequence[Check], *, reference_time: str, claims: Seque
 
     Raises ValueError when (id, subject) repeats, which would make a verdict ambiguous.
     """
-    seen: set[tuple[str, str | None]] = set()
-    for c in checks:
-        key = (c.id, c.subject)
-        if key in seen:
-            raise ValueError(f"duplicate check {c.id} for subject {c.subject}")
-        seen.add(key)
-    by_claim: dict[str, list[Check]] = {name: [] for name in claims}
-    for c in checks:
-        by_claim.setdefault(c.claim, []).append(c)
-    results = {name: claim_status(cs) for name, cs in by_claim.items()}
-    status = overall_status(results, brand_strict=brand_strict)
-    return Verdict(status=status, reference_time=reference_time, claims=results, checks=tuple(checks),
-                   display=dict(display) if display is not None else {"brand": None},
-                   extra=dict(extra or {}), claim_details=dict(claim_details or {}))
+    return build_verdict_from((checks,), reference_time=reference_time, claims=claims, brand_strict=brand_strict,
+                              display=display, extra=extra, claim_details=claim_details)
+
+
+def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, reference_time: str,
+                       claims: Sequence[str] = ALL_CLAIMS, brand_strict: bool = False,
+                       display: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
+                       claim_details: Mapping[str, Mapping[str, Any]] | None = None) -> Verdict:
+    """:func:`build_verdict` of the checks of ``parts`` in order (a part is a sequence of checks
+    or a :class:`CheckBlock`): the same verdict, with each block's bookkeeping done once."""
+    # A verdict holds about a hundred checks and is built on every call: set comprehensions
+    # instead of per-check grouping, since a claim's status needs only the set of its checks'
+    # statuses (and, when it is not VALID, their codes in check order); a block's share of that
+    # was worked out when it was made.
+    flat: list[Check] = []
+    loose: list[Check] = []
+    blocks: list[CheckBlock] = []
+    for part in parts:
+        if isinstance(part, CheckBlock):
+            blocks.append(part)
+            flat += part.checks
+        else:
+            flat += part
+            loose += part
+    cs = tuple(flat)
+    # (id, subject) must not repeat. Parts seldom share an id at all, which is quicker to show.
+    loose_ids = {c.id for c in loose}
+    unique = len(loose_ids) == len(loose)
+    for i, b in enumerate(blocks):
+        if not (b.unique and b.ids.isdisjoint(loose_ids)):
+            unique = False
+        for other in blocks[i + 1:]:
+            if not b.ids.isdisjoint(other.ids):
+                unique = False
+    if not unique:  # the exact test, on (id, subject)
+        loose_keys = {(c.id, c.subject) for c in loose}
+        unique = len(loose_keys) == len(loose)
+        for i, b in enumerate(blocks):
+            if not (b.unique and b.keys.isdisjoint(loose_keys)):
+                unique = False
+            for other in blocks[i + 1:]:
+                if not b.keys.isdisjoint(other.keys):
+                    unique = False
+    if not unique:  # find the first repeat, in check order
+        seen: set[tuple[str, str | None]] = set()
+        for c in cs:
+            key = (c.id, c.subject)
+            if key in seen:
+                raise ValueError(f"duplicate check {c.id} for subject {c.subject}")
+            seen.add(key)
+    present: dict[str, set[CheckStatus]] = {name: set() for name in claims}
+    pairs = {(c.claim, c.status) for c in loose}
+    for b in blocks:
+        pairs |= b.pairs
+    extra_claims = False
+    for claim, st in pairs:
+        got = present.get(claim)
+        if got is None:
+            extra_claims = True
+        else:
+            got.add(st)
+    if extra_claims:  # claims beyond ``claims``: after them, in check order
+        for c in cs:
+            if c.claim not in present:
+                present[c.claim] = set()
+        for claim, st in pairs:
+            present[claim].add(st)
+    results = {name: _VALID_CLAIM if sts == _ONLY_PASS else _claim_result(sts, cs, name) if sts else _NO_CHECKS_CLAIM
+               for name, sts in present.items()}
+    # Verdict(...) with every field given, its slots set through their descriptors: the same
+    # frozen object at half the cost of the generated __init__ (one is made per call).
+    v = object.__new__(Verdict)
+    s = _VERDICT_SLOTS
+    s[0](v, overall_status(results, brand_strict=brand_strict))
+    s[1](v, reference_time)
+    s[2](v, results)
+    s[3](v, cs)
+    s[4](v, dict(display) if display is not None else {"brand": None})
+    s[5](v, dict(extra) if extra else {})
+    s[6](v, dict(claim_details) if claim_details else {})
+    return v

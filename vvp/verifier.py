@@ -21,14 +21,15 @@ A step that this version does not perform yet is reported as INDETERMINATE with 
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import functools
 import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from cryptography import x509
@@ -43,15 +44,15 @@ from vvp.fetch import EvidenceKind, Fetcher
 from vvp.kel import resolve_kel, verify_stream
 from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.passport import PassportPolicy, VvpPassport, check_passport, check_signature
-from vvp.stir.identity import IdentityRouting, route_identities
+from vvp.stir.identity import IdentityRouting, PptKind, RoutedIdentity, route_identities
 from vvp.stir.certs import X5uError, load_pem_certificates
 from vvp.stir.shaken import ShakenClaim, ShakenPolicy, shaken_claim, verify_shaken
 from vvp.stir.sip import SipError, SipRequest, parse_sip
 from vvp.stir.x5ucache import ShakenCache
 from vvp.trust import TrustStore
 from vvp.verdict import (
-    DECIDING_CLAIMS, Check, Status, Verdict, build_verdict, claim_status, failed, indeterminate, not_applicable,
-    passed, warned,
+    DECIDING_CLAIMS, Check, CheckBlock, Status, Verdict, build_verdict_from, claim_status, failed, indeterminate,
+    not_applicable, passed, warned,
 )
 
 
@@ -102,12 +103,63 @@ def _shaken_policy(trust: TrustStore) -> ShakenPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class _Policies:
+    """The policy objects the steps take, all derived from one trust store."""
+
+    passport: PassportPolicy
+    dossier: DossierPolicy
+    auth: AuthPolicy
+    shaken: ShakenPolicy
+
+
+_MAX_TRUST_STORES = 16
+_policies_lock = threading.Lock()
+_policies_by_store: dict[int, tuple[TrustStore, _Policies]] = {}
+
+
+def _policies(trust: TrustStore) -> _Policies:
+    """The step policies of ``trust``, made once per trust store rather than on every call (the
+    dossier policy alone copies and sorts the roots and schema roles). A trust store is frozen but
+    holds a dict, so it is not hashable: entries are keyed by identity and hold the store itself,
+    so an id cannot be reused by another store while its entry lives. Bounded (oldest dropped)."""
+    key = id(trust)
+    hit = _policies_by_store.get(key)  # one dict read, atomic; stores and evictions hold the lock
+    if hit is not None and hit[0] is trust:
+        return hit[1]
+    made = _Policies(passport=_passport_policy(trust), dossier=DossierPolicy.from_trust(trust),
+                     auth=AuthPolicy(require_brand_proxy=trust.policy.require_brand_proxy),
+                     shaken=_shaken_policy(trust))
+    with _policies_lock:
+        _policies_by_store[key] = (trust, made)
+        while len(_policies_by_store) > _MAX_TRUST_STORES:  # the oldest first
+            del _policies_by_store[next(iter(_policies_by_store))]
+    return made
+
+
+@dataclass(frozen=True, slots=True)
 class _Inputs:
-    """Step 1's result: the routed Identity values, the SIP request (if any) and input findings."""
+    """Step 1's result: the routed Identity values (with the VVP and the SHAKEN ones picked out), the
+    SIP request (if any) and input findings."""
 
     routing: IdentityRouting
     sip: SipRequest | None
     checks: tuple[Check, ...]
+    vvp: list[RoutedIdentity]  # routing.vvp and routing.shaken, read once
+    shaken: list[RoutedIdentity]
+
+    def __init__(self, routing: IdentityRouting, sip: SipRequest | None, checks: tuple[Check, ...],
+                 vvp: list[RoutedIdentity], shaken: list[RoutedIdentity]) -> None:
+        # Written by hand (the dataclass keeps it): made on every call, and setting the slots
+        # through their descriptors takes about half the time of the generated frozen __init__.
+        s = _INPUTS_SLOTS
+        s[0](self, routing)
+        s[1](self, sip)
+        s[2](self, checks)
+        s[3](self, vvp)
+        s[4](self, shaken)
+
+
+_INPUTS_SLOTS = tuple(_Inputs.__dict__[f.name].__set__ for f in fields(_Inputs))
 
 
 def _read_inputs(call: CallInput) -> _Inputs:
@@ -124,7 +176,9 @@ def _read_inputs(call: CallInput) -> _Inputs:
     for i, bad in enumerate(routing.malformed, start=1):
         checks.append(warned("X-INPUT-02", "passport", bad.code, f"Identity value {i} ignored: {bad.message}",
                              subject=f"identity-{i}"))
-    return _Inputs(routing, sip, tuple(checks))
+    routed = routing.routed
+    return _Inputs(routing, sip, tuple(checks), [r for r in routed if r.kind is PptKind.VVP],
+                   [r for r in routed if r.kind is PptKind.SHAKEN])
 
 
 def _passport_policy(trust: TrustStore) -> PassportPolicy:
@@ -134,20 +188,26 @@ def _passport_policy(trust: TrustStore) -> PassportPolicy:
                           require_ppt_param=p.require_ppt_param)
 
 
+@functools.lru_cache(maxsize=1024)
+def _key_state_passes(subj: str | None, sn: int, est_sn: int, single_sig: bool) -> tuple[Check, ...]:
+    """P-06, V-05 and (single-sig) P-07 passing for one signer's key state: the same few checks
+    call after call, so made once per (AID, sn, establishment sn). Checks are immutable."""
+    out = [passed("P-06", "passport", f"the kid OOBI serves a verified KEL for {subj}", subj),
+           passed("V-05", "passport", f"key state at the reference time: sn {sn} (establishment sn {est_sn})", subj)]
+    if single_sig:
+        out.append(passed("P-07", "passport", "the signer is single-sig (one key, kt 1)", subj))
+    return tuple(out)
+
+
 def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
     """P-06, V-05, P-07 and V-06 for the signer: the kid OOBI is a KEL, the key state at the
     reference time is known, it is single-sig, and its key verifies the PASSporT signature."""
     subj = passport.kid_aid
-    out: list[Check] = []
-    code = kel.codes[0] if kel.codes else codes.INTERNAL_ERROR
-    why = "; ".join(kel.messages) or code
     if kel.status is Status.VALID and kel.state is not None:
         st = kel.state
-        out.append(passed("P-06", "passport", f"the kid OOBI serves a verified KEL for {subj}", subj))
-        out.append(passed("V-05", "passport", f"key state at the reference time: sn {st.sn} "
-                          f"(establishment sn {st.est_sn})", subj))
-        if st.single_sig:
-            out.append(passed("P-07", "passport", "the signer is single-sig (one key, kt 1)", subj))
+        single = st.single_sig
+        out = list(_key_state_passes(subj, st.sn, st.est_sn, single))
+        if single:
             key = st.keys[0]
             out.append(check_signature(passport, lambda sig, data: verify_signature(key, sig, data), subject=subj,
                                        key_description=f"key {key} (establishment sn {st.est_sn})"))
@@ -157,6 +217,9 @@ def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
             out.append(not_applicable("V-06", "passport", codes.PASSPORT_PREREQUISITE_FAILED,
                                       "not checked: the signer is not single-sig", subj))
         return out
+    out = []
+    code = kel.codes[0] if kel.codes else codes.INTERNAL_ERROR
+    why = "; ".join(kel.messages) or code
     mk = failed if kel.status is Status.INVALID else indeterminate
     out.append(mk("P-06", "passport", code, f"the kid OOBI: {why}", subj))
     out.append(mk("V-05", "passport", code, f"no key state at the reference time: {why}", subj))
@@ -166,22 +229,35 @@ def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
     return out
 
 
-def _shaken(call: CallInput, inputs: _Inputs, passport: VvpPassport | None, vvp_checks: list[Check], *,
+def _flat(parts: list[Sequence[Check] | CheckBlock]) -> list[Check]:
+    out: list[Check] = []
+    for p in parts:
+        out += p.checks if isinstance(p, CheckBlock) else p
+    return out
+
+
+# The claim of a call without a SHAKEN PASSporT: the same (immutable) answer for every such call.
+_NO_SHAKEN = shaken_claim(None)
+_NO_SHAKEN_DETAILS = _NO_SHAKEN.details()  # copied into each verdict (a verdict's details are its own)
+
+
+def _shaken(call: CallInput, inputs: _Inputs, passport: VvpPassport | None,
+            vvp_checks: list[Sequence[Check] | CheckBlock], *,
             trust: TrustStore, fetcher: Fetcher, cache: VerifierCache | None) -> ShakenClaim:
     """Step 8: the first SHAKEN PASSporT, beside VVP; its own verstat, never the overall status."""
-    values = inputs.routing.shaken
+    values = inputs.shaken
     if not values:
-        return shaken_claim(None)
+        return _NO_SHAKEN
     sip = inputs.sip
     ctx_orig = call.orig or (sip.pai_tn or sip.from_tn if sip is not None else None)
     ctx_dest = call.dest or (sip.to_tn if sip is not None else None)
     result = verify_shaken(values[0].value, reference_time=call.reference_time,
                            anchors=_anchors(trust.sti_pa, "sti_pa"),
                            crl_signers=_anchors(trust.sti_crl_signers, "sti_crl_signers"),
-                           policy=_shaken_policy(trust), fetcher=fetcher, cache=cache.shaken if cache else None,
+                           policy=_policies(trust).shaken, fetcher=fetcher, cache=cache.shaken if cache else None,
                            context_orig=ctx_orig, context_dest=ctx_dest)
     by_claim: dict[str, list[Check]] = {}
-    for c in vvp_checks:
+    for c in _flat(vvp_checks):
         by_claim.setdefault(c.claim, []).append(c)
     vvp_claims = {name: claim_status(by_claim.get(name, ())) for name in DECIDING_CLAIMS}
     return shaken_claim(result, vvp_orig=passport.orig_tn if passport else None,
@@ -200,27 +276,59 @@ class KelCache:
         self.max_entries = max_entries
         self._now = monotonic
         self._lock = threading.Lock()
-        self._streams: OrderedDict[str, tuple[KelStream, float]] = OrderedDict()
+        # url -> (stream, when it was fetched, key states selected from it: see key_state)
+        self._streams: OrderedDict[str, tuple[KelStream, float, dict[Any, Any]]] = OrderedDict()
         self.fetches = 0
         self.ingests = 0
 
-    def stream(self, url: str, fetcher: Fetcher, freshness_s: float) -> KelStream:
-        """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
+    def _entry(self, url: str, fetcher: Fetcher, freshness_s: float) -> tuple[KelStream, dict[Any, Any]]:
         with self._lock:
             hit = self._streams.get(url)
             if hit is not None and self._now() - hit[1] <= freshness_s:
                 self._streams.move_to_end(url)
-                return hit[0]
+                return hit[0], hit[2]
         got = fetcher.fetch(url, EvidenceKind.OOBI)
         self.fetches += 1
         stream = verify_stream(got.body)
         self.ingests += 1
+        selected: dict[Any, Any] = {}
         with self._lock:
-            self._streams[url] = (stream, self._now())
+            self._streams[url] = (stream, self._now(), selected)
             self._streams.move_to_end(url)
             while len(self._streams) > self.max_entries:
                 self._streams.popitem(last=False)
-        return stream
+        return stream, selected
+
+    def stream(self, url: str, fetcher: Fetcher, freshness_s: float) -> KelStream:
+        """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
+        return self._entry(url, fetcher, freshness_s)[0]
+
+    def key_state(self, url: str, aid: str, at: _dt.datetime, fetcher: Fetcher, freshness_s: float) -> KelResult:
+        """``select_key_state(self.stream(url, …), aid, at=at, source=url)``, for the signer's key
+        state checks. Selecting is a walk over the AID's events; its answer depends on ``at``
+        only through which of the AID's first-seen times are at or before it, so a VALID answer
+        is kept with the cached stream (it goes when the stream does) per AID and that count, and
+        handed back for any reference time with the same count: then it is equal in everything
+        but ``at``, which is the first such call's (the checks do not read it). Raises
+        FetchError when the stream cannot be fetched."""
+        stream, selected = self._entry(url, fetcher, freshness_s)
+        if at.tzinfo is None:  # select_key_state refuses it; comparing it here would raise otherwise
+            return select_key_state(stream, aid, at=at, source=url)
+        # ``selected`` only grows (under the lock); a read is one dict lookup, atomic on its own
+        times = selected.get(aid)
+        if times is None:
+            times = sorted(e.first_seen for e in stream.events_of(aid) if e.first_seen is not None)
+            with self._lock:
+                selected[aid] = times
+        key = (aid, bisect.bisect_right(times, at))
+        hit: KelResult | None = selected.get(key)
+        if hit is not None:
+            return hit
+        got = select_key_state(stream, aid, at=at, source=url)
+        if got.status is Status.VALID:
+            with self._lock:
+                selected[key] = got
+        return got
 
 
 def _signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,
@@ -229,11 +337,10 @@ def _signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher
     if cache is None:
         return resolve_kel(kid, fetcher, aid=aid, at=ref)
     try:
-        stream = cache.kels.stream(kid, fetcher, freshness_s)
+        return cache.kels.key_state(kid, aid, ref, fetcher, freshness_s)
     except FetchError as ex:
         return KelResult(status=Status.INDETERMINATE, aid=aid, state=None, codes=(ex.code,),
                          messages=(ex.message,), at=ref, source=kid)
-    return select_key_state(stream, aid, at=ref, source=kid)
 
 
 @dataclass
@@ -248,51 +355,60 @@ class VerifierCache:
     shaken: ShakenCache = field(default_factory=ShakenCache)
 
 
+_VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
+
+
 def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,
                 cache: VerifierCache | None = None) -> Verdict:
     """Verify one call (module docstring). Never raises for bad evidence or bad input."""
     ref = call.reference_time
+    ref_text = clock.rfc3339(ref)
+    pol = _policies(trust)
     inputs = _read_inputs(call)
-    checks: list[Check] = list(inputs.checks)
-    vvp_values = inputs.routing.vvp
+    # The verdict's checks in order, as parts: sequences of checks, and a cached dossier result's
+    # checks as a block (build_verdict_from reads a block as its checks, with its bookkeeping
+    # done once), as are a cached authorization's.
+    parts: list[Sequence[Check] | CheckBlock] = [inputs.checks]
+    vvp_values = inputs.vvp
     passport: VvpPassport | None = None
     if not vvp_values:
-        checks.append(indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
-                                    "the call carries no VVP PASSporT"))
+        parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
+                                    "the call carries no VVP PASSporT"),))
     else:
-        for i, extra in enumerate(vvp_values[1:], start=2):
-            checks.append(warned("X-INPUT-04", "passport", codes.MULTIPLE_VVP_PASSPORTS,
-                                 f"VVP PASSporT {i} not verified: only the first one is", subject=f"identity-vvp-{i}"))
-        pr = check_passport(vvp_values[0].value, reference_time=ref, policy=_passport_policy(trust))
-        checks += pr.checks
+        parts.append([warned("X-INPUT-04", "passport", codes.MULTIPLE_VVP_PASSPORTS,
+                             f"VVP PASSporT {i} not verified: only the first one is", subject=f"identity-vvp-{i}")
+                      for i, extra in enumerate(vvp_values[1:], start=2)])
+        pr = check_passport(vvp_values[0].value, reference_time=ref, policy=pol.passport, reference_text=ref_text)
+        parts.append(pr.checks)
         passport = pr.passport
         if passport is not None and passport.kid is not None and passport.kid_aid is not None:
             kel = _signer_key_state(passport.kid, passport.kid_aid, ref, fetcher=fetcher, cache=cache,
                                     freshness_s=trust.policy.key_state_freshness_s)
-            checks += _key_state_checks(passport, kel)
-    checks += check_context(passport, orig=call.orig, dest=call.dest, sip=inputs.sip,
-                            iat_tolerance_s=trust.policy.iat_tolerance_s, require_context=call.require_context)
+            parts.append(_key_state_checks(passport, kel))
+    parts.append(check_context(passport, orig=call.orig, dest=call.dest, sip=inputs.sip,
+                               iat_tolerance_s=trust.policy.iat_tolerance_s, require_context=call.require_context))
     dres: DossierResult | None = None
     if passport is not None and passport.evd is not None:
         dres = verify_dossier(passport.evd, fetcher=fetcher, reference_time=ref,
-                              policy=DossierPolicy.from_trust(trust), cache=cache.dossiers if cache else None)
-        checks += dres.checks
+                              policy=pol.dossier, cache=cache.dossiers if cache else None)
+        parts.append(dres.derived(_VERDICT_BLOCK, lambda: CheckBlock(dres.checks)) if cache is not None
+                     else dres.checks)
     else:
-        checks.append(indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
-                                    "no usable VVP PASSporT cites a dossier"))
+        parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
+                                    "no usable VVP PASSporT cites a dossier"),))
     facts = CallFacts(signer=passport.kid_aid or "", orig=passport.orig_tn, card=passport.payload.get("card"),
                       goal=passport.goal) if passport is not None else CallFacts("", None, None, None)
-    auth = check_authorization(dres, facts, reference_time=ref,
-                               policy=AuthPolicy(require_brand_proxy=trust.policy.require_brand_proxy))
-    checks += auth.checks
-    shaken = _shaken(call, inputs, passport, checks, trust=trust, fetcher=fetcher, cache=cache)
-    checks += shaken.checks
-    details: dict[str, dict[str, Any]] = {"shaken": shaken.details()}
+    auth = check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
+    parts.append(auth.block if auth.block is not None else auth.checks)
+    shaken = _shaken(call, inputs, passport, parts, trust=trust, fetcher=fetcher, cache=cache)
+    parts.append(shaken.checks)
+    details: dict[str, dict[str, Any]] = {
+        "shaken": dict(_NO_SHAKEN_DETAILS) if shaken is _NO_SHAKEN else shaken.details()}
     if auth.detail:
         details["authorization"] = dict(auth.detail)
     if dres is not None and dres.said is not None:
         details["dossier"] = {"said": dres.said}
-    return build_verdict(checks, reference_time=clock.rfc3339(ref),
-                         brand_strict=trust.policy.brand_failure == "strict",
-                         display={"brand": dict(auth.display_brand) if auth.display_brand else None},
-                         claim_details=details)
+    return build_verdict_from(parts, reference_time=ref_text,
+                              brand_strict=trust.policy.brand_failure == "strict",
+                              display={"brand": dict(auth.display_brand) if auth.display_brand else None},
+                              claim_details=details)

@@ -25,6 +25,7 @@ Every verification runs in a fresh temporary store on tmpfs, removed afterwards 
 from __future__ import annotations
 
 import contextlib
+import functools
 import datetime as _dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -715,13 +716,25 @@ def verify_kel_stream(stream: bytes) -> KelStream:
                                                                  f"{type(ex).__name__}: {ex}"[:300], 0),))
 
 
+@functools.lru_cache(maxsize=1024)
+def _verfer(key_qb64: str) -> coring.Verfer | None:
+    """keri's verifier for one qb64 public key, or None when the text is not exactly one key.
+    Decoded once per key (a signer's key serves call after call; decoding it is a fifth of the
+    signature check): a Verfer is a value (its raw key and code), safe to share between threads."""
+    try:
+        verfer = coring.Verfer(qb64=key_qb64)
+    except Exception:
+        return None
+    return verfer if verfer.qb64 == key_qb64 else None
+
+
 def verify_signature(key_qb64: str, sig_raw: bytes, data: bytes) -> bool:
     """Whether ``sig_raw`` (a raw 64-byte Ed25519 signature, e.g. a JWS's) signs ``data`` with the
     qb64 public key ``key_qb64`` (a key from a :class:`vvp.keystate.KeyState`). Never raises."""
+    verfer = _verfer(key_qb64)
+    if verfer is None:
+        return False
     try:
-        verfer = coring.Verfer(qb64=key_qb64)
-        if verfer.qb64 != key_qb64:
-            return False
         return bool(verfer.verify(sig_raw, data))
     except Exception:
         return False
