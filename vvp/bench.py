@@ -10,7 +10,10 @@ Architecture §5's targets, each printed beside its measurement:
 * Warm path: :func:`vvp.verifier.verify_call` in process on the test world's valid call, with a
   :class:`vvp.verifier.VerifierCache` already holding the signer's KEL and the dossier (no
   persistence, evidence served from memory). Target: at most 3 × the Ed25519 floor plus JSON
-  parsing, and at least 2,000 calls/s on one core.
+  parsing, and at least 2,000 calls/s on one core. The same call is verified again and again;
+  beside it, "distinct calls" cycles through calls that each have their own callee, iat, exp and
+  reference time (same caller, signer and dossier), so that nothing keyed by a call's own values
+  can make the figure look better than a stream of real calls (for information: no target).
 * Cold path: the same call with a fresh cache each time (fetch from memory, keri ingest of the
   signer's KEL and of the dossier, every check). Target: at most 1.5 × keri's own bare ingest of
   the same two streams (:func:`vvp._keri.bench.bare_ingest`: Kevery and Tevery, ACDCs parsed but
@@ -29,6 +32,7 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as _dt
+import itertools
 import json
 import statistics
 import sys
@@ -88,9 +92,12 @@ class Bench:
     signer_key: bytes
     kel: bytes
     dossier: bytes
+    distinct: tuple[CallInput, ...] = ()
 
 
-def setup(tmp: str) -> Bench:
+def setup(tmp: str, distinct: int = 0) -> Bench:
+    """The benchmark call, and ``distinct`` more like it that each have their own callee, iat and
+    exp (signed here) and reference time (a microsecond apart)."""
     world = build_world()
     files = write_evidence(world, BASE, tmp)
     routes = routes_for(world)
@@ -103,8 +110,17 @@ def setup(tmp: str) -> Bench:
                         dest=DEST, iat=iat, exp=iat + 15, card=CARD, goal=GOAL)
     call = CallInput(reference_time=CALL_AT, identities=(sp.identity,), orig=d.numbers[0], dest=DEST)
     key = world.parties[d.signer].key_sn(sp.key_sn).public_keys[0]
+    calls: list[CallInput] = []
+    for k in range(distinct):
+        dest = f"+1613555{k % 10000:04d}"
+        k_iat = iat - k % 10
+        k_sp = world.passport(signer=d.signer, kid=urls.kid(world, d.signer), evd=urls.evd(d.said), orig=d.numbers[0],
+                              dest=dest, iat=k_iat, exp=k_iat + 15, card=CARD, goal=GOAL)
+        calls.append(CallInput(reference_time=CALL_AT + _dt.timedelta(microseconds=k + 1), identities=(k_sp.identity,),
+                               orig=d.numbers[0], dest=dest))
     return Bench(world=world, trust=load_trust_store(files.trust), fetcher=fetcher, call=call, token=sp.jws,
-                 signer_key=raw_ed25519_key(key), kel=world.parties[d.signer].oobi, dossier=d.stream)
+                 signer_key=raw_ed25519_key(key), kel=world.parties[d.signer].oobi, dossier=d.stream,
+                 distinct=tuple(calls))
 
 
 def _floors(b: Bench) -> tuple[Callable[[], object], Callable[[], object], Callable[[], object]]:
@@ -135,12 +151,17 @@ def _floors(b: Bench) -> tuple[Callable[[], object], Callable[[], object], Calla
 
 def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="vvp-bench-") as tmp:
-        b = setup(tmp)
+        b = setup(tmp, distinct=min(warm_n, 500))
         ed25519, es256, json_parse = _floors(b)
         cache = VerifierCache()
 
         def warm() -> Verdict:
             return verify_call(b.call, trust=b.trust, fetcher=b.fetcher, cache=cache)
+
+        next_call = itertools.cycle(b.distinct).__next__
+
+        def warm_distinct() -> Verdict:
+            return verify_call(next_call(), trust=b.trust, fetcher=b.fetcher, cache=cache)
 
         def cold() -> Verdict:
             return verify_call(b.call, trust=b.trust, fetcher=b.fetcher, cache=VerifierCache())
@@ -150,10 +171,15 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
         status = first.status.value
         if status != "VALID":
             raise RuntimeError(f"the benchmark call is not VALID: {status}")
+        for c in b.distinct:  # after the counted cold call: it must be the process's first verification
+            got = verify_call(c, trust=b.trust, fetcher=b.fetcher, cache=cache).status.value
+            if got != "VALID":
+                raise RuntimeError(f"a distinct benchmark call is not VALID: {got}")
         warm()
         _per_call(warm, max(1, warm_n // 10))
         _per_call(ed25519, max(1, warm_n // 10))
         ed_us, warm_s, warm_ratio = _interleaved(ed25519, warm, warm_n * 4, warm_n, rounds)
+        distinct_s = statistics.median(_per_call(warm_distinct, warm_n) for _ in range(rounds))
         es_s = statistics.median(_per_call(es256, warm_n * 4) for _ in range(rounds))
         json_s = statistics.median(_per_call(json_parse, warm_n * 4) for _ in range(rounds))
         schemas = dict(b.world.schemas)
@@ -175,8 +201,10 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
         "warm_us": round(warm_s * 1e6, 1),
         "warm_ratio_to_ed25519": round(warm_ratio, 2),
         "warm_budget_us": round(budget * 1e6, 1),
-        "warm_ratio_to_budget": round(warm_s / budget, 2),
+        "warm_ratio_to_budget": round(warm_s / budget, 3),  # 3 places: it is judged against 1
         "warm_calls_per_s": round(1 / warm_s),
+        "warm_distinct_us": round(distinct_s * 1e6, 1),
+        "warm_distinct_ratio_to_budget": round(distinct_s / budget, 3),
         "cold_ms": round(cold_s * 1e3, 2),
         "keri_bare_ingest_ms": round(keri_s * 1e3, 2),
         "cold_ratio_to_keri": round(cold_ratio, 2),
@@ -204,6 +232,9 @@ def _report(r: dict[str, Any]) -> str:
         f"(budget {r['warm_budget_us']} us; target <= 1: {ok[warm_ok]})\n"
         f"  calls per second, one core               {r['warm_calls_per_s']:>10}   "
         f"(target >= {WARM_TARGET_CALLS_PER_S:.0f}: {ok[rate_ok]})\n"
+        f"  per call, distinct calls                 {r['warm_distinct_us']:>10} us  "
+        f"(each its own callee, iat, exp, reference time)\n"
+        f"  distinct calls: ratio to the same budget {r['warm_distinct_ratio_to_budget']:>10}x  (for information)\n"
         "cold path (fresh cache: fetch from memory, keri ingest, every check)\n"
         f"  per call                                 {r['cold_ms']:>10} ms\n"
         f"  keri's bare ingest of the same streams   {r['keri_bare_ingest_ms']:>10} ms\n"

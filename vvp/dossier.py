@@ -547,9 +547,9 @@ class DossierCache:
 class _Prepared:
     """What :func:`_verify_stream` derived from one fetched bytes object and cited SAID before
     judging: the ingest and its digest, the root, and the instants where results change. All of
-    it is a function of those bytes alone when no edge target was missing (nothing was fetched
-    beside them), so the warm path skips straight to the result lookup. Holds ``data``, so the
-    id it is filed under cannot be reused while it lives."""
+    it is a function of those bytes alone when no edge target is missing from them (nothing is
+    fetched beside them, whatever the fetcher), so the warm path skips straight to the result
+    lookup. Holds ``data``, so the id it is filed under cannot be reused while it lives."""
 
     data: bytes
     digest: str
@@ -674,7 +674,8 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
         return _evaluate(ctx, digest, root, candidates, expected_said, None, source, ())
     bounds = cache.boundaries(digest, ctx)
     res = _evaluate(ctx, digest, root, candidates, expected_said, cache, source, bounds)
-    if not extra_streams and not unavailable and len(streams) == 1:
+    if not extra_streams and len(streams) == 1 and not cache.missing_targets(digest, root, ing):
+        # nothing was, or would have been, fetched beside ``data``, whatever the fetcher
         cache._put(cache._prepared, (id(data), expected_said),
                    _Prepared(data=data, digest=digest, ing=ing, root=root, candidates=candidates, bounds=bounds))
     return res

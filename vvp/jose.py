@@ -132,20 +132,31 @@ def b64url_decode(segment: str, *, what: str = "segment") -> bytes:
     standard decoder ignores stray characters and non-zero unused bits, which would let many
     spellings share one meaning.
     """
-    if not _B64URL_RE.match(segment):
-        raise JoseError(f"{what} has characters outside the base64url alphabet (or padding)",
-                        code=codes.JOSE_BASE64_INVALID)
-    if len(segment) % 4 == 1:
-        raise JoseError(f"{what} has an impossible base64url length {len(segment)}",
-                        code=codes.JOSE_BASE64_INVALID)
-    try:
-        # what base64.urlsafe_b64decode does, without its per-call checks (the alphabet is known)
-        raw = binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).encode("ascii")
-                                  .translate(_URLSAFE_TO_STANDARD))
-    except (binascii.Error, ValueError):
-        raise JoseError(f"{what} is not base64url", code=codes.JOSE_BASE64_INVALID) from None
-    # Canonical iff re-encoding gives the segment back, i.e. iff the unused bits are zero.
     tail = len(segment) % 4
+    raw: bytes | None = None
+    if tail != 1 and "+" not in segment and "/" not in segment and "=" not in segment:
+        # The usual case, quickly: once "+", "/" and "=" are ruled out, whatever the strict decoder
+        # of the translated text accepts also passes the alphabet and length tests below (and
+        # whatever it refuses goes the long way round, for the exact error).
+        try:
+            raw = binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).encode("ascii")
+                                      .translate(_URLSAFE_TO_STANDARD), strict_mode=True)
+        except (binascii.Error, ValueError):
+            raw = None
+    if raw is None:
+        if not _B64URL_RE.match(segment):
+            raise JoseError(f"{what} has characters outside the base64url alphabet (or padding)",
+                            code=codes.JOSE_BASE64_INVALID)
+        if tail == 1:
+            raise JoseError(f"{what} has an impossible base64url length {len(segment)}",
+                            code=codes.JOSE_BASE64_INVALID)
+        try:
+            # what base64.urlsafe_b64decode does, without its per-call checks (the alphabet is known)
+            raw = binascii.a2b_base64((segment + "=" * (-len(segment) % 4)).encode("ascii")
+                                      .translate(_URLSAFE_TO_STANDARD))
+        except (binascii.Error, ValueError):
+            raise JoseError(f"{what} is not base64url", code=codes.JOSE_BASE64_INVALID) from None
+    # Canonical iff re-encoding gives the segment back, i.e. iff the unused bits are zero.
     if tail and segment[-1] not in _CANONICAL_LAST[tail]:
         raise JoseError(f"{what} is not canonical base64url (non-zero unused bits in the last character)",
                         code=codes.JOSE_BASE64_INVALID)
@@ -280,7 +291,8 @@ def decode_signature(segment: str) -> tuple[bytes, SignatureEncoding]:
 def header_object(segment: str) -> Mapping[str, Any]:
     """The JOSE header a header segment encodes (strict, as for any segment), parsed once per
     distinct segment: every call a signer makes carries the same header (alg, typ, ppt, kid), and
-    the result is a read-only view. A segment that fails raises every time (nothing is cached)."""
+    the result is a read-only view (nothing in vvp changes what it holds, so tokens can share it).
+    A segment that fails raises every time (nothing is cached)."""
     return _object(segment, "JOSE header")
 
 

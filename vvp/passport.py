@@ -510,10 +510,9 @@ def seconds_text(x: float) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _shared_pass(cid: str, msg: str, subject: str | None) -> Check:
-    """A passing check of this claim, one object per distinct (id, message, subject): most passing
-    messages are constants or name the signer, its key, the number or a policy limit, the same
-    call after call, and making a check costs more than finding it. Checks are immutable. Per-call
-    values (iat, exp, the reference time) do not come through here: they would only churn it."""
+    """A passing check of this claim, one object per distinct (id, message, subject), for a
+    message that names only what repeats call after call (V-06: the signature encoding and the
+    signer's key): finding a check costs less than making one. Checks are immutable."""
     return passed(cid, CLAIM, msg, subject)
 
 
@@ -601,20 +600,23 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     if reference_time.tzinfo is None:
         raise ValueError("reference_time must be timezone-aware")
     ref = reference_time.timestamp()
-    h, p = passport.header, passport.payload
+    token = passport.token
+    h, p = token.header, token.payload
     found = passport._findings
-    out: list[Check] = [_shared_pass("X-PASSPORT-01", f"the token is a strict JWS compact serialization "
-                                                      f"({len(passport.token.raw)} characters)", subject)]
-    if found.header_b64 is not None:
-        out += _shared_header_checks(found.header_b64, policy.allow_legacy_typ, subject)
-    else:
-        out += _header_checks(h, passport.kid_aid, found.kid, passport.x5u, policy.allow_legacy_typ, subject)
 
-    # Claims.
+    # The token, its header and the claims' shapes.
     evd = p.get("evd")
     orig = found.orig
-    out += _claim_checks(orig.tn, orig.p09, orig.p10, orig.p10_counted, found.dest, len(passport.dest_tns),
-                         found.evd_ok, None if found.evd_ok or evd is None else f"{str(evd)[:120]!r}", subject)
+    claims: _ClaimsKey = (orig.tn, orig.p09, orig.p10, orig.p10_counted, found.dest, len(passport.dest_tns),
+                          found.evd_ok, None if found.evd_ok or evd is None else f"{str(evd)[:120]!r}")
+    out: list[Check]
+    if found.header_b64 is not None:
+        out = list(_shared_head_checks(len(token.raw), found.header_b64, policy.allow_legacy_typ, subject, claims))
+    else:
+        out = [_x01(len(token.raw), subject)]
+        out += _header_checks(h, passport.kid_aid, found.kid, passport.x5u, policy.allow_legacy_typ, subject)
+        out += _claim_checks(*claims, subject)
+
     iat, exp = passport.iat, passport.exp
     if iat is not None:
         out.append(passed("P-16", CLAIM, f"iat is {iat}", subject))
@@ -629,12 +631,12 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
 
     # Optional claims and the lifetime.
     if iat is None or exp is None:
-        out += _lifetime_checks(found.optional, None, policy.max_passport_validity_s, subject)
-        out.append(_needs("V-01", "needs valid iat and exp", subject))
+        out += _lifetime_checks(found.optional, None, policy.max_passport_validity_s, False, subject)
     else:
-        out += _lifetime_checks(found.optional, exp - iat, policy.max_passport_validity_s, subject)
-        out.append(_shared_pass("V-01", "exp is after iat", subject) if exp > iat else
-                   failed("V-01", CLAIM, codes.PASSPORT_EXP_NOT_AFTER_IAT, f"exp {exp} is not after iat {iat}", subject))
+        out += _lifetime_checks(found.optional, exp - iat, policy.max_passport_validity_s, exp > iat, subject)
+        if not exp > iat:
+            out.append(failed("V-01", CLAIM, codes.PASSPORT_EXP_NOT_AFTER_IAT, f"exp {exp} is not after iat {iat}",
+                              subject))
 
     # Timing against the reference time.
     ref_s = reference_text if reference_text is not None else rfc3339(reference_time)
@@ -668,8 +670,9 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     ppt = identity.ppt if identity is not None else None
     id_alg = identity.alg if identity is not None else None
     alg = h.get("alg") if id_alg is not None else None
-    args = (len(passport.signature), passport.signature_encoding, identity is not None, ppt, id_alg,
-            alg if isinstance(alg, str) else None, policy.require_ppt_param, subject)  # a non-str alg equals no id_alg
+    # (a header alg that is not a string never equals the Identity alg parameter, and neither does None)
+    args = (len(token.signature), token.signature_encoding, identity is not None, ppt, id_alg,
+            alg if isinstance(alg, str) else None, policy.require_ppt_param, subject)
     short = (ppt is None or len(ppt) <= _MAX_SHARED_PARAM) and (id_alg is None or len(id_alg) <= _MAX_SHARED_PARAM)
     out += _shared_encoding_checks(*args) if short else _encoding_checks(*args)
     return out
@@ -683,12 +686,29 @@ def _one(cid: str, fail: _Fail | None, pass_msg: str, subject: str | None) -> Ch
     return passed(cid, CLAIM, pass_msg, subject) if fail is None else failed(cid, CLAIM, fail[0], fail[1], subject)
 
 
+def _x01(length: int, subject: str | None) -> Check:
+    return passed("X-PASSPORT-01", CLAIM, f"the token is a strict JWS compact serialization ({length} characters)",
+                  subject)
+
+
+# What P-09, P-10, P-11 and P-15 depend on: the arguments of _claim_checks but the subject.
+_ClaimsKey = tuple[str | None, _Fail | None, _Fail | None, bool, _Fail | None, int, bool, str | None]
+
+
 @functools.lru_cache(maxsize=4096)
+def _shared_head_checks(length: int, header_b64: str, allow_legacy_typ: bool, subject: str | None,
+                        claims: _ClaimsKey) -> tuple[Check, ...]:
+    """X-PASSPORT-01, the header's checks and :func:`_claim_checks` (of ``claims``) in one: a
+    function of the token's length, its header and the claims' shapes, which a caller's calls
+    share. Remembered."""
+    return (_x01(length, subject),) + _shared_header_checks(header_b64, allow_legacy_typ, subject) \
+        + _claim_checks(*claims, subject)
+
+
 def _claim_checks(orig_tn: str | None, p09: _Fail | None, p10: _Fail | None, p10_counted: bool, dest: _Fail | None,
                   dest_count: int, evd_ok: bool, evd_shown: str | None, subject: str | None) -> tuple[Check, ...]:
     """P-09, P-10 (from the orig claim's :class:`_Orig`), P-11 and P-15 (``evd_shown``: the bad
-    evd for the message, None when absent). A function of the caller's number and the claims'
-    shapes: remembered."""
+    evd for the message, None when absent)."""
     out = [_one("P-09", p09, f"orig is in SHAKEN format ({display_tn(orig_tn)})" if orig_tn
                 else "orig is in SHAKEN format", subject)]
     out.append(_one("P-10", p10, "orig holds exactly one TN", subject) if p10_counted
@@ -704,8 +724,9 @@ def _claim_checks(orig_tn: str | None, p09: _Fail | None, p10: _Fail | None, p10
 
 @functools.lru_cache(maxsize=1024)
 def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_validity_s: float,
-                     subject: str | None) -> tuple[Check, ...]:
-    """X-PASSPORT-04, P-18, P-19 and P-20 (``life``: exp - iat, None unless both are valid). A
+                     exp_after_iat: bool, subject: str | None) -> tuple[Check, ...]:
+    """X-PASSPORT-04, P-18, P-19, P-20, and V-01 unless it fails (``life``: exp - iat, None unless
+    both are valid; a failing V-01 names the call's own iat and exp, so the caller adds it). A
     function of the optional claims' findings and a PASSporT's lifetime, which a signer keeps:
     remembered."""
     out: list[Check] = []
@@ -715,7 +736,8 @@ def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_
     else:
         out.append(passed("X-PASSPORT-04", CLAIM, "optional claims are well-typed", subject))
     if life is None:
-        return tuple(out) + tuple(_needs(cid, "needs valid iat and exp", subject) for cid in ("P-18", "P-19", "P-20"))
+        return tuple(out) + tuple(_needs(cid, "needs valid iat and exp", subject)
+                                  for cid in ("P-18", "P-19", "P-20", "V-01"))
     if life <= max_validity_s:
         out.append(passed("P-18", CLAIM, f"exp - iat = {seconds_text(life)} <= {seconds_text(max_validity_s)}",
                           subject))
@@ -734,6 +756,8 @@ def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_
     else:
         out.append(warned("P-20", CLAIM, codes.PASSPORT_TIMEOUT_NOT_AGGRESSIVE,
                           f"exp - iat = {seconds_text(life)} is longer than {AGGRESSIVE_TIMEOUT_S} s", subject))
+    if exp_after_iat:
+        out.append(passed("V-01", CLAIM, "exp is after iat", subject))
     return tuple(out)
 
 
@@ -778,6 +802,8 @@ def _encoding_checks(sig_len: int, encoding: SignatureEncoding, has_identity: bo
 
 _MAX_SHARED_PARAM = 256
 _shared_encoding_checks = functools.lru_cache(maxsize=1024)(_encoding_checks)
+
+
 def check_passport(identity: str | IdentityValue, *, reference_time: _dt.datetime,
                    policy: PassportPolicy = PassportPolicy(), subject: str | None = None,
                    reference_text: str | None = None) -> PassportResult:
@@ -836,16 +862,17 @@ def check_signature(passport: VvpPassport, verify: SignatureVerifier, *,
     if passport.alg not in ALLOWED_ALGS:
         return not_applicable("V-06", CLAIM, codes.PASSPORT_PREREQUISITE_FAILED,
                               "not checked: alg is not EdDSA", subj)
-    if len(passport.signature) != ED25519_SIGNATURE_BYTES:
+    token = passport.token
+    if len(token.signature) != ED25519_SIGNATURE_BYTES:
         return not_applicable("V-06", CLAIM, codes.PASSPORT_PREREQUISITE_FAILED,
                               "not checked: the signature is not 64 bytes", subj)
     try:
-        good = verify(passport.signature, passport.signing_input)
+        good = verify(token.signature, token.signing_input)
     except EvidenceUnavailable as e:
         return indeterminate("V-06", CLAIM, e.code, e.message, subj)
     except VvpError as e:
         return failed("V-06", CLAIM, e.code, e.message, subj)
-    enc = passport.signature_encoding.value
+    enc = token.signature_encoding._value_  # .value, without the enum property's two calls
     if good:
         return _shared_pass("V-06", f"the signature ({enc}) verifies with {key_description}", subj)
     return failed("V-06", CLAIM, codes.PASSPORT_SIGNATURE_INVALID,

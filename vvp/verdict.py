@@ -189,7 +189,7 @@ def worst(statuses: Iterable[Status]) -> Status:
 def overall_status(claims: Mapping[str, ClaimResult], *, brand_strict: bool = False) -> Status:
     """The overall status rule of architecture §2 (:func:`worst` of the deciding claims)."""
     out, rank = Status.INDETERMINATE, 0
-    for c in DECIDING_CLAIMS + ("brand",) if brand_strict else DECIDING_CLAIMS:
+    for c in (DECIDING_CLAIMS + ("brand",)) if brand_strict else DECIDING_CLAIMS:
         cr = claims.get(c)
         if cr is not None and _RANK.get(cr.status, 0) > rank:
             out, rank = cr.status, _RANK[cr.status]
@@ -226,7 +226,7 @@ class Verdict:
         return out
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, slots=True, init=False, eq=False)
 class CheckBlock:
     """Checks that go into many verdicts unchanged (a cached dossier result's, a cached
     authorization's), with what :func:`build_verdict` needs from them worked out once: their

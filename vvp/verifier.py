@@ -209,7 +209,7 @@ def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
         out = list(_key_state_passes(subj, st.sn, st.est_sn, single))
         if single:
             key = st.keys[0]
-            out.append(check_signature(passport, lambda sig, data: verify_signature(key, sig, data), subject=subj,
+            out.append(check_signature(passport, functools.partial(verify_signature, key), subject=subj,
                                        key_description=f"key {key} (establishment sn {st.est_sn})"))
         else:
             out.append(failed("P-07", "passport", codes.KID_NOT_SINGLE_SIG,
@@ -276,7 +276,7 @@ class KelCache:
         self.max_entries = max_entries
         self._now = monotonic
         self._lock = threading.Lock()
-        # url -> (stream, when it was fetched, key states selected from it: see key_state)
+        # url -> (stream, when it was fetched, key states selected from it: see _key_state)
         self._streams: OrderedDict[str, tuple[KelStream, float, dict[Any, Any]]] = OrderedDict()
         self.fetches = 0
         self.ingests = 0
@@ -303,7 +303,7 @@ class KelCache:
         """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
         return self._entry(url, fetcher, freshness_s)[0]
 
-    def key_state(self, url: str, aid: str, at: _dt.datetime, fetcher: Fetcher, freshness_s: float) -> KelResult:
+    def _key_state(self, url: str, aid: str, at: _dt.datetime, fetcher: Fetcher, freshness_s: float) -> KelResult:
         """``select_key_state(self.stream(url, …), aid, at=at, source=url)``, for the signer's key
         state checks. Selecting is a walk over the AID's events; its answer depends on ``at``
         only through which of the AID's first-seen times are at or before it, so a VALID answer
@@ -337,7 +337,7 @@ def _signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher
     if cache is None:
         return resolve_kel(kid, fetcher, aid=aid, at=ref)
     try:
-        return cache.kels.key_state(kid, aid, ref, fetcher, freshness_s)
+        return cache.kels._key_state(kid, aid, ref, fetcher, freshness_s)
     except FetchError as ex:
         return KelResult(status=Status.INDETERMINATE, aid=aid, state=None, codes=(ex.code,),
                          messages=(ex.message,), at=ref, source=kid)
@@ -396,7 +396,7 @@ def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable VVP PASSporT cites a dossier"),))
-    facts = CallFacts(signer=passport.kid_aid or "", orig=passport.orig_tn, card=passport.payload.get("card"),
+    facts = CallFacts(signer=passport.kid_aid or "", orig=passport.orig_tn, card=passport.token.payload.get("card"),
                       goal=passport.goal) if passport is not None else CallFacts("", None, None, None)
     auth = check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
     parts.append(auth.block if auth.block is not None else auth.checks)
