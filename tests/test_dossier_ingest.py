@@ -7,6 +7,9 @@ by one (keri finding every boundary) so that one altered ACDC does not hide the 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from tests.test_dossier_checks import check, mjudge
 from tests.test_dossier_gen import CALL_AT, mini, schema_fetcher
@@ -112,11 +115,12 @@ def test_duplicate_json_key_is_refused() -> None:
     assert r.status is Status.INVALID
 
 
-def test_stores_are_removed() -> None:
-    import os
+def test_stores_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vvp._keri._store import tmp_root
 
-    from vvp._keri._store import TMP_PREFIX, tmp_root
-    before = {p for p in os.listdir(tmp_root()) if p.startswith(TMP_PREFIX)}
+    stores = tmp_path / "stores"  # a private store root: other processes cannot make this flaky
+    stores.mkdir()
+    monkeypatch.setenv("VVP_TMPDIR", str(stores))
+    assert tmp_root() == str(stores)
     ingest([mini().dossier("qvi", "vetting")])
-    after = {p for p in os.listdir(tmp_root()) if p.startswith(TMP_PREFIX)}
-    assert after <= before
+    assert list(stores.iterdir()) == []
