@@ -52,7 +52,17 @@ from vvp.fetch import MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Verdict
 from vvp.verifier import CallInput, VerifierCache, verify_call
-from vvp.world import CALL_AT, CARD, DEST, GOAL, World, WorldUrls, build_world, routes_for, write_evidence
+from vvp.world import (
+    CALL_AT,
+    CARD,
+    DEST,
+    GOAL,
+    World,
+    WorldUrls,
+    build_world,
+    routes_for,
+    write_evidence,
+)
 
 BASE = "http://127.0.0.1:5642"  # never contacted: the evidence is served from memory
 WARM_TARGET_FLOOR_MULTIPLE = 3.0
@@ -60,20 +70,21 @@ WARM_TARGET_CALLS_PER_S = 2000.0
 COLD_TARGET_KERI_MULTIPLE = 1.5
 
 
-def _per_call(fn: Callable[[], object], n: int) -> float:
+def per_call(fn: Callable[[], object], n: int) -> float:
+    """Seconds per call over ``n`` calls (also used by ``vvp.bench_shaken``)."""
     start = time.perf_counter()
     for _ in range(n):
         fn()
     return (time.perf_counter() - start) / n
 
 
-def _interleaved(floor: Callable[[], object], measured: Callable[[], object], n_floor: int, n: int,
+def interleaved(floor: Callable[[], object], measured: Callable[[], object], n_floor: int, n: int,
                  rounds: int) -> tuple[float, float, float]:
     """Median per-call seconds of both and the median of per-round ratios."""
     fs, ms, ratios = [], [], []
     for _ in range(rounds):
-        f = _per_call(floor, n_floor)
-        m = _per_call(measured, n)
+        f = per_call(floor, n_floor)
+        m = per_call(measured, n)
         fs.append(f)
         ms.append(m)
         ratios.append(m / f)
@@ -176,12 +187,12 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
             if got != "VALID":
                 raise RuntimeError(f"a distinct benchmark call is not VALID: {got}")
         warm()
-        _per_call(warm, max(1, warm_n // 10))
-        _per_call(ed25519, max(1, warm_n // 10))
-        ed_us, warm_s, warm_ratio = _interleaved(ed25519, warm, warm_n * 4, warm_n, rounds)
-        distinct_s = statistics.median(_per_call(warm_distinct, warm_n) for _ in range(rounds))
-        es_s = statistics.median(_per_call(es256, warm_n * 4) for _ in range(rounds))
-        json_s = statistics.median(_per_call(json_parse, warm_n * 4) for _ in range(rounds))
+        per_call(warm, max(1, warm_n // 10))
+        per_call(ed25519, max(1, warm_n // 10))
+        ed_us, warm_s, warm_ratio = interleaved(ed25519, warm, warm_n * 4, warm_n, rounds)
+        distinct_s = statistics.median(per_call(warm_distinct, warm_n) for _ in range(rounds))
+        es_s = statistics.median(per_call(es256, warm_n * 4) for _ in range(rounds))
+        json_s = statistics.median(per_call(json_parse, warm_n * 4) for _ in range(rounds))
         schemas = dict(b.world.schemas)
 
         def keri_bare() -> object:
@@ -189,9 +200,9 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
             return None
 
         keri_bare()
-        keri_s, cold_s, cold_ratio = _interleaved(keri_bare, cold, cold_n, cold_n, rounds)
+        keri_s, cold_s, cold_ratio = interleaved(keri_bare, cold, cold_n, cold_n, rounds)
         keri_vry_s = statistics.median(
-            _per_call(lambda: bare_ingest([b.kel, b.dossier], schemas, credential_verifier=True), cold_n)
+            per_call(lambda: bare_ingest([b.kel, b.dossier], schemas, credential_verifier=True), cold_n)
             for _ in range(rounds))
     budget = WARM_TARGET_FLOOR_MULTIPLE * ed_us + json_s
     return {

@@ -17,16 +17,15 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
-import statistics
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from vvp import jose
+from vvp.bench import interleaved, per_call
 from vvp.fetch import MemoryFetcher
 from vvp.stir import stipki
 from vvp.stir.shaken import ShakenPolicy, verify_shaken
@@ -38,28 +37,6 @@ _UTC = _dt.UTC
 _T = _dt.datetime(2026, 11, 23, 12, 0, 0, tzinfo=_UTC)
 _X5U = "https://cert.bench.example/sp.pem"
 _CRL = "https://crl.bench.example/sti-pa.crl"
-
-
-def _per_call(fn: Callable[[], object], n: int) -> float:
-    """Seconds per call over ``n`` calls."""
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
-
-
-def _interleaved(floor: Callable[[], object], measured: Callable[[], object], n: int,
-                 rounds: int) -> tuple[float, float, float]:
-    """Median per-call seconds of both, and the median of the per-round ratios. Rounds alternate
-    between the two so that a change in machine load (CI, other processes) hits both alike."""
-    fs, ms, ratios = [], [], []
-    for _ in range(rounds):
-        f = _per_call(floor, n)
-        m = _per_call(measured, n)
-        fs.append(f)
-        ms.append(m)
-        ratios.append(m / f)
-    return statistics.median(fs), statistics.median(ms), statistics.median(ratios)
 
 
 def run(iterations: int, rounds: int) -> dict[str, float | int | str]:
@@ -102,9 +79,9 @@ def run(iterations: int, rounds: int) -> dict[str, float | int | str]:
         return None
 
     # Warm both paths once more before timing (allocator, caches inside cryptography).
-    _per_call(shaken, max(1, iterations // 10))
-    _per_call(es256, max(1, iterations // 10))
-    floor, cached, ratio = _interleaved(es256, shaken, iterations, rounds)
+    per_call(shaken, max(1, iterations // 10))
+    per_call(es256, max(1, iterations // 10))
+    floor, cached, ratio = interleaved(es256, shaken, iterations, iterations, rounds)
     return {"es256_verify_us": round(floor * 1e6, 2), "shaken_cached_us": round(cached * 1e6, 2),
             "ratio": round(ratio, 2), "iterations": iterations, "rounds": rounds,
             "verstat": first.verstat.value}
