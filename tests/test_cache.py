@@ -20,13 +20,25 @@ from typing import Any
 
 import pytest
 
+from tests.fetchkit import CountingFetcher
 from tests.world_fixtures import own_world
-from vvp import codes, dossier as dossier_mod, verifier as verifier_mod
+from vvp import codes
+from vvp import dossier as dossier_mod
+from vvp import verifier as verifier_mod
 from vvp.dossier import DossierCache, schema_compilations
-from vvp.fetch import EvidenceKind, Fetched, MemoryFetcher
+from vvp.fetch import MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verifier import CallInput, KelCache, VerifierCache, verify_call
-from vvp.world import CALL_AT, CARD, DEST, GOAL, World, WorldUrls, routes_for, write_evidence
+from vvp.world import (
+    CALL_AT,
+    CARD,
+    DEST,
+    GOAL,
+    World,
+    WorldUrls,
+    routes_for,
+    write_evidence,
+)
 
 BASE = "http://127.0.0.1:5642"  # never contacted: the evidence is served from memory
 
@@ -42,18 +54,6 @@ class FakeMonotonic:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-class CountingFetcher:
-    """Counts every fetch, by URL, in order."""
-
-    def __init__(self, inner: MemoryFetcher) -> None:
-        self.inner = inner
-        self.calls: list[str] = []
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        self.calls.append(url)
-        return self.inner.fetch(url, kind)
 
 
 @dataclass

@@ -14,12 +14,19 @@ from typing import Any
 
 import pytest
 
+from tests.fetchkit import CountingFetcher
 from tests.test_dossier_gen import CALL_AT as MINI_CALL_AT
 from tests.test_dossier_gen import EPOCH as MINI_EPOCH
 from tests.test_dossier_gen import REVOKE_AT as MINI_REVOKE_AT
 from tests.test_dossier_gen import Mini, mini, schema_fetcher
 from vvp import codes
-from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier, verify_dossier_stream
+from vvp.dossier import (
+    DossierCache,
+    DossierPolicy,
+    DossierResult,
+    verify_dossier,
+    verify_dossier_stream,
+)
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, Fetched, MemoryFetcher
 from vvp.verdict import Check, CheckStatus, Status
@@ -410,16 +417,6 @@ def test_V_14_revocation_time_is_the_anchor_first_seen_or_dt() -> None:
 
 
 # --- V-07 caching -----------------------------------------------------------------------------
-
-
-class CountingFetcher:
-    def __init__(self, inner: MemoryFetcher) -> None:
-        self.inner = inner
-        self.calls: list[str] = []
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        self.calls.append(url)
-        return self.inner.fetch(url, kind)
 
 
 def test_V_07_dossier_validation_cached_by_said() -> None:

@@ -27,9 +27,9 @@ import functools
 import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -44,15 +44,25 @@ from vvp.fetch import EvidenceKind, Fetcher
 from vvp.kel import resolve_kel, verify_stream
 from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.passport import PassportPolicy, VvpPassport, check_passport, check_signature
-from vvp.stir.identity import IdentityRouting, PptKind, RoutedIdentity, route_identities
 from vvp.stir.certs import X5uError, load_pem_certificates
+from vvp.stir.identity import IdentityRouting, PptKind, RoutedIdentity, route_identities
 from vvp.stir.shaken import ShakenClaim, ShakenPolicy, shaken_claim, verify_shaken
 from vvp.stir.sip import SipError, SipRequest, parse_sip
 from vvp.stir.x5ucache import ShakenCache
 from vvp.trust import TrustStore
 from vvp.verdict import (
-    DECIDING_CLAIMS, Check, CheckBlock, Status, Verdict, build_verdict_from, claim_status, failed, indeterminate,
-    not_applicable, passed, warned,
+    DECIDING_CLAIMS,
+    Check,
+    CheckBlock,
+    Status,
+    Verdict,
+    build_verdict_from,
+    claim_status,
+    failed,
+    indeterminate,
+    not_applicable,
+    passed,
+    warned,
 )
 
 
@@ -146,20 +156,6 @@ class _Inputs:
     checks: tuple[Check, ...]
     vvp: list[RoutedIdentity]  # routing.vvp and routing.shaken, read once
     shaken: list[RoutedIdentity]
-
-    def __init__(self, routing: IdentityRouting, sip: SipRequest | None, checks: tuple[Check, ...],
-                 vvp: list[RoutedIdentity], shaken: list[RoutedIdentity]) -> None:
-        # Written by hand (the dataclass keeps it): made on every call, and setting the slots
-        # through their descriptors takes about half the time of the generated frozen __init__.
-        s = _INPUTS_SLOTS
-        s[0](self, routing)
-        s[1](self, sip)
-        s[2](self, checks)
-        s[3](self, vvp)
-        s[4](self, shaken)
-
-
-_INPUTS_SLOTS = tuple(_Inputs.__dict__[f.name].__set__ for f in fields(_Inputs))
 
 
 def _read_inputs(call: CallInput) -> _Inputs:
