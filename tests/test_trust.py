@@ -23,6 +23,10 @@ ARCH_DEFAULTS = {
     "brand_failure": "suppress", "require_brand_proxy": False, "allow_legacy_typ": False,
     "require_ppt_param": False, "crl": "optional", "replay_window_s": 0, "fetch_timeout_s": 5,
     "fetch_max_bytes": 4194304, "fetch_max_redirects": 3, "allow_private_addresses": False,
+    "foreign_evidence": "report", "sd_jwt_require_key_binding": False, "callee_iat_tolerance_s": 30,
+    "witness_check": "available", "witness_quorum": None,
+    # not in the architecture's list: the service's per-request deadline (issue 16)
+    "request_deadline_s": 3.0,
 }
 
 
@@ -102,6 +106,13 @@ def test_missing_path_is_an_error(tmp_path: Path) -> None:
     {"roots": {"identity": "EID"}},
     {"roots": {"identity": [""]}},
     {"policy": []},
+    {"policy": {"fetch_timeout_s": 1e12 + 1}},
+    {"policy": {"fetch_max_bytes": 10**400}},
+    {"policy": {"witness_check": "sometimes"}},
+    {"policy": {"witness_quorum": -1}},
+    {"foreign": {"vc_issuers": ["https://issuer.example"]}},
+    {"foreign": {"contexts": []}},
+    {"witnesses": "http://w.example/oobi"},
 ])
 def test_bad_values(tmp_path: Path, data: dict[str, Any]) -> None:
     assert _err(tmp_path, data).code == codes.TRUST_BAD_VALUE
@@ -112,6 +123,25 @@ def test_bad_values(tmp_path: Path, data: dict[str, Any]) -> None:
 def test_version(tmp_path: Path) -> None:
     assert load_trust_store(_write(tmp_path, {"version": 1})).policy == Policy()
     assert _err(tmp_path, {"version": 2}).code == codes.TRUST_BAD_VERSION
+    assert _err(tmp_path, {"version": 1.0}).code == codes.TRUST_BAD_VERSION  # 1.0 is not the integer 1
+
+
+def test_foreign_and_witnesses_are_loaded_as_resolved_paths(tmp_path: Path) -> None:
+    for name in ("x.pem", "iss.jwks", "rtu.pem", "ctx.jsonld", "vc.jwks", "w.cesr"):
+        (tmp_path / name).write_text("x")
+    data = {"foreign": {"x509": ["x.pem"], "sd_jwt_issuers": ["iss.jwks"], "rtu_authorities": ["rtu.pem"],
+                        "vc_issuers": ["did:key:z6MkExample", {"id": "https://i.example", "jwks": "vc.jwks"}],
+                        "contexts": {"https://www.w3.org/ns/credentials/v2": "ctx.jsonld"}},
+            "witnesses": ["http://127.0.0.1:5642/oobi/EW/controller", "w.cesr"],
+            "policy": {"witness_quorum": 2, "witness_check": "required", "foreign_evidence": "strict"}}
+    jsonschema.validate(data, SCHEMA)
+    ts = load_trust_store(_write(tmp_path, data))
+    assert ts.foreign.x509 == ((tmp_path / "x.pem").resolve(),)
+    assert ts.foreign.vc_issuers[0].jwks is None and ts.foreign.vc_issuers[1].jwks == (tmp_path / "vc.jwks").resolve()
+    assert ts.foreign.contexts["https://www.w3.org/ns/credentials/v2"] == (tmp_path / "ctx.jsonld").resolve()
+    assert ts.witnesses == ("http://127.0.0.1:5642/oobi/EW/controller", str((tmp_path / "w.cesr").resolve()))
+    assert ts.policy.witness_quorum == 2 and ts.policy.witness_check == "required"
+    assert _err(tmp_path, {"foreign": {"x509": ["absent.pem"]}}).code == codes.TRUST_PATH_MISSING
 
 
 def test_unreadable_and_not_json(tmp_path: Path) -> None:

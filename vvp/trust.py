@@ -10,6 +10,7 @@ say precisely which key is wrong.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -54,13 +55,61 @@ class Policy:
     fetch_max_bytes: int = 4194304
     fetch_max_redirects: int = 3
     allow_private_addresses: bool = False
+    foreign_evidence: Literal["report", "strict"] = "report"
+    sd_jwt_require_key_binding: bool = False
+    callee_iat_tolerance_s: int = 30
+    witness_check: Literal["off", "available", "required"] = "available"
+    witness_quorum: int | None = None
+    request_deadline_s: float = 3.0
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 _ENUMS: Mapping[str, tuple[str, ...]] = {"brand_failure": ("suppress", "strict"),
-                                         "crl": ("optional", "required", "off")}
+                                         "crl": ("optional", "required", "off"),
+                                         "foreign_evidence": ("report", "strict"),
+                                         "witness_check": ("off", "available", "required")}
+_NULLABLE_INTS: frozenset[str] = frozenset({"witness_quorum"})
+"""Policy numbers whose default is ``null`` (meaning: derived, e.g. the AID's own ``toad``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class VcIssuer:
+    """A W3C VC issuer trusted for foreign evidence: a ``did:key`` (``jwks`` None) or an issuer URL
+    with the JWK set file that holds its keys."""
+
+    id: str
+    jwks: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignTrust:
+    """Anchors for foreign evidence (architecture §2.3, §4.2), trusted for foreign evidence only.
+
+    Paths are resolved and checked to exist when the store is loaded; ``contexts`` maps a JSON-LD
+    context URL to the file that holds it (contexts are trust inputs, never fetched)."""
+
+    x509: tuple[Path, ...] = ()
+    sd_jwt_issuers: tuple[Path, ...] = ()
+    vc_issuers: tuple[VcIssuer, ...] = ()
+    rtu_authorities: tuple[Path, ...] = ()
+    contexts: Mapping[str, Path] = field(default_factory=dict)
+
+    def to_json(self, words: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The trust-store v1 JSON of this section (paths as the user wrote them when known)."""
+        w = words or {}
+
+        def paths(key: str, ps: tuple[Path, ...]) -> list[str]:
+            given = w.get(key)
+            if isinstance(given, list) and len(given) == len(ps) and all(isinstance(g, str) for g in given):
+                return [str(g) for g in given]
+            return [str(p) for p in ps]
+
+        return {"x509": paths("x509", self.x509), "sd_jwt_issuers": paths("sd_jwt_issuers", self.sd_jwt_issuers),
+                "vc_issuers": [v.id if v.jwks is None else {"id": v.id, "jwks": str(v.jwks)} for v in self.vc_issuers],
+                "rtu_authorities": paths("rtu_authorities", self.rtu_authorities),
+                "contexts": {u: str(p) for u, p in sorted(self.contexts.items())}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +137,9 @@ class TrustStore:
     sti_pa: tuple[Path, ...] = ()
     sti_crl_signers: tuple[Path, ...] = ()
     policy: Policy = field(default_factory=Policy)
+    foreign: ForeignTrust = field(default_factory=ForeignTrust)
+    witnesses: tuple[str, ...] = ()
+    """Witness OOBI URLs, or resolved paths of files holding a witness's OOBI response (§2.4)."""
     source: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -143,6 +195,11 @@ def _policy(obj: Any) -> Policy:
     for k, v in d.items():
         want = type(getattr(defaults, k))
         where = f"policy.{k}"
+        if k in _NULLABLE_INTS:
+            if v is None:
+                vals[k] = None
+                continue
+            want = int
         if want is bool:
             if not isinstance(v, bool):
                 raise _err(codes.TRUST_BAD_VALUE, f"{where} must be true or false")
@@ -152,6 +209,8 @@ def _policy(obj: Any) -> Policy:
         elif want in (int, float):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
                 raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a non-negative number")
+            if (isinstance(v, float) and not math.isfinite(v)) or v > _MAX_POLICY_NUMBER:
+                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a finite number at most {_MAX_POLICY_NUMBER}")
             if want is int and not float(v).is_integer():
                 raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a whole number")
             v = int(v) if want is int else float(v)
@@ -159,11 +218,59 @@ def _policy(obj: Any) -> Policy:
     return Policy(**vals)
 
 
+_MAX_POLICY_NUMBER = 10**12
+"""No policy number is meaningful beyond this (about 31,700 years in seconds, a terabyte in bytes);
+a larger one is a typo or an attack on arithmetic, refused as a trust error."""
+
+
+def _foreign(obj: Any, base: Path) -> ForeignTrust:
+    d = _check_keys(obj, ("x509", "sd_jwt_issuers", "vc_issuers", "rtu_authorities", "contexts"), "foreign")
+    issuers: list[VcIssuer] = []
+    vc = d.get("vc_issuers", [])
+    if not isinstance(vc, list):
+        raise _err(codes.TRUST_BAD_VALUE, "foreign.vc_issuers must be a list")
+    for i, item in enumerate(vc):
+        where = f"foreign.vc_issuers[{i}]"
+        if isinstance(item, str) and item:
+            if not item.startswith("did:key:"):
+                raise _err(codes.TRUST_BAD_VALUE, f"{where}: a bare issuer must be a did:key; give "
+                                                  '{"id": URL, "jwks": FILE} for other issuers')
+            issuers.append(VcIssuer(item))
+        else:
+            o = _check_keys(item, ("id", "jwks"), where)
+            if not isinstance(o.get("id"), str) or not o["id"] or not isinstance(o.get("jwks"), str):
+                raise _err(codes.TRUST_BAD_VALUE, f"{where} needs a string id and a jwks file")
+            issuers.append(VcIssuer(o["id"], _paths([o["jwks"]], f"{where}.jwks", base)[0]))
+    ctx = d.get("contexts", {})
+    if not isinstance(ctx, dict):
+        raise _err(codes.TRUST_BAD_VALUE, "foreign.contexts must be an object (context URL -> file)")
+    contexts: dict[str, Path] = {}
+    for url, f in ctx.items():
+        if not isinstance(f, str) or not f or not url:
+            raise _err(codes.TRUST_BAD_VALUE, "foreign.contexts maps a context URL to a file name")
+        contexts[url] = _paths([f], f"foreign.contexts[{url!r}]", base)[0]
+    return ForeignTrust(x509=_paths(d.get("x509", []), "foreign.x509", base),
+                        sd_jwt_issuers=_paths(d.get("sd_jwt_issuers", []), "foreign.sd_jwt_issuers", base),
+                        vc_issuers=tuple(issuers),
+                        rtu_authorities=_paths(d.get("rtu_authorities", []), "foreign.rtu_authorities", base),
+                        contexts=contexts)
+
+
+def _witnesses(v: Any, base: Path) -> tuple[str, ...]:
+    out: list[str] = []
+    for s in _str_list(v, "witnesses"):
+        if s.startswith(("http://", "https://")):
+            out.append(s)
+        else:
+            out.append(str(_paths([s], "witnesses", base)[0]))
+    return tuple(out)
+
+
 def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> TrustStore:
     """Build a TrustStore from parsed JSON; ``base`` is the folder relative paths start from."""
     top = _check_keys(data, ("version", "roots", "schemas", "schema_roles", "sti_pa", "sti_crl_signers",
-                             "policy"), "the trust store")
-    if "version" in top and (isinstance(top["version"], bool) or top["version"] != 1):
+                             "policy", "foreign", "witnesses"), "the trust store")
+    if "version" in top and (type(top["version"]) is not int or top["version"] != 1):
         raise _err(codes.TRUST_BAD_VERSION, f"version must be 1, not {top['version']!r}")
     roots_obj = _check_keys(top.get("roots", {}), ROOT_QUESTIONS, "roots")
     roots = Roots(**{q: frozenset(_str_list(roots_obj.get(q, []), f"roots.{q}")) for q in ROOT_QUESTIONS})
@@ -179,6 +286,8 @@ def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> T
         sti_pa=_paths(top.get("sti_pa", []), "sti_pa", base),
         sti_crl_signers=_paths(top.get("sti_crl_signers", []), "sti_crl_signers", base),
         policy=_policy(top.get("policy", {})),
+        foreign=_foreign(top.get("foreign", {}), base),
+        witnesses=_witnesses(top.get("witnesses", []), base),
         source=source,
         raw=data,
     )
