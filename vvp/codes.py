@@ -70,6 +70,9 @@ KID_NOT_SINGLE_SIG: Final = _c("KID_NOT_SINGLE_SIG", "passport",
 
 # --- cli -----------------------------------------------------------------------------------
 USAGE_ERROR: Final = _c("USAGE_ERROR", "cli", "The command line is wrong (exit 2).")
+INTERRUPTED: Final = _c("INTERRUPTED", "cli", "The command was interrupted (Ctrl-C or SIGINT) before it finished.")
+INPUT_TOO_DEEP: Final = _c("INPUT_TOO_DEEP", "cli",
+                           "An input (JSON trust store, evidence map, record) nests too deeply to be read.")
 NOT_AVAILABLE_IN_VERSION: Final = _c(
     "NOT_AVAILABLE_IN_VERSION", "cli", "This subcommand is not available in this version of vvp (exit 4).")
 INPUT_UNREADABLE: Final = _c("INPUT_UNREADABLE", "cli", "An input file could not be read (exit 4).")

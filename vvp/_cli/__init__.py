@@ -5,24 +5,41 @@ inputs, internal fault, or a subcommand not available in this version); ``reveri
 verdict does not reproduce) and 6 (the record's integrity or signature fails); ``batch`` exits
 with its worst row, ordered 4 > 1 > 3 > 0.
 
-``--json`` prints exactly one JSON document on stdout; every human line goes to stderr.
+``--json`` prints exactly one JSON document on stdout; every human line goes to stderr. An error
+under ``--json`` prints ``{"error": {"code": …, "message": …}}`` on stdout instead. ``-v`` shows
+the traceback behind ``INTERNAL_ERROR`` (a bug: the traceback is what a bug report needs).
 
-Each subcommand lives in ``vvp/_cli/<name>.py`` with ``run(args) -> int``. A subcommand whose
-module is not present in this version exits 4 with code ``NOT_AVAILABLE_IN_VERSION``: it never
-prints a verdict it did not compute.
+CLI: each subcommand declares its own arguments. ``vvp/_cli/<name>_cmd.py`` defines ``HELP``
+(one line), ``add_arguments(parser)`` and ``run(args) -> int``; :data:`COMMANDS` lists the names
+in the order ``--help`` shows them. A listed subcommand whose module is not present in this
+version is shown as not available and exits 4 with ``NOT_AVAILABLE_IN_VERSION``: it never prints
+a verdict it did not compute.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
+import platform
 import sys
+import traceback
 from collections.abc import Sequence
+from types import ModuleType
 
 from vvp import __version__, codes
-from vvp._cli.output import fail_line
+from vvp._cli.output import emit_json, fail_line
 from vvp.errors import NotAvailable, OperationalError, UsageError, VvpError
 from vvp.verdict import ExitCode
+
+COMMANDS: tuple[str, ...] = ("verify", "reverify", "dossier", "kel", "evidence", "batch", "serve", "records",
+                             "report", "inspect", "demo")
+"""Every subcommand of architecture §4.1, in help order."""
+
+RECORD_FORMATS = "application/vnd.vvp.verdict-record+json;version=1"
+
+EXIT_CODES_EPILOG = ("exit codes: 0 VALID, 1 INVALID, 2 usage error, 3 INDETERMINATE, 4 operational error "
+                     "(cannot read inputs, internal fault, not available in this version)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,112 +49,102 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(ExitCode.USAGE)
 
 
-def _common_evidence(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trust", metavar="FILE", help="trust store (roots, schemas, policy); default: no roots")
-    p.add_argument("--evidence", metavar="MAP", help="JSON map of URL or said:<SAID> to local files")
-    p.add_argument("--offline", action="store_true", help="fetch nothing that the evidence map does not give")
+def version_text() -> str:
+    """vvp, keri, Python and the record format versions (read from package metadata: no keri import)."""
+    try:
+        keri_v = importlib.metadata.version("keri")
+    except importlib.metadata.PackageNotFoundError:
+        keri_v = "not installed"
+    return (f"vvp {__version__} (keri {keri_v}, Python {platform.python_version()}; "
+            f"records {RECORD_FORMATS})")
+
+
+class _VersionAction(argparse.Action):
+    """``--version`` printed as one unwrapped line (argparse's own action re-wraps the text)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        sys.stdout.write(version_text() + "\n")
+        parser.exit(0)
+
+
+def _module(name: str) -> ModuleType | None:
+    modname = f"vvp._cli.{name}_cmd"
+    try:
+        return importlib.import_module(modname)
+    except ModuleNotFoundError as ex:
+        if ex.name != modname:
+            raise
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog="vvp", description="Verify the evidence behind telephone calls signed with VVP.")
-    ap.add_argument("--version", action="version", version=f"vvp {__version__}")
+    ap = _Parser(prog="vvp", description="Verify the evidence behind telephone calls signed with VVP.",
+                 epilog=EXIT_CODES_EPILOG)
+    ap.add_argument("--version", action=_VersionAction, help="print the vvp, keri, Python and record format versions")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="show the traceback behind an INTERNAL_ERROR (for bug reports)")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-
-    p = sub.add_parser("verify", help="verify one call's Identity header(s)")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--identity", metavar="VALUE", action="append", help="an Identity header value (repeatable)")
-    src.add_argument("--sip", metavar="FILE", help="a raw SIP request")
-    p.add_argument("--orig", metavar="TN")
-    p.add_argument("--dest", metavar="TN")
-    p.add_argument("--call-id", metavar="ID")
-    p.add_argument("--at", metavar="TIME", help="reference time, RFC 3339 or Unix seconds (default: now)")
-    _common_evidence(p)
-    p.add_argument("--require-context", action="store_true", help="no SIP context makes context INDETERMINATE")
-    p.add_argument("--record", metavar="FILE", help="write the signed forensic record here")
-    p.add_argument("--keystore", metavar="DIR", help="the verifier's own KERI keystore (for records)")
-    p.add_argument("--json", action="store_true", help="print the verdict JSON on stdout")
-
-    p = sub.add_parser("reverify", help="re-verify a forensic record offline")
-    p.add_argument("record", metavar="RECORD")
-    p.add_argument("--trust", metavar="FILE", help="re-judge the same evidence against another trust store")
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("dossier", help="verify a dossier (CESR stream)")
-    p.add_argument("source", metavar="SOURCE", help="file or URL")
-    p.add_argument("--said", metavar="SAID", help="the dossier SAID (the citation)")
-    p.add_argument("--at", metavar="TIME")
-    _common_evidence(p)
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("kel", help="verify a KEL and print the key state")
-    p.add_argument("source", metavar="SOURCE", help="file or URL (an OOBI)")
-    p.add_argument("--aid", metavar="AID")
-    when = p.add_mutually_exclusive_group()
-    when.add_argument("--at", metavar="TIME")
-    when.add_argument("--sn", metavar="N", type=int)
-    _common_evidence(p)
-    p.add_argument("--json", action="store_true")
-
-    p = sub.add_parser("batch", help="verify a call log (JSON Lines or CSV)")
-    p.add_argument("input", metavar="INPUT")
-    p.add_argument("--out", metavar="DIR", required=True)
-    _common_evidence(p)
-    p.add_argument("--workers", metavar="N", type=int)
-    p.add_argument("--engine", choices=("local", "dask"), default="local")
-    p.add_argument("--scheduler", metavar="ADDRESS")
-    p.add_argument("--keystore", metavar="DIR")
-
-    p = sub.add_parser("serve", help="the HTTP verification service")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--trust", metavar="FILE")
-    p.add_argument("--store", metavar="URL")
-    p.add_argument("--keystore", metavar="DIR")
-
-    p = sub.add_parser("report", help="render a record as an HTML audit report")
-    p.add_argument("record", metavar="RECORD")
-    p.add_argument("-o", "--output", metavar="report.html", required=True)
-
-    p = sub.add_parser("inspect", help="print what an Identity value or record holds, UNVERIFIED")
-    g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--identity", metavar="VALUE")
-    g.add_argument("record", metavar="RECORD", nargs="?")
-
-    sub.add_parser("demo", help="build the demo world, serve it on 127.0.0.1, verify calls in it")
+    for name in COMMANDS:
+        mod = _module(name)
+        if mod is None:
+            p = sub.add_parser(name, help="(not available in this version: exits 4)",
+                               description=f"'vvp {name}' is not available in vvp {__version__}.",
+                               epilog="exit codes: 4 NOT_AVAILABLE_IN_VERSION")
+            p.add_argument("rest", nargs=argparse.REMAINDER, help="ignored")
+            p.add_argument("--json", action="store_true", help="print the error as JSON on stdout")
+            continue
+        epilog = getattr(mod, "EXIT_CODES", EXIT_CODES_EPILOG)
+        p = sub.add_parser(name, help=str(mod.HELP), description=(mod.__doc__ or "").strip().split("\n\n")[0],
+                           epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+        mod.add_arguments(p)
     return ap
 
 
 def _run(args: argparse.Namespace) -> int:
     name = str(args.command)
-    modname = f"vvp._cli.{name}_cmd"
-    try:
-        mod = importlib.import_module(modname)
-    except ModuleNotFoundError as ex:
-        if ex.name != modname:
-            raise
-        raise NotAvailable(f"'vvp {name}' is not available in this version of vvp ({__version__})") from None
+    mod = _module(name)
+    if mod is None:
+        raise NotAvailable(f"'vvp {name}' is not available in this version of vvp ({__version__})")
     rc: int = mod.run(args)
     return rc
 
 
+def _error(args: argparse.Namespace | None, code: str, message: str) -> None:
+    if args is not None and (getattr(args, "json", False) or "--json" in (getattr(args, "rest", None) or ())):
+        emit_json({"error": {"code": code, "message": message}})
+    fail_line(f"{code}: {message}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``vvp`` console script; returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if _module(str(args.command)) is not None:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.rest = list(getattr(args, "rest", None) or ()) + extra  # an absent subcommand takes anything
     try:
         return _run(args)
     except UsageError as ex:
-        fail_line(ex.diagnostics())
+        _error(args, ex.code, ex.message)
         return ExitCode.USAGE
-    except OperationalError as ex:
-        fail_line(ex.diagnostics())
-        return ExitCode.OPERATIONAL
-    except VvpError as ex:
-        fail_line(ex.diagnostics())
+    except (OperationalError, VvpError) as ex:
+        _error(args, ex.code, ex.message)
         return ExitCode.OPERATIONAL
     except KeyboardInterrupt:
-        fail_line("interrupted")
+        _error(args, codes.INTERRUPTED, "interrupted")
         return ExitCode.OPERATIONAL
-    except Exception as ex:  # noqa: BLE001 - the CLI never shows a traceback; the code says what happened
-        fail_line(f"{codes.INTERNAL_ERROR}: {type(ex).__name__}: {ex}")
+    except RecursionError:
+        _error(args, codes.INPUT_TOO_DEEP, "an input nests too deeply to be read")
+        return ExitCode.OPERATIONAL
+    except Exception as ex:  # noqa: BLE001 - the CLI never shows a traceback unless asked (-v)
+        if getattr(args, "verbose", False):
+            traceback.print_exc(file=sys.stderr)
+        _error(args, codes.INTERNAL_ERROR, f"{type(ex).__name__}: {ex}"
+               + ("" if getattr(args, "verbose", False) else " (run with -v for the traceback)"))
         return ExitCode.OPERATIONAL

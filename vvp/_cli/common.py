@@ -12,6 +12,17 @@ from vvp.fetch import Fetcher, FetchLimits, build_fetcher
 from vvp.trust import TrustStore, load_trust_store
 
 
+def evidence_options(p: argparse.ArgumentParser) -> None:
+    """--trust, --evidence and --offline: where trust and evidence come from."""
+    p.add_argument("--trust", metavar="FILE", help="trust store (roots, schemas, policy); default: no roots")
+    p.add_argument("--evidence", metavar="MAP", help="JSON map of URL or said:<SAID> to local files")
+    p.add_argument("--offline", action="store_true", help="fetch nothing that the evidence map does not give")
+
+
+def json_option(p: argparse.ArgumentParser, what: str = "the result") -> None:
+    p.add_argument("--json", action="store_true", help=f"print {what} as one JSON document on stdout")
+
+
 def reference_time(args: argparse.Namespace) -> _dt.datetime:
     """``--at`` when given, else now: the one place a front end asks the clock for the date."""
     at = getattr(args, "at", None)

@@ -19,12 +19,25 @@ from __future__ import annotations
 import argparse
 
 from vvp import codes
-from vvp._cli.common import fetcher_for, is_url, read_file, reference_time, trust_store
+from vvp._cli.common import evidence_options, fetcher_for, json_option, is_url, read_file, reference_time, trust_store
 from vvp._cli.output import emit_json, human
 from vvp.clock import rfc3339
 from vvp.dossier import DossierPolicy, DossierResult, citation_said, verify_dossier, verify_dossier_stream
 from vvp.errors import UsageError
 from vvp.verdict import CheckStatus, ExitCode, exit_code
+
+
+HELP = "verify a dossier (CESR stream) as of a time"
+EXIT_CODES = ("exit codes: 0 VALID, 1 INVALID, 2 usage error or ambiguous root, 3 INDETERMINATE, "
+              "4 the source or trust store cannot be read")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE", help="a file or a URL")
+    p.add_argument("--said", metavar="SAID", help="the dossier SAID (the citation)")
+    p.add_argument("--at", metavar="TIME", help="reference time, RFC 3339 or Unix seconds (default: now)")
+    evidence_options(p)
+    json_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

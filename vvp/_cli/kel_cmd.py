@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 
 from vvp import codes
-from vvp._cli.common import fetcher_for, is_url, read_file, trust_store
+from vvp._cli.common import evidence_options, fetcher_for, json_option, is_url, read_file, trust_store
 from vvp._cli.output import emit_json, human
 from vvp.clock import parse_time, rfc3339
 from vvp.errors import UsageError
@@ -24,6 +24,21 @@ from vvp.keystate import KelResult, Outcome, threshold_json
 from vvp.verdict import ExitCode, Status, exit_code
 
 MAX_LINES = 8  # problem lines shown on stderr; --json has every event
+
+
+HELP = "verify a KEL and print the key state at a time or sn"
+EXIT_CODES = ("exit codes: 0 VALID, 1 INVALID, 2 usage error or several AIDs without --aid, 3 INDETERMINATE, "
+              "4 the source or trust store cannot be read")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE", help="a file or a URL (an OOBI)")
+    p.add_argument("--aid", metavar="AID", help="the AID whose key state to print")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="TIME", help="key state at this time (RFC 3339 or Unix seconds)")
+    when.add_argument("--sn", metavar="N", type=int, help="key state after event N")
+    evidence_options(p)
+    json_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

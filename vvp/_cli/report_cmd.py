@@ -28,6 +28,16 @@ from vvp.report import build_report, render_html, write_report
 from vvp.verdict import ExitCode
 
 
+HELP = "render a record as a self-contained HTML audit report"
+EXIT_CODES = ("exit codes: 0 written, 2 usage error, 4 cannot read the record or write the page, "
+              "5 written but the verdict does not reproduce, 6 the record's integrity or signature fails")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("record", metavar="RECORD", help="a record file")
+    p.add_argument("-o", "--output", metavar="report.html", required=True, help="where to write the page")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         rec = load_record(args.record)

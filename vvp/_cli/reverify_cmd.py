@@ -24,6 +24,18 @@ from vvp.replay import Reverification, reverify_file
 from vvp.trust import load_trust_store
 
 
+HELP = "re-verify a forensic record offline"
+EXIT_CODES = ("exit codes: 0/1/3 the recomputed verdict (VALID/INVALID/INDETERMINATE) reproduces the recorded one, "
+              "2 usage error, 4 the record cannot be read, 5 the verdict does not reproduce, "
+              "6 the record's integrity or signature fails")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("record", metavar="RECORD", help="a record file")
+    p.add_argument("--trust", metavar="FILE", help="re-judge the same evidence against another trust store")
+    p.add_argument("--json", action="store_true", help="print the re-verification as one JSON document on stdout")
+
+
 def run(args: argparse.Namespace) -> int:
     other = load_trust_store(args.trust) if args.trust else None
     result = reverify_file(args.record, trust=other)
