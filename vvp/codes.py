@@ -683,6 +683,39 @@ WORLD_CHECK_FAILED: Final = _c(
     "WORLD_CHECK_FAILED", "world",
     "keri's own parser does not accept the generated world as intended (a KEL, TEL or ACDC).")
 
+# --- store ---------------------------------------------------------------------------------
+STORE_URL_INVALID: Final = _c(
+    "STORE_URL_INVALID", "store",
+    "The --store value is not a store URL vvp understands (sqlite:///PATH, postgresql://..., or a path; exit 2).")
+STORE_UNAVAILABLE: Final = _c(
+    "STORE_UNAVAILABLE", "store",
+    "The record store cannot be opened or reached (no such folder, not a vvp store, server down or refusing).")
+STORE_DRIVER_MISSING: Final = _c(
+    "STORE_DRIVER_MISSING", "store",
+    "The store needs a database driver that is not installed (PostgreSQL: pip install 'vvp[pg]').")
+STORE_SCHEMA_NEWER: Final = _c(
+    "STORE_SCHEMA_NEWER", "store",
+    "The store's schema version is newer than this vvp knows; it is left untouched (use a newer vvp).")
+STORE_WRITE_FAILED: Final = _c(
+    "STORE_WRITE_FAILED", "store",
+    "A write to the record store failed (disk full, I/O error, lock timeout, connection lost); nothing of "
+    "it was acknowledged.")
+STORE_READ_FAILED: Final = _c(
+    "STORE_READ_FAILED", "store",
+    "A read from the record store failed (I/O error, lock timeout, connection lost).")
+STORE_CORRUPT: Final = _c(
+    "STORE_CORRUPT", "store",
+    "Stored data does not decode or does not match its digest (a blob, a record row or a dictionary): the "
+    "record cannot be reassembled as written.")
+STORE_NOT_FOUND: Final = _c("STORE_NOT_FOUND", "store", "The store holds no record with that id.")
+STORE_CONFLICT: Final = _c(
+    "STORE_CONFLICT", "store",
+    "The store already holds a record with this id but a different signature; the new one was not stored.")
+STORE_BAD_ARGUMENT: Final = _c(
+    "STORE_BAD_ARGUMENT", "store",
+    "An argument given to the store is not valid (a malformed record id, an empty replay key, a bad window "
+    "or limit).")
+
 
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
