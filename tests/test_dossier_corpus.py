@@ -42,8 +42,8 @@ def _read(name: str) -> bytes:
 
 
 def _policy(root: str, min_w: int = 1) -> DossierPolicy:
-    return DossierPolicy(roots={"identity": frozenset({root})}, schema_roles=dict(PUBLISHED_SCHEMA_ROLES),
-                         schema_dirs=(CORPUS / "schemas",), min_issuer_witnesses=min_w)
+    return DossierPolicy.with_schema_dirs((CORPUS / "schemas",), roots={"identity": frozenset({root})},
+                                          schema_roles=dict(PUBLISHED_SCHEMA_ROLES), min_issuer_witnesses=min_w)
 
 
 @functools.cache
@@ -123,8 +123,9 @@ def test_DS_05_provenant_dossier_root_without_issuee_is_accepted() -> None:
     w = _published_world()
     assert isinstance(w, World)
     d = w.dossiers["le"]
-    pol = DossierPolicy(roots={q: frozenset({w.root_aid(q)}) for q in ("identity", "tn", "brand")},
-                        schema_roles=dict(PUBLISHED_SCHEMA_ROLES), schema_dirs=(CORPUS / "schemas",))
+    pol = DossierPolicy.with_schema_dirs((CORPUS / "schemas",),
+                                         roots={q: frozenset({w.root_aid(q)}) for q in ("identity", "tn", "brand")},
+                                         schema_roles=dict(PUBLISHED_SCHEMA_ROLES))
     r = verify_dossier_stream(d.stream, reference_time=CALL_AT, policy=pol, expected_said=d.said)
     assert r.root is not None and r.root.schema == "EH1jN4U4LMYHmPVI4FYdZ10bIPR7YWKp8TDdZ9Y9Al-P"
     assert r.root.issuee is None and r.root.role == "dossier"

@@ -91,10 +91,12 @@ def test_every_module_is_placed() -> None:
 def test_imports_go_down_only() -> None:
     bad = []
     for mod, path, tree in _modules():
+        if mod == "vvp":
+            continue  # the public facade: its names are imported lazily, on first use (vvp/__init__.py)
         mine = _layer(mod)
         for line, name in _imports(mod, tree, is_pkg=_is_pkg(path)):
-            if not (name == "vvp" or name.startswith("vvp.")):
-                continue
+            if not name.startswith("vvp."):
+                continue  # "vvp" alone: the package facade; "from vvp import x" also yields vvp.x
             # "from vvp import codes" names a module; "from vvp.x import Y" names x
             target = name
             try:

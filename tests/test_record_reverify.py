@@ -84,7 +84,7 @@ def test_round_trip_reproduces_offline(valid: Made, monkeypatch: pytest.MonkeyPa
 def test_the_trust_store_is_replayed_from_its_recorded_bytes(valid: Made, sw: ServedWorld,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The schema folder the trust store named is gone: the replay still sees its schemas."""
-    monkeypatch.setattr("vvp.replay.read_trust_files", None)  # nothing may read the original files
+    # the original folder is gone: only the record's copy of its bytes can serve the replay
     moved = sw.files.schemas_dir.with_name("schemas-moved")
     sw.files.schemas_dir.rename(moved)
     try:

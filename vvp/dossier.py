@@ -38,6 +38,7 @@ Layering: this module may not read the trust store (it sits below it); the calle
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as _dt
 import functools
 import hashlib
@@ -90,37 +91,57 @@ class DossierPolicy:
     """What the dossier checks need from the trust store, as plain values.
 
     ``roots`` maps each question (``identity``, ``tn``, ``brand``) to its root AIDs;
-    ``schema_roles`` maps each role to its schema SAIDs; ``schema_dirs`` are the folders (or
-    files) of JSON Schemas; ``revocation_freshness_s`` bounds how long a cached dossier fetch is
-    reused (V-07).
+    ``schema_roles`` maps each role to its schema SAIDs; ``schema_files`` are the bytes of the
+    trust store's JSON Schema files, read when the trust store was loaded (never re-read by path
+    during a call); ``revocation_freshness_s`` bounds how long a cached dossier fetch is reused (V-07).
     """
 
     roots: Mapping[str, frozenset[str]] = field(default_factory=dict)
     schema_roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    schema_dirs: tuple[Path, ...] = ()
+    schema_files: tuple[bytes, ...] = ()
     min_issuer_witnesses: int = 1
     revocation_freshness_s: float = 300.0
     _key: tuple[Any, ...] = field(default=(), init=False, repr=False, compare=False)
+    _index: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # The cache key is computed once (every warm call needs it, and sorting it costs more than
         # the rest of a result-cache hit). A policy is a value: the mappings are copied here, so
-        # what the caller passed can change afterwards without making the key lie.
+        # what the caller passed can change afterwards without making the key lie. Schemas enter
+        # the key by content, so a replaced schema file loaded again is a different policy.
         object.__setattr__(self, "roots", {q: frozenset(v) for q, v in self.roots.items()})
         object.__setattr__(self, "schema_roles", {r: tuple(v) for r, v in self.schema_roles.items()})
+        object.__setattr__(self, "_index", schema_index(self.schema_files))
         object.__setattr__(self, "_key", (
             tuple(sorted((q, tuple(sorted(v))) for q, v in self.roots.items())),
             tuple(sorted((r, tuple(v)) for r, v in self.schema_roles.items())),
-            tuple(str(p) for p in self.schema_dirs), self.min_issuer_witnesses))
+            stream_digest(self.schema_files), self.min_issuer_witnesses))
 
     @classmethod
     def from_trust(cls, trust: Any) -> DossierPolicy:
-        """From a :class:`vvp.trust.TrustStore` (read duck-typed: this layer may not import it)."""
+        """From a :class:`vvp.trust.TrustStore` (read duck-typed: this layer may not import it):
+        the loaded bytes of its ``schemas`` files (``*.json`` inside folders, any named file)."""
         roots = {q: frozenset(trust.roots.for_question(q)) for q in QUESTIONS}
+        files = tuple(data for tf in trust.files_of("schemas") for rel, data in tf.entries
+                      if tf.type == "file" or rel.endswith(".json"))
         return cls(roots=roots, schema_roles={k: tuple(v) for k, v in trust.schema_roles.items()},
-                   schema_dirs=tuple(Path(p) for p in trust.schemas),
-                   min_issuer_witnesses=int(trust.policy.min_issuer_witnesses),
+                   schema_files=files, min_issuer_witnesses=int(trust.policy.min_issuer_witnesses),
                    revocation_freshness_s=float(trust.policy.revocation_freshness_s))
+
+    @classmethod
+    def with_schema_dirs(cls, dirs: Sequence[Path], **kw: Any) -> DossierPolicy:
+        """A policy whose schemas are read now from ``dirs`` (tests and tools outside a trust store)."""
+        files: list[bytes] = []
+        for d in dirs:
+            for f in ([d] if d.is_file() else sorted(d.rglob("*.json"))):
+                with contextlib.suppress(OSError):
+                    files.append(f.read_bytes())
+        return cls(schema_files=tuple(files), **kw)
+
+    @property
+    def schemas_by_said(self) -> Mapping[str, tuple[bytes, ...]]:
+        """The policy's schema files by the SAID their ``$id`` claims (checked when used)."""
+        return self._index
 
     def roles_of(self, schema: str) -> tuple[str, ...]:
         return tuple(r for r, saids in self.schema_roles.items() if schema in saids)
@@ -160,38 +181,43 @@ _shared_citation_said = functools.lru_cache(maxsize=1024)(_citation_said)
 # Schemas: found by SAID, validators compiled once per schema SAID for the process
 
 
+def schema_index(files: Iterable[bytes]) -> dict[str, tuple[bytes, ...]]:
+    """Schema files by the ``$id`` they claim (a claim only: :meth:`_SchemaIndex.accept` checks it)."""
+    idx: dict[str, list[bytes]] = {}
+    for raw in files:
+        if len(raw) > _MAX_SCHEMA_BYTES:
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            continue
+        sid = obj.get("$id") if isinstance(obj, dict) else None
+        if isinstance(sid, str) and _SAID_RE.fullmatch(sid):
+            idx.setdefault(sid, []).append(raw)
+    return {k: tuple(v) for k, v in idx.items()}
+
+
+@functools.cache
+def _package_schemas() -> Mapping[str, tuple[bytes, ...]]:
+    """The project's own ACDC schemas (package data: immutable for the life of the process)."""
+    files: list[bytes] = []
+    if _PACKAGE_SCHEMAS.is_dir():
+        for f in sorted(_PACKAGE_SCHEMAS.rglob("*.json")):
+            with contextlib.suppress(OSError):
+                files.append(f.read_bytes())
+    return MappingProxyType(schema_index(files))
+
+
 class _SchemaIndex:
-    """Process-wide: folder contents by claimed ``$id``, verified schemas, compiled validators."""
+    """Process-wide and keyed by content only: schemas whose SAID keri has verified, and their
+    compiled validators (a pure function of the schema's bytes, so sharing them across trust
+    stores cannot leak one store's choices into another's verdicts)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.folders: dict[tuple[str, ...], dict[str, list[Path]]] = {}
         self.verified: dict[str, tuple[bytes, Mapping[str, Any]]] = {}
         self.validators: dict[str, Any] = {}
         self.compilations = 0
-
-    def folder_index(self, dirs: tuple[Path, ...]) -> dict[str, list[Path]]:
-        key = tuple(str(d) for d in dirs)
-        with self.lock:
-            got = self.folders.get(key)
-        if got is not None:
-            return got
-        idx: dict[str, list[Path]] = {}
-        for d in dirs:
-            files = [d] if d.is_file() else sorted(d.rglob("*.json")) if d.is_dir() else []
-            for f in files:
-                try:
-                    if f.stat().st_size > _MAX_SCHEMA_BYTES:
-                        continue
-                    obj = json.loads(f.read_bytes())
-                except (OSError, ValueError):
-                    continue
-                sid = obj.get("$id") if isinstance(obj, dict) else None
-                if isinstance(sid, str) and _SAID_RE.fullmatch(sid):
-                    idx.setdefault(sid, []).append(f)
-        with self.lock:
-            self.folders[key] = idx
-        return idx
 
     def accept(self, said: str, raw: bytes) -> Mapping[str, Any] | None:
         """The schema when ``raw`` is a JSON Schema whose ``$id`` is ``said`` and its SAID (keri's
@@ -228,37 +254,23 @@ _SCHEMAS = _SchemaIndex()
 
 
 class SchemaSource:
-    """Schemas by SAID: the policy's folders and the package's own ``schemas/acdc``, then a
+    """Schemas by SAID: the policy's schema files and the package's own ``schemas/acdc``, then a
     ``said:<SAID>`` entry through the fetcher (an evidence map). Lookups are cached per source."""
 
-    def __init__(self, dirs: Sequence[Path], fetcher: Fetcher | None = None) -> None:
-        self._given = dirs
-        self._dirs: tuple[Path, ...] | None = None
+    def __init__(self, policy: DossierPolicy, fetcher: Fetcher | None = None) -> None:
+        self._policy = policy
         self.fetcher = fetcher
         self._found: dict[str, Mapping[str, Any]] = {}
         self._misses: dict[str, str] = {}
 
-    @property
-    def dirs(self) -> tuple[Path, ...]:
-        """The folders searched: resolved on the first lookup, not on construction, because a
-        warm call makes a source and never asks it anything (its result comes from the cache)."""
-        if self._dirs is None:
-            self._dirs = tuple(Path(d) for d in self._given) + ((_PACKAGE_SCHEMAS,) if _PACKAGE_SCHEMAS.is_dir()
-                                                                 else ())
-        return self._dirs
-
     def get(self, said: str) -> tuple[Mapping[str, Any] | None, str]:
-        """(schema, "") or (None, why not). Only this source's folders and fetcher count, so a
+        """(schema, "") or (None, why not). Only this source's files and fetcher count, so a
         verdict never depends on what else the process verified before."""
         if said in self._found:
             return self._found[said], ""
         if said in self._misses:
             return None, self._misses[said]
-        for path in _SCHEMAS.folder_index(self.dirs).get(said, []):
-            try:
-                raw = path.read_bytes()
-            except OSError:
-                continue
+        for raw in self._policy.schemas_by_said.get(said, ()) + _package_schemas().get(said, ()):
             sed = _SCHEMAS.accept(said, raw)
             if sed is not None:
                 self._found[said] = sed
@@ -627,7 +639,7 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
             if done is not None:  # the warm path: the fetch, this record and the result, three lookups
                 return done if done.source == source else replace(done, source=source)
             ctx = _Ctx(ing=prep.ing, ref=reference_time, policy=policy,
-                       schemas=SchemaSource(policy.schema_dirs, fetcher), unavailable={})
+                       schemas=SchemaSource(policy, fetcher), unavailable={})
             return _evaluate(ctx, prep.digest, prep.root, prep.candidates, expected_said, cache, source, prep.bounds)
     stream, why = cache.unwrap(data) if cache is not None else unwrap(data)
     if stream is None:
@@ -668,7 +680,7 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
             streams += fresh
             digest, ing = run(streams)
             root, candidates = _find_root(ing, expected_said)
-    ctx = _Ctx(ing=ing, ref=reference_time, policy=policy, schemas=SchemaSource(policy.schema_dirs, fetcher),
+    ctx = _Ctx(ing=ing, ref=reference_time, policy=policy, schemas=SchemaSource(policy, fetcher),
                unavailable=unavailable)
     if cache is None:
         return _evaluate(ctx, digest, root, candidates, expected_said, None, source, ())

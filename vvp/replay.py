@@ -47,7 +47,6 @@ from vvp.record import (
     load_record,
     materialise_trust,
     open_identity,
-    read_trust_files,
     write_record,
 )
 from vvp.trust import ROLE_NAMES, ROOT_QUESTIONS, TrustStore, parse_trust_store
@@ -88,8 +87,7 @@ def effective_trust_json(trust: TrustStore) -> dict[str, Any]:
 
 def snapshot_trust(trust: TrustStore) -> TrustSnapshot:
     """The trust store as content: effective JSON, the JSON as loaded, the bytes it names."""
-    files = (read_trust_files("schemas", trust.schemas) + read_trust_files("sti_pa", trust.sti_pa)
-             + read_trust_files("sti_crl_signers", trust.sti_crl_signers))
+    files = trust.files  # the bytes read when the store was loaded: the ones the verification used
     return TrustSnapshot(store=effective_trust_json(trust),
                          as_loaded=dict(trust.raw) if (trust.source is not None or trust.raw) else None,
                          source=str(trust.source) if trust.source is not None else None, files=files)

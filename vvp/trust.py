@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vvp import codes, strictjson
-from vvp.errors import ConfigError
+from vvp.errors import ConfigError, OperationalError
+from vvp.evidence.base import ForeignTrust, VcIssuer
+from vvp.record import TrustFile, read_trust_files
 
 # Published schema SAIDs per role (vvp-protocol.md §3.4; keri-notes §6). A role left empty in a
 # trust store defaults to these. Sets, not single SAIDs: schema SAIDs drift with every edit.
@@ -75,44 +77,6 @@ _NULLABLE_INTS: frozenset[str] = frozenset({"witness_quorum"})
 
 
 @dataclass(frozen=True, slots=True)
-class VcIssuer:
-    """A W3C VC issuer trusted for foreign evidence: a ``did:key`` (``jwks`` None) or an issuer URL
-    with the JWK set file that holds its keys."""
-
-    id: str
-    jwks: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ForeignTrust:
-    """Anchors for foreign evidence (architecture §2.3, §4.2), trusted for foreign evidence only.
-
-    Paths are resolved and checked to exist when the store is loaded; ``contexts`` maps a JSON-LD
-    context URL to the file that holds it (contexts are trust inputs, never fetched)."""
-
-    x509: tuple[Path, ...] = ()
-    sd_jwt_issuers: tuple[Path, ...] = ()
-    vc_issuers: tuple[VcIssuer, ...] = ()
-    rtu_authorities: tuple[Path, ...] = ()
-    contexts: Mapping[str, Path] = field(default_factory=dict)
-
-    def to_json(self, words: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The trust-store v1 JSON of this section (paths as the user wrote them when known)."""
-        w = words or {}
-
-        def paths(key: str, ps: tuple[Path, ...]) -> list[str]:
-            given = w.get(key)
-            if isinstance(given, list) and len(given) == len(ps) and all(isinstance(g, str) for g in given):
-                return [str(g) for g in given]
-            return [str(p) for p in ps]
-
-        return {"x509": paths("x509", self.x509), "sd_jwt_issuers": paths("sd_jwt_issuers", self.sd_jwt_issuers),
-                "vc_issuers": [v.id if v.jwks is None else {"id": v.id, "jwks": str(v.jwks)} for v in self.vc_issuers],
-                "rtu_authorities": paths("rtu_authorities", self.rtu_authorities),
-                "contexts": {u: str(p) for u, p in sorted(self.contexts.items())}}
-
-
-@dataclass(frozen=True, slots=True)
 class Roots:
     """Root AIDs, each trusted for its own question only."""
 
@@ -140,6 +104,11 @@ class TrustStore:
     foreign: ForeignTrust = field(default_factory=ForeignTrust)
     witnesses: tuple[str, ...] = ()
     """Witness OOBI URLs, or resolved paths of files holding a witness's OOBI response (§2.4)."""
+    files: tuple[TrustFile, ...] = ()
+    """The bytes behind every file and folder the store names, read once when the store is loaded
+    (:func:`load_files`). Verifications and records use these bytes, never the paths again: a file
+    replaced on disk takes effect when the trust store is loaded again, and the record of a call
+    holds exactly the bytes that call was judged with."""
     source: Path | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
@@ -149,6 +118,29 @@ class TrustStore:
 
     def with_policy(self, **changes: Any) -> TrustStore:
         return replace(self, policy=replace(self.policy, **changes))
+
+    def files_of(self, field_name: str) -> tuple[TrustFile, ...]:
+        """The loaded files of one list (``schemas``, ``sti_pa``, ``sti_crl_signers``), in order."""
+        return tuple(f for f in self.files if f.field == field_name)
+
+    def file_bytes(self, field_name: str) -> tuple[bytes, ...]:
+        """Every file's bytes under one list, folders expanded in path order."""
+        return tuple(data for f in self.files_of(field_name) for _, data in f.entries)
+
+
+LOADED_FIELDS: tuple[str, ...] = ("schemas", "sti_pa", "sti_crl_signers")
+"""Trust store lists whose files are read into :attr:`TrustStore.files` when the store is loaded."""
+
+
+def load_files(trust: TrustStore) -> TrustStore:
+    """``trust`` with the bytes of every file it names read now (within the record's limits):
+    the one moment a trust store touches the disk after parsing."""
+    try:
+        files = tuple(tf for name in LOADED_FIELDS for tf in read_trust_files(name, getattr(trust, name)))
+    except OperationalError as ex:
+        raise _err(codes.TRUST_PATH_MISSING if ex.code == codes.TRUST_PATH_MISSING else codes.TRUST_BAD_VALUE,
+                   ex.message) from None
+    return replace(trust, files=files)
 
 
 def default_trust_store() -> TrustStore:
@@ -279,7 +271,7 @@ def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> T
     for r in ROLE_NAMES:
         given = _str_list(roles_obj.get(r, []), f"schema_roles.{r}")
         roles[r] = tuple(given) if given else PUBLISHED_SCHEMA_ROLES[r]
-    return TrustStore(
+    return load_files(TrustStore(
         roots=roots,
         schemas=_paths(top.get("schemas", []), "schemas", base),
         schema_roles=roles,
@@ -290,7 +282,7 @@ def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> T
         witnesses=_witnesses(top.get("witnesses", []), base),
         source=source,
         raw=data,
-    )
+    ))
 
 
 def load_trust_store(path: str | Path | None) -> TrustStore:

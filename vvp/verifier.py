@@ -93,16 +93,16 @@ class CallInput:
                    require_context=bool(d.get("require_context", False)))
 
 
-@functools.lru_cache(maxsize=32)
-def _anchors(paths: tuple[Path, ...], what: str) -> tuple[x509.Certificate, ...]:
-    """Certificates from the trust store's PEM files, read once per set of paths (the trust store
-    is immutable). A file that is not a certificate chain is a configuration error."""
+def _anchors(trust: TrustStore, field_name: str) -> tuple[x509.Certificate, ...]:
+    """Certificates from the trust store's PEM files, parsed from the bytes read when the store was
+    loaded. A file that is not a certificate chain is a configuration error."""
     out: list[x509.Certificate] = []
-    for p in paths:
-        try:
-            out += load_pem_certificates(p.read_bytes(), what=what)
-        except (OSError, X5uError) as ex:
-            raise ConfigError(f"trust store {what} {p}: {ex}", code=codes.TRUST_BAD_VALUE) from None
+    for tf in trust.files_of(field_name):
+        for rel, data in tf.entries:
+            try:
+                out += load_pem_certificates(data, what=field_name)
+            except X5uError as ex:
+                raise ConfigError(f"trust store {field_name} {tf.name}/{rel}: {ex}", code=codes.TRUST_BAD_VALUE) from None
     return tuple(out)
 
 
@@ -114,36 +114,22 @@ def _shaken_policy(trust: TrustStore) -> ShakenPolicy:
 
 @dataclass(frozen=True, slots=True)
 class _Policies:
-    """The policy objects the steps take, all derived from one trust store."""
+    """Everything a verification derives from one trust store, made once when a
+    :class:`Verifier` is built: the step policies and the parsed STI anchors."""
 
     passport: PassportPolicy
     dossier: DossierPolicy
     auth: AuthPolicy
     shaken: ShakenPolicy
+    sti_pa: tuple[x509.Certificate, ...]
+    sti_crl_signers: tuple[x509.Certificate, ...]
 
-
-_MAX_TRUST_STORES = 16
-_policies_lock = threading.Lock()
-_policies_by_store: dict[int, tuple[TrustStore, _Policies]] = {}
-
-
-def _policies(trust: TrustStore) -> _Policies:
-    """The step policies of ``trust``, made once per trust store rather than on every call (the
-    dossier policy alone copies and sorts the roots and schema roles). A trust store is frozen but
-    holds a dict, so it is not hashable: entries are keyed by identity and hold the store itself,
-    so an id cannot be reused by another store while its entry lives. Bounded (oldest dropped)."""
-    key = id(trust)
-    hit = _policies_by_store.get(key)  # one dict read, atomic; stores and evictions hold the lock
-    if hit is not None and hit[0] is trust:
-        return hit[1]
-    made = _Policies(passport=_passport_policy(trust), dossier=DossierPolicy.from_trust(trust),
-                     auth=AuthPolicy(require_brand_proxy=trust.policy.require_brand_proxy),
-                     shaken=_shaken_policy(trust))
-    with _policies_lock:
-        _policies_by_store[key] = (trust, made)
-        while len(_policies_by_store) > _MAX_TRUST_STORES:  # the oldest first
-            del _policies_by_store[next(iter(_policies_by_store))]
-    return made
+    @classmethod
+    def of(cls, trust: TrustStore) -> _Policies:
+        return cls(passport=_passport_policy(trust), dossier=DossierPolicy.from_trust(trust),
+                   auth=AuthPolicy(require_brand_proxy=trust.policy.require_brand_proxy),
+                   shaken=_shaken_policy(trust), sti_pa=_anchors(trust, "sti_pa"),
+                   sti_crl_signers=_anchors(trust, "sti_crl_signers"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +225,7 @@ _NO_SHAKEN_DETAILS = _NO_SHAKEN.details()  # copied into each verdict (a verdict
 
 def _shaken(call: CallInput, inputs: _Inputs, passport: VvpPassport | None,
             vvp_checks: list[Sequence[Check] | CheckBlock], *,
-            trust: TrustStore, fetcher: Fetcher, cache: VerifierCache | None) -> ShakenClaim:
+            pol: _Policies, fetcher: Fetcher, cache: VerifierCache | None) -> ShakenClaim:
     """Step 8: the first SHAKEN PASSporT, beside VVP; its own verstat, never the overall status."""
     values = inputs.shaken
     if not values:
@@ -248,9 +234,7 @@ def _shaken(call: CallInput, inputs: _Inputs, passport: VvpPassport | None,
     ctx_orig = call.orig or (sip.pai_tn or sip.from_tn if sip is not None else None)
     ctx_dest = call.dest or (sip.to_tn if sip is not None else None)
     result = verify_shaken(values[0].value, reference_time=call.reference_time,
-                           anchors=_anchors(trust.sti_pa, "sti_pa"),
-                           crl_signers=_anchors(trust.sti_crl_signers, "sti_crl_signers"),
-                           policy=_policies(trust).shaken, fetcher=fetcher, cache=cache.shaken if cache else None,
+                           anchors=pol.sti_pa, crl_signers=pol.sti_crl_signers, policy=pol.shaken, fetcher=fetcher, cache=cache.shaken if cache else None,
                            context_orig=ctx_orig, context_dest=ctx_dest)
     by_claim: dict[str, list[Check]] = {}
     for c in _flat(vvp_checks):
@@ -354,12 +338,50 @@ class VerifierCache:
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
 
 
+class Verifier:
+    """One trust store, many calls (architecture §2.1): the public way to verify.
+
+    Built once from a :class:`~vvp.trust.TrustStore` (whose files were read when it was loaded),
+    a :class:`~vvp.fetch.Fetcher` and a :class:`VerifierCache`; everything derived from the trust
+    store (step policies, parsed anchors, the schema index) is made here, once, and every cache
+    belongs to this object: nothing per trust store or per call lives in module globals. A
+    replaced anchor or schema file takes effect when the trust store is loaded again and a new
+    Verifier built from it. Thread-safe for concurrent ``verify`` calls (the caches lock).
+
+    ``cache=None`` makes a fresh cache; ``use_cache=False`` verifies every call from scratch (the
+    CLI's one call, and replay, where nothing is reused).
+    """
+
+    def __init__(self, trust: TrustStore, fetcher: Fetcher, cache: VerifierCache | None = None, *,
+                 use_cache: bool = True) -> None:
+        self.trust = trust
+        self.fetcher = fetcher
+        self.cache: VerifierCache | None = (cache if cache is not None else VerifierCache()) if use_cache else None
+        self._pol = _Policies.of(trust)
+
+    @property
+    def dossier_policy(self) -> DossierPolicy:
+        return self._pol.dossier
+
+    def verify(self, call: CallInput, *, fetcher: Fetcher | None = None) -> Verdict:
+        """Verify one call. ``fetcher`` overrides the Verifier's own for this call (a recording
+        fetcher wrapping it, for a record). Never raises for bad evidence or bad input."""
+        return _verify(call, trust=self.trust, pol=self._pol, fetcher=fetcher if fetcher is not None else self.fetcher,
+                       cache=self.cache)
+
+
 def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,
                 cache: VerifierCache | None = None) -> Verdict:
+    """One call with a Verifier made for it (tests, tools, replay): builds the trust store's
+    derived state every time, so long-lived front ends hold a :class:`Verifier` instead."""
+    return Verifier(trust, fetcher, cache, use_cache=cache is not None).verify(call)
+
+
+def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetcher,
+            cache: VerifierCache | None) -> Verdict:
     """Verify one call (module docstring). Never raises for bad evidence or bad input."""
     ref = call.reference_time
     ref_text = clock.rfc3339(ref)
-    pol = _policies(trust)
     inputs = _read_inputs(call)
     # The verdict's checks in order, as parts: sequences of checks, and a cached dossier result's
     # checks as a block (build_verdict_from reads a block as its checks, with its bookkeeping
@@ -396,7 +418,7 @@ def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,
                       goal=passport.goal) if passport is not None else CallFacts("", None, None, None)
     auth = check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
     parts.append(auth.block if auth.block is not None else auth.checks)
-    shaken = _shaken(call, inputs, passport, parts, trust=trust, fetcher=fetcher, cache=cache)
+    shaken = _shaken(call, inputs, passport, parts, pol=pol, fetcher=fetcher, cache=cache)
     parts.append(shaken.checks)
     details: dict[str, dict[str, Any]] = {
         "shaken": dict(_NO_SHAKEN_DETAILS) if shaken is _NO_SHAKEN else shaken.details()}

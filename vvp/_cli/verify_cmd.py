@@ -16,7 +16,7 @@ from vvp._cli.show import print_verdict
 from vvp.fetch import RecordingFetcher
 from vvp.replay import write_call_record
 from vvp.verdict import exit_code
-from vvp.verifier import CallInput, verify_call
+from vvp.verifier import CallInput, Verifier
 
 HELP = "verify one call's Identity header(s)"
 EXIT_CODES = "exit codes: 0 VALID, 1 INVALID, 2 usage error, 3 INDETERMINATE, 4 operational error"
@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                      require_context=bool(args.require_context))
     fetcher = fetcher_for(args, trust)
     recorder = RecordingFetcher(fetcher, clock=clock.SystemClock()) if args.record else None
-    verdict = verify_call(call, trust=trust, fetcher=recorder if recorder is not None else fetcher)
+    verifier = Verifier(trust, fetcher, use_cache=False)  # one call: nothing to reuse
+    verdict = verifier.verify(call, fetcher=recorder)
     if recorder is not None:
         rec = write_call_record(args.record, call, verdict, trust=trust, events=recorder.events,
                                 received_at=received_at, keystore=args.keystore)

@@ -15,9 +15,66 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pathlib import Path
+
 from vvp.fetch import Fetcher
-from vvp.trust import ForeignTrust, Policy
 from vvp.verdict import Status
+
+
+@dataclass(frozen=True, slots=True)
+class VcIssuer:
+    """A W3C VC issuer trusted for foreign evidence: a ``did:key`` (``jwks`` None) or an issuer URL
+    with the JWK set file that holds its keys."""
+
+    id: str
+    jwks: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignTrust:
+    """Anchors for foreign evidence (architecture §2.3, §4.2), trusted for foreign evidence only.
+
+    Paths are resolved and checked to exist when the store is loaded; ``contexts`` maps a JSON-LD
+    context URL to the file that holds it (contexts are trust inputs, never fetched)."""
+
+    x509: tuple[Path, ...] = ()
+    sd_jwt_issuers: tuple[Path, ...] = ()
+    vc_issuers: tuple[VcIssuer, ...] = ()
+    rtu_authorities: tuple[Path, ...] = ()
+    contexts: Mapping[str, Path] = field(default_factory=dict)
+
+    def to_json(self, words: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The trust-store v1 JSON of this section (paths as the user wrote them when known)."""
+        w = words or {}
+
+        def paths(key: str, ps: tuple[Path, ...]) -> list[str]:
+            given = w.get(key)
+            if isinstance(given, list) and len(given) == len(ps) and all(isinstance(g, str) for g in given):
+                return [str(g) for g in given]
+            return [str(p) for p in ps]
+
+        return {"x509": paths("x509", self.x509), "sd_jwt_issuers": paths("sd_jwt_issuers", self.sd_jwt_issuers),
+                "vc_issuers": [v.id if v.jwks is None else {"id": v.id, "jwks": str(v.jwks)} for v in self.vc_issuers],
+                "rtu_authorities": paths("rtu_authorities", self.rtu_authorities),
+                "contexts": {u: str(p) for u, p in sorted(self.contexts.items())}}
+
+
+class EvidencePolicy(Protocol):
+    """The policy values checkers read (:class:`vvp.trust.Policy` has them all; this layer sits
+    below the trust store and may not import it)."""
+
+    @property
+    def clock_skew_s(self) -> int: ...
+    @property
+    def sd_jwt_require_key_binding(self) -> bool: ...
+    @property
+    def fetch_max_bytes(self) -> int: ...
+    @property
+    def crl(self) -> str: ...
+    @property
+    def foreign_evidence(self) -> str: ...
+
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +123,7 @@ class CheckContext:
 
     reference_time: _dt.datetime
     trust: ForeignTrust
-    policy: Policy
+    policy: EvidencePolicy
     fetcher: Fetcher | None = None
     """For evidence an artifact points at (an ``x5u``); None means nothing may be fetched."""
     related: Sequence[tuple[str, bytes]] = ()
