@@ -716,6 +716,146 @@ STORE_BAD_ARGUMENT: Final = _c(
     "An argument given to the store is not valid (a malformed record id, an empty replay key, a bad window "
     "or limit).")
 
+# --- evidence (foreign evidence: bridges, X.509, RTU tokens) ------------------------------
+FOREIGN_ANCHOR_NOT_CONFIGURED: Final = _c(
+    "FOREIGN_ANCHOR_NOT_CONFIGURED", "evidence",
+    "No trust anchor is configured in the trust store's foreign section for this type of evidence "
+    "(INDETERMINATE, never VALID).")
+FOREIGN_ANCHOR_UNREADABLE: Final = _c(
+    "FOREIGN_ANCHOR_UNREADABLE", "evidence",
+    "A foreign anchor file of the trust store holds no certificate vvp can read (INDETERMINATE).")
+EVIDENCE_MEDIA_TYPE_UNSUPPORTED: Final = _c(
+    "EVIDENCE_MEDIA_TYPE_UNSUPPORTED", "evidence",
+    "No checker in this version verifies artifacts of this media type (INDETERMINATE).")
+EVIDENCE_TOO_LARGE: Final = _c("EVIDENCE_TOO_LARGE", "evidence",
+                               "The artifact is larger than its checker reads.")
+EVIDENCE_TN_NOT_COVERED: Final = _c(
+    "EVIDENCE_TN_NOT_COVERED", "evidence",
+    "The artifact's TNAuthList lists numbers, and the call's originating number is not among them.")
+EVIDENCE_CHECKER_FAILED: Final = _c(
+    "EVIDENCE_CHECKER_FAILED", "evidence",
+    "A checker stopped on input it could not evaluate (a fault in vvp or a library); the artifact is "
+    "INDETERMINATE.")
+EVIDENCE_INCONSISTENT: Final = _c(
+    "EVIDENCE_INCONSISTENT", "evidence",
+    "The facts the artifact asserts contradict what the dossier's ACDCs proved (consistent: false): "
+    "its numbers do not cover orig, or its LEI is not the vetting credential's.")
+EVIDENCE_CONSISTENCY_UNKNOWN: Final = _c(
+    "EVIDENCE_CONSISTENCY_UNKNOWN", "evidence",
+    "The artifact's facts could not be compared with ACDC-proven facts (consistent: null); shown as a warning.")
+EVIDENCE_REVOCATION_LINK: Final = _c(
+    "EVIDENCE_REVOCATION_LINK", "evidence",
+    "Reports the bridge's posture and rev_latency: no link between the artifact's revocation and the "
+    "bridge's is assumed (warning, informational).")
+BRIDGE_ATTRIBUTES_COMPACT: Final = _c(
+    "BRIDGE_ATTRIBUTES_COMPACT", "evidence",
+    "The bridging ACDC's attributes are compacted to a SAID, so the artifact it binds cannot be read "
+    "(INDETERMINATE).")
+BRIDGE_NO_DIGEST: Final = _c(
+    "BRIDGE_NO_DIGEST", "evidence",
+    "The bridging ACDC binds no artifact digest (art_digest, content_identifier or a citation's cargo).")
+BRIDGE_DIGEST_CONFLICT: Final = _c("BRIDGE_DIGEST_CONFLICT", "evidence",
+                                   "The bridge's art_digest and content_identifier differ.")
+BRIDGE_DIGEST_UNSUPPORTED: Final = _c(
+    "BRIDGE_DIGEST_UNSUPPORTED", "evidence",
+    "The bridge's artifact digest is not a CESR digest vvp can recompute (INDETERMINATE).")
+BRIDGE_DIGEST_MISMATCH: Final = _c(
+    "BRIDGE_DIGEST_MISMATCH", "evidence",
+    "The artifact's bytes do not hash to the digest the bridging ACDC binds (INVALID).")
+BRIDGE_NO_LOCATION: Final = _c(
+    "BRIDGE_NO_LOCATION", "evidence",
+    "The bridging ACDC says nowhere the artifact can be obtained (no content_location, no data: URI) (INDETERMINATE).")
+BRIDGE_NO_MEDIA_TYPE: Final = _c(
+    "BRIDGE_NO_MEDIA_TYPE", "evidence",
+    "The bridging ACDC does not name the artifact's media type (content_type) (INDETERMINATE).")
+BRIDGE_DATA_URI_INVALID: Final = _c(
+    "BRIDGE_DATA_URI_INVALID", "evidence", "A data: URI in the bridge is malformed (RFC 2397) (INVALID).")
+BRIDGE_DATA_URI_TOO_LARGE: Final = _c(
+    "BRIDGE_DATA_URI_TOO_LARGE", "evidence",
+    "A data: URI in the bridge is larger than the fetch size limit allows (INVALID).")
+BRIDGE_ARTIFACT_UNAVAILABLE: Final = _c(
+    "BRIDGE_ARTIFACT_UNAVAILABLE", "evidence",
+    "No location of the artifact could be used (every URL failed or is not fetchable) (INDETERMINATE).")
+BRIDGE_NOT_VERIFIED: Final = _c(
+    "BRIDGE_NOT_VERIFIED", "evidence",
+    "The bridging ACDC itself did not verify as a credential at the reference time, so what it binds is "
+    "not evidence (its dossier checks say why).")
+BRIDGE_FIELD_INVALID: Final = _c(
+    "BRIDGE_FIELD_INVALID", "evidence",
+    "A field of the bridging ACDC has the wrong type or shape (content_location, content_type, rev_latency).")
+X509_MALFORMED: Final = _c(
+    "X509_MALFORMED", "evidence",
+    "The artifact is not certificate material vvp reads strictly: truncated or trailing DER, a PEM with "
+    "anything but whitespace outside its CERTIFICATE blocks, too many certificates.")
+X509_NO_TRUSTED_PATH: Final = _c(
+    "X509_NO_TRUSTED_PATH", "evidence",
+    "No certification path leads from the certificate to a configured foreign anchor (INVALID).")
+X509_PATH_INVALID: Final = _c(
+    "X509_PATH_INVALID", "evidence",
+    "RFC 5280 path processing failed at the reference time (a signature, basic constraints, key usage, "
+    "name or policy constraints).")
+X509_EXPIRED: Final = _c("X509_EXPIRED", "evidence",
+                         "A certificate of the path expired before the reference time.")
+X509_NOT_YET_VALID: Final = _c("X509_NOT_YET_VALID", "evidence",
+                               "A certificate of the path is valid only after the reference time.")
+X509_REVOKED: Final = _c(
+    "X509_REVOKED", "evidence",
+    "A CRL or OCSP response carried with the artifact says a certificate of the path was revoked at or "
+    "before the reference time (INVALID; a revocation after it does not count).")
+X509_REVOCATION_UNAVAILABLE: Final = _c(
+    "X509_REVOCATION_UNAVAILABLE", "evidence",
+    "Under foreign_revocation hard-fail, a certificate that declares a CRL or OCSP location has no "
+    "usable revocation data for the reference time among the carried artifacts (INDETERMINATE).")
+X509_REVOCATION_UNKNOWN: Final = _c(
+    "X509_REVOCATION_UNKNOWN", "evidence",
+    "Under foreign_revocation soft-fail, revocation could not be checked and was skipped (warning).")
+X509_REVINFO_MALFORMED: Final = _c(
+    "X509_REVINFO_MALFORMED", "evidence",
+    "A CRL or OCSP response carried as an artifact cannot be read (INVALID).")
+X509_WEAK_ALGORITHM: Final = _c("X509_WEAK_ALGORITHM", "evidence",
+                                "A certificate or CRL of the path uses a disallowed algorithm (MD5, SHA-1).")
+X509_TNAUTHLIST_MALFORMED: Final = _c(
+    "X509_TNAUTHLIST_MALFORMED", "evidence", "A certificate's TNAuthList is not strict RFC 8226 DER (INVALID).")
+X509_DELEGATION_EXCEEDS_PARENT: Final = _c(
+    "X509_DELEGATION_EXCEEDS_PARENT", "evidence",
+    "A delegate certificate (RFC 9060) lists numbers that its issuer's TNAuthList does not cover (INVALID).")
+RTU_NOT_AUTHORITY_TOKEN: Final = _c(
+    "RTU_NOT_AUTHORITY_TOKEN", "evidence",
+    "An application/jwt artifact without an atc claim: not an authority token, and no checker in this "
+    "version verifies other JWTs (INDETERMINATE).")
+RTU_ALG_FORBIDDEN: Final = _c(
+    "RTU_ALG_FORBIDDEN", "evidence",
+    "The RTU token's alg is not ES256 (alg none, HMAC and every other algorithm are refused before any key lookup).")
+RTU_HEADER_INVALID: Final = _c(
+    "RTU_HEADER_INVALID", "evidence",
+    "The RTU token's header is unusable: crit present, typ other than JWT, no x5c or x5u, or an x5c that is "
+    "not base64 DER certificates.")
+RTU_SIGNATURE_INVALID: Final = _c(
+    "RTU_SIGNATURE_INVALID", "evidence",
+    "The RTU token's ES256 signature does not verify with the token authority's key (or is not 64 raw bytes).")
+RTU_CLAIMS_INVALID: Final = _c(
+    "RTU_CLAIMS_INVALID", "evidence",
+    "The RTU token lacks exp, jti or atc, or one has the wrong type (NumericDates are integers, not booleans).")
+RTU_EXPIRED: Final = _c("RTU_EXPIRED", "evidence", "The RTU token's exp is at or before the reference time.")
+RTU_NOT_YET_VALID: Final = _c("RTU_NOT_YET_VALID", "evidence",
+                              "The RTU token's nbf (or iat) is after the reference time, beyond the clock skew.")
+RTU_TKTYPE_UNSUPPORTED: Final = _c("RTU_TKTYPE_UNSUPPORTED", "evidence",
+                                   "The authority token's atc.tktype is not TNAuthList.")
+RTU_TKVALUE_INVALID: Final = _c(
+    "RTU_TKVALUE_INVALID", "evidence",
+    "The authority token's atc.tkvalue is not base64 of a strict RFC 8226 TNAuthList.")
+RTU_CA_TOKEN: Final = _c(
+    "RTU_CA_TOKEN", "evidence",
+    "The authority token has atc.ca true (for issuing CA certificates), which is not evidence of a right "
+    "to use numbers.")
+RTU_FINGERPRINT_MISMATCH: Final = _c(
+    "RTU_FINGERPRINT_MISMATCH", "evidence",
+    "The authority token's atc.fingerprint is not the thumbprint of the account key it is presented with.")
+RTU_AUTHORITY_NOT_FOR_SIGNING: Final = _c(
+    "RTU_AUTHORITY_NOT_FOR_SIGNING", "evidence",
+    "The token authority's certificate is not a P-256 signing certificate (CA, or keyUsage without "
+    "digitalSignature).")
+
 
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
