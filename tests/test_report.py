@@ -18,24 +18,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import itertools
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from tests.recordkit import SALT, resign, shm_dir
 from vvp import codes
 from vvp._cli import main
+from vvp.htmlpage import content_security_policy, environment, render_page, stylesheet
 from vvp.record import Record, VerifierIdentity, canonical_json, load_record, open_identity
-from vvp.report import build_report, content_security_policy, render_html
-from vvp.report_svg import GraphLink, GraphNode, layout
+from vvp.report import build_report, render_html
+from vvp.report_svg import GraphLink, GraphNode, layout, render_svg
 
-GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "records"
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "fixtures" / "records"
 VALID = GOLDEN / "valid.json"
 REVOKED = GOLDEN / "revoked-tn-allocation.json"
 UNREACHABLE = GOLDEN / "evidence-unreachable.json"
@@ -313,6 +318,98 @@ def test_unreadable_input_and_unwritable_output_exit_4(tmp_path: Path, capsys: p
     assert list(tmp_path.iterdir()) == []
 
 
+BRAND_SCRIPT = "<script>alert(1)</script>"
+BRAND_BREAKOUT = '"><img src=x>'
+
+
+def test_a_hostile_brand_name_comes_out_escaped(tmp_path: Path, identity: VerifierIdentity,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """A brand name is whatever the caller's brand credential says: the page shows it as text, in
+    running text and in attributes (the accountable party's AID becomes ``data-aid`` and a
+    tooltip in the graph), and adds no element of its own."""
+    data = json.loads(VALID.read_bytes())
+    v = data["verdict"]
+    v["display"]["brand"]["card"] = [f"ORG:{BRAND_SCRIPT}", f"FN:{BRAND_BREAKOUT}"]
+    v["claims"]["authorization"]["accountable_party"] = BRAND_BREAKOUT
+    path = _write(resign(data, identity), tmp_path / "brand.json")
+    rc, raw = render(path, tmp_path / "brand.html", capsys)
+    assert rc == 5  # the verdict was edited, so it does not reproduce; the page is still written
+    page = parse_page(raw)
+    assert_inert(page, raw)
+    assert f"ORG:{BRAND_SCRIPT}, FN:{BRAND_BREAKOUT} (justified by" in page.text
+    assert "ORG:&lt;script&gt;alert(1)&lt;/script&gt;, FN:&#34;&gt;&lt;img src=x&gt;" in raw
+    drawn = [n for n in page.nodes("party") + page.nodes("issuer") if n["data-aid"] == BRAND_BREAKOUT]
+    assert len(drawn) == 1 and "accountable" in drawn[0]["data-marks"].split()
+    # No element, attribute name or tag that the unedited record's page does not have.
+    _, plain = render(VALID, tmp_path / "plain.html", capsys)
+    base = parse_page(plain)
+    assert {t for t, _ in page.elements} == {t for t, _ in base.elements}
+    names = {k for _, a in page.elements for k in a}
+    assert names - {k for _, a in base.elements for k in a} == {"data-alarm"}  # the reproduction banner
+
+
+def test_the_graph_svg_is_escaped_and_well_formed_xml() -> None:
+    """The graph template on its own: hostile keys, titles, texts, badges, data values, link
+    labels and column titles come out as text (XML-parsable, values round-trip), and a data name
+    that is not a plain attribute name is refused rather than written."""
+    evil = '"/><script>alert(1)</script><x a="'
+    nodes = [GraphNode(key=evil, column=0, title=evil, text=f"{evil} {evil}", ident=evil, classes=(evil,),
+                       badges=((evil, evil),), data=(("kind", "credential"), ("said", evil)), tooltip=evil),
+             GraphNode(key="b", column=1, title="b", text="", ident="b", classes=(), badges=(), data=(),
+                       tooltip="b")]
+    svg = render_svg(nodes, [GraphLink(evil, "b", "edge", evil)], {0: evil, 1: "ok"}, title=evil, description=evil)
+    root = ET.fromstring(svg)
+    tags = {el.tag.split("}")[1] for el in root.iter()}
+    assert tags <= {"svg", "title", "desc", "defs", "marker", "path", "text", "g", "rect"}, tags
+    node = next(el for el in root.iter() if el.get("data-said") is not None)
+    assert node.get("data-said") == evil and evil in (node.get("class") or "")
+    link = next(el for el in root.iter() if el.get("data-link") == "edge")
+    assert link.get("data-from") == evil and link.get("data-to") == "b"
+    texts = "".join(root.itertext())
+    assert evil in texts
+    page = parse_page(str(svg))
+    assert not page.tags("script") and not page.tags("x")
+    with pytest.raises(ValueError, match="attribute name"):
+        render_svg([GraphNode(key="k", column=0, title="t", text="", ident="k", classes=(), badges=(),
+                              data=(("x onload", "y"),), tooltip="t")], [], {}, title="t", description="d")
+
+
+def test_the_base_layout_serves_any_page() -> None:
+    """What another page (the batch summary) gets from ``render_page``: the same CSP and
+    stylesheet, by hash of the bytes in the page, an escaped title, strict variables, and no way
+    to override the CSP or the style."""
+    hostile = "</title><script>alert(1)</script>"
+    raw = render_page("base.html.j2", title=hostile)
+    page = parse_page(raw)
+    assert_inert(page, raw)
+    assert page.styles == [stylesheet()]
+    assert f"<title>{html.escape(hostile, quote=False)}</title>" in raw
+    assert [a["content"] for a in page.tags("meta") if "http-equiv" in a] == [content_security_policy()]
+    env = environment()
+    assert env.autoescape is True and env.undefined is jinja2.StrictUndefined
+    with pytest.raises(jinja2.UndefinedError):
+        render_page("base.html.j2")
+    with pytest.raises(jinja2.UndefinedError):
+        render_page("report.html.j2", title="no report given")
+    with pytest.raises(ValueError, match="sets"):
+        render_page("base.html.j2", title="t", csp="default-src *")
+
+
+def test_nothing_in_the_html_path_escapes_by_hand() -> None:
+    """The guard that keeps it so: the page and graph code build no markup (no ``html.escape``,
+    no ``Markup(...)`` outside :mod:`vvp.htmlpage`), and no template turns escaping off."""
+    for name in ("report.py", "report_svg.py", "htmlpage.py"):
+        src = (REPO / "vvp" / name).read_text(encoding="utf-8")
+        assert "import html" not in src and "html.escape" not in src and "escape(" not in src, name
+        if name != "htmlpage.py":
+            assert "Markup(" not in src, name
+    templates = sorted((REPO / "vvp" / "templates").glob("*.j2"))
+    assert {t.name for t in templates} >= {"base.html.j2", "macros.html.j2", "report.html.j2", "graph.svg.j2"}
+    for t in templates:
+        text = t.read_text(encoding="utf-8")
+        assert not re.search(r"\|\s*safe\b|autoescape\s+false|Markup", text), t.name
+
+
 def test_csp_allows_nothing_but_the_stylesheet() -> None:
     csp = content_security_policy()
     assert csp.startswith("default-src 'none';")
@@ -338,6 +435,6 @@ def test_layout_is_layered_deterministic_and_without_overlap() -> None:
     assert xs[0] < xs[1] < xs[2]
     for col in (1, 2):
         ys = sorted(pos[n.key][1] for n in nodes if n.column == col)
-        assert all(b - a >= 86 for a, b in zip(ys, ys[1:]))
+        assert all(b - a >= 86 for a, b in itertools.pairwise(ys))
     # The barycentre sweep puts y (linked from a, above) above x (linked from c, below).
     assert pos["y"][1] < pos["x"][1]

@@ -146,7 +146,7 @@ def decode_png(data: bytes) -> tuple[int, int, int, list[bytearray]]:
             for x in range(bpp, stride):
                 line[x] = (line[x] + line[x - bpp]) & 0xFF
         elif f == 2:
-            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev))
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, prev, strict=True))
         elif f == 3:
             for x in range(stride):
                 left = line[x - bpp] if x >= bpp else 0

@@ -28,21 +28,24 @@ How it is built, without a second implementation of any check:
   streams in the recorded evidence (OOBI responses, the dossier stream);
 * the checks, claims, accountable party, signer and brand are the recorded verdict's, verbatim.
 
+How it is drawn: this module turns the report into plain text and choices (:class:`PageView`);
+the markup is the jinja2 template ``vvp/templates/report.html.j2`` on the layout, stylesheet and
+Content-Security-Policy every vvp page shares (:mod:`vvp.htmlpage`), and the graph is its own
+template (:mod:`vvp.report_svg`). Autoescaping is on for every template: no string is escaped
+here by hand, and none is marked safe but the stylesheet and the rendered SVG.
+
 The page is deterministic for a given record and vvp version: nothing reads the wall clock (every
 time shown comes from the record), sets and maps are ordered, and the layout is computed. It makes
 no request of any kind: no script, no external font, image or stylesheet; a Content-Security-Policy
 of ``default-src 'none'`` allows only its own stylesheet, by hash; every piece of text taken from
-the record (messages, URLs, attribute values: all attacker-influenced) is escaped.
+the record (messages, URLs, attribute values: all attacker-influenced) is escaped by the template.
 
 Layer: front. It may use anything below; it never imports keri.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
-import hashlib
-import html
 import json
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,10 +53,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from vvp import __version__, clock, codes
 from vvp.dossier import Credential, DossierPolicy, DossierResult, unwrap, verify_dossier
 from vvp.errors import OperationalError, VvpError
 from vvp.fetch import EvidenceKind, FetchEvent
+from vvp.htmlpage import Pill, render_page, short_id
 from vvp.jose import JoseError
 from vvp.kel import verify_stream
 from vvp.keystate import KeyEvent, Outcome
@@ -71,26 +77,26 @@ from vvp.verdict import ALL_CLAIMS, DECIDING_CLAIMS
 
 CLAIM_WORDS: Mapping[str, tuple[str, str]] = {
     "passport": ("The caller's signed token (PASSporT)",
-                 "Is the token that came with the call well formed and fresh, and was it signed with the key "
-                 "its signer held at the time of the call?"),
+                 ("Is the token that came with the call well formed and fresh, and was it signed with the key "
+                  "its signer held at the time of the call?")),
     "context": ("The call it came with",
                 "Do the calling and called numbers and the SIP details of the call match what the token says?"),
     "dossier": ("The dossier of credentials",
-                "Is every credential the token cites genuine, issued and not revoked at the time of the call, "
-                "and does each chain back to a root of trust?"),
+                ("Is every credential the token cites genuine, issued and not revoked at the time of the call, "
+                 "and does each chain back to a root of trust?")),
     "authorization": ("Who is accountable, and who signed",
                       "Which party is accountable for the call, and was the signer entitled to sign for it?"),
     "tn_rights": ("Right to use the calling number",
-                  "Did the accountable party hold the calling number, through allocations that lead back to a "
-                  "trusted numbering authority?"),
+                  ("Did the accountable party hold the calling number, through allocations that lead back to a "
+                   "trusted numbering authority?")),
     "brand": ("The brand shown to the person called",
-              "Is every line of the displayed name and logo justified by a brand credential? (An unjustified "
-              "brand is suppressed; by policy it does not by itself make the call invalid.)"),
+              ("Is every line of the displayed name and logo justified by a brand credential? (An unjustified "
+               "brand is suppressed; by policy it does not by itself make the call invalid.)")),
     "business": ("The purpose of the call",
                  "Is the call's stated purpose (goal) within what the signer was authorised for?"),
     "shaken": ("STIR/SHAKEN, beside VVP",
-               "The certificate-based SHAKEN token, if any. It is reported for comparison and never changes "
-               "the VVP verdict."),
+               ("The certificate-based SHAKEN token, if any. It is reported for comparison and never changes "
+                "the VVP verdict.")),
 }
 
 STATUS_WORDS: Mapping[str, str] = {
@@ -129,21 +135,8 @@ _KIND_WORDS: Mapping[str, str] = {
 }
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _short(ident: str) -> str:
-    """A SAID or AID cut for reading (its first 12 characters); the full value stays in tables
-    and tooltips."""
-    return ident if len(ident) <= 16 else ident[:12] + "…"
-
-
-def _sid(ident: str | None) -> str:
-    """An identifier in running text: short, with the full value on hover and in the copy text."""
-    if not ident:
-        return '<span class="none">none</span>'
-    return f'<code class="id" title="{_e(ident)}">{_e(_short(ident))}</code>'
+_short = short_id
+"""An identifier cut for reading, in running text (:func:`vvp.htmlpage.short_id`)."""
 
 
 def _time(t: _dt.datetime | None) -> str:
@@ -544,7 +537,8 @@ def _timeline(rec: Record, passport: VvpPassport | None, creds: Sequence[Credent
         except (OverflowError, OSError, ValueError):
             pass
     ref = clock.parse_time(str(rec.inputs["reference_time"]))
-    out.append(TimelineEvent(ref, "call", "The call", "the reference time: the verdict says what was true at this instant"))
+    out.append(TimelineEvent(ref, "call", "The call",
+                             "the reference time: the verdict says what was true at this instant"))
     fetch_times: dict[_dt.datetime | None, list[FetchEvent]] = {}
     for ev in rec.evidence():
         fetch_times.setdefault(ev.at, []).append(ev)
@@ -682,7 +676,7 @@ def graph_parts(rep: AuditReport) -> tuple[list[GraphNode], list[GraphLink], dic
     return nodes, links, titles
 
 
-def graph_svg(rep: AuditReport) -> str:
+def graph_svg(rep: AuditReport) -> Markup:
     nodes, links, titles = graph_parts(rep)
     return render_svg(nodes, links, titles, title="Evidence graph",
                       description="The dossier, the credentials it cites, their issuers and the roots of trust "
@@ -690,124 +684,184 @@ def graph_svg(rep: AuditReport) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# HTML
-
-STYLE = """
-:root{--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa;--ok:#1a7f37;--ok-bg:#dafbe1;
---bad:#cf222e;--bad-bg:#ffebe9;--unk:#9a6700;--unk-bg:#fff8c5;--na:#59636e;--na-bg:#eff2f5;
---acc:#8250df;--sig:#0a7e8c;--brand:#0969da;--root:#b08800}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.5 "Liberation Sans",Arial,Helvetica,sans-serif;color:var(--ink);background:#fff}
-main{max-width:1420px;margin:0 auto;padding:24px 28px 48px}
-h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;margin:36px 0 10px;padding-bottom:4px;
-border-bottom:2px solid var(--line)}h3{font-size:16px;margin:22px 0 6px}
-p{margin:6px 0}.muted{color:var(--muted)}.small{font-size:13px}
-code,.mono{font-family:"Liberation Mono","DejaVu Sans Mono",monospace;font-size:13px}
-code.full{word-break:break-all}
-.none{color:var(--muted);font-style:italic}
-header.top{border-bottom:1px solid var(--line);padding-bottom:12px}
-.verdict{margin:18px 0 8px;border-radius:10px;padding:18px 22px;color:#fff}
-.verdict .word{font-size:34px;font-weight:700;letter-spacing:.5px}
-.verdict p{font-size:16px;margin:4px 0 0}
-.v-VALID{background:var(--ok)}.v-INVALID{background:var(--bad)}.v-INDETERMINATE{background:var(--unk)}
-.v-OTHER{background:var(--na)}
-.alarm{border:3px solid var(--bad);background:var(--bad-bg);color:var(--bad);font-weight:700;
-padding:12px 16px;border-radius:8px;margin:14px 0}
-.notice{border:2px solid var(--unk);background:var(--unk-bg);padding:10px 14px;border-radius:8px;margin:10px 0}
-.claims{display:flex;flex-wrap:wrap;gap:8px;margin:10px 0 4px;padding:0;list-style:none}
-.claims li{border:1px solid var(--line);border-radius:16px;padding:3px 12px;font-size:13px;background:var(--soft)}
-.pill{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;font-weight:700;white-space:nowrap}
-.s-VALID,.c-pass{background:var(--ok-bg);color:var(--ok)}
-.s-INVALID,.c-fail{background:var(--bad-bg);color:var(--bad)}
-.s-INDETERMINATE,.c-indeterminate,.c-warn{background:var(--unk-bg);color:var(--unk)}
-.s-NOT_APPLICABLE,.c-not_applicable,.s-OTHER{background:var(--na-bg);color:var(--na)}
-.facts{display:grid;grid-template-columns:220px 1fr;gap:6px 16px;margin:8px 0;padding:14px 18px;
-border:1px solid var(--line);border-radius:8px;background:var(--soft)}
-.facts dt{font-weight:700}.facts dd{margin:0}
-.integrity{display:flex;flex-wrap:wrap;gap:10px;margin:10px 0}
-.integrity span{border-radius:6px;padding:4px 10px;font-size:14px;font-weight:600}
-table{border-collapse:collapse;width:100%;margin:6px 0 10px;font-size:14px}
-th,td{border-bottom:1px solid var(--line);padding:5px 8px;text-align:left;vertical-align:top}
-th{background:var(--soft);font-size:13px}
-tr.r-fail td{background:#fff5f5}tr.r-indeterminate td,tr.r-warn td{background:#fffdf0}
-td.msg{width:55%}td.cid{white-space:nowrap}
-.graphbox{overflow-x:auto;border:1px solid var(--line);border-radius:8px;padding:6px;background:#fff}
-svg.graph{display:block;max-width:100%;height:auto}
-svg.graph text{font-family:"Liberation Sans",Arial,sans-serif;fill:var(--ink)}
-svg.graph text.title{font-size:13px;font-weight:700}
-svg.graph text.line{font-size:12px;fill:var(--muted)}
-svg.graph text.mono{font-family:"Liberation Mono","DejaVu Sans Mono",monospace;font-size:11.5px;fill:var(--muted)}
-svg.graph text.column{font-size:13px;font-weight:700;fill:var(--muted)}
-svg.graph text.label{font-size:11px;fill:#3d444d}
-svg.graph .plate{fill:#fff;stroke:var(--line)}
-.node .box{fill:#fff;stroke:#8c959f;stroke-width:1.5}
-.node.cred .box{fill:#f1f8ff}
-.node.party .box{fill:#f6f8fa}
-.node.root .box{fill:#fff8e1;stroke:var(--root);stroke-width:2}
-.node.accountable .box{stroke:var(--acc);stroke-width:3.5}
-.node.signer .box{stroke:var(--sig);stroke-width:3.5}
-.node.brand .box{stroke:var(--brand);stroke-width:3}
-.node.status-indeterminate .box,.node.unknown .box{stroke:var(--unk);stroke-width:3;stroke-dasharray:7 4}
-.node.status-invalid .box{stroke:var(--bad);stroke-width:3.5;fill:var(--bad-bg)}
-.node.revoked .box{stroke:var(--bad);stroke-width:4;fill:#ffd8d3;stroke-dasharray:none}
-.node.revoked text.title{text-decoration:line-through}
-.node.revoked-later .box{stroke:var(--unk);stroke-width:2.5}
-.badge rect{stroke:none}.badge text{font-size:10px;font-weight:700;fill:#fff;letter-spacing:.3px}
-.b-revoked rect,.b-failed rect{fill:var(--bad)}.b-unknown rect,.b-later rect{fill:var(--unk)}
-.b-accountable rect{fill:var(--acc)}.b-signer rect{fill:var(--sig)}.b-brand rect{fill:var(--brand)}
-.b-root rect{fill:var(--root)}
-.link path{fill:none;stroke-width:1.6}
-.link.edge path{stroke:#57606a}.arrow.edge path{fill:#57606a}
-.link.issued-by path{stroke:#afb8c1;stroke-dasharray:5 4}.arrow.issued-by path{fill:#afb8c1}
-.link.issued-to path{stroke:var(--sig);stroke-width:2}.arrow.issued-to path{fill:var(--sig)}
-.link.delegated-by path{stroke:var(--root);stroke-width:2}.arrow.delegated-by path{fill:var(--root)}
-.legend{display:flex;flex-wrap:wrap;gap:6px 18px;font-size:13px;margin:8px 0;padding:0;list-style:none}
-.legend li::before{content:"";display:inline-block;width:22px;height:0;margin:0 6px 4px 0;vertical-align:middle}
-.legend .k-edge::before{border-top:2px solid #57606a}
-.legend .k-issued-by::before{border-top:2px dashed #afb8c1}
-.legend .k-issued-to::before{border-top:2px solid var(--sig)}
-.legend .k-delegated-by::before{border-top:2px solid var(--root)}
-.legend .k-acc::before{height:12px;border:3px solid var(--acc)}
-.legend .k-sig::before{height:12px;border:3px solid var(--sig)}
-.legend .k-brand::before{height:12px;border:3px solid var(--brand)}
-.legend .k-root::before{height:12px;border:2px solid var(--root);background:#fff8e1}
-.legend .k-revoked::before{height:12px;border:3px solid var(--bad);background:#ffd8d3}
-.legend .k-unknown::before{height:12px;border:3px dashed var(--unk)}
-table.timeline td.when{white-space:nowrap;font-family:"Liberation Mono","DejaVu Sans Mono",monospace;font-size:13px}
-table.timeline tr.t-call td{background:#ddf4ff;font-weight:700;border-top:2px solid var(--brand);
-border-bottom:2px solid var(--brand)}
-table.timeline tr.t-after td{background:#fff8e1}
-table.timeline tr.t-verification td{color:var(--muted)}
-table.timeline tr.t-revocation td.what{color:var(--bad);font-weight:700}
-.claim{border:1px solid var(--line);border-radius:8px;padding:4px 16px 8px;margin:14px 0}
-.claim h3{display:flex;gap:10px;align-items:center}
-footer{margin-top:40px;border-top:1px solid var(--line);padding-top:10px;color:var(--muted);font-size:13px}
-@media print{main{max-width:none;padding:0}.graphbox{overflow:visible}h2{break-after:avoid}
-.claim,tr{break-inside:avoid}}
-"""
+# The page: what the template shows, as plain text (it escapes), and the rendering.
+#
+# Everything here is words and choices; the markup is in vvp/templates/report.html.j2, on the
+# layout and stylesheet every page shares (vvp/htmlpage.py).
 
 
-def style_hash(style: str = STYLE) -> str:
-    """The CSP source for the page's one stylesheet: ``'sha256-<base64>'`` of its exact text."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(style.encode("utf-8")).digest()).decode("ascii") + "'"
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    """One recorded check, as a table row. ``claim`` is the claim's title when the table has a
+    claim column; ``subject`` None shows nothing (no subject), "" shows "none"; ``code`` None is
+    the OK code (not shown)."""
+
+    css: str
+    pill: Pill
+    id: str
+    claim: str | None
+    message: str
+    subject: str | None
+    code: str | None
 
 
-def content_security_policy() -> str:
-    """Nothing may load or run: no script, no request of any kind; only the page's own stylesheet,
-    allowed by hash (so even an injected ``<style>`` would not apply)."""
-    return (f"default-src 'none'; style-src {style_hash()}; img-src 'none'; font-src 'none'; "
-            "connect-src 'none'; media-src 'none'; object-src 'none'; frame-src 'none'; "
-            "base-uri 'none'; form-action 'none'")
+@dataclass(frozen=True, slots=True)
+class ClaimView:
+    """One claim of the verdict with every check of it."""
+
+    claim: str
+    status: str
+    pill: Pill
+    title: str
+    question: str
+    result: str
+    codes: tuple[str, ...]
+    tally: str
+    rows: tuple[CheckRow, ...]
 
 
-def _status_pill(status: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Who:
+    """An AID named in the facts, with its roles in plain words (empty: none known)."""
+
+    aid: str
+    roles: str
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """"Who was accountable for this call". ``legal_entity`` is set only when it is another AID
+    than the accountable party; ``shape`` only when it is the same one. ``brand`` is None when no
+    brand was shown; ``brand_credential`` may then be empty."""
+
+    orig: str
+    dest: str
+    at: str
+    call_id: str | None
+    accountable: Who | None
+    legal_entity: Who | None
+    shape: str | None
+    signer: Who | None
+    delegated_signer: str | None
+    brand: str | None
+    brand_credential: str
+    dossier_said: str | None
+    dossier_url: str | None
+    verifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    """One timeline event; ``css`` says where it stands relative to the call."""
+
+    css: str
+    kind: str
+    when: str
+    relative: str
+    title: str
+    detail: str
+    subject: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRow:
+    said: str
+    title: str
+    summary: str
+    issuer: str
+    issuee: str | None
+    issued: str
+    revoked: str
+    state: str
+    pill: Pill
+    edges: str
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRow:
+    aid: str
+    roles: str
+    trusted_for: str
+    delegator: str | None
+    issued: int
+    establishment: str
+    pill: Pill
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    n: int
+    kind: str
+    url: str
+    at: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class DifferenceRow:
+    path: str
+    recorded: str
+    recomputed: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordView:
+    """"The record": the record's own soundness, the trust store in force, the evidence."""
+
+    id: str
+    integrity_ok: bool
+    integrity: str
+    signature_ok: bool
+    signature: str
+    signer_aid: str
+    signer_est_sn: int
+    signer_est_said: str
+    reproduction: str
+    received_at: str
+    reference_time: str
+    produced_by: str
+    trust_source: str
+    differences: tuple[DifferenceRow, ...]
+    roots: tuple[tuple[str, tuple[str, ...]], ...]
+    policy: str
+    evidence: tuple[EvidenceRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """Everything ``report.html.j2`` shows, as text and choices (no markup but the SVG, which is
+    rendered from its own template). ``alarm`` is None, ``"signature"`` or ``"reproduction"``."""
+
+    record_id: str
+    alarm: str | None
+    alarm_code: str
+    status: str
+    verdict_class: str
+    headline: str
+    claim_chips: tuple[tuple[str, Pill], ...]
+    integrity: tuple[Pill, ...]
+    facts: Facts
+    findings: tuple[CheckRow, ...]
+    dossier_note: str
+    graph: Markup | None
+    timeline: tuple[TimelineRow, ...]
+    events_after_call: bool
+    claims: tuple[ClaimView, ...]
+    credentials: tuple[CredentialRow, ...]
+    parties: tuple[PartyRow, ...]
+    record: RecordView
+    limits: tuple[str, ...]
+    version: str
+
+
+def _status_pill(status: str) -> Pill:
     known = status if status in STATUS_WORDS else "OTHER"
-    return f'<span class="pill s-{_e(known)}">{_e(status)}</span>'
+    return Pill(f"s-{known}", status)
 
 
-def _check_pill(status: str) -> str:
+def _check_pill(status: str) -> Pill:
     cls = status if status in CHECK_WORDS else "not_applicable"
-    return f'<span class="pill c-{_e(cls)}">{_e(CHECK_WORDS.get(status, status))}</span>'
+    return Pill(f"c-{cls}", CHECK_WORDS.get(status, status))
 
 
 def _claim_title(claim: str) -> str:
@@ -856,56 +910,44 @@ def _headline(rep: AuditReport) -> str:
     return f"The recorded status is {status}."
 
 
-def _facts(rep: AuditReport) -> str:
+def _orig(rep: AuditReport) -> str | None:
+    p = rep.passport
+    orig = ("+" + p.orig_tn) if p is not None and p.orig_tn else rep.record.inputs.get("orig")
+    return str(orig) if orig else None
+
+
+def _facts(rep: AuditReport) -> Facts:
     v = rep.verdict
     inputs = rep.record.inputs
     p = rep.passport
-    orig = ("+" + p.orig_tn) if p is not None and p.orig_tn else inputs.get("orig")
     dest = ", ".join("+" + t for t in p.dest_tns) if p is not None and p.dest_tns else inputs.get("dest")
     ap = _detail(v, "authorization", "accountable_party")
     le = _detail(v, "authorization", "legal_entity")
     shape = _detail(v, "authorization", "shape")
-    delsig = _detail(v, "authorization", "delegated_signer_credential")
     parties = {pt.aid: pt for pt in rep.parties}
-    rows: list[tuple[str, str]] = []
-    rows.append(("Call", f"from <b>{_e(orig or 'not given')}</b> to <b>{_e(dest or 'not given')}</b> at "
-                         f"<b>{_e(clock.rfc3339(rep.reference_time))}</b> (the reference time)"
-                 + (f", Call-ID <code>{_e(inputs.get('call_id'))}</code>" if inputs.get("call_id") else "")))
 
-    def who(aid: str | None) -> str:
+    def who(aid: str | None) -> Who | None:
         if not aid:
-            return '<span class="none">not established</span>'
+            return None
         pt = parties.get(aid)
-        words = f" — {_e(', '.join(pt.roles))}" if pt is not None and pt.roles else ""
-        return f"<code class=\"full\">{_e(aid)}</code>{words}"
+        return Who(aid, ", ".join(pt.roles) if pt is not None else "")
 
-    rows.append(("Accountable party", who(ap)))
-    if le and le != ap:
-        rows.append(("Legal entity it acts for", who(le)))
-    elif le and shape:
-        rows.append(("Shape", _e("the accountable party is the legal entity itself" if shape == "le" else shape)))
-    rows.append(("Signer", who(rep.signer)))
-    if delsig:
-        rows.append(("Authority to sign", f"delegated-signer credential <code class=\"full\">{_e(delsig)}</code>"))
     brand = _brand(v)
-    if brand is not None:
-        card = brand.get("card")
-        lines = ", ".join(str(x) for x in card) if isinstance(card, list) else ""
-        rows.append(("Brand shown", f"{_e(lines)} (justified by {_sid(str(brand.get('credential') or ''))})"))
-    else:
-        rows.append(("Brand shown", '<span class="none">none: no brand was justified</span>'))
-    dsaid = _detail(v, "dossier", "said")
-    if dsaid or rep.dossier_url:
-        rows.append(("Dossier", (f"<code class=\"full\">{_e(dsaid)}</code>" if dsaid else "")
-                     + (f" <span class=\"muted small\">from {_e(rep.dossier_url)}</span>" if rep.dossier_url else "")))
-    rows.append(("Verified by", f"<code class=\"full\">{_e(rep.record.signer.aid)}</code> "
-                                f"<span class=\"muted small\">(the verifier's own identifier, which signed this "
-                                f"record)</span>"))
-    body = "".join(f"<dt>{_e(k)}</dt><dd>{val}</dd>" for k, val in rows)
-    return f'<dl class="facts">{body}</dl>'
+    card = brand.get("card") if brand is not None else None
+    call_id = inputs.get("call_id")
+    return Facts(
+        orig=_orig(rep) or "not given", dest=str(dest) if dest else "not given",
+        at=clock.rfc3339(rep.reference_time), call_id=str(call_id) if call_id else None,
+        accountable=who(ap), legal_entity=who(le) if le and le != ap else None,
+        shape=("the accountable party is the legal entity itself" if shape == "le" else shape)
+        if le and le == ap and shape else None,
+        signer=who(rep.signer), delegated_signer=_detail(v, "authorization", "delegated_signer_credential"),
+        brand=(", ".join(str(x) for x in card) if isinstance(card, list) else "") if brand is not None else None,
+        brand_credential=str(brand.get("credential") or "") if brand is not None else "",
+        dossier_said=_detail(v, "dossier", "said"), dossier_url=rep.dossier_url, verifier=rep.record.signer.aid)
 
 
-def _integrity_strip(rep: AuditReport) -> str:
+def _integrity(rep: AuditReport) -> tuple[Pill, ...]:
     ch = rep.check
     items = [(ch.integrity.ok, "Record intact" if ch.integrity.ok else "Record integrity FAILED")]
     if ch.signature is not None:
@@ -916,56 +958,29 @@ def _integrity_strip(rep: AuditReport) -> str:
         items.append((False, "Re-verified offline: verdict NOT reproduced"))
     else:
         items.append((False, "Not re-verified"))
-    spans = "".join(f'<span class="{"s-VALID" if ok else "s-INVALID"}">{_e(text)}</span>' for ok, text in items)
-    return f'<div class="integrity">{spans}</div>'
+    return tuple(Pill("s-VALID" if ok else "s-INVALID", text) for ok, text in items)
 
 
-def _check_rows(checks: Sequence[Mapping[str, Any]], *, with_claim: bool) -> str:
+def _check_rows(checks: Sequence[Mapping[str, Any]], *, with_claim: bool) -> tuple[CheckRow, ...]:
     rows = []
     for c in checks:
         status = str(c.get("status"))
         code = str(c.get("code"))
         subj = c.get("subject")
-        claim = f"<td>{_e(_claim_title(str(c.get('claim'))))}</td>" if with_claim else ""
-        rows.append(f'<tr class="r-{_e(status)}"><td>{_check_pill(status)}</td><td class="cid"><code>{_e(c.get("id"))}</code>'
-                    f"</td>{claim}<td class=\"msg\">{_e(c.get('message'))}</td>"
-                    f"<td>{_sid(subj) if isinstance(subj, str) else ''}</td>"
-                    f"<td>{'' if code == codes.OK else f'<code>{_e(code)}</code>'}</td></tr>")
-    head = ("<tr><th>result</th><th>check</th>" + ("<th>claim</th>" if with_claim else "")
-            + "<th>what was found</th><th>about</th><th>code</th></tr>")
-    return f"<table class=\"checks\"><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+        rows.append(CheckRow(css=f"r-{status}", pill=_check_pill(status), id=str(c.get("id")),
+                             claim=_claim_title(str(c.get("claim"))) if with_claim else None,
+                             message=str(c.get("message")), subject=subj if isinstance(subj, str) else None,
+                             code=None if code == codes.OK else code))
+    return tuple(rows)
 
 
-def _findings(rep: AuditReport) -> str:
+def _findings(rep: AuditReport) -> tuple[CheckRow, ...]:
     notable = [c for c in _checks(rep.verdict) if str(c.get("status")) in _CHECK_RANK]
     notable.sort(key=lambda c: _CHECK_RANK[str(c.get("status"))])
-    if not notable:
-        return "<p>Every check passed (or did not apply).</p>"
-    return (f"<p>{len(notable)} check(s) did not simply pass; failures first. Every check is listed by claim "
-            "further down.</p>" + _check_rows(notable, with_claim=True))
+    return _check_rows(notable, with_claim=True)
 
 
-def _graph_section(rep: AuditReport) -> str:
-    parts = []
-    if rep.dossier_note:
-        parts.append(f'<p class="notice">{_e(rep.dossier_note)}</p>')
-    if rep.credentials or rep.parties:
-        parts.append(f'<div class="graphbox">{graph_svg(rep)}</div>')
-        parts.append('<ul class="legend">'
-                     '<li class="k-edge">credential relies on (edge label)</li>'
-                     '<li class="k-issued-by">issued by</li><li class="k-issued-to">issued to</li>'
-                     '<li class="k-delegated-by">KERI delegation</li>'
-                     '<li class="k-acc">accountable party</li><li class="k-sig">signer</li>'
-                     '<li class="k-brand">brand shown</li><li class="k-root">root of trust</li>'
-                     '<li class="k-revoked">revoked at the call, or failing</li>'
-                     '<li class="k-unknown">could not be checked</li></ul>')
-        parts.append('<p class="muted small">The graph is rebuilt from the record\'s own evidence by this version '
-                     "of vvp, judged at the reference time. Hover a box for its full identifier; the tables below "
-                     "list every credential and party in full.</p>")
-    return "".join(parts)
-
-
-def _timeline_section(rep: AuditReport) -> str:
+def _timeline_rows(rep: AuditReport) -> tuple[TimelineRow, ...]:
     ref = rep.reference_time
     rows = []
     for t in rep.timeline:
@@ -981,23 +996,12 @@ def _timeline_section(rep: AuditReport) -> str:
             rel, cls = "after the call (verification)", "t-verification"
         else:
             rel, cls = "after the call", "t-after"
-        rows.append(f'<tr class="{cls} t-{_e(t.kind)}" data-kind="{_e(t.kind)}"><td class="when">{_e(_time(t.at))}'
-                    f'</td><td>{_e(rel)}</td><td class="what">{_e(t.title)}</td><td>{_e(t.detail)}</td>'
-                    f"<td>{_sid(t.subject) if t.subject else ''}</td></tr>")
-    later = [t for t in rep.timeline if t.at is not None and t.at > ref and t.kind not in _VERIFICATION_EVENTS
-             and t.kind != "call"]
-    note = ("<p>Events after the call (shaded) were already in the evidence when it was fetched. They did not "
-            "change the verdict, which is judged at the time of the call.</p>" if later else
-            "<p>The recorded evidence holds no key event, issuance or revocation after the call. A revocation or "
-            "key rotation that happened after the evidence was fetched cannot appear in the record.</p>")
-    return (note + '<table class="timeline"><thead><tr><th>time (UTC)</th><th>relative to the call</th>'
-            f"<th>event</th><th>details</th><th>about</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            '<p class="muted small">Key-event times are the first-seen times the serving witness or agent '
-            "attached; issuance and revocation times are the credential registry's, never earlier than the key "
-            "event that anchors them.</p>")
+        rows.append(TimelineRow(css=cls, kind=t.kind, when=_time(t.at), relative=rel, title=t.title,
+                                detail=t.detail, subject=t.subject or None))
+    return tuple(rows)
 
 
-def _claims_section(rep: AuditReport) -> str:
+def _claim_views(rep: AuditReport) -> tuple[ClaimView, ...]:
     v = rep.verdict
     out = []
     for claim in _ordered_claims(v):
@@ -1008,87 +1012,45 @@ def _claims_section(rep: AuditReport) -> str:
         for c in checks:
             counts[str(c.get("status"))] = counts.get(str(c.get("status")), 0) + 1
         tally = ", ".join(f"{n} {CHECK_WORDS.get(s, s)}" for s, n in sorted(counts.items()))
-        out.append(f'<section class="claim" id="claim-{_e(claim)}" data-claim="{_e(claim)}" '
-                   f'data-status="{_e(status)}"><h3>{_e(title)} {_status_pill(status)}</h3>'
-                   f'<p class="muted">{_e(question)}</p>'
-                   f"<p>Result: <b>{_e(STATUS_WORDS.get(status, status))}</b>"
-                   + (f" (codes: {', '.join(f'<code>{_e(x)}</code>' for x in cs)})" if cs else "")
-                   + (f". {len(checks)} check(s): {_e(tally)}." if checks else ". No checks recorded.") + "</p>"
-                   + (_check_rows(checks, with_claim=False) if checks else "") + "</section>")
-    return "".join(out)
+        out.append(ClaimView(claim=claim, status=status, pill=_status_pill(status), title=title, question=question,
+                             result=STATUS_WORDS.get(status, status), codes=tuple(cs), tally=tally,
+                             rows=_check_rows(checks, with_claim=False)))
+    return tuple(out)
 
 
-def _credentials_table(rep: AuditReport) -> str:
-    if not rep.credentials:
-        return '<p class="none">No credential could be read from the recorded evidence.</p>'
+def _credential_rows(rep: AuditReport) -> tuple[CredentialRow, ...]:
     rows = []
     for cv in rep.credentials:
         c = cv.credential
-        edges = ", ".join(f"{e.label} → {_short(e.target or '?')}" for e in c.edges) or "none"
-        rows.append(f'<tr data-said="{_e(c.said)}"><td><b>{_e(cv.title)}</b><br><span class="small">'
-                    f'{_e(cv.summary)}</span></td><td><code class="full">{_e(c.said)}</code></td>'
-                    f"<td>{_sid(c.issuer)}</td><td>{_sid(c.issuee)}</td><td>{_e(_time(c.issued_at))}</td>"
-                    f"<td>{_e(_time(c.revoked_at)) if c.revoked_at else 'not revoked'}</td>"
-                    f"<td><b>{_e(c.state)}</b></td><td>{_status_pill(cv.status)}</td><td>{_e(edges)}</td></tr>")
-    return ("<table><thead><tr><th>credential</th><th>SAID</th><th>issuer</th><th>issued to</th><th>issued</th>"
-            "<th>revoked</th><th>state at the call</th><th>checks</th><th>relies on</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+        rows.append(CredentialRow(
+            said=c.said, title=cv.title, summary=cv.summary, issuer=c.issuer, issuee=c.issuee,
+            issued=_time(c.issued_at), revoked=_time(c.revoked_at) if c.revoked_at else "not revoked",
+            state=c.state, pill=_status_pill(cv.status),
+            edges=", ".join(f"{e.label} → {_short(e.target or '?')}" for e in c.edges) or "none"))
+    return tuple(rows)
 
 
-def _parties_table(rep: AuditReport) -> str:
-    if not rep.parties:
-        return '<p class="none">No party could be identified from the record.</p>'
+def _party_rows(rep: AuditReport) -> tuple[PartyRow, ...]:
     rows = []
     for p in rep.parties:
-        est = "; ".join(f"{e.ilk} sn {e.sn} ({_time(e.first_seen)})" + ("" if e.outcome is Outcome.ACCEPTED
-                                                                      else f" {e.outcome.value.upper()}")
+        est = "; ".join(f"{e.ilk} sn {e.sn} ({_time(e.first_seen)})"
+                        + ("" if e.outcome is Outcome.ACCEPTED else f" {e.outcome.value.upper()}")
                         for e in p.events if e.establishment) or "no KEL in the evidence"
-        rows.append(f'<tr data-aid="{_e(p.aid)}"><td><code class="full">{_e(p.aid)}</code></td>'
-                    f"<td>{_e(', '.join(p.roles) or 'party')}</td>"
-                    f"<td>{_e(', '.join(p.trusted_for) or '—')}</td><td>{_sid(p.delegator) if p.delegator else '—'}"
-                    f"</td><td>{len(p.issued)}</td><td>{_e(est)}</td><td>{_status_pill(p.status)}</td></tr>")
-    return ("<table><thead><tr><th>AID</th><th>roles in this call</th><th>trusted root for</th><th>delegated by"
-            "</th><th>credentials issued</th><th>key establishment (first seen)</th><th>checks</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+        rows.append(PartyRow(aid=p.aid, roles=", ".join(p.roles) or "party",
+                             trusted_for=", ".join(p.trusted_for) or "—", delegator=p.delegator,
+                             issued=len(p.issued), establishment=est, pill=_status_pill(p.status)))
+    return tuple(rows)
 
 
-def _record_section(rep: AuditReport) -> str:
+def _record_view(rep: AuditReport) -> RecordView:
     rec = rep.record
     ch = rep.check
     sig = ch.signature
-    st = rec.signer
     sw = rec.software
-    rows = [("Record id", f"<code class=\"full\">{_e(rec.id)}</code>"),
-            ("Integrity", f"{'OK' if ch.integrity.ok else 'FAILED'}: {_e(ch.integrity.message)}"),
-            ("Signature", ("<b>OK</b>: " if sig is not None and sig.ok else "<b>FAILED</b>: ")
-             + (_e(f"{sig.code}: {sig.message}" if not sig.ok else sig.message) if sig is not None else "not checked")),
-            ("Signed by", f"<code class=\"full\">{_e(st.aid)}</code> with the keys of its establishment event sn "
-                          f"{st.est_sn} (<code>{_e(_short(st.est_said))}</code>). Whether this identifier is a "
-                          "verifier you trust is for you to decide: compare it with the one its operator publishes."),
-            ("Re-verification", _e("the same verdict, check by check, from the record's own evidence, offline"
-                                   if ch.reproduced is True else
-                                   f"NOT the same verdict ({len(ch.differences)} difference(s))"
-                                   if ch.reproduced is False else f"not performed ({ch.code})")),
-            ("Received", f"{_e(rec.received_at)} <span class=\"muted small\">(the verifier's own claim, covered by its "
-                         "signature)</span>"),
-            ("Reference time", _e(clock.rfc3339(rep.reference_time))),
-            ("Produced by", _e(", ".join(f"{k} {sw[k]}" for k in sorted(sw)))),
-            ("Trust store", _e(rec.data["trust"].get("source") or "none given (no roots)"))]
-    body = "".join(f"<dt>{_e(k)}</dt><dd>{val}</dd>" for k, val in rows)
-    diffs = ""
-    if ch.differences:
-        diffs = ("<h3>Where the re-verification differs</h3><table><thead><tr><th>where</th><th>recorded</th>"
-                 "<th>recomputed</th></tr></thead><tbody>"
-                 + "".join(f"<tr><td><code>{_e(d.path)}</code></td><td>{_e(d.recorded)}</td><td>{_e(d.recomputed)}"
-                           "</td></tr>" for d in ch.differences) + "</tbody></table>")
     store = rec.data["trust"]["store"]
     roots = store.get("roots", {}) if isinstance(store, Mapping) else {}
-    root_rows = "".join(
-        f"<tr><td>{_e(q)}</td><td>{' '.join(f'<code class=\"full\">{_e(a)}</code>' for a in roots.get(q, [])) or '—'}"
-        "</td></tr>" for q in ROOT_QUESTIONS)
     policy = store.get("policy", {}) if isinstance(store, Mapping) else {}
-    pol = ", ".join(f"{k} = {json.dumps(policy[k])}" for k in sorted(policy)) if isinstance(policy, Mapping) else ""
-    ev_rows = []
+    evidence = []
     for i, ev in enumerate(rec.data["evidence"]):
         if "fetched" in ev:
             f = ev["fetched"]
@@ -1096,83 +1058,69 @@ def _record_section(rep: AuditReport) -> str:
             outcome = f"{size} bytes, {f['content_type']} (blob {_short(f['blob'])})"
         else:
             outcome = f"FAILED {ev['failure']['code']}: {ev['failure']['message']}"
-        ev_rows.append(f"<tr><td>{i + 1}</td><td>{_e(ev['kind'])}</td><td><code class=\"full\">{_e(ev['url'])}"
-                       f"</code></td><td class=\"when\">{_e(ev['at'] or 'not recorded')}</td><td>{_e(outcome)}</td>"
-                       "</tr>")
-    return (f'<dl class="facts">{body}</dl>{diffs}'
-            "<h3>Trust store in force</h3><table><thead><tr><th>question</th><th>trusted roots</th></tr></thead>"
-            f"<tbody>{root_rows}</tbody></table><p class=\"small muted\">Policy: {_e(pol)}</p>"
-            "<h3>Evidence the verifier fetched</h3><table><thead><tr><th>#</th><th>kind</th><th>URL</th><th>when"
-            f"</th><th>outcome</th></tr></thead><tbody>{''.join(ev_rows)}</tbody></table>")
+        evidence.append(EvidenceRow(n=i + 1, kind=str(ev["kind"]), url=str(ev["url"]),
+                                    at=str(ev["at"] or "not recorded"), outcome=outcome))
+    return RecordView(
+        id=rec.id, integrity_ok=ch.integrity.ok, integrity=ch.integrity.message,
+        signature_ok=sig is not None and sig.ok,
+        signature=(sig.message if sig.ok else f"{sig.code}: {sig.message}") if sig is not None else "not checked",
+        signer_aid=rec.signer.aid, signer_est_sn=rec.signer.est_sn, signer_est_said=_short(rec.signer.est_said),
+        reproduction=("the same verdict, check by check, from the record's own evidence, offline"
+                      if ch.reproduced is True else
+                      f"NOT the same verdict ({len(ch.differences)} difference(s))"
+                      if ch.reproduced is False else f"not performed ({ch.code})"),
+        received_at=rec.received_at, reference_time=clock.rfc3339(rep.reference_time),
+        produced_by=", ".join(f"{k} {sw[k]}" for k in sorted(sw)),
+        trust_source=str(rec.data["trust"].get("source") or "none given (no roots)"),
+        differences=tuple(DifferenceRow(d.path, str(d.recorded), str(d.recomputed)) for d in ch.differences),
+        roots=tuple((q, tuple(str(a) for a in roots.get(q, []))) for q in ROOT_QUESTIONS),
+        policy=", ".join(f"{k} = {json.dumps(policy[k])}" for k in sorted(policy)) if isinstance(policy, Mapping)
+        else "",
+        evidence=tuple(evidence))
 
 
 _LIMITS = (
-    "The reception time and the fetch times are the verifier's own claims, covered by its signature: they are as "
-    "trustworthy as the verifier that wrote them.",
-    "The record shows exactly the evidence that was served, not what was withheld: an older KEL served without a "
-    "later rotation cannot be detected from the record alone.",
-    "A credential revoked or a key compromised after the evidence was fetched is not in the record. Checking "
-    "today's state is a new verification, not this report.",
+    ("The reception time and the fetch times are the verifier's own claims, covered by its signature: they are as "
+     "trustworthy as the verifier that wrote them."),
+    ("The record shows exactly the evidence that was served, not what was withheld: an older KEL served without a "
+     "later rotation cannot be detected from the record alone."),
+    ("A credential revoked or a key compromised after the evidence was fetched is not in the record. Checking "
+     "today's state is a new verification, not this report."),
     "The signature proves which identifier signed the record, not that it belongs to a verifier you should trust.",
 )
 
 
-def render_html(rep: AuditReport) -> str:
-    """The page (module docstring): one string, deterministic for the same report."""
+def page_view(rep: AuditReport) -> PageView:
+    """What the page shows (module docstring), ready for the template."""
     v = rep.verdict
     status = str(v.get("status"))
-    vcls = status if status in ("VALID", "INVALID", "INDETERMINATE") else "OTHER"
-    p = rep.passport
-    orig = ("+" + p.orig_tn) if p is not None and p.orig_tn else rep.record.inputs.get("orig")
-    title = f"VVP audit report: {status}, call from {orig or 'unknown'} at {clock.rfc3339(rep.reference_time)}"
-    alarm = ""
+    alarm: str | None = None
+    alarm_code = ""
     if not rep.signature_ok:
         sig = rep.check.signature
-        alarm = (f'<p class="alarm" data-alarm="signature">THE RECORD\'S SIGNATURE DOES NOT VERIFY '
-                 f"({_e(sig.code if sig else rep.check.code)}). Nothing in this report can be relied on: the record "
-                 "may not be what the verifier wrote.</p>")
+        alarm, alarm_code = "signature", sig.code if sig else rep.check.code
     elif rep.check.reproduced is False:
-        alarm = ('<p class="alarm" data-alarm="reproduction">Re-verifying this record offline with this version of '
-                 "vvp does NOT give the recorded verdict. The recorded verdict is shown; see “The record” for the "
-                 "differences.</p>")
-    claim_chips = "".join(f"<li>{_e(_claim_title(c))} {_status_pill(_claim_status(v, c)[0])}</li>"
-                          for c in _ordered_claims(v))
-    body = f"""<main>
-<header class="top"><h1>VVP audit report</h1>
-<p class="muted">What a verifier found about one telephone call, from its signed forensic record
-<code class="full">{_e(rep.record.id)}</code>.</p></header>
-{alarm}
-<section id="verdict" class="verdict v-{vcls}" data-status="{_e(status)}">
-<div class="word">Verdict: {_e(status)}</div><p>{_e(_headline(rep))}</p></section>
-<ul class="claims">{claim_chips}</ul>
-{_integrity_strip(rep)}
-<h2 id="accountable">Who was accountable for this call</h2>
-{_facts(rep)}
-<h2 id="findings">Findings</h2>
-{_findings(rep)}
-<h2 id="graph">The chain of evidence</h2>
-{_graph_section(rep)}
-<h2 id="timeline">Timeline</h2>
-{_timeline_section(rep)}
-<h2 id="checks">Every check, by claim</h2>
-{_claims_section(rep)}
-<h2 id="credentials">Credentials</h2>
-{_credentials_table(rep)}
-<h2 id="parties">Parties</h2>
-{_parties_table(rep)}
-<h2 id="record">The record</h2>
-{_record_section(rep)}
-<h2 id="limits">What this report cannot tell you</h2>
-<ul>{''.join(f'<li>{_e(x)}</li>' for x in _LIMITS)}</ul>
-<footer>Made by vvp {_e(__version__)} from record <code>{_e(rep.record.id)}</code>, using only what the record
-holds: nothing was fetched and no clock was read. Anyone can check the record itself with
-<code>vvp reverify RECORD</code>.</footer>
-</main>"""
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-            f'<meta http-equiv="Content-Security-Policy" content="{_e(content_security_policy())}">\n'
-            '<meta name="referrer" content="no-referrer">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head><body>\n{body}\n</body></html>\n")
+        alarm = "reproduction"
+    later = any(t.at is not None and t.at > rep.reference_time and t.kind not in _VERIFICATION_EVENTS
+                and t.kind != "call" for t in rep.timeline)
+    return PageView(
+        record_id=rep.record.id, alarm=alarm, alarm_code=alarm_code, status=status,
+        verdict_class=status if status in ("VALID", "INVALID", "INDETERMINATE") else "OTHER",
+        headline=_headline(rep),
+        claim_chips=tuple((_claim_title(c), _status_pill(_claim_status(v, c)[0])) for c in _ordered_claims(v)),
+        integrity=_integrity(rep), facts=_facts(rep), findings=_findings(rep), dossier_note=rep.dossier_note,
+        graph=graph_svg(rep) if rep.credentials or rep.parties else None,
+        timeline=_timeline_rows(rep), events_after_call=later, claims=_claim_views(rep),
+        credentials=_credential_rows(rep), parties=_party_rows(rep), record=_record_view(rep), limits=_LIMITS,
+        version=__version__)
+
+
+def render_html(rep: AuditReport) -> str:
+    """The page (module docstring): one string, deterministic for the same report."""
+    view = page_view(rep)
+    title = (f"VVP audit report: {view.status}, call from {_orig(rep) or 'unknown'} at "
+             f"{clock.rfc3339(rep.reference_time)}")
+    return render_page("report.html.j2", title=title, report=view)
 
 
 def report_html(rec: Record) -> str:

@@ -13,8 +13,13 @@ record on every machine.
 * **Links** are cubic curves from the right side of the source to the left side of the target;
   a link within one column bends out to the right. Where several links leave or enter one node,
   their ends are spread over its height so they can be told apart.
-* **Text** is escaped and cut to fit the node; the full text is in the node's ``<title>`` (a
-  tooltip, no script needed) and in the report's tables.
+* **Text** is cut to fit the node; the full text is in the node's ``<title>`` (a tooltip, no
+  script needed) and in the report's tables.
+
+The geometry is computed here; the markup is the template ``vvp/templates/graph.svg.j2``,
+rendered with autoescaping (:mod:`vvp.htmlpage`), so every text and attribute value is escaped
+there (XML-safe too: only ``&amp; &lt; &gt; &#34; &#39;`` are produced). Names that become markup
+rather than values (``data-*`` attribute names) are checked against a strict pattern.
 
 Each node is a ``<g class="node …">`` with ``data-*`` attributes (the caller's: kind, SAID or
 AID, state, status, marks), so tests and other tools can read the drawing as data.
@@ -22,9 +27,13 @@ AID, state, status, marks), so tests and other tools can read the drawing as dat
 
 from __future__ import annotations
 
-import html
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from vvp.htmlpage import render_fragment
 
 NODE_W = 216
 NODE_H = 86
@@ -85,10 +94,6 @@ class _Box:
         return self.y + NODE_H / 2
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
 def _fit(text: str, width: float, char_w: float) -> str:
     room = max(1, int(width / char_w))
     return text if len(text) <= room else text[: max(1, room - 1)] + "…"
@@ -139,7 +144,7 @@ def layout(nodes: Sequence[GraphNode], links: Sequence[GraphLink]) -> dict[str, 
 
     def centres() -> dict[str, float]:
         out: dict[str, float] = {}
-        for c, members in columns.items():
+        for members in columns.values():
             top = HEAD_H + PAD + (tallest - len(members)) * (NODE_H + ROW_GAP) / 2
             for i, n in enumerate(members):
                 out[n.key] = top + i * (NODE_H + ROW_GAP) + NODE_H / 2
@@ -153,7 +158,7 @@ def layout(nodes: Sequence[GraphNode], links: Sequence[GraphLink]) -> dict[str, 
 
             def key(item: tuple[int, GraphNode], c: int = c, y: dict[str, float] = y,
                     forward: bool = forward) -> float:
-                i, n = item
+                _, n = item
                 near = [y[m] for m in neighbours[n.key]
                         if (column_of[m] < c if forward else column_of[m] > c)]
                 return sum(near) / len(near) if near else y[n.key]
@@ -189,8 +194,61 @@ def _point(t: float, p0: tuple[float, float], p1: tuple[float, float], p2: tuple
     return (a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0], a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1])
 
 
-def _link_svg(i: int, lk: GraphLink, boxes: Mapping[str, _Box],
-              ports: Mapping[tuple[int, str], float]) -> tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class _Label:
+    """A link's label: its plate (a rounded rectangle) and text, coordinates as text."""
+
+    x: str
+    y: str
+    w: str
+    tx: str
+    ty: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _DrawnLink:
+    kind: str
+    source: str
+    target: str
+    d: str
+    label: _Label | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Badge:
+    css: str
+    x: str
+    w: str
+    tx: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _DrawnNode:
+    classes: str
+    data: tuple[tuple[str, str], ...]
+    x: str
+    y: str
+    tooltip: str
+    title: str
+    title_y: int
+    lines: tuple[tuple[int, str], ...]
+    ident: str
+    badges: tuple[_Badge, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    x: str
+    y: int
+    text: str
+
+
+_DATA_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def _draw_link(i: int, lk: GraphLink, boxes: Mapping[str, _Box], ports: Mapping[tuple[int, str], float]) -> _DrawnLink:
     """The link's curve, and its label (drawn in a later layer, above the boxes, so a label is
     never hidden behind a box the curve passes under)."""
     s, t = boxes[lk.source], boxes[lk.target]
@@ -210,9 +268,7 @@ def _link_svg(i: int, lk: GraphLink, boxes: Mapping[str, _Box],
     d = (f"M{_num(x0)},{_num(sy)} C{_num(x1)},{_num(sy)} {_num(x2)},{_num(ty)} "
          f"{_num(x3)},{_num(ty)}")
     kind = lk.kind if lk.kind in LINK_KINDS else "edge"
-    parts = [f'<g class="link {kind}" data-from="{_esc(lk.source)}" data-to="{_esc(lk.target)}" '
-             f'data-link="{_esc(kind)}">',
-             f'<path d="{d}" marker-end="url(#arrow-{kind})"/>']
+    label: _Label | None = None
     if lk.label:
         # On a forward link the label sits in the gap just left of the target's column, where the
         # links into different targets have already parted (a link spanning columns would
@@ -232,45 +288,37 @@ def _link_svg(i: int, lk: GraphLink, boxes: Mapping[str, _Box],
             mx, my = x1 - 6, (sy + ty) / 2
         text = _fit(lk.label, 120, _LABEL_CHAR_W)
         w = len(text) * _LABEL_CHAR_W + 8
-        label = (f'<g class="label {kind}"><rect class="plate" x="{_num(mx - w / 2)}" y="{_num(my - 8)}" '
-                 f'width="{_num(w)}" height="16" rx="3"/><text class="label" x="{_num(mx)}" y="{_num(my + 4)}" '
-                 f'text-anchor="middle">{_esc(text)}</text></g>')
-    else:
-        label = ""
-    parts.append("</g>")
-    return "".join(parts), label
+        label = _Label(x=_num(mx - w / 2), y=_num(my - 8), w=_num(w), tx=_num(mx), ty=_num(my + 4), text=text)
+    return _DrawnLink(kind=kind, source=lk.source, target=lk.target, d=d, label=label)
 
 
-def _node_svg(n: GraphNode, box: _Box) -> str:
-    classes = " ".join(("node",) + n.classes)
-    data = "".join(f' data-{name}="{_esc(value)}"' for name, value in n.data)
-    parts = [f'<g class="{_esc(classes)}"{data} transform="translate({_num(box.x)},{_num(box.y)})">',
-             f"<title>{_esc(n.tooltip)}</title>",
-             f'<rect class="box" width="{NODE_W}" height="{NODE_H}" rx="7"/>',
-             f'<text class="title" x="12" y="{25 if n.badges else 22}">'
-             f'{_esc(_fit(n.title, NODE_W - 24, _TITLE_CHAR_W))}</text>']
+def _draw_node(n: GraphNode, box: _Box) -> _DrawnNode:
+    for name, _ in n.data:
+        if not _DATA_NAME.fullmatch(name):
+            raise ValueError(f"graph node data name {name!r} is not a lower-case attribute name")
     y = 42 if n.badges else 39
+    lines = []
     for row in _wrap(n.text, NODE_W - 24, _LINE_CHAR_W, 2):
-        parts.append(f'<text class="line" x="12" y="{y}">{_esc(row)}</text>')
+        lines.append((y, row))
         y += 15
-    parts.append(f'<text class="mono" x="12" y="{NODE_H - 10}">{_esc(_fit(n.ident, NODE_W - 24, _LINE_CHAR_W))}'
-                 "</text>")
+    badges = []
     bx = 10.0
     for text, cls in n.badges:
         w = len(text) * _BADGE_CHAR_W + 12
         if bx + w > NODE_W - 6:
             break
-        parts.append(f'<g class="badge {_esc(cls)}"><rect x="{_num(bx)}" y="{-BADGE_H / 2:g}" width="{_num(w)}" '
-                     f'height="{BADGE_H}" rx="8"/><text x="{_num(bx + w / 2)}" y="4" text-anchor="middle">'
-                     f"{_esc(text)}</text></g>")
+        badges.append(_Badge(css=cls, x=_num(bx), w=_num(w), tx=_num(bx + w / 2), text=text))
         bx += w + 6
-    parts.append("</g>")
-    return "".join(parts)
+    return _DrawnNode(classes=" ".join(("node", *n.classes)), data=n.data, x=_num(box.x), y=_num(box.y),
+                      tooltip=n.tooltip, title=_fit(n.title, NODE_W - 24, _TITLE_CHAR_W),
+                      title_y=25 if n.badges else 22, lines=tuple(lines),
+                      ident=_fit(n.ident, NODE_W - 24, _LINE_CHAR_W), badges=tuple(badges))
 
 
 def render_svg(nodes: Sequence[GraphNode], links: Sequence[GraphLink], column_titles: Mapping[int, str], *,
-               title: str, description: str) -> str:
-    """The whole ``<svg>`` element for inline use in an HTML page (no XML prolog, no script)."""
+               title: str, description: str) -> Markup:
+    """The whole ``<svg>`` element for inline use in an HTML page (no XML prolog, no script),
+    from ``templates/graph.svg.j2``: every text and attribute value escaped by the template."""
     if len({n.key for n in nodes}) != len(nodes):
         raise ValueError("graph node keys must be unique")
     pos = layout(nodes, links)
@@ -280,24 +328,10 @@ def render_svg(nodes: Sequence[GraphNode], links: Sequence[GraphLink], column_ti
     width = PAD * 2 + len(cols) * NODE_W + max(0, len(cols) - 1) * COL_GAP + 40
     height = max((b.y + NODE_H for b in boxes.values()), default=HEAD_H + PAD) + PAD
     ports = _ports(drawn, boxes)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" viewBox="0 0 {_num(width)} {_num(height)}" '
-           f'width="{_num(width)}" height="{_num(height)}" role="img" aria-labelledby="graph-title graph-desc">',
-           f'<title id="graph-title">{_esc(title)}</title><desc id="graph-desc">{_esc(description)}</desc>',
-           "<defs>"]
-    for kind in LINK_KINDS:
-        out.append(f'<marker id="arrow-{kind}" class="arrow {kind}" viewBox="0 0 10 10" refX="9.5" refY="5" '
-                   'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-                   '<path d="M0,0 L10,5 L0,10 z"/></marker>')
-    out.append("</defs>")
-    for i, c in enumerate(cols):
-        label = column_titles.get(c, "")
-        if label:
-            x = PAD + i * (NODE_W + COL_GAP)
-            out.append(f'<text class="column" x="{_num(x + 2)}" y="{PAD + 6}">'
-                       f'{_esc(_fit(label, NODE_W + COL_GAP - 12, _LINE_CHAR_W))}</text>')
-    drawn_links = [_link_svg(i, lk, boxes, ports) for i, lk in enumerate(drawn)]
-    out.extend(curve for curve, _ in drawn_links)
-    out.extend(_node_svg(n, boxes[n.key]) for n in nodes)
-    out.extend(label for _, label in drawn_links if label)
-    out.append("</svg>")
-    return "\n".join(out)
+    columns = [_Column(x=_num(PAD + i * (NODE_W + COL_GAP) + 2), y=PAD + 6,
+                       text=_fit(column_titles[c], NODE_W + COL_GAP - 12, _LINE_CHAR_W))
+               for i, c in enumerate(cols) if column_titles.get(c, "")]
+    return render_fragment(
+        "graph.svg.j2", width=_num(width), height=_num(height), title=title, description=description,
+        link_kinds=LINK_KINDS, columns=columns, links=[_draw_link(i, lk, boxes, ports) for i, lk in enumerate(drawn)],
+        nodes=[_draw_node(n, boxes[n.key]) for n in nodes], node_w=NODE_W, node_h=NODE_H, badge_h=BADGE_H)
