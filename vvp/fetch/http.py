@@ -1,130 +1,28 @@
-"""Fetching evidence: the only code in vvp that opens a client connection.
-
-One interface, :class:`Fetcher`: ``fetch(url, kind) -> Fetched`` or a :class:`~vvp.errors.FetchError`
-with a stable code. Implementations:
-
-* :class:`HttpFetcher`: http/https with a total deadline, a byte cap, a redirect cap that re-checks
-  every hop, the content types of architecture §6 per kind of evidence, and refusal of loopback,
-  private, link-local, unspecified, IPv4-mapped and numeric-disguised hosts unless
-  ``allow_private_addresses``. The host name is resolved once, every address it resolves to is
-  checked, and the TCP connection goes to the checked address (TLS still verifies the name), so a
-  DNS answer that changes between check and connect (rebinding) cannot redirect the request.
-* :class:`MapFetcher`: ``--evidence MAP`` (exact URL or ``said:<SAID>`` → local file), falling back
-  to another fetcher for unmapped URLs; mapped bytes pass the same size cap and type check.
-* :class:`OfflineFetcher`: refuses everything (``--offline`` behind a map).
-* :class:`MemoryFetcher`: serves bytes held in memory (tests; replay of a record).
-* :class:`RecordingFetcher`: wraps any fetcher and keeps every byte it served and every failure,
-  in order, for the forensic record.
-"""
+"""HTTP(S) within limits: the address policy (no loopback, private, link-local or disguised hosts
+unless allowed; the connection pinned to the checked address) and :class:`HttpFetcher`."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import http.client
 import ipaddress
-import json
 import re
 import socket
 import ssl
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
-from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from vvp import codes
-from vvp.clock import Clock
-from vvp.errors import ConfigError, FetchError
+from vvp.errors import FetchError
 
 
-class EvidenceKind(StrEnum):
-    """What is being fetched; decides which content types are acceptable (architecture §6)."""
-
-    OOBI = "oobi"
-    DOSSIER = "dossier"
-    X5U = "x5u"
-    CRL = "crl"
-    SCHEMA = "schema"
-    ACDC = "acdc"
-
-
-CONTENT_TYPES: Mapping[EvidenceKind, tuple[str, ...]] = {
-    EvidenceKind.OOBI: ("application/json+cesr", "application/cesr"),
-    EvidenceKind.DOSSIER: ("application/json+cesr", "application/cesr", "application/json"),
-    EvidenceKind.ACDC: ("application/json+cesr", "application/cesr", "application/json"),
-    EvidenceKind.X5U: ("application/pem-certificate-chain", "application/x-pem-file", "application/pkix-cert"),
-    EvidenceKind.CRL: ("application/pkix-crl",),
-    EvidenceKind.SCHEMA: ("application/schema+json", "application/json"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    """Bytes obtained for a URL. ``source`` is ``http``, ``map``, ``memory`` or ``replay``."""
-
-    url: str
-    final_url: str
-    content_type: str
-    body: bytes
-    source: str
-
-
-@dataclass(frozen=True, slots=True)
-class FetchFailure:
-    url: str
-    code: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class FetchEvent:
-    """One fetch as the recording fetcher saw it: either ``fetched`` or ``failure`` is set; ``at``
-    is when the recorder's clock saw it end (``None`` when it was given no clock)."""
-
-    url: str
-    kind: EvidenceKind
-    at: _dt.datetime | None = None
-    fetched: Fetched | None = None
-    failure: FetchFailure | None = None
-
-
-class Fetcher(Protocol):
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched: ...
-
-
-@dataclass(frozen=True, slots=True)
-class FetchLimits:
-    """Limits of one fetch (defaults = the trust store's policy defaults)."""
-
-    timeout_s: float = 5.0
-    max_bytes: int = 4194304
-    max_redirects: int = 3
-    allow_private_addresses: bool = False
-
-    @classmethod
-    def from_policy(cls, policy: Any) -> FetchLimits:
-        """From any object with the policy's fetch fields (a :class:`vvp.trust.Policy`)."""
-        return cls(timeout_s=float(policy.fetch_timeout_s), max_bytes=int(policy.fetch_max_bytes),
-                   max_redirects=int(policy.fetch_max_redirects),
-                   allow_private_addresses=bool(policy.allow_private_addresses))
-
-
-def media_type(content_type: str | None) -> str:
-    """``application/cesr; charset=x`` → ``application/cesr`` (lower case)."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def check_content_type(url: str, content_type: str | None, kind: EvidenceKind) -> str:
-    mt = media_type(content_type)
-    if mt not in CONTENT_TYPES[kind]:
-        raise FetchError(f"{url}: content type {content_type or '(none)'!r} is not one of "
-                         f"{', '.join(CONTENT_TYPES[kind])} for {kind.value}",
-                         code=codes.FETCH_BAD_CONTENT_TYPE, url=url)
-    return mt
-
-
+from vvp.fetch.base import (
+    EvidenceKind,
+    Fetched,
+    FetchLimits,
+    check_content_type,
+)
 # ---------------------------------------------------------------------------------------------
 # Address policy
 
@@ -379,136 +277,3 @@ class HttpFetcher:
 # Local, offline, in-memory, recording
 
 
-class OfflineFetcher:
-    """Refuses every URL: nothing is fetched that the evidence map does not provide."""
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        raise FetchError(f"{url}: offline and not in the evidence map", code=codes.FETCH_OFFLINE, url=url)
-
-
-@dataclass(frozen=True, slots=True)
-class MapEntry:
-    path: Path
-    content_type: str | None = None
-
-
-_EXT_TYPES = {".cesr": "application/cesr", ".json": "application/json", ".pem": "application/x-pem-file",
-              ".crt": "application/pkix-cert", ".cer": "application/pkix-cert", ".der": "application/pkix-cert",
-              ".crl": "application/pkix-crl"}
-
-
-class MapFetcher:
-    """``--evidence MAP``: exact URL strings (or ``said:<SAID>``) to local files.
-
-    Mapped URLs are never fetched; anything else goes to ``fallback`` (an :class:`OfflineFetcher`
-    under ``--offline``). A map entry without a content type gets one from its file extension when
-    that fits the kind of evidence, else the kind's first type: the map is the user's own statement
-    of what the bytes are.
-    """
-
-    def __init__(self, entries: Mapping[str, MapEntry], fallback: Fetcher, *, max_bytes: int = 4194304) -> None:
-        self.entries = dict(entries)
-        self.fallback = fallback
-        self.max_bytes = max_bytes
-
-    @classmethod
-    def load(cls, path: str | Path, fallback: Fetcher, *, max_bytes: int = 4194304) -> MapFetcher:
-        p = Path(path)
-        try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except OSError as ex:
-            raise ConfigError(f"cannot read evidence map {p}: {ex}", code=codes.MAP_UNREADABLE) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as ex:
-            raise ConfigError(f"evidence map {p} is not JSON: {ex}", code=codes.MAP_INVALID) from None
-        return cls(parse_map(data, p.resolve().parent), fallback, max_bytes=max_bytes)
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        entry = self.entries.get(url)
-        if entry is None:
-            if url.startswith("said:"):
-                raise FetchError(f"{url}: not in the evidence map", code=codes.FETCH_OFFLINE, url=url)
-            return self.fallback.fetch(url, kind)
-        try:
-            size = entry.path.stat().st_size
-            if size > self.max_bytes:
-                raise FetchError(f"{url}: mapped file {entry.path} has {size} bytes, over {self.max_bytes}",
-                                 code=codes.FETCH_TOO_LARGE, url=url)
-            body = entry.path.read_bytes()
-        except OSError as ex:
-            raise FetchError(f"{url}: mapped file unreadable: {ex}", code=codes.MAP_FILE_MISSING, url=url) from None
-        ctype = entry.content_type
-        if ctype is None:
-            guess = _EXT_TYPES.get(entry.path.suffix.lower())
-            ctype = guess if guess in CONTENT_TYPES[kind] else CONTENT_TYPES[kind][0]
-        check_content_type(url, ctype, kind)
-        return Fetched(url=url, final_url=url, content_type=ctype, body=body, source="map")
-
-
-def parse_map(data: Any, base: Path) -> dict[str, MapEntry]:
-    if not isinstance(data, dict):
-        raise ConfigError("evidence map must be a JSON object", code=codes.MAP_INVALID)
-    out: dict[str, MapEntry] = {}
-    for key, val in data.items():
-        if isinstance(val, str):
-            path, ctype = val, None
-        elif isinstance(val, dict) and set(val) <= {"path", "content_type"} and isinstance(val.get("path"), str) \
-                and isinstance(val.get("content_type", ""), str):
-            path, ctype = val["path"], val.get("content_type")
-        else:
-            raise ConfigError(f"evidence map entry {key!r} must be a path or {{path, content_type}}",
-                              code=codes.MAP_INVALID)
-        p = Path(path)
-        out[key] = MapEntry(p if p.is_absolute() else base / p, ctype)
-    return out
-
-
-class MemoryFetcher:
-    """Serves ``url -> (content_type, body)`` from memory; anything else fails with ``missing_code``."""
-
-    def __init__(self, items: Mapping[str, tuple[str, bytes]], *, missing_code: str = codes.FETCH_OFFLINE,
-                 source: str = "memory", failures: Mapping[str, FetchFailure] | None = None) -> None:
-        self.items = dict(items)
-        self.missing_code = missing_code
-        self.source = source
-        self.failures = dict(failures or {})
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        if url in self.failures:
-            f = self.failures[url]
-            raise FetchError(f.message, code=f.code, url=url)
-        if url not in self.items:
-            raise FetchError(f"{url}: not available", code=self.missing_code, url=url)
-        ctype, body = self.items[url]
-        check_content_type(url, ctype, kind)
-        return Fetched(url=url, final_url=url, content_type=ctype, body=body, source=self.source)
-
-
-@dataclass
-class RecordingFetcher:
-    """Wraps a fetcher and keeps every byte served and every failure, in order, with the time each
-    ended when given a clock: what a forensic record stores (the front end passes the clock; only
-    it decides to use the wall clock)."""
-
-    inner: Fetcher
-    clock: Clock | None = None
-    events: list[FetchEvent] = field(default_factory=list)
-
-    def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
-        try:
-            got = self.inner.fetch(url, kind)
-        except FetchError as ex:
-            self.events.append(FetchEvent(url, kind, self._now(), failure=FetchFailure(url, ex.code, ex.message)))
-            raise
-        self.events.append(FetchEvent(url, kind, self._now(), fetched=got))
-        return got
-
-    def _now(self) -> _dt.datetime | None:
-        return self.clock.now() if self.clock is not None else None
-
-
-def build_fetcher(*, limits: FetchLimits, evidence_map: str | Path | None = None, offline: bool = False) -> Fetcher:
-    """The fetcher the CLI options describe: map first, then HTTP (or nothing when offline)."""
-    base: Fetcher = OfflineFetcher() if offline else HttpFetcher(limits)
-    if evidence_map is None:
-        return base
-    return MapFetcher.load(evidence_map, base, max_bytes=limits.max_bytes)
