@@ -60,7 +60,7 @@ from vvp._keri import dossier_ingest as _ing
 from vvp._keri import tel as _tel
 from vvp._keri.acdc import schema_said as _schema_said
 from vvp.errors import FetchError
-from vvp.fetch import EvidenceKind, Fetched, Fetcher
+from vvp.fetch import EvidenceKind, Fetched, FetchEvent, Fetcher, evidence_mark, evidence_since, note_cached
 from vvp.verdict import (Check, CheckStatus, Status, claim_status, failed, indeterminate, not_applicable, passed,
                          warned)
 
@@ -469,7 +469,7 @@ class DossierCache:
         self.max_entries = max_entries
         self._now = monotonic
         self._lock = threading.Lock()
-        self._fetched: OrderedDict[str, tuple[Fetched, float]] = OrderedDict()
+        self._fetched: OrderedDict[str, tuple[Fetched, float, tuple[FetchEvent, ...]]] = OrderedDict()
         self._ingests: OrderedDict[str, _ing.Ingest] = OrderedDict()
         self._results: OrderedDict[tuple[Any, ...], DossierResult] = OrderedDict()
         self._unwrapped: OrderedDict[int, tuple[bytes, tuple[bytes | None, str]]] = OrderedDict()
@@ -498,10 +498,12 @@ class DossierCache:
     def fetch(self, url: str, fetcher: Fetcher, freshness_s: float) -> Fetched:
         hit = self._get(self._fetched, url)
         if hit is not None and self._now() - hit[1] <= freshness_s:
+            note_cached(fetcher, hit[2])  # the call's record still holds the dossier's bytes
             return hit[0]  # type: ignore[no-any-return]
+        mark = evidence_mark(fetcher)
         got = fetcher.fetch(url, EvidenceKind.DOSSIER)
         self.fetches += 1
-        self._put(self._fetched, url, (got, self._now()))
+        self._put(self._fetched, url, (got, self._now(), evidence_since(fetcher, mark)))
         return got
 
     def ingest(self, streams: Sequence[bytes], digest: str | None = None) -> _ing.Ingest:
@@ -592,6 +594,24 @@ def verify_dossier(evd: str, *, fetcher: Fetcher, reference_time: _dt.datetime, 
     bad evidence; a dossier that cannot be fetched is INDETERMINATE (DS-13, ``DOSSIER_UNREACHABLE``).
     """
     expected = expected_said or citation_said(evd)
+    mark = evidence_mark(fetcher) if cache is not None else None
+    res = _verify_dossier(evd, expected, fetcher=fetcher, reference_time=reference_time, policy=policy, cache=cache)
+    if mark is not None:
+        # A result served from cache was built from evidence this call did not fetch: the result
+        # keeps the events of the call that built it, and hands the ones missing here to the
+        # recorder, so a warm call's record re-verifies offline like a cold one's (§2.1).
+        here = evidence_since(fetcher, mark)
+        built_from = res.derived(_EVIDENCE, lambda: here)
+        have = {e.url for e in here}
+        note_cached(fetcher, [e for e in built_from if e.url not in have])
+    return res
+
+
+_EVIDENCE: Any = ("evidence the result was built from",)
+
+
+def _verify_dossier(evd: str, expected: str | None, *, fetcher: Fetcher, reference_time: _dt.datetime,
+                    policy: DossierPolicy, cache: DossierCache | None) -> DossierResult:
     try:
         got = cache.fetch(evd, fetcher, policy.revocation_freshness_s) if cache is not None \
             else fetcher.fetch(evd, EvidenceKind.DOSSIER)

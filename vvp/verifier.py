@@ -40,7 +40,7 @@ from vvp.authorization import AuthPolicy, CallFacts, check_authorization
 from vvp.context import check_context
 from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier
 from vvp.errors import ConfigError, FetchError
-from vvp.fetch import EvidenceKind, Fetcher
+from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evidence_mark, evidence_since, note_cached
 from vvp.kel import resolve_kel, verify_stream
 from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.passport import PassportPolicy, VvpPassport, check_passport, check_signature
@@ -256,8 +256,9 @@ class KelCache:
         self.max_entries = max_entries
         self._now = monotonic
         self._lock = threading.Lock()
-        # url -> (stream, when it was fetched, key states selected from it: see _key_state)
-        self._streams: OrderedDict[str, tuple[KelStream, float, dict[Any, Any]]] = OrderedDict()
+        # url -> (stream, when it was fetched, key states selected from it: see _key_state, and
+        # the fetch events it was built from: handed to the recorder of every call it serves)
+        self._streams: OrderedDict[str, tuple[KelStream, float, dict[Any, Any], tuple[FetchEvent, ...]]] = OrderedDict()
         self.fetches = 0
         self.ingests = 0
 
@@ -266,14 +267,18 @@ class KelCache:
             hit = self._streams.get(url)
             if hit is not None and self._now() - hit[1] <= freshness_s:
                 self._streams.move_to_end(url)
-                return hit[0], hit[2]
+        if hit is not None and self._now() - hit[1] <= freshness_s:
+            note_cached(fetcher, hit[3])  # the record of this call still holds the KEL's bytes
+            return hit[0], hit[2]
+        mark = evidence_mark(fetcher)
         got = fetcher.fetch(url, EvidenceKind.OOBI)
+        events = evidence_since(fetcher, mark)
         self.fetches += 1
         stream = verify_stream(got.body)
         self.ingests += 1
         selected: dict[Any, Any] = {}
         with self._lock:
-            self._streams[url] = (stream, self._now(), selected)
+            self._streams[url] = (stream, self._now(), selected, events)
             self._streams.move_to_end(url)
             while len(self._streams) > self.max_entries:
                 self._streams.popitem(last=False)
@@ -366,8 +371,10 @@ class Verifier:
     def verify(self, call: CallInput, *, fetcher: Fetcher | None = None) -> Verdict:
         """Verify one call. ``fetcher`` overrides the Verifier's own for this call (a recording
         fetcher wrapping it, for a record). Never raises for bad evidence or bad input."""
-        return _verify(call, trust=self.trust, pol=self._pol, fetcher=fetcher if fetcher is not None else self.fetcher,
-                       cache=self.cache)
+        f = fetcher if fetcher is not None else self.fetcher
+        if self.cache is not None and not isinstance(f, RecordingFetcher):
+            f = RecordingFetcher(f)  # caches capture what they are built from, for later recorded calls
+        return _verify(call, trust=self.trust, pol=self._pol, fetcher=f, cache=self.cache)
 
 
 def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,

@@ -40,3 +40,6 @@ from vvp.fetch.local import OfflineFetcher as OfflineFetcher
 from vvp.fetch.local import RecordingFetcher as RecordingFetcher
 from vvp.fetch.local import build_fetcher as build_fetcher
 from vvp.fetch.local import parse_map as parse_map
+from vvp.fetch.local import evidence_mark as evidence_mark
+from vvp.fetch.local import evidence_since as evidence_since
+from vvp.fetch.local import note_cached as note_cached

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +150,38 @@ class RecordingFetcher:
 
     def _now(self) -> _dt.datetime | None:
         return self.clock.now() if self.clock is not None else None
+
+    def mark(self) -> int:
+        """A position in :attr:`events`: what a cache builds from is ``since(mark)``."""
+        return len(self.events)
+
+    def since(self, mark: int) -> tuple[FetchEvent, ...]:
+        return tuple(self.events[mark:])
+
+    def cached(self, events: Iterable[FetchEvent]) -> None:
+        """Evidence a cache answered with instead of fetching (architecture §2.1): the bytes the
+        verdict relies on, with their original fetch time, marked ``source: "cache"``, so the
+        record of a warm call holds every byte a cold one would."""
+        for ev in events:
+            if ev.fetched is not None and ev.fetched.source != "cache":
+                ev = replace(ev, fetched=replace(ev.fetched, source="cache"))
+            self.events.append(ev)
+
+
+def evidence_mark(fetcher: Fetcher) -> int | None:
+    """Where a cache starts capturing the evidence it is built from (None: nothing records)."""
+    return fetcher.mark() if isinstance(fetcher, RecordingFetcher) else None
+
+
+def evidence_since(fetcher: Fetcher, mark: int | None) -> tuple[FetchEvent, ...]:
+    """The fetch events since ``mark`` (a cache entry keeps them with what it built)."""
+    return fetcher.since(mark) if mark is not None and isinstance(fetcher, RecordingFetcher) else ()
+
+
+def note_cached(fetcher: Fetcher, events: Iterable[FetchEvent]) -> None:
+    """Hand a cache entry's evidence to the call's recorder, when the call is recorded."""
+    if isinstance(fetcher, RecordingFetcher):
+        fetcher.cached(events)
 
 
 def build_fetcher(*, limits: FetchLimits, evidence_map: str | Path | None = None, offline: bool = False) -> Fetcher:

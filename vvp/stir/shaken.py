@@ -50,7 +50,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from vvp import clock, codes, jose
 from vvp.errors import FetchError
-from vvp.fetch import EvidenceKind, Fetched, FetchEvent, Fetcher
+from vvp.fetch import EvidenceKind, FetchEvent, Fetched, Fetcher, evidence_mark, evidence_since, note_cached
 from vvp.stir import certs as _certs
 from vvp.stir import crl as _crl
 from vvp.stir.identity import IdentityError, IdentityValue, parse_identity
@@ -339,7 +339,10 @@ def _get_x5u(run: _Run, url: str, at: _dt.datetime, policy: ShakenPolicy, fetche
              cache: ShakenCache | None) -> X5uEntry | None:
     entry = cache.x5u(url, at, policy.x5u_cache_s) if cache is not None else None
     source = "cache"
+    if entry is not None:
+        note_cached(fetcher, entry.events)
     if entry is None:
+        mark = evidence_mark(fetcher)
         try:
             got = fetcher.fetch(url, EvidenceKind.X5U)
         except FetchError as e:
@@ -352,7 +355,7 @@ def _get_x5u(run: _Run, url: str, at: _dt.datetime, policy: ShakenPolicy, fetche
             run.used(EvidenceKind.X5U, got, cached=False)
             run.bad("X-SHAKEN-17", e.code, e.message)
             return None
-        entry = X5uEntry(got, certs, at)
+        entry = X5uEntry(got, certs, at, evidence_since(fetcher, mark))
         if cache is not None:
             cache.put_x5u(url, entry)
     run.used(EvidenceKind.X5U, entry.fetched, cached=source == "cache")
@@ -445,8 +448,13 @@ def _get_crl(url: str, at: _dt.datetime, policy: ShakenPolicy, fetcher: Fetcher,
     """``(entry, from_cache)``, or ``(code, message)`` when the CRL cannot be obtained or read."""
     entry = cache.crl(url, at, policy.crl_cache_s) if cache is not None else None
     if entry is not None and entry.signers_key == signers:
+        note_cached(fetcher, entry.events)
         return entry, True
+    events: tuple[FetchEvent, ...] = entry.events if entry is not None else ()
+    if entry is not None:
+        note_cached(fetcher, events)
     if entry is None:
+        mark = evidence_mark(fetcher)
         try:
             got = fetcher.fetch(url, EvidenceKind.CRL)
         except FetchError as e:
@@ -455,10 +463,11 @@ def _get_crl(url: str, at: _dt.datetime, policy: ShakenPolicy, fetcher: Fetcher,
             parsed = _crl.parse_crl(got.body)
         except ValueError as e:
             return codes.SHAKEN_CRL_INVALID, f"the CRL {url} cannot be read: {str(e)[:120]}"
+        events = evidence_since(fetcher, mark)
     else:
         got, parsed = entry.fetched, entry.crl
     signer, _why = _crl.crl_signer(parsed, signers)
-    fresh = CrlEntry(got, parsed, entry.stored_at if entry is not None else at, signers, signer)
+    fresh = CrlEntry(got, parsed, entry.stored_at if entry is not None else at, signers, signer, events)
     if cache is not None:
         cache.put_crl(url, fresh)
     return fresh, entry is not None

@@ -29,7 +29,7 @@ from typing import Final, Generic, TypeVar
 
 from cryptography import x509
 
-from vvp.fetch import Fetched
+from vvp.fetch import FetchEvent, Fetched
 
 DEFAULT_MAX_ENTRIES: Final = 4096
 
@@ -41,6 +41,7 @@ class X5uEntry:
     fetched: Fetched
     certs: tuple[x509.Certificate, ...]
     stored_at: _dt.datetime
+    events: tuple[FetchEvent, ...] = ()  # what it was built from, for the records of calls it serves
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class CrlEntry:
     stored_at: _dt.datetime
     signers_key: tuple[x509.Certificate, ...]  # the signer set it was judged against
     signer: x509.Certificate | None
+    events: tuple[FetchEvent, ...] = ()  # what it was built from, for the records of calls it serves
 
 
 class _Lru(Generic[_V]):
