@@ -32,6 +32,7 @@ unit: $(STAMP)
 	$(VPY) -m pytest -q -p no:cacheprovider
 
 test: $(STAMP)
+	$(VPY) -m ruff check vvp benchmarks tests
 	$(VPY) -m mypy
 	$(VPY) -m pytest -q -p no:cacheprovider
 
@@ -39,7 +40,7 @@ codes-doc: $(STAMP)
 	$(VPY) -m vvp.codes > docs/codes.md
 
 bench: $(STAMP)
-	$(VPY) -m vvp.bench
+	$(VPY) -m benchmarks.bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

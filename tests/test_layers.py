@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Lowest first. A module may import modules of its own layer or any layer below.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("vocabulary", ("vvp", "vvp.verdict", "vvp.codes", "vvp.errors", "vvp.keystate", "vvp.strictjson")),
+    ("vocabulary", ("vvp", "vvp.verdict", "vvp.codes", "vvp.errors", "vvp.keystate", "vvp.strictjson", "vvp.canonical")),
     ("edge", ("vvp.fetch", "vvp.clock")),
     ("keri", ("vvp._keri",)),
     ("record", ("vvp.record", "vvp.store")),
@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("inputs", ("vvp.trust", "vvp.config")),
     ("verifier", ("vvp.verifier", "vvp.replay")),
     ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.report", "vvp.report_svg", "vvp.htmlpage",
-               "vvp.__main__", "vvp.testing", "vvp.bench", "vvp.bench_shaken")),
+               "vvp.__main__", "vvp.testing")),
 ]
 """Architecture §3, lowest first. ``vvp.testing`` (test worlds, test PKIs) sits with the front ends:
 the demo and the tests use it, and nothing below them may."""

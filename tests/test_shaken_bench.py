@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from vvp import bench_shaken
+from benchmarks import bench_shaken
 
 
 def test_benchmark_prints_a_ratio(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as _dt
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

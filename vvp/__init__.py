@@ -37,7 +37,10 @@ _EXPORTS: dict[str, str] = {
     "FetchError": "vvp.errors",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = ["__version__", "Verifier", "VerifierCache", "CallInput", "Verdict", "Status", "TrustStore",
+           "load_trust_store", "Record", "reverify", "VvpError", "UsageError", "OperationalError", "InputUnreadable",
+           "ConfigError", "EvidenceError", "EvidenceUnavailable", "EvidenceInvalid", "FetchError"]
+assert set(__all__) == {"__version__", *_EXPORTS}
 
 if TYPE_CHECKING:
     from vvp.errors import (ConfigError, EvidenceError, EvidenceInvalid, EvidenceUnavailable, FetchError,

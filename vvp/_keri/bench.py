@@ -1,4 +1,4 @@
-"""keri's side of the caller benchmark (:mod:`vvp.bench`): the baseline and the signature count.
+"""keri's side of the caller benchmark (:mod:`benchmarks.bench`): the baseline and the signature count.
 
 Architecture §5 measures the cold path against "keri's own bare ingest": Kevery and Tevery (and
 keri's credential Verifier, since the streams hold ACDCs) parsing the very same streams in a fresh

@@ -1,6 +1,6 @@
 """Issuing an STI PKI and SHAKEN PASSporTs: for tests, the benchmark and the demo world.
 
-vvp verifies SHAKEN; it never signs real calls. But the tests, ``python -m vvp.bench_shaken`` and
+vvp verifies SHAKEN; it never signs real calls. But the tests, ``python -m benchmarks.bench_shaken`` and
 a demo world need certificates shaped like real ones (ATIS-1000080 v005: critical basic
 constraints and key usage, one SHAKEN CP OID, one CRL distribution point, SKI/AKI, a TNAuthList),
 a CRL from a separate STI-PA signer, and PASSporTs signed the way an STI-AS signs them. Keeping

@@ -1,6 +1,6 @@
 """Benchmark: one SHAKEN verification with a cached certificate, as a ratio to one raw ES256 verify.
 
-``python -m vvp.bench_shaken [--iterations N] [--rounds R] [--json]``
+``python -m benchmarks.bench_shaken [--iterations N] [--rounds R] [--json]``
 
 Architecture §5 asks benchmarks for ratios measured in the same run, so the machine's speed
 cancels out. The floor is one ``cryptography`` ES256 verify of the same signing input with the
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from vvp import jose
-from vvp.bench import interleaved, per_call
+from benchmarks.bench import interleaved, per_call
 from vvp.fetch import MemoryFetcher
 from vvp.stir import stipki
 from vvp.stir.shaken import ShakenPolicy, verify_shaken
@@ -88,7 +88,7 @@ def run(iterations: int, rounds: int) -> dict[str, float | int | str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m vvp.bench_shaken", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_shaken", description=__doc__.splitlines()[0])
     ap.add_argument("--iterations", type=int, default=2000, help="calls per round (default 2000)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds; the median is reported (default 5)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")

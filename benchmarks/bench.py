@@ -1,6 +1,6 @@
 """Benchmark of the caller verification, as ratios to floors measured in the same run.
 
-``python -m vvp.bench [--warm N] [--cold N] [--rounds R] [--json]`` (``make bench``)
+``python -m benchmarks.bench [--warm N] [--cold N] [--rounds R] [--json]`` (``make bench``)
 
 Architecture §5's targets, each printed beside its measurement:
 
@@ -24,7 +24,7 @@ Architecture §5's targets, each printed beside its measurement:
 
 Rounds alternate floor and measured path so that a change in machine load hits both alike; times
 are medians over the rounds and ratios the medians of per-round ratios (as in
-:mod:`vvp.bench_shaken`). Nothing here asserts a time: machines differ.
+:mod:`benchmarks.bench_shaken`). Nothing here asserts a time: machines differ.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ COLD_TARGET_KERI_MULTIPLE = 1.5
 
 
 def per_call(fn: Callable[[], object], n: int) -> float:
-    """Seconds per call over ``n`` calls (also used by ``vvp.bench_shaken``)."""
+    """Seconds per call over ``n`` calls (also used by ``benchmarks.bench_shaken``)."""
     start = time.perf_counter()
     for _ in range(n):
         fn()
@@ -261,7 +261,7 @@ def _report(r: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     doc = __doc__ or ""
-    ap = argparse.ArgumentParser(prog="python -m vvp.bench", description=doc.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=doc.splitlines()[0])
     ap.add_argument("--warm", type=int, default=2000, help="warm calls per round (default 2000)")
     ap.add_argument("--cold", type=int, default=5, help="cold calls per round (default 5)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported (default 5)")
