@@ -27,6 +27,8 @@ ARCH_DEFAULTS = {
     "witness_check": "available", "witness_quorum": None,
     # not in the architecture's list: the service's per-request deadline (issue 16)
     "request_deadline_s": 3.0,
+    # not in the architecture's list: hard- or soft-fail for foreign X.509 revocation (issue 19)
+    "foreign_revocation": "hard-fail",
 }
 
 

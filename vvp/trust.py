@@ -30,6 +30,9 @@ PUBLISHED_SCHEMA_ROLES: Mapping[str, tuple[str, ...]] = {
     "gcd": ("EL7irIKYJL9Io0hhKSGWI4OznhwC7qgJG5Qf4aEs6j0o",),  # Provenant GCD (alloc, delsig, bproxy)
     "brand": ("EBpGNZSWwj-btOJMJSMLCVoXbtKdJTcggO-zMevr4vH_", "EAoRVmgPyacjhUxaV0nPwiuUuHMjKDpNZrj7ClofZ-3Z"),
     "dossier": ("EH1jN4U4LMYHmPVI4FYdZ10bIPR7YWKp8TDdZ9Y9Al-P",),  # Provenant VVP Dossier
+    # Bridging ACDCs for foreign evidence (architecture §2.3; docs/evidence.md)
+    "faa": ("ELuPsd1mylvD9iY_gH5hEJzoUd8OZWtU6J2svJwIq-TJ",),  # Provenant Foreign Artifact Affidavit
+    "citation": ("EDH3Q0MW6oCcwyYw2MN39n1YfPs37o1QEv86kB-fBzmh",),  # Provenant Citation
 }
 ROLE_NAMES: tuple[str, ...] = tuple(PUBLISHED_SCHEMA_ROLES)
 ROOT_QUESTIONS: tuple[str, ...] = ("identity", "tn", "brand")
@@ -58,6 +61,7 @@ class Policy:
     fetch_max_redirects: int = 3
     allow_private_addresses: bool = False
     foreign_evidence: Literal["report", "strict"] = "report"
+    foreign_revocation: Literal["hard-fail", "soft-fail"] = "hard-fail"
     sd_jwt_require_key_binding: bool = False
     callee_iat_tolerance_s: int = 30
     witness_check: Literal["off", "available", "required"] = "available"
@@ -71,6 +75,7 @@ class Policy:
 _ENUMS: Mapping[str, tuple[str, ...]] = {"brand_failure": ("suppress", "strict"),
                                          "crl": ("optional", "required", "off"),
                                          "foreign_evidence": ("report", "strict"),
+                                         "foreign_revocation": ("hard-fail", "soft-fail"),
                                          "witness_check": ("off", "available", "required")}
 _NULLABLE_INTS: frozenset[str] = frozenset({"witness_quorum"})
 """Policy numbers whose default is ``null`` (meaning: derived, e.g. the AID's own ``toad``)."""
