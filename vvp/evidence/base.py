@@ -132,6 +132,9 @@ class CheckContext:
     """Further artifacts carried beside this one, as (media type, bytes): CRLs, OCSP responses."""
     orig: str | None = None
     """The call's originating number (E.164), when the artifact is judged for a call."""
+    account_jwk: Mapping[str, Any] | None = None
+    """The public JWK of the key an RTU token is presented with (its ACME account key), when known:
+    the token's ``atc.fingerprint`` is then checked against it (RFC 9447 §3)."""
 
 
 class Checker(Protocol):
