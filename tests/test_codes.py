@@ -19,6 +19,7 @@ NOT_CODES = frozenset({
     "KERI_BASER_MAP_SIZE",  # an environment variable name keri reads
     "VVP_KEYSTORE", "VVP_PYTHON", "VVP_TMPDIR", "XDG_DATA_HOME",  # environment variable names
     "NOT_APPLICABLE",  # a claim status (verdict.Status), not a code
+    "EXIT_CODES",  # the attribute a CLI subcommand module declares its exit codes in
 })
 
 
