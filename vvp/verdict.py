@@ -214,14 +214,23 @@ class Verdict:
     display: Mapping[str, Any] = field(default_factory=lambda: {"brand": None})
     extra: Mapping[str, Any] = field(default_factory=dict)
     claim_details: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    direction: str = "caller"
+    """``caller`` (the calling party's PASSporT) or ``callee`` (the answer's, architecture §2.2).
+    The JSON names it only for ``callee``: a caller verdict's JSON is what it was before the field
+    existed, so records written earlier reproduce byte for byte."""
 
     def to_json(self) -> dict[str, Any]:
         claims: dict[str, Any] = {}
         for name, cr in self.claims.items():
             claims[name] = {**cr.to_json(), **dict(self.claim_details.get(name, {}))}
-        out: dict[str, Any] = {"status": self.status.value, "reference_time": self.reference_time,
-                               "claims": claims, "display": dict(self.display),
-                               "checks": [c.to_json() for c in self.checks]}
+        checks = [c.to_json() for c in self.checks]
+        out: dict[str, Any]
+        if self.direction == "caller":
+            out = {"status": self.status.value, "reference_time": self.reference_time, "claims": claims,
+                   "display": dict(self.display), "checks": checks}
+        else:
+            out = {"status": self.status.value, "direction": self.direction, "reference_time": self.reference_time,
+                   "claims": claims, "display": dict(self.display), "checks": checks}
         out.update(self.extra)
         return out
 
@@ -255,19 +264,21 @@ _VERDICT_SLOTS = tuple(Verdict.__dict__[f.name].__set__ for f in fields(Verdict)
 def build_verdict(checks: Sequence[Check], *, reference_time: str, claims: Sequence[str] = ALL_CLAIMS,
                   brand_strict: bool = False, display: Mapping[str, Any] | None = None,
                   extra: Mapping[str, Any] | None = None,
-                  claim_details: Mapping[str, Mapping[str, Any]] | None = None) -> Verdict:
+                  claim_details: Mapping[str, Mapping[str, Any]] | None = None,
+                  direction: str = "caller") -> Verdict:
     """Assemble a verdict from checks: group by claim, derive statuses, apply the overall rule.
 
     Raises ValueError when (id, subject) repeats, which would make a verdict ambiguous.
     """
     return build_verdict_from((checks,), reference_time=reference_time, claims=claims, brand_strict=brand_strict,
-                              display=display, extra=extra, claim_details=claim_details)
+                              display=display, extra=extra, claim_details=claim_details, direction=direction)
 
 
 def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, reference_time: str,
                        claims: Sequence[str] = ALL_CLAIMS, brand_strict: bool = False,
                        display: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
-                       claim_details: Mapping[str, Mapping[str, Any]] | None = None) -> Verdict:
+                       claim_details: Mapping[str, Mapping[str, Any]] | None = None,
+                       direction: str = "caller") -> Verdict:
     """:func:`build_verdict` of the checks of ``parts`` in order (a part is a sequence of checks
     or a :class:`CheckBlock`): the same verdict, with each block's bookkeeping done once."""
     # A verdict holds about a hundred checks and is built on every call: set comprehensions
@@ -340,4 +351,5 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
     s[4](v, dict(display) if display is not None else {"brand": None})
     s[5](v, dict(extra) if extra else {})
     s[6](v, dict(claim_details) if claim_details else {})
+    s[7](v, direction)
     return v
