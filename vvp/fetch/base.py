@@ -21,6 +21,7 @@ class EvidenceKind(StrEnum):
     CRL = "crl"
     SCHEMA = "schema"
     ACDC = "acdc"
+    ARTIFACT = "artifact"  # foreign evidence a bridging ACDC binds, and an RTU token's x5u (vvp/evidence/)
 
 
 CONTENT_TYPES: Mapping[EvidenceKind, tuple[str, ...]] = {
@@ -30,6 +31,11 @@ CONTENT_TYPES: Mapping[EvidenceKind, tuple[str, ...]] = {
     EvidenceKind.X5U: ("application/pem-certificate-chain", "application/x-pem-file", "application/pkix-cert"),
     EvidenceKind.CRL: ("application/pkix-crl",),
     EvidenceKind.SCHEMA: ("application/schema+json", "application/json"),
+    EvidenceKind.ARTIFACT: ("application/pkix-cert", "application/pem-certificate-chain", "application/x-pem-file",
+                            "application/pkix-crl", "application/ocsp-response", "application/jwt",
+                            "application/dc+sd-jwt", "application/vc+sd-jwt", "application/sd-jwt",
+                            "application/vc+ld+json", "application/vc", "application/ld+json", "application/json",
+                            "application/octet-stream"),
 }
 
 
