@@ -40,7 +40,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -260,41 +260,60 @@ def _tn_rights(d: DossierResult, parties: Parties, facts: CallFacts, ref: _dt.da
         out.append(indeterminate("V-17", TN, codes.TN_NO_ORIG, "the PASSporT has no usable orig"))
         return
     holders = {parties.ap: "the accountable party", facts.signer: "the signer (its own number)"}
+    tn_allocation_checks(d, orig, holders, ref, out)
+
+
+def find_allocation(d: DossierResult, tn: str, holders: Collection[str]) -> tuple[tuple[Credential, TnSet] | None,
+                                                                                   bool, bool]:
+    """(the first TN allocation held by one of ``holders`` that lists ``tn``, with its numbers;
+    whether any allocation is held by them at all; whether one of those is compacted)."""
     allocs = [c for c in d.by_role("tn_allocation") if c.issuee in holders]
-    if not allocs:
-        out.append(failed("V-17", TN, codes.TN_NO_ALLOCATION,
-                          "no TN allocation in the dossier is held by the accountable party or the signer", orig))
-        return
     compacted = False
-    chosen: tuple[Credential, TnSet] | None = None
     for c in allocs:
         ts = _tnset(d, c)
         if ts is None:
             compacted = True
-        elif isinstance(ts, TnSet) and ts.contains(orig):
-            chosen = (c, ts)
-            break
+        elif isinstance(ts, TnSet) and ts.contains(tn):
+            return (c, ts), True, compacted
+    return None, bool(allocs), compacted
+
+
+def tn_allocation_checks(d: DossierResult, tn: str, holders: Mapping[str, str], ref: _dt.datetime,
+                         out: list[Check], *, check_id: str = "V-17",
+                         holders_text: str = "the accountable party or the signer", dno_allowed: bool = False) -> None:
+    """``check_id`` (V-17 for a caller, VC-07 for a callee): ``tn`` is in a TN allocation held by
+    one of ``holders`` (AID → how the message names it), then X-TN-01..03 and V-22 for that
+    allocation. ``dno_allowed``: a do-not-originate number passes X-TN-02 (a callee answers on
+    it, vvp-protocol.md §1.6); otherwise it fails."""
+    chosen, held, compacted = find_allocation(d, tn, holders)
+    if not held:
+        out.append(failed(check_id, TN, codes.TN_NO_ALLOCATION,
+                          f"no TN allocation in the dossier is held by {holders_text}", tn))
+        return
     if chosen is None:
         if compacted:
-            out.append(indeterminate("V-17", TN, codes.TN_ALLOCATION_COMPACTED,
-                                     "a TN allocation is compacted: its numbers cannot be read", orig))
+            out.append(indeterminate(check_id, TN, codes.TN_ALLOCATION_COMPACTED,
+                                     "a TN allocation is compacted: its numbers cannot be read", tn))
         else:
-            out.append(failed("V-17", TN, codes.TN_NOT_ALLOCATED,
-                              f"+{orig} is not in any TN allocation held by the accountable party or the signer",
-                              orig))
+            out.append(failed(check_id, TN, codes.TN_NOT_ALLOCATED,
+                              f"+{tn} is not in any TN allocation held by {holders_text}", tn))
         return
     alloc, nums = chosen
     a = _attrs(alloc) or {}
-    out.append(passed("V-17", TN, f"+{orig} is in {alloc.said} ({nums.describe()}) held by "
-                      f"{holders[alloc.issuee or '']}", orig))
+    out.append(passed(check_id, TN, f"+{tn} is in {alloc.said} ({nums.describe()}) held by "
+                      f"{holders[alloc.issuee or '']}", tn))
     channel = a.get("channel")
     out.append(passed("X-TN-01", TN, "the allocation is for voice", alloc.said) if channel == "voice" else
                failed("X-TN-01", TN, codes.TN_CHANNEL_NOT_VOICE, f"the allocation's channel is {channel!r}",
                       alloc.said))
     dno = a.get("doNotOriginate")
-    out.append(passed("X-TN-02", TN, "the number may originate calls", alloc.said) if dno is False else
-               failed("X-TN-02", TN, codes.TN_DO_NOT_ORIGINATE,
-                      f"doNotOriginate is {dno!r}: the number must not originate calls", alloc.said))
+    if dno is True and dno_allowed:
+        out.append(passed("X-TN-02", TN, "doNotOriginate is true: an inbound-only number, which may answer calls",
+                          alloc.said))
+    else:
+        out.append(passed("X-TN-02", TN, "the number may originate calls", alloc.said) if dno is False else
+                   failed("X-TN-02", TN, codes.TN_DO_NOT_ORIGINATE,
+                          f"doNotOriginate is {dno!r}: the number must not originate calls", alloc.said))
     start, end = a.get("startDate"), a.get("endDate")
     ts_, te_ = _parse_time(start), _parse_time(end)
     if (start is not None and ts_ is None) or (end is not None and te_ is None):
@@ -376,10 +395,10 @@ def _normalise(entry: Any) -> str:
 
 
 def _brand(d: DossierResult, parties: Parties, facts: CallFacts, policy: AuthPolicy,
-           out: list[Check]) -> Mapping[str, Any] | None:
+           out: list[Check], check_id: str = "V-18") -> Mapping[str, Any] | None:
     card = facts.card
     if card is None:
-        out.append(not_applicable("V-18", BRAND, codes.BRAND_NO_CARD, "the PASSporT has no card: no brand to show"))
+        out.append(not_applicable(check_id, BRAND, codes.BRAND_NO_CARD, "the PASSporT has no card: no brand to show"))
         return None
     if not isinstance(card, list) or not card:
         out.append(failed("P-12", BRAND, codes.BRAND_CARD_SYNTAX, "card must be a non-empty array of vCard lines"))
@@ -418,14 +437,14 @@ def _brand(d: DossierResult, parties: Parties, facts: CallFacts, policy: AuthPol
     unjustified = [ln for ln in lines if ln not in justified]
     if bad or unjustified:
         if compacted and not bad:
-            out.append(indeterminate("V-18", BRAND, codes.BRAND_CREDENTIAL_COMPACTED,
+            out.append(indeterminate(check_id, BRAND, codes.BRAND_CREDENTIAL_COMPACTED,
                                      "a brand credential is compacted: its vcard cannot be read"))
         else:
-            out.append(failed("V-18", BRAND, codes.BRAND_LINE_NOT_JUSTIFIED,
+            out.append(failed(check_id, BRAND, codes.BRAND_LINE_NOT_JUSTIFIED,
                               f"card line(s) not in any brand credential: {'; '.join(unjustified[:3]) or 'n/a'}"))
         return None
     used = justified[lines[0]]
-    out.append(passed("V-18", BRAND, f"every card line is justified by {used.said}", used.said))
+    out.append(passed(check_id, BRAND, f"every card line is justified by {used.said}", used.said))
     if policy.require_brand_proxy and facts.signer != parties.ap:
         bproxy = _first(d, "bproxy")
         if bproxy is None or bproxy.issuer != parties.ap or bproxy.issuee != facts.signer:
@@ -580,6 +599,28 @@ def _authorize(d: DossierResult | None, facts: CallFacts, reference_time: _dt.da
     detail = {"accountable_party": parties.ap, "legal_entity": parties.legal_entity, "shape": parties.shape,
               "signer": facts.signer, "delegated_signer_credential": delsig.said if delsig else None}
     return AuthResult(tuple(out), brand, parties, detail)
+
+
+def resolve_parties(d: DossierResult, out: list[Check]) -> Parties | None:
+    """X-AUTH-01 for a dossier with a root: who is accountable (the dossier issuer, as the vetting
+    issuee or acting for it through ``alloc``). Shared with the callee, whose dossier has the same
+    shape (vvp-protocol.md §1.6)."""
+    return _resolve_parties(d, out)
+
+
+def brand_checks(d: DossierResult, parties: Parties, facts: CallFacts, policy: AuthPolicy, out: list[Check], *,
+                 check_id: str = "V-18") -> Mapping[str, Any] | None:
+    """The brand claim's checks (P-12, V-20, V-24, ``check_id``, V-21) and the brand to display;
+    the callee's VC-08 is "as V-18", so it runs these under its own id."""
+    return _brand(d, parties, facts, policy, out, check_id)
+
+
+def reference_slot(d: DossierResult, ref: _dt.datetime) -> tuple[int, int]:
+    """Where ``ref`` falls among the dossier's constraint times (``c_after``/``c_before``,
+    ``startDate``/``endDate``): two reference times with the same slot get the same bindings, so a
+    result keyed by it can be shared between calls (see :func:`check_authorization`)."""
+    instants = d.derived("authorization instants", lambda: _instants(d))
+    return bisect_left(instants, ref), bisect_right(instants, ref)
 
 
 def card_of(payload: Mapping[str, Any]) -> Any:

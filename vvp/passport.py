@@ -583,6 +583,20 @@ def _header_checks(h: Mapping[str, Any], kid_aid: str | None, kid_fail: _Fail | 
     return out
 
 
+def header_checks(passport: VvpPassport, *, allow_legacy_typ: bool = False,
+                  subject: str | None = None) -> tuple[Check, ...]:
+    """P-01 to P-05, X-PASSPORT-02 and P-24 of a parsed PASSporT: the JOSE header's checks alone.
+
+    The callee's PASSporT has "the same headers as the caller" (vvp-protocol.md §8.2 CE-09, CE-03),
+    so :mod:`vvp.callee` judges its header with exactly these rules instead of a copy of them.
+    Shared (remembered) per header segment like the caller's."""
+    found = passport._findings
+    if found.header_b64 is not None:
+        return _shared_header_checks(found.header_b64, allow_legacy_typ, subject)
+    return tuple(_header_checks(passport.header, passport.kid_aid, found.kid, passport.x5u, allow_legacy_typ,
+                                subject))
+
+
 def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, reference_time: _dt.datetime,
                     policy: PassportPolicy = PassportPolicy(), subject: str | None = None,
                     reference_text: str | None = None) -> list[Check]:
