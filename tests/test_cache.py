@@ -23,7 +23,7 @@ import pytest
 from tests.fetchkit import CountingFetcher
 from tests.world_fixtures import own_world
 from vvp import codes
-from vvp import dossier as dossier_mod
+from vvp.dossier import cache as dossier_mod
 from vvp import verifier as verifier_mod
 from vvp.dossier import DossierCache, schema_compilations
 from vvp.fetch import MemoryFetcher

@@ -267,7 +267,7 @@ def test_V_10_schema_unavailable_is_indeterminate() -> None:
 
 
 def test_V_10_validator_compiled_once_per_schema() -> None:
-    from vvp import dossier
+    from vvp.dossier import schemas as dossier
     m = mini()
     mjudge(m, "qvi", "vetting")
     v1 = dossier._SCHEMAS.validators[m.schema["vetting"]]

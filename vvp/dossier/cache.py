@@ -1,0 +1,139 @@
+"""V-07: dossier validation cached by SAID, with the evidence each entry was built from (§2.1)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from vvp._keri import dossier_ingest as _ing
+from vvp.dossier.graph import DossierResult, _missing_targets, stream_digest, unwrap
+from vvp.fetch import EvidenceKind, Fetched, Fetcher, FetchEvent, evidence_mark, evidence_since, note_cached
+
+
+class DossierCache:
+    """Dossier validation cached by SAID (V-07), safe for one process.
+
+    * fetched dossier bytes by citation URL, reused for ``revocation_freshness_s`` (a monotonic
+      clock: fetch times are durations, not dates), so a second call citing the same SAID does
+      not refetch while its revocation status is fresh enough;
+    * ingests (keri's work) by the digest of every stream they were made from;
+    * results by (stream digest, policy, reference-time interval): a result changes with the
+      reference time only where an issuance or revocation time falls, so every reference time
+      between two such instants shares one result.
+
+    ``monotonic`` is the clock freshness is measured on (``time.monotonic``; tests inject one to
+    step past ``revocation_freshness_s`` without sleeping).
+    """
+
+    def __init__(self, max_entries: int = 256, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self._now = monotonic
+        self._lock = threading.Lock()
+        self._fetched: OrderedDict[str, tuple[Fetched, float, tuple[FetchEvent, ...]]] = OrderedDict()
+        self._ingests: OrderedDict[str, _ing.Ingest] = OrderedDict()
+        self._results: OrderedDict[tuple[Any, ...], DossierResult] = OrderedDict()
+        self._unwrapped: OrderedDict[int, tuple[bytes, tuple[bytes | None, str]]] = OrderedDict()
+        self._bounds: OrderedDict[str, list[_dt.datetime]] = OrderedDict()
+        self._digests: OrderedDict[tuple[int, ...], tuple[tuple[bytes, ...], str]] = OrderedDict()
+        self._missing: OrderedDict[tuple[str, str | None], frozenset[str]] = OrderedDict()
+        self._prepared: OrderedDict[tuple[int, str | None], _Prepared] = OrderedDict()
+        self.fetches = 0
+        self.ingest_runs = 0
+        self.evaluations = 0
+
+    def _put(self, d: OrderedDict[Any, Any], k: Any, v: Any) -> None:
+        with self._lock:
+            d[k] = v
+            d.move_to_end(k)
+            while len(d) > self.max_entries:
+                d.popitem(last=False)
+
+    def _get(self, d: OrderedDict[Any, Any], k: Any) -> Any:
+        with self._lock:
+            v = d.get(k)
+            if v is not None:
+                d.move_to_end(k)
+            return v
+
+    def fetch(self, url: str, fetcher: Fetcher, freshness_s: float) -> Fetched:
+        hit = self._get(self._fetched, url)
+        if hit is not None and self._now() - hit[1] <= freshness_s:
+            note_cached(fetcher, hit[2])  # the call's record still holds the dossier's bytes
+            return hit[0]  # type: ignore[no-any-return]
+        mark = evidence_mark(fetcher)
+        got = fetcher.fetch(url, EvidenceKind.DOSSIER)
+        self.fetches += 1
+        self._put(self._fetched, url, (got, self._now(), evidence_since(fetcher, mark)))
+        return got
+
+    def ingest(self, streams: Sequence[bytes], digest: str | None = None) -> _ing.Ingest:
+        key = digest or stream_digest(streams)
+        hit = self._get(self._ingests, key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        got = _ing.ingest(streams)
+        self.ingest_runs += 1
+        self._put(self._ingests, key, got)
+        return got
+
+    def unwrap(self, data: bytes) -> tuple[bytes | None, str]:
+        """:func:`unwrap`, remembered for the very bytes object a cached fetch hands back (its
+        JSON probe reads a whole wrapper or the first message of a stream on every call
+        otherwise). Handing back the same stream object also lets :meth:`digest` hit. The entry
+        holds ``data``, so its id cannot be reused while it lives."""
+        hit = self._get(self._unwrapped, id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1]  # type: ignore[no-any-return]
+        got = unwrap(data)
+        self._put(self._unwrapped, id(data), (data, got))
+        return got
+
+    def digest(self, streams: Sequence[bytes]) -> str:
+        """:func:`stream_digest`, remembered for the very bytes objects a cached fetch hands back:
+        hashing a 100 KB dossier again on every warm call would cost more than all its lookups.
+        The entry holds the objects, so their ids cannot be reused while it lives."""
+        key = tuple(id(s) for s in streams)
+        hit = self._get(self._digests, key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], streams, strict=True)):
+            return hit[1]  # type: ignore[no-any-return]
+        dg = stream_digest(streams)
+        self._put(self._digests, key, (tuple(streams), dg))
+        return dg
+
+    def missing_targets(self, digest: str, root: str | None, ing: _ing.Ingest) -> frozenset[str]:
+        """Edge targets the ingest ``digest`` lacks, reachable from ``root`` (a function of the
+        ingest alone, so computed once per ingest and root)."""
+        hit = self._get(self._missing, (digest, root))
+        if hit is None:
+            hit = frozenset(_missing_targets(ing, root))
+            self._put(self._missing, (digest, root), hit)
+        return hit  # type: ignore[no-any-return]
+
+    def boundaries(self, digest: str, make: Callable[[], list[_dt.datetime]]) -> list[_dt.datetime]:
+        """The instants where a result of the ingest ``digest`` can change (``make()`` once per ingest)."""
+        hit = self._get(self._bounds, digest)
+        if hit is None:
+            hit = make()
+            self._put(self._bounds, digest, hit)
+        return hit  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What :func:`vvp.dossier.checks._verify_stream` derived from one fetched bytes object and cited SAID before
+    judging: the ingest and its digest, the root, and the instants where results change. All of
+    it is a function of those bytes alone when no edge target is missing from them (nothing is
+    fetched beside them, whatever the fetcher), so the warm path skips straight to the result
+    lookup. Holds ``data``, so the id it is filed under cannot be reused while it lives."""
+
+    data: bytes
+    digest: str
+    ing: _ing.Ingest
+    root: str | None
+    candidates: tuple[str, ...]
+    bounds: Sequence[_dt.datetime]
