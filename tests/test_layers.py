@@ -8,6 +8,7 @@ reads the wall clock.
 from __future__ import annotations
 
 import ast
+from typing import Any
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,3 +159,59 @@ def test_the_layer_test_catches_a_violation(tmp_path: Path) -> None:
     names = [n for _, n in _imports("vvp.dossier", tree)]
     assert "vvp.trust" in names and "keri.core" in names
     assert _layer("vvp.trust") > _layer("vvp.dossier")
+
+
+def test_the_core_reads_no_file_by_path_during_a_call(monkeypatch: Any) -> None:
+    """Architecture §2.1: the trust store's files are read when it is loaded, never during a
+    call. A Verifier is built, then every way Python opens a file by path is made to fail, and a
+    cold and a warm verification of the world's valid call must still come out VALID (keri's
+    LMDB stores are opened by the C library, below Python: not a path read by vvp)."""
+    import builtins
+    import io
+    import os
+    import pathlib
+
+    from tests.world_fixtures import own_world
+    from vvp.fetch import FetchLimits, build_fetcher
+    from vvp.trust import load_trust_store
+    from vvp.verdict import Status
+    from vvp.verifier import CallInput, Verifier
+    from vvp.world import served_world
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, served_world(own_world(), Path(tmp)) as sw:
+        c = sw.call("valid")
+        trust = load_trust_store(c.trust)
+        verifier = Verifier(trust, build_fetcher(limits=FetchLimits.from_policy(trust.policy)))
+        call = CallInput(reference_time=c.at, identities=(c.identity,), orig=c.orig, dest=c.dest)
+        reads: list[str] = []
+        real_open, real_os_open = builtins.open, os.open
+
+        def guarded_open(file: Any, *a: Any, **kw: Any) -> Any:
+            if isinstance(file, (str, bytes, os.PathLike)) and not str(file).startswith(("/dev/shm", "/tmp/vvp-")):
+                reads.append(str(file))
+            return real_open(file, *a, **kw)
+
+        def guarded_os_open(path: Any, *a: Any, **kw: Any) -> Any:
+            if not str(path).startswith(("/dev/shm", "/tmp/vvp-", "/proc")):
+                reads.append(str(path))
+            return real_os_open(path, *a, **kw)
+
+        monkeypatch.setattr(builtins, "open", guarded_open)
+        monkeypatch.setattr(io, "open", guarded_open)
+        monkeypatch.setattr(os, "open", guarded_os_open)
+        monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: reads.append(str(self)) or b"")
+        monkeypatch.setattr(pathlib.Path, "read_text", lambda self, *a, **k: reads.append(str(self)) or "")
+        try:
+            cold = verifier.verify(call)
+            warm = verifier.verify(call)
+        finally:
+            monkeypatch.undo()
+        assert cold.status is Status.VALID and warm.status is Status.VALID
+        # keri's per-verification stores live on tmpfs (VVP_TMPDIR, /dev/shm) and keri opens their
+        # folders by relative name; library code (site-packages, the standard library) is not vvp's
+        tmp_roots = (tempfile.gettempdir(), "/dev/shm", os.environ.get("VVP_TMPDIR") or "/dev/shm")
+        vvp_reads = [r for r in reads if "/" in r and "site-packages" not in r and "/lib/python" not in r
+                     and not r.startswith(tmp_roots)]
+        assert not vvp_reads, f"files read by path during a call: {vvp_reads[:5]}"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from vvp.dossier.graph import stream_digest
-from vvp.dossier.schemas import schema_index
+from vvp.dossier.schemas import package_schemas, schema_index
 
 CLAIM = "dossier"
 
@@ -57,7 +57,10 @@ class DossierPolicy:
         # the key by content, so a replaced schema file loaded again is a different policy.
         object.__setattr__(self, "roots", {q: frozenset(v) for q, v in self.roots.items()})
         object.__setattr__(self, "schema_roles", {r: tuple(v) for r, v in self.schema_roles.items()})
-        object.__setattr__(self, "_index", schema_index(self.schema_files))
+        # the trust store's schemas first, then the package's own (read once per process, when the
+        # first policy is made: never during a call)
+        own, pkg = schema_index(self.schema_files), package_schemas()
+        object.__setattr__(self, "_index", {s: own.get(s, ()) + pkg.get(s, ()) for s in {*own, *pkg}})
         object.__setattr__(self, "_key", (
             tuple(sorted((q, tuple(sorted(v))) for q, v in self.roots.items())),
             tuple(sorted((r, tuple(v)) for r, v in self.schema_roles.items())),

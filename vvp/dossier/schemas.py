@@ -50,7 +50,7 @@ def schema_index(files: Iterable[bytes]) -> dict[str, tuple[bytes, ...]]:
 
 
 @functools.cache
-def _package_schemas() -> Mapping[str, tuple[bytes, ...]]:
+def package_schemas() -> Mapping[str, tuple[bytes, ...]]:
     """The project's own ACDC schemas (package data: immutable for the life of the process)."""
     files: list[bytes] = []
     if _PACKAGE_SCHEMAS.is_dir():
@@ -106,7 +106,7 @@ _SCHEMAS = _SchemaIndex()
 
 
 class SchemaSource:
-    """Schemas by SAID: the policy's schema files and the package's own ``schemas/acdc``, then a
+    """Schemas by SAID: the policy's schema files (the trust store's, then the package's own), then a
     ``said:<SAID>`` entry through the fetcher (an evidence map). Lookups are cached per source."""
 
     def __init__(self, policy: DossierPolicy, fetcher: Fetcher | None = None) -> None:
@@ -122,7 +122,7 @@ class SchemaSource:
             return self._found[said], ""
         if said in self._misses:
             return None, self._misses[said]
-        for raw in self._policy.schemas_by_said.get(said, ()) + _package_schemas().get(said, ()):
+        for raw in self._policy.schemas_by_said.get(said, ()):
             sed = _SCHEMAS.accept(said, raw)
             if sed is not None:
                 self._found[said] = sed
