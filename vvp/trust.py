@@ -4,17 +4,21 @@ and the verification policy, loaded once from one JSON file and then immutable.
 Every key is optional and has a default; unknown keys at any level are an error, because a typo
 (``"min_isuer_witnesses": 3``) must never silently leave a weaker default in force. Relative
 paths are resolved against the trust file's folder. ``schemas/formats/trust-store.v1.schema.json``
-describes the same shape for outside tools; this loader does not depend on it so that errors can
-say precisely which key is wrong.
+is the one definition of the shape: this loader validates against it (errors name the key and get
+a stable code), then turns values into types, resolves paths and reads the files they name.
 """
 
 from __future__ import annotations
 
-import math
+import functools
+import json
+from importlib import resources
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
+
+import jsonschema  # type: ignore[import-untyped]
 
 from vvp import codes, strictjson
 from vvp.errors import ConfigError, OperationalError
@@ -70,15 +74,6 @@ class Policy:
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-_ENUMS: Mapping[str, tuple[str, ...]] = {"brand_failure": ("suppress", "strict"),
-                                         "crl": ("optional", "required", "off"),
-                                         "foreign_evidence": ("report", "strict"),
-                                         "foreign_revocation": ("hard-fail", "soft-fail"),
-                                         "witness_check": ("off", "available", "required")}
-_NULLABLE_INTS: frozenset[str] = frozenset({"witness_quorum"})
-"""Policy numbers whose default is ``null`` (meaning: derived, e.g. the AID's own ``toad``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,12 +153,37 @@ def _err(code: str, msg: str) -> ConfigError:
     return ConfigError(msg, code=code)
 
 
-def _check_keys(obj: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
-    if not isinstance(obj, dict):
-        raise _err(codes.TRUST_BAD_VALUE, f"{where} must be an object")
-    unknown = sorted(set(obj) - set(allowed))
-    if unknown:
+SCHEMA_RESOURCE = "schemas/formats/trust-store.v1.schema.json"
+
+
+@functools.cache
+def _shape_validator() -> Any:
+    """The trust store's JSON Schema (package data): the one definition of its shape, for this
+    loader and for outside tools alike."""
+    schema = json.loads(resources.files("vvp").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def _check_shape(data: Any) -> None:
+    """Raise the first shape error with a code that says what is wrong and where: unknown keys
+    first (a typo must never leave a weaker default in force), then wrong values."""
+    errors = list(_shape_validator().iter_errors(data))
+    if not errors:
+        return
+    errors.sort(key=lambda e: (e.validator != "additionalProperties", len(e.absolute_path), list(map(str, e.absolute_path))))
+    e = errors[0]
+    where = ".".join(str(p) for p in e.absolute_path) or "the trust store"
+    if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+        allowed = set(e.schema.get("properties", {}))
+        unknown = sorted(str(k) for k in e.instance if k not in allowed)
         raise _err(codes.TRUST_UNKNOWN_KEY, f"unknown key(s) in {where}: {', '.join(unknown)}")
+    raise _err(codes.TRUST_BAD_VALUE, f"{where}: {e.message[:200]}")
+
+
+def _check_keys(obj: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
+    """The object at ``where`` (its shape was checked against the schema already)."""
+    assert isinstance(obj, dict) and set(obj) <= set(allowed), where
     return obj
 
 
@@ -185,39 +205,16 @@ def _paths(v: Any, where: str, base: Path) -> tuple[Path, ...]:
 
 
 def _policy(obj: Any) -> Policy:
-    names = tuple(f.name for f in fields(Policy))
-    d = _check_keys(obj, names, "policy")
+    """The policy's values as their Python types (the schema has checked types, ranges and enums)."""
+    d = _check_keys(obj, tuple(f.name for f in fields(Policy)), "policy")
     defaults = Policy()
     vals: dict[str, Any] = {}
     for k, v in d.items():
-        want = type(getattr(defaults, k))
-        where = f"policy.{k}"
-        if k in _NULLABLE_INTS:
-            if v is None:
-                vals[k] = None
-                continue
-            want = int
-        if want is bool:
-            if not isinstance(v, bool):
-                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be true or false")
-        elif k in _ENUMS:
-            if v not in _ENUMS[k]:
-                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be one of {', '.join(_ENUMS[k])}")
-        elif want in (int, float):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a non-negative number")
-            if (isinstance(v, float) and not math.isfinite(v)) or v > _MAX_POLICY_NUMBER:
-                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a finite number at most {_MAX_POLICY_NUMBER}")
-            if want is int and not float(v).is_integer():
-                raise _err(codes.TRUST_BAD_VALUE, f"{where} must be a whole number")
-            v = int(v) if want is int else float(v)
-        vals[k] = v
+        if v is None or isinstance(v, (bool, str)):
+            vals[k] = v
+        else:
+            vals[k] = float(v) if isinstance(getattr(defaults, k), float) else int(v)
     return Policy(**vals)
-
-
-_MAX_POLICY_NUMBER = 10**12
-"""No policy number is meaningful beyond this (about 31,700 years in seconds, a terabyte in bytes);
-a larger one is a typo or an attack on arithmetic, refused as a trust error."""
 
 
 def _foreign(obj: Any, base: Path) -> ForeignTrust:
@@ -265,10 +262,11 @@ def _witnesses(v: Any, base: Path) -> tuple[str, ...]:
 
 def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> TrustStore:
     """Build a TrustStore from parsed JSON; ``base`` is the folder relative paths start from."""
+    if isinstance(data, dict) and "version" in data and (type(data["version"]) is not int or data["version"] != 1):
+        raise _err(codes.TRUST_BAD_VERSION, f"version must be 1, not {data['version']!r}")
+    _check_shape(data)
     top = _check_keys(data, ("version", "roots", "schemas", "schema_roles", "sti_pa", "sti_crl_signers",
                              "policy", "foreign", "witnesses"), "the trust store")
-    if "version" in top and (type(top["version"]) is not int or top["version"] != 1):
-        raise _err(codes.TRUST_BAD_VERSION, f"version must be 1, not {top['version']!r}")
     roots_obj = _check_keys(top.get("roots", {}), ROOT_QUESTIONS, "roots")
     roots = Roots(**{q: frozenset(_str_list(roots_obj.get(q, []), f"roots.{q}")) for q in ROOT_QUESTIONS})
     roles_obj = _check_keys(top.get("schema_roles", {}), ROLE_NAMES, "schema_roles")
