@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,91 @@ def test_an_unusable_keystore_is_an_operational_error(tmp_path: Path) -> None:
         with pytest.raises(OperationalError):
             with open_identity(ro / "ks"):
                 pass
+
+
+# --- the held key: no keystore round trip per signature, byte-identical to keri's signer --------
+
+def _messages() -> list[bytes]:
+    big = bytes((i * 7919 + 13) % 256 for i in range(113_000))  # about a record's size
+    return [b"", MSG, big, big * 9]
+
+
+def test_the_held_key_signs_exactly_as_keri_does_before_and_after_a_rotation(ks_root: Path) -> None:
+    with open_identity(ks_root / "ks", salt=SALT) as ident:
+        for _ in range(2):
+            for m in _messages():
+                ours = ident.sign(m)
+                keris = tuple(str(s.qb64) for s in ident._hab.sign(ser=m, indexed=True))
+                assert ours.sigs == keris and ours.state == ident.state()
+                assert verify_signature(ident.kel(), m, ours).ok
+            ident.rotate()
+
+
+def test_signing_reads_the_keystore_once_per_establishment_event(ks_root: Path) -> None:
+    with open_identity(ks_root / "ks", salt=SALT) as ident:
+        pris = ident._hab.mgr.ks.pris
+        real_get = pris.get
+        reads: list[str] = []
+
+        def counting_get(key: Any, *args: Any, **kwargs: Any) -> Any:
+            reads.append(str(key))
+            return real_get(key, *args, **kwargs)
+
+        def keri_sign(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("keri's Manager.sign (a keystore read per call) was used")
+
+        def sign_many() -> list[Signature]:
+            reads.clear()
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(pris, "get", counting_get)
+                mp.setattr(ident._hab.mgr, "sign", keri_sign)
+                return [ident.sign(m) for m in _messages() * 5]
+
+        first = sign_many()
+        assert len(reads) == 1  # one key, read once
+        ident.rotate()  # keri's own rotation signs with its manager (not watched)
+        second = sign_many()
+        assert len(reads) == 1  # the new event's key, read once
+        assert {s.state.est_sn for s in first} == {0} and {s.state.est_sn for s in second} == {1}
+        kel = ident.kel()
+        assert all(verify_signature(kel, m, s).ok for m, s in zip(_messages() * 10, first + second, strict=True))
+
+
+def test_the_kel_is_made_once_per_event(ks_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with open_identity(ks_root / "a", salt=SALT) as ident, open_identity(ks_root / "b", salt=SALT) as twin:
+        db = ident._hby.db
+        real_iter = db.getFelItemPreIter
+        walks: list[bytes] = []
+
+        def counting_iter(pre: bytes, *args: Any, **kwargs: Any) -> Any:
+            walks.append(pre)
+            return real_iter(pre, *args, **kwargs)
+
+        monkeypatch.setattr(db, "getFelItemPreIter", counting_iter)
+        kel0 = ident.kel()
+        assert all(ident.kel() is kel0 for _ in range(5)) and len(walks) == 1
+        ident.rotate()
+        kel1 = ident.kel()
+        assert ident.kel() is kel1 and len(walks) == 2 and kel1.startswith(kel0) and kel1 != kel0
+        twin.rotate()
+        assert twin.kel() == kel1  # the cached text is what a fresh walk of the same KEL gives
+
+
+def test_a_key_that_cannot_be_reproduced_keeps_keris_signer() -> None:
+    """The held key uses OpenSSL only after reproducing keri's own signature; a key of another
+    type keeps keri's signer (still held in memory)."""
+    from keri.core import coring, signing
+
+    from vvp._keri.signer import _held_key
+
+    ed = signing.Signer(raw=bytes(range(32)), code=coring.MtrDex.Ed25519_Seed, transferable=True)
+    held = _held_key(ed, 0)
+    assert held.sign(MSG) == str(ed.sign(MSG, index=0, only=False, ondex=0).qb64)
+    assert held.sign.__name__ == "fast_sign"
+    ecdsa = signing.Signer(code=coring.MtrDex.ECDSA_256r1_Seed, transferable=True)
+    held = _held_key(ecdsa, 2)
+    assert held.sign.__name__ == "keri_sign"
+    sig = held.sign(MSG)
+    from keri.core import indexing
+    siger = indexing.Siger(qb64=sig)
+    assert siger.index == 2 and ecdsa.verfer.verify(siger.raw, MSG)

@@ -41,13 +41,12 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import dataclasses
 import datetime as _dt
-import decimal
 import functools
 import hashlib
 import importlib
 import json
-import math
 import os
 import platform
 import re
@@ -60,6 +59,8 @@ from pathlib import Path
 from typing import Any
 
 from vvp import __version__, clock, codes, strictjson
+from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
+from vvp.canonical import canonical_object
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -84,7 +85,7 @@ SCHEMA_RESOURCE = "schemas/formats/verdict-record.v1.schema.json"
 DIGEST_PREFIX = "sha256:"
 UNSIGNED_FIELDS = ("id", "signature")
 """The top-level fields outside the signed content: the digest of it, and the signature over it."""
-TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers")
+TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers", "foreign.x509", "foreign.rtu_authorities")
 """Trust store keys that name files or folders; their bytes go into the record."""
 
 # Limits (style rule 5). A call's evidence is at most a few dozen fetches of at most
@@ -106,82 +107,7 @@ class RecordBroken(VvpError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Canonical JSON and digests
-
-
-def _es_number(v: float) -> str:
-    """A finite float in ECMAScript ``Number.prototype.toString`` form (RFC 8785 §3.2.2.3)."""
-    if v == 0:
-        return "0"
-    sign = "-" if v < 0 else ""
-    # repr() is the shortest string that round-trips; its digits are the ones ECMAScript uses.
-    _, digits_t, exp = decimal.Decimal(repr(abs(v))).normalize().as_tuple()
-    digits = "".join(str(d) for d in digits_t)
-    k = len(digits)
-    n = int(exp) + k  # the decimal point sits after n digits
-    if k <= n <= 21:
-        return sign + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return sign + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return sign + "0." + "0" * (-n) + digits
-    e = n - 1
-    mant = digits[0] + ("." + digits[1:] if k > 1 else "")
-    return f"{sign}{mant}e{'+' if e > 0 else '-'}{abs(e)}"
-
-
-def _utf16_key(s: str) -> bytes:
-    return s.encode("utf-16-be", "surrogatepass")
-
-
-def _emit(v: Any, out: list[str]) -> None:
-    if v is None:
-        out.append("null")
-    elif v is True:
-        out.append("true")
-    elif v is False:
-        out.append("false")
-    elif isinstance(v, int):
-        out.append(str(v))
-    elif isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError("canonical JSON has no NaN or Infinity")
-        out.append(_es_number(v))
-    elif isinstance(v, str):
-        out.append(json.dumps(v, ensure_ascii=False))
-    elif isinstance(v, (list, tuple)):
-        out.append("[")
-        for i, x in enumerate(v):
-            if i:
-                out.append(",")
-            _emit(x, out)
-        out.append("]")
-    elif isinstance(v, Mapping):
-        out.append("{")
-        keys = list(v)
-        if not all(isinstance(k, str) for k in keys):
-            raise ValueError("canonical JSON object keys must be strings")
-        for i, k in enumerate(sorted(keys, key=_utf16_key)):
-            if i:
-                out.append(",")
-            out.append(json.dumps(k, ensure_ascii=False))
-            out.append(":")
-            _emit(v[k], out)
-        out.append("}")
-    else:
-        raise ValueError(f"not a JSON value: {type(v).__name__}")
-
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON: keys sorted by UTF-16 code units, no insignificant whitespace,
-    ECMAScript numbers, minimal string escapes, UTF-8. The same value always gives the same
-    bytes, which is what lets a digest and a signature cover "the content" exactly."""
-    out: list[str] = []
-    _emit(value, out)
-    try:
-        return "".join(out).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("canonical JSON cannot hold lone surrogates") from None
+# Digests (canonical JSON is vvp.canonical)
 
 
 def digest(data: bytes) -> str:
@@ -228,6 +154,39 @@ class TrustSnapshot:
     as_loaded: Mapping[str, Any] | None
     source: str | None
     files: tuple[TrustFile, ...] = ()
+    _part: _TrustPart | None = field(default=None, init=False, repr=False, compare=False)
+
+    def record_part(self) -> _TrustPart:
+        """The record's ``trust`` member as canonical JSON and the blobs its files add, made once
+        per snapshot: a front end that records many calls under one trust store reuses its
+        snapshot, so its files are neither hashed nor serialised again per record. (A snapshot
+        is content: its mappings are not changed after it is made.)"""
+        part = self._part
+        if part is None:
+            blobs: dict[str, tuple[bytes, bytes]] = {}
+            files = []
+            for tf in self.files:
+                entries = []
+                for rel, data in tf.entries:
+                    key = digest(data)
+                    blobs.setdefault(key, (canonical_json(_blob_json(data)), data))
+                    entries.append({"path": rel, "blob": key})
+                files.append({"field": tf.field, "index": tf.index, "type": tf.type, "name": tf.name,
+                              "entries": entries})
+            member = canonical_json({"store": self.store, "as_loaded": self.as_loaded, "source": self.source,
+                                     "files": files})
+            part = _TrustPart(member, blobs)
+            object.__setattr__(self, "_part", part)
+        return part
+
+
+@dataclass(frozen=True, slots=True)
+class _TrustPart:
+    """A trust snapshot as the parts of a record: the ``trust`` member's canonical bytes, and
+    its files' blobs as ``digest -> (canonical blob JSON, bytes)``."""
+
+    member: bytes
+    blobs: Mapping[str, tuple[bytes, bytes]]
 
 
 _SEGMENT_BAD = re.compile(r"[\\\x00-\x1f]")
@@ -278,6 +237,15 @@ def _read_limited(p: Path) -> bytes:
         raise OperationalError(f"cannot read trust file {p}: {ex}", code=codes.TRUST_PATH_MISSING) from None
 
 
+def trust_list(store: Mapping[str, Any], field_name: str) -> Any:
+    """The list a trust file field names in the store JSON: ``store[field]``, or
+    ``store["foreign"][key]`` for ``foreign.<key>`` (None when absent)."""
+    node: Any = store
+    for part in field_name.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
 def materialise_trust(snapshot: TrustSnapshot, directory: Path) -> dict[str, Any]:
     """Write the snapshot's files under ``directory`` and return the store JSON with each named
     path replaced by the absolute path of its copy, ready for the trust store parser."""
@@ -295,7 +263,7 @@ def materialise_trust(snapshot: TrustSnapshot, directory: Path) -> dict[str, Any
                 f = target / rel
                 f.parent.mkdir(parents=True, exist_ok=True)
                 f.write_bytes(data)
-        store[tf.field][tf.index] = str(target)
+        trust_list(store, tf.field)[tf.index] = str(target)
     return store
 
 
@@ -333,16 +301,60 @@ def _broken(code: str, message: str) -> RecordBroken:
     return RecordBroken(message, code=code)
 
 
-@dataclass(frozen=True, slots=True)
 class Record:
     """A forensic record that is well-formed and intact (module docstring); the signature is
-    checked by :func:`check_signature`. ``data`` is the record's JSON: treat it as read-only."""
+    checked by :func:`check_signature`. ``data`` is the record's JSON: treat it as read-only.
 
-    data: Mapping[str, Any]
-    _blobs: Mapping[str, bytes] = field(init=False, repr=False, compare=False)
+    Immutable, equal by ``data``. It holds its file bytes and its signed content's bytes, made
+    once: ``Record(data)`` serialises each top-level member once and joins the members twice
+    (:func:`~vvp.canonical.canonical_object`), and a record :func:`build_record` makes keeps the
+    bytes it signed and wrote. Such a record parses ``data`` from its own file bytes only when
+    ``data`` is first asked for (a front end that stores records never asks), so ``data`` is
+    always exactly what a reader of the file sees. (A hand-written class rather than a dataclass
+    for that one lazy attribute.)
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_blobs", self._check())
+    __slots__ = ("_data", "_id", "_blobs", "_file", "_content")
+    _data: Mapping[str, Any] | None
+    _id: str
+    _blobs: Mapping[str, bytes]
+    _file: bytes
+    _content: bytes
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_data", data)
+        blobs, content, file = self._check(data)
+        object.__setattr__(self, "_id", str(data["id"]))
+        object.__setattr__(self, "_blobs", blobs)
+        object.__setattr__(self, "_content", content)
+        object.__setattr__(self, "_file", file)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return self._file == other._file or self.data == other.data
+
+    def __hash__(self) -> int:
+        raise TypeError("unhashable type: 'Record'")
+
+    def __repr__(self) -> str:
+        return f"Record(id={self._id!r}, {len(self._file)} bytes)"
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        d = self._data
+        if d is None:
+            # The standard parser, as a reader's: orjson reads integers beyond 64 bits as floats.
+            d = json.loads(self._file)
+            object.__setattr__(self, "_data", d)
+        assert d is not None
+        return d
 
     # -- construction -----------------------------------------------------------------------
 
@@ -365,17 +377,22 @@ class Record:
         return rec
 
     @classmethod
-    def _built(cls, data: dict[str, Any], blobs: dict[str, bytes]) -> Record:
-        """A record :func:`build_record` has just assembled from checked parts: skips re-running
-        the schema and re-hashing every blob (about 10 ms for a 100 KB record, on the service's
-        per-call path). Everything that reads a record from outside goes through the checks."""
+    def _built(cls, file: bytes, content: bytes, blobs: dict[str, bytes], record_id: str) -> Record:
+        """A record :func:`build_record` has just assembled from checked parts, as its file bytes
+        and the bytes it signed: skips re-running the schema and re-hashing every blob (about
+        10 ms for a 100 KB record, on the service's per-call path) and parsing the file back.
+        Everything that reads a record from outside goes through the checks."""
         rec = object.__new__(cls)
-        object.__setattr__(rec, "data", data)
+        object.__setattr__(rec, "_data", None)
+        object.__setattr__(rec, "_id", record_id)
+        object.__setattr__(rec, "_file", file)
+        object.__setattr__(rec, "_content", content)
         object.__setattr__(rec, "_blobs", blobs)
         return rec
 
-    def _check(self) -> dict[str, bytes]:
-        d = self.data
+    @staticmethod
+    def _check(d: Mapping[str, Any]) -> tuple[dict[str, bytes], bytes, bytes]:
+        """The record's blobs, signed content bytes and file bytes, or :class:`RecordBroken`."""
         if not isinstance(d, Mapping):
             raise _broken(codes.RECORD_NOT_JSON, "the record is not a JSON object")
         if not _depth_within(d, MAX_DEPTH):
@@ -414,7 +431,7 @@ class Record:
         seen: set[tuple[str, int]] = set()
         for i, tf in enumerate(d["trust"]["files"]):
             where = f"trust.files[{i}]"
-            named = store.get(tf["field"]) if isinstance(store, Mapping) else None
+            named = trust_list(store, tf["field"]) if isinstance(store, Mapping) else None
             if not isinstance(named, list) or not (0 <= tf["index"] < len(named)):
                 raise _broken(codes.RECORD_INCONSISTENT, f"{where} names {tf['field']}[{tf['index']}], "
                                                          "which the recorded trust store does not have")
@@ -433,7 +450,7 @@ class Record:
                     raise _broken(codes.RECORD_BLOB_MISSING, f"{where} refers to missing blob {e['blob']}")
         if isinstance(store, Mapping):
             for fld in TRUST_FILE_FIELDS:
-                named = store.get(fld, [])
+                named = trust_list(store, fld)
                 n = len(named) if isinstance(named, list) else 0
                 missing = [j for j in range(n) if (fld, j) not in seen]
                 if missing:
@@ -444,19 +461,21 @@ class Record:
         except UnicodeEncodeError:
             raise _broken(codes.RECORD_SIGNER_KEL_INVALID, "the verifier KEL is not CESR text") from None
         try:
-            content = canonical_json(self.content())
+            members = {k: canonical_json(v) for k, v in d.items()}
+            content = canonical_object({k: v for k, v in members.items() if k not in UNSIGNED_FIELDS})
+            file = canonical_object(members) + b"\n"
         except ValueError as ex:
             raise _broken(codes.RECORD_NOT_JSON, f"the record cannot be canonicalised: {ex}") from None
         if digest(content) != d["id"]:
             raise _broken(codes.RECORD_ID_MISMATCH,
                           f"the id {d['id']} is not the digest of the signed content ({digest(content)})")
-        return blobs
+        return blobs, content, file
 
     # -- accessors --------------------------------------------------------------------------
 
     @property
     def id(self) -> str:
-        return str(self.data["id"])
+        return self._id
 
     @property
     def received_at(self) -> str:
@@ -497,8 +516,9 @@ class Record:
         return {k: v for k, v in self.data.items() if k not in UNSIGNED_FIELDS}
 
     def content_bytes(self) -> bytes:
-        """The exact bytes the id digests and the verifier signed."""
-        return canonical_json(self.content())
+        """The exact bytes the id digests and the verifier signed (canonical JSON of
+        :meth:`content`)."""
+        return self._content
 
     def blob(self, key: str) -> bytes:
         return self._blobs[key]
@@ -532,7 +552,7 @@ class Record:
 
     def to_bytes(self) -> bytes:
         """The record file: canonical JSON of the whole record and a newline."""
-        return canonical_json(self.data) + b"\n"
+        return self._file
 
 
 def _depth_within(value: Any, limit: int) -> bool:
@@ -569,56 +589,63 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     ``inputs`` is the call's input JSON exactly as the verifier took it (``CallInput.to_json()``),
     ``received_at`` the verifier's reception time (from the front end's clock), ``events`` what
     a :class:`~vvp.fetch.RecordingFetcher` saw, in order.
+
+    Serialised once: each top-level member is made canonical JSON once (the trust member once
+    per snapshot), the members are joined into the signed content (which the id digests and the
+    verifier signs) and joined again with ``id`` and ``signature`` into the file. RFC 8785 is
+    compositional (:func:`~vvp.canonical.canonical_object`), so the file is exactly the
+    canonical JSON of the whole record, as :meth:`Record.from_bytes` demands.
     """
-    blobs: dict[str, dict[str, Any]] = {}
+    blob_members: dict[str, bytes] = {}
     raw_blobs: dict[str, bytes] = {}
 
     def put(data: bytes) -> str:
         key = digest(data)
-        if key not in blobs:
-            blobs[key] = _blob_json(data)
+        if key not in blob_members:
+            blob_members[key] = canonical_json(_blob_json(data))
             raw_blobs[key] = data
         return key
 
-    evidence: list[dict[str, Any]] = []
-    for ev in events:
-        item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
-                                "at": clock.rfc3339(ev.at) if ev.at is not None else None}
-        if ev.fetched is not None:
-            f = ev.fetched
-            item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,
-                               "blob": put(f.body)}
-        elif ev.failure is not None:
-            item["failure"] = {"code": ev.failure.code, "message": ev.failure.message}
-        else:
-            raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
-        evidence.append(item)
-    files = [{"field": tf.field, "index": tf.index, "type": tf.type, "name": tf.name,
-              "entries": [{"path": rel, "blob": put(data)} for rel, data in tf.entries]} for tf in trust.files]
-    state = identity.state()
-    kel = identity.kel()
-    content: dict[str, Any] = {
-        "media_type": MEDIA_TYPE,
-        "received_at": clock.rfc3339(received_at),
-        "inputs": dict(inputs),
-        "trust": {"store": trust.store, "as_loaded": trust.as_loaded, "source": trust.source, "files": files},
-        "evidence": evidence,
-        "blobs": blobs,
-        "verdict": verdict.to_json() if isinstance(verdict, Verdict) else dict(verdict),
-        "software": dict(software) if software is not None else software_versions(),
-        "verifier": {"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
-                     "kel": kel.decode("ascii")},
-    }
-    # JSON round trip: the record holds JSON values only (tuples become lists, etc.), exactly as
-    # a reader will see them, so the bytes signed are the bytes a reader recomputes.
     try:
-        content = json.loads(canonical_json(content))
+        trust_part = trust.record_part()
+        evidence: list[dict[str, Any]] = []
+        for ev in events:
+            item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
+                                    "at": clock.rfc3339(ev.at) if ev.at is not None else None}
+            if ev.fetched is not None:
+                f = ev.fetched
+                item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,
+                                   "blob": put(f.body)}
+            elif ev.failure is not None:
+                item["failure"] = {"code": ev.failure.code, "message": ev.failure.message}
+            else:
+                raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
+            evidence.append(item)
+        for key, (member, data) in trust_part.blobs.items():
+            if key not in blob_members:
+                blob_members[key] = member
+                raw_blobs[key] = data
+        state = identity.state()
+        members: dict[str, bytes] = {
+            "media_type": canonical_json(MEDIA_TYPE),
+            "received_at": canonical_json(clock.rfc3339(received_at)),
+            "inputs": canonical_json(inputs),
+            "trust": trust_part.member,
+            "evidence": canonical_json(evidence),
+            "blobs": canonical_object(blob_members),
+            "verdict": canonical_json(verdict.to_json() if isinstance(verdict, Verdict) else verdict),
+            "software": canonical_json(software if software is not None else software_versions()),
+            "verifier": canonical_json({"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
+                                        "kel": identity.kel().decode("ascii")}),
+        }
     except ValueError as ex:
         raise OperationalError(f"cannot build the record: {ex}", code=codes.RECORD_WRITE_FAILED) from None
-    signed = canonical_json(content)
+    signed = canonical_object(members)
     sig = identity.sign(signed, expect=state)
-    data = {**content, "id": digest(signed), "signature": {"sigs": list(sig.sigs)}}
-    return Record._built(data, raw_blobs)
+    record_id = digest(signed)
+    members["id"] = canonical_json(record_id)
+    members["signature"] = canonical_json({"sigs": list(sig.sigs)})
+    return Record._built(canonical_object(members) + b"\n", signed, raw_blobs, record_id)
 
 
 def write_record(record: Record, path: str | Path) -> Path:
