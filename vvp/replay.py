@@ -49,7 +49,7 @@ from vvp.record import (
     open_identity,
     write_record,
 )
-from vvp.trust import ROLE_NAMES, ROOT_QUESTIONS, TrustStore, parse_trust_store
+from vvp.trust import LOADED_FOREIGN_FIELDS, ROLE_NAMES, ROOT_QUESTIONS, TrustStore, parse_trust_store
 from vvp.verdict import ExitCode, Status, Verdict, exit_code
 from vvp.verifier import CallInput, verify_call
 
@@ -82,7 +82,19 @@ def effective_trust_json(trust: TrustStore) -> dict[str, Any]:
         "sti_pa": _path_words(trust, "sti_pa", trust.sti_pa),
         "sti_crl_signers": _path_words(trust, "sti_crl_signers", trust.sti_crl_signers),
         "policy": trust.policy.to_json(),
+        # the foreign anchors whose bytes are recorded (foreign.<key> files; docs/evidence.md)
+        "foreign": {k: _foreign_words(trust, k) for k in LOADED_FOREIGN_FIELDS},
     }
+
+
+def _foreign_words(trust: TrustStore, key: str) -> list[str]:
+    """:func:`_path_words` for a ``foreign`` list."""
+    raw = trust.raw.get("foreign")
+    given = raw.get(key) if isinstance(raw, Mapping) else None
+    paths: tuple[Path, ...] = getattr(trust.foreign, key)
+    if isinstance(given, list) and len(given) == len(paths) and all(isinstance(g, str) for g in given):
+        return [str(g) for g in given]
+    return [str(p) for p in paths]
 
 
 def snapshot_trust(trust: TrustStore) -> TrustSnapshot:

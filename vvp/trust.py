@@ -130,6 +130,9 @@ class TrustStore:
 
 LOADED_FIELDS: tuple[str, ...] = ("schemas", "sti_pa", "sti_crl_signers")
 """Trust store lists whose files are read into :attr:`TrustStore.files` when the store is loaded."""
+LOADED_FOREIGN_FIELDS: tuple[str, ...] = ("x509", "rtu_authorities")
+"""``foreign`` lists read the same way (as ``foreign.<key>``) and handed to the checkers as
+:attr:`ForeignTrust.files` (docs/evidence.md)."""
 
 
 def load_files(trust: TrustStore) -> TrustStore:
@@ -137,10 +140,14 @@ def load_files(trust: TrustStore) -> TrustStore:
     the one moment a trust store touches the disk after parsing."""
     try:
         files = tuple(tf for name in LOADED_FIELDS for tf in read_trust_files(name, getattr(trust, name)))
+        files += tuple(tf for key in LOADED_FOREIGN_FIELDS
+                       for tf in read_trust_files(f"foreign.{key}", getattr(trust.foreign, key)))
     except OperationalError as ex:
         raise _err(codes.TRUST_PATH_MISSING if ex.code == codes.TRUST_PATH_MISSING else codes.TRUST_BAD_VALUE,
                    ex.message) from None
-    return replace(trust, files=files)
+    foreign = replace(trust.foreign, files={k: tuple(d for tf in files if tf.field == f"foreign.{k}"
+                                                     for _, d in tf.entries) for k in LOADED_FOREIGN_FIELDS})
+    return replace(trust, files=files, foreign=foreign)
 
 
 def default_trust_store() -> TrustStore:
