@@ -856,6 +856,148 @@ RTU_AUTHORITY_NOT_FOR_SIGNING: Final = _c(
     "The token authority's certificate is not a P-256 signing certificate (CA, or keyUsage without "
     "digitalSignature).")
 
+# --- evidence: SD-JWT and W3C VC (foreign evidence II) ------------------------------------
+SDJWT_MALFORMED: Final = _c(
+    "SDJWT_MALFORMED", "evidence",
+    "The artifact is not an SD-JWT in compact or flattened JSON serialization (RFC 9901 §4, §8): "
+    "segments, separators, an empty disclosure, a general JSON serialization (INVALID).")
+SDJWT_ALG_FORBIDDEN: Final = _c(
+    "SDJWT_ALG_FORBIDDEN", "evidence",
+    "The issuer-signed JWT or the KB-JWT uses an alg other than ES256, ES384 or EdDSA (none, HMAC and RSA "
+    "are refused before any key lookup) (INVALID).")
+SDJWT_HEADER_INVALID: Final = _c(
+    "SDJWT_HEADER_INVALID", "evidence",
+    "The issuer-signed JWT's header is not acceptable: a typ that does not fit the media type (dc+sd-jwt, "
+    "vc+sd-jwt), a crit parameter, a CESR-encoded signature (INVALID).")
+SDJWT_ISSUER_KEYS_INVALID: Final = _c(
+    "SDJWT_ISSUER_KEYS_INVALID", "evidence",
+    "A file of foreign.sd_jwt_issuers cannot be read as a JWK set, issuer metadata or PEM, and no other "
+    "configured key verified the token (INDETERMINATE).")
+SDJWT_ISSUER_UNTRUSTED: Final = _c(
+    "SDJWT_ISSUER_UNTRUSTED", "evidence",
+    "No key of foreign.sd_jwt_issuers (for this iss) matches the token, and no x5c chain leads to a "
+    "configured anchor (INVALID).")
+SDJWT_X5C_INVALID: Final = _c(
+    "SDJWT_X5C_INVALID", "evidence",
+    "The x5c chain does not validate to a configured anchor at the reference time, or its leaf does not "
+    "name the token's iss (INVALID).")
+SDJWT_SIGNATURE_INVALID: Final = _c("SDJWT_SIGNATURE_INVALID", "evidence",
+                                    "The issuer-signed JWT's signature does not verify (INVALID).")
+SDJWT_SD_ALG_UNSUPPORTED: Final = _c(
+    "SDJWT_SD_ALG_UNSUPPORTED", "evidence",
+    "_sd_alg names a hash other than sha-256, sha-384 or sha-512 (INVALID: the digests cannot be trusted).")
+SDJWT_DISCLOSURE_INVALID: Final = _c(
+    "SDJWT_DISCLOSURE_INVALID", "evidence",
+    "A disclosure is not a base64url JSON array [salt, name, value] or [salt, value], names _sd or ..., "
+    "or has the wrong length for where its digest appears (INVALID).")
+SDJWT_DISCLOSURE_REPEATED: Final = _c("SDJWT_DISCLOSURE_REPEATED", "evidence",
+                                      "The same disclosure is presented twice (INVALID).")
+SDJWT_DISCLOSURE_UNREFERENCED: Final = _c(
+    "SDJWT_DISCLOSURE_UNREFERENCED", "evidence",
+    "A presented disclosure is referenced by no digest of the payload or of other disclosures "
+    "(RFC 9901 §7.1 step 5) (INVALID).")
+SDJWT_DIGEST_REPEATED: Final = _c(
+    "SDJWT_DIGEST_REPEATED", "evidence",
+    "A digest appears more than once in the payload and disclosures (RFC 9901 §7.1 step 4) (INVALID).")
+SDJWT_CLAIM_CONFLICT: Final = _c(
+    "SDJWT_CLAIM_CONFLICT", "evidence",
+    "A disclosure names a claim that already exists in the object it is disclosed into (INVALID).")
+SDJWT_CLAIM_NOT_DISCLOSABLE: Final = _c(
+    "SDJWT_CLAIM_NOT_DISCLOSABLE", "evidence",
+    "An SD-JWT VC discloses iss, nbf, exp, cnf, vct, vct#integrity or status selectively, which SD-JWT VC "
+    "forbids (INVALID).")
+SDJWT_PAYLOAD_INVALID: Final = _c(
+    "SDJWT_PAYLOAD_INVALID", "evidence",
+    "A payload claim has the wrong type: _sd not an array of strings, exp/nbf/iat not integers, iss or vct "
+    "missing or not a string where required, cnf not a JWK (INVALID).")
+SDJWT_EXPIRED: Final = _c("SDJWT_EXPIRED", "evidence",
+                          "The SD-JWT's exp is at or before the reference time (beyond clock_skew_s) (INVALID).")
+SDJWT_NOT_YET_VALID: Final = _c(
+    "SDJWT_NOT_YET_VALID", "evidence",
+    "The SD-JWT's nbf, or its iat, is after the reference time (beyond clock_skew_s) (INVALID).")
+SDJWT_KEY_BINDING_MISSING: Final = _c(
+    "SDJWT_KEY_BINDING_MISSING", "evidence",
+    "policy.sd_jwt_require_key_binding is true and the presentation carries no KB-JWT (INVALID).")
+SDJWT_KB_INVALID: Final = _c(
+    "SDJWT_KB_INVALID", "evidence",
+    "The KB-JWT is malformed: typ not kb+jwt, iat/aud/nonce/sd_hash missing or mistyped, no cnf.jwk "
+    "holder key, iat after the reference time or before the SD-JWT's own iat (INVALID).")
+SDJWT_KB_SIGNATURE_INVALID: Final = _c(
+    "SDJWT_KB_SIGNATURE_INVALID", "evidence",
+    "The KB-JWT's signature does not verify under the holder key of cnf.jwk (INVALID).")
+SDJWT_KB_SD_HASH_MISMATCH: Final = _c(
+    "SDJWT_KB_SD_HASH_MISMATCH", "evidence",
+    "The KB-JWT's sd_hash is not the digest of the presented SD-JWT and disclosures (INVALID).")
+VC_MALFORMED: Final = _c(
+    "VC_MALFORMED", "evidence",
+    "The artifact is not a W3C VC 2.0 JSON-LD document vvp reads: not an object, no VerifiableCredential "
+    "type, no issuer or credentialSubject, a date that is not an xsd:dateTimeStamp (INVALID).")
+VC_VERSION_UNSUPPORTED: Final = _c(
+    "VC_VERSION_UNSUPPORTED", "evidence",
+    "The first @context is not https://www.w3.org/ns/credentials/v2 (VCDM 1.1 and others are not verified "
+    "in this version) (INDETERMINATE).")
+VC_CONTEXT_UNAVAILABLE: Final = _c(
+    "VC_CONTEXT_UNAVAILABLE", "evidence",
+    "The VC (or a configured context) uses a JSON-LD context that foreign.contexts does not hold; contexts "
+    "are never fetched (INDETERMINATE).")
+VC_CONTEXT_INVALID: Final = _c(
+    "VC_CONTEXT_INVALID", "evidence",
+    "A context file of foreign.contexts cannot be read as JSON, or the file given for a W3C base context "
+    "URL is not the normative one (its SHA-256 differs) (INDETERMINATE).")
+VC_CONTEXT_INLINE: Final = _c(
+    "VC_CONTEXT_INLINE", "evidence",
+    "The VC carries an inline (embedded) @context object; contexts are trust inputs, so only context URLs "
+    "from the trust store are accepted (INVALID).")
+VC_TERM_UNDEFINED: Final = _c(
+    "VC_TERM_UNDEFINED", "evidence",
+    "A term, type or IRI of the VC is not defined by its contexts: JSON-LD would drop it (or file it under "
+    "the base context's issuer-dependent vocabulary, or leave a relative IRI), so signed data and read data "
+    "would differ (INVALID).")
+VC_JSONLD_INVALID: Final = _c("VC_JSONLD_INVALID", "evidence",
+                              "JSON-LD processing (pyld) refused the VC: invalid JSON-LD syntax (INVALID).")
+VC_CANONICALIZATION_LIMIT: Final = _c(
+    "VC_CANONICALIZATION_LIMIT", "evidence",
+    "RDFC-1.0 canonicalisation stopped at its work limit (quads, blank nodes, or hashing steps): a graph "
+    "this costly is treated as a poison graph (INDETERMINATE).")
+VC_LITERAL_UNSUPPORTED: Final = _c(
+    "VC_LITERAL_UNSUPPORTED", "evidence",
+    "A value holds a control character whose canonical N-Quads escape pyld writes differently from "
+    "RDFC-1.0, so the canonical form cannot be trusted (INDETERMINATE).")
+VC_PROOF_MALFORMED: Final = _c(
+    "VC_PROOF_MALFORMED", "evidence",
+    "The proof is missing or not a DataIntegrityProof with a verificationMethod, proofPurpose, created "
+    "and a base58btc proofValue of the right length; or its @context does not match the VC's (INVALID).")
+VC_PROOF_SET_UNSUPPORTED: Final = _c(
+    "VC_PROOF_SET_UNSUPPORTED", "evidence",
+    "The VC carries several proofs or a proof chain (previousProof), which this version does not verify "
+    "(INDETERMINATE).")
+VC_CRYPTOSUITE_UNSUPPORTED: Final = _c(
+    "VC_CRYPTOSUITE_UNSUPPORTED", "evidence",
+    "The proof's cryptosuite is not eddsa-rdfc-2022 or ecdsa-rdfc-2019 on P-256 (INDETERMINATE).")
+VC_PROOF_PURPOSE: Final = _c("VC_PROOF_PURPOSE", "evidence",
+                             "The proof's proofPurpose is not assertionMethod (INVALID).")
+VC_ISSUER_KEYS_INVALID: Final = _c(
+    "VC_ISSUER_KEYS_INVALID", "evidence",
+    "The JWK set file configured for the VC's issuer cannot be read (INDETERMINATE).")
+VC_ISSUER_UNTRUSTED: Final = _c(
+    "VC_ISSUER_UNTRUSTED", "evidence",
+    "The VC's issuer is not in foreign.vc_issuers (INVALID).")
+VC_VERIFICATION_METHOD_INVALID: Final = _c(
+    "VC_VERIFICATION_METHOD_INVALID", "evidence",
+    "The proof's verificationMethod is not a key of the configured issuer (its did:key, or a key of its "
+    "JWK set), or does not fit the cryptosuite (INVALID).")
+VC_SIGNATURE_INVALID: Final = _c(
+    "VC_SIGNATURE_INVALID", "evidence",
+    "The Data Integrity signature does not verify over the canonical proof configuration and document "
+    "(INVALID: the VC or its proof was changed).")
+VC_NOT_YET_VALID: Final = _c(
+    "VC_NOT_YET_VALID", "evidence",
+    "The VC's validFrom, or its proof's created, is after the reference time (beyond clock_skew_s) (INVALID).")
+VC_EXPIRED: Final = _c(
+    "VC_EXPIRED", "evidence",
+    "The VC's validUntil, or its proof's expires, is at or before the reference time (beyond clock_skew_s) "
+    "(INVALID).")
+
 
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
