@@ -1,0 +1,305 @@
+"""The ASGI application of ``vvp serve`` (architecture §4.5), on Starlette.
+
+Endpoints: ``POST /stir/v1/verification`` (ATIS-1000082, verdict under ``vvp``),
+``POST /vvp/v1/verify``, ``POST /vvp/v1/verify-callee``, ``GET /vvp/v1/records/{id}`` (the record
+file with its media type), ``GET /healthz``, ``GET /readyz``, ``GET /metrics``, ``GET /openapi.json``.
+
+Every body goes through the same gate before anything is verified: ``Content-Type`` must be
+``application/json`` (415), the body at most ``max_body_bytes`` (413, refused from
+``Content-Length`` before reading, or while reading), strict JSON (400: duplicate keys, NaN,
+bad UTF-8, too deep), then the endpoint's model in strict mode (400: unknown members on our own
+endpoints, wrong types, patterns). Every error is JSON with a stable code; an unexpected fault
+is a 500 with ``INTERNAL_ERROR``, logged, and the worker goes on. A 200 is sent only when the
+call's record is committed (:meth:`vvp.service.worker.Worker.answer`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as _dt
+import os
+import sys
+import time
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Final
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from vvp import clock, codes, strictjson
+from vvp.errors import UsageError, VvpError
+from vvp.record import MEDIA_TYPE
+from vvp.service import metrics
+from vvp.service.accesslog import AccessLog
+from vvp.service.config import ServiceConfig
+from vvp.service.models import (
+    AtisRequest,
+    CalleeRequest,
+    VerifyRequest,
+    openapi_document,
+)
+from vvp.service.worker import Answer, ServiceRefusal, Worker
+from vvp.stir import atis
+from vvp.stir.verstat import SIP_REASONS, Verstat
+from vvp.store.base import check_id
+from vvp.verifier import CallInput
+
+JSON: Final = "application/json"
+LOG_KEY: Final = "vvp.log"
+"""Where a handler leaves what the access log should add (code, record id) in the ASGI scope."""
+
+
+class HttpError(Exception):
+    """An answer other than 200, with a stable code; ``atis`` selects the ATIS error shape."""
+
+    def __init__(self, status: int, code: str, message: str, *, atis_id: str | None = None,
+                 variable: str = "verificationRequest", headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.atis_id = atis_id
+        self.variable = variable
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        if self.atis_id is not None:
+            text = {atis.MISSING: "Missing mandatory parameter: %1", atis.INVALID: "Invalid parameter value: %1"}
+            return {"requestError": {"serviceException": {"messageId": self.atis_id, "text": text[self.atis_id],
+                                                          "variables": [self.variable], "detail": self.message,
+                                                          "code": self.code}}}
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=dict(headers or {}))
+
+
+def _note(request: Request, **fields: Any) -> None:
+    request.scope.setdefault(LOG_KEY, {}).update(fields)
+
+
+async def read_json(request: Request, limit: int, *, atis_shape: bool = False) -> Any:
+    """The body as strict JSON within ``limit`` bytes, or an :class:`HttpError` (415/413/400)."""
+    aid = atis.INVALID if atis_shape else None
+    ctype = request.headers.get("content-type", "")
+    if ctype.split(";", 1)[0].strip().lower() != JSON:
+        raise HttpError(415, codes.SERVICE_CONTENT_TYPE, f"the body must be {JSON}, not {ctype or '(none)'!r}",
+                        atis_id=aid)
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise HttpError(413, codes.SERVICE_BODY_TOO_LARGE, f"the body is over the {limit}-byte limit", atis_id=aid)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HttpError(413, codes.SERVICE_BODY_TOO_LARGE, f"the body is over the {limit}-byte limit",
+                            atis_id=aid)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        return strictjson.loads(raw)
+    except RecursionError:
+        raise HttpError(400, codes.SERVICE_BODY_NOT_JSON, "the body nests too deeply", atis_id=aid) from None
+    except ValueError as ex:
+        raise HttpError(400, codes.SERVICE_BODY_NOT_JSON, f"the body is not strict JSON: {ex}"[:500],
+                        atis_id=aid) from None
+
+
+def _validation_error(ex: ValidationError, *, atis_shape: bool) -> HttpError:
+    errs = ex.errors(include_url=False, include_input=False)
+    first = errs[0] if errs else {"loc": (), "msg": "invalid", "type": "value_error"}
+    loc = ".".join(str(p) for p in first.get("loc", ()) if not str(p).startswith(("constrained-", "list[", "str")))
+    loc = loc.replace("from_", "from")
+    missing = first.get("type") == "missing"
+    more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+    msg = f"{loc or 'body'}: {first.get('msg', 'invalid')}{more}"
+    if atis_shape:
+        return HttpError(400, codes.ATIS_REQUEST_INVALID, msg, atis_id=atis.MISSING if missing else atis.INVALID,
+                         variable=loc or "verificationRequest")
+    return HttpError(400, codes.SERVICE_REQUEST_INVALID, msg)
+
+
+def _validate[M: BaseModel](model: type[M], doc: Any, *, atis_shape: bool = False) -> M:
+    try:
+        return model.model_validate(doc)
+    except ValidationError as ex:
+        raise _validation_error(ex, atis_shape=atis_shape) from None
+
+
+def _reference(at: str | int | None, default: _dt.datetime) -> _dt.datetime:
+    if at is None:
+        return default
+    if isinstance(at, int):
+        return clock.from_unix(at)
+    try:
+        return clock.parse_time(at)
+    except UsageError as ex:
+        raise HttpError(400, codes.SERVICE_REQUEST_INVALID, f"at: {ex.message}") from None
+
+
+class Service:
+    """The handlers, bound to one :class:`Worker` (one per process)."""
+
+    def __init__(self, cfg: ServiceConfig, worker: Worker) -> None:
+        self.cfg = cfg
+        self.worker = worker
+        self._openapi = orjson.dumps(openapi_document())
+
+    async def _answer(self, request: Request, call: CallInput, endpoint: str, received_at: _dt.datetime,
+                      started: float) -> Answer:
+        try:
+            answer = await self.worker.answer(call, endpoint=endpoint, received_at=received_at, started=started)
+        except ServiceRefusal as ex:
+            raise HttpError(503, ex.code, ex.message, headers={"Retry-After": str(self.cfg.retry_after_s)}) from None
+        except VvpError as ex:  # the record could not be stored: never acknowledge the call
+            raise HttpError(503, ex.code, f"the call's record could not be stored: {ex.message}",
+                            headers={"Retry-After": str(self.cfg.retry_after_s)}) from None
+        _note(request, record_id=answer.record_id, verdict=answer.verdict_json.get("status"))
+        return answer
+
+    async def verify(self, request: Request) -> Response:
+        started, received_at = time.monotonic(), clock.now()
+        req = _validate(VerifyRequest, await read_json(request, self.cfg.max_body_bytes))
+        idents = (req.identity,) if isinstance(req.identity, str) else tuple(req.identity)
+        call = CallInput(reference_time=_reference(req.at, received_at), identities=idents, orig=req.orig,
+                         dest=req.dest, call_id=req.call_id, require_context=req.require_context)
+        a = await self._answer(request, call, "verify", received_at, started)
+        return json_response({"verdict": a.verdict_json, "record_id": a.record_id,
+                              "replay": a.replay.to_json() if a.replay else None})
+
+    async def stir(self, request: Request) -> Response:
+        started, received_at = time.monotonic(), clock.now()
+        doc = await read_json(request, min(self.cfg.max_body_bytes, atis.MAX_REQUEST_BYTES), atis_shape=True)
+        _validate(AtisRequest, doc, atis_shape=True)
+        try:
+            vr = atis.parse_verification_request(doc)
+        except atis.AtisRequestError as ex:
+            raise HttpError(400, ex.code, ex.detail, atis_id=ex.message_id, variable=ex.variable) from None
+        call = CallInput(reference_time=vr.reference_time or received_at, identities=vr.identities, orig=vr.orig,
+                         dest=vr.dest[0])
+        a = await self._answer(request, call, "stir", received_at, started)
+        body = atis.verification_response(atis.CallAnswer(a.verdict_json, a.record_id))
+        inner = body["verificationResponse"]
+        if a.replay is not None:  # a replayed PASSporT is refused whatever its evidence says
+            inner.update(verstat=Verstat.FAILED.value, reasonCode=403, reasonString=SIP_REASONS[403],
+                         verstat_source="service")
+        inner["replay"] = a.replay.to_json() if a.replay else None
+        metrics.VERSTATS.labels(str(inner["verstat"])).inc()
+        return json_response(body)
+
+    async def verify_callee(self, request: Request) -> Response:
+        req = _validate(CalleeRequest, await read_json(request, self.cfg.max_body_bytes))
+        verifier = self.worker.verifier
+        if verifier is None or not hasattr(verifier, "verify_callee"):
+            raise HttpError(501, codes.NOT_AVAILABLE_IN_VERSION,
+                            "callee verification is not available in this version of vvp; nothing was verified "
+                            f"(call {req.call_id!r})")
+        raise HttpError(501, codes.NOT_AVAILABLE_IN_VERSION,  # pragma: no cover - wired with the callee work
+                        "callee verification is not wired into the service yet")
+
+    async def record(self, request: Request) -> Response:
+        rid = request.path_params["id"]
+        store = self.worker.store
+        if store is None:
+            raise HttpError(503, codes.SERVICE_NOT_READY, "the record store is not open")
+        try:
+            check_id(rid)
+            raw = await asyncio.get_running_loop().run_in_executor(None, store.get_bytes, rid)
+        except VvpError as ex:
+            if ex.code in (codes.STORE_NOT_FOUND, codes.STORE_BAD_ARGUMENT):
+                raise HttpError(404, codes.STORE_NOT_FOUND, f"no record {str(rid)[:100]!r} in the store") from None
+            raise HttpError(503, ex.code, ex.message, headers={"Retry-After": str(self.cfg.retry_after_s)}) from None
+        return Response(raw, media_type=MEDIA_TYPE)
+
+    async def healthz(self, request: Request) -> Response:
+        return json_response({"status": "ok", "pid": os.getpid()})
+
+    async def readyz(self, request: Request) -> Response:
+        r = self.worker.readiness()
+        return json_response(r, 200 if r["ready"] else 503)
+
+    async def metrics(self, request: Request) -> Response:
+        data = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
+        return Response(data, media_type=metrics.CONTENT_TYPE)
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(self._openapi, media_type=JSON)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _guard(fn: Handler) -> Handler:
+    """Turn an :class:`HttpError` into its JSON answer (and note its code for the access log)."""
+
+    async def run(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except HttpError as ex:
+            _note(request, code=ex.code)
+            if ex.status in (400, 413, 415):
+                metrics.REJECTED.labels("bad_request").inc()
+            return json_response(ex.body(), ex.status, ex.headers)
+
+    return run
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    code = {404: codes.SERVICE_NOT_FOUND, 405: codes.SERVICE_METHOD_NOT_ALLOWED}.get(status, codes.INTERNAL_ERROR)
+    msg = {404: f"no endpoint {request.url.path}", 405: f"{request.method} is not allowed on {request.url.path}"}
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+    _note(request, code=code)
+    return json_response({"error": {"code": code, "message": msg.get(status, "an internal fault")}}, status, headers)
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    traceback.print_exception(exc, file=sys.stderr)
+    _note(request, code=codes.INTERNAL_ERROR)
+    return json_response({"error": {"code": codes.INTERNAL_ERROR,
+                                    "message": f"an internal fault: {type(exc).__name__}"}}, 500)
+
+
+def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> AccessLog:
+    """The application of one worker: routes, error handlers, the worker's life cycle, the access log."""
+    w = worker or Worker(cfg)
+    svc = Service(cfg, w)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, w.open)
+        try:
+            yield
+        finally:
+            w.draining = True
+            await loop.run_in_executor(None, w.close)
+
+    routes = [
+        Route("/stir/v1/verification", _guard(svc.stir), methods=["POST"]),
+        Route("/vvp/v1/verify", _guard(svc.verify), methods=["POST"]),
+        Route("/vvp/v1/verify-callee", _guard(svc.verify_callee), methods=["POST"]),
+        Route("/vvp/v1/records/{id}", _guard(svc.record), methods=["GET"]),
+        Route("/healthz", svc.healthz, methods=["GET"]),
+        Route("/readyz", svc.readyz, methods=["GET"]),
+        Route("/metrics", svc.metrics, methods=["GET"]),
+        Route("/openapi.json", svc.openapi, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan,
+                    exception_handlers={HTTPException: _http_exception, Exception: _internal})
+    return AccessLog(app, enabled=cfg.access_log, routes={r.path for r in routes})
+
+
+def app_from_env() -> AccessLog:
+    """The uvicorn factory each worker process calls (its config comes in ``VVP_SERVICE_CONFIG``)."""
+    return create_app(ServiceConfig.from_env())
+

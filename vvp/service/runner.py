@@ -1,0 +1,105 @@
+"""Starting the service: checks in the parent, then uvicorn with N worker processes on one port.
+
+The parent does, once and before any worker exists, what workers would otherwise race to do:
+load the trust store (so a bad one is a usage error now, not N crashed workers), create or
+migrate the record store, create the verifier's keystore, and make an empty folder for
+prometheus-client's multiprocess files. Then uvicorn binds the port and, for ``--workers N > 1``,
+spawns N worker processes that share the listening socket (its supervisor restarts a worker that
+dies, and forwards SIGTERM so each one drains); ``--workers 1`` serves in this process. Each
+worker loads its own Verifier, keystore handle and store connection in the application's
+lifespan (:func:`vvp.service.app.create_app`).
+
+SIGTERM (or SIGINT): uvicorn stops accepting, lets in-flight requests finish (at most
+``--drain-s`` seconds), then the lifespan commits what the writer holds and closes the stores.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+from vvp import codes
+from vvp.errors import OperationalError
+from vvp.record import keystore_path, open_identity
+from vvp.service.config import CONFIG_ENV, MULTIPROC_ENV, ServiceConfig, default_store_url
+from vvp.store.url import open_store
+from vvp.trust import load_trust_store
+
+
+class StartFailed(OperationalError):
+    default_code = codes.SERVICE_START_FAILED
+
+
+def prepare(cfg: ServiceConfig) -> tuple[ServiceConfig, Path, bool]:
+    """Checks and one-time set-up in the parent (module docstring); the config workers get, the
+    metrics folder, and whether this process made that folder (and so removes it at exit)."""
+    cfg = cfg.check()
+    load_trust_store(cfg.trust)  # a bad trust store: its coded error, before any worker starts
+    store_url = cfg.store or default_store_url(os.environ)
+    open_store(store_url).close()  # created and migrated once, by one process
+    with open_identity(keystore_path(cfg.keystore, os.environ)):
+        pass  # the keystore exists before N workers open it
+    made = cfg.metrics_dir is None
+    mdir = Path(cfg.metrics_dir) if cfg.metrics_dir else Path(tempfile.mkdtemp(prefix="vvp-metrics-"))
+    mdir.mkdir(parents=True, exist_ok=True)
+    for f in mdir.glob("*.db"):  # samples of an earlier run would be summed into this one's
+        f.unlink()
+    from dataclasses import replace
+    return replace(cfg, store=store_url, metrics_dir=str(mdir)), mdir, made
+
+
+def serve(cfg: ServiceConfig) -> int:
+    """Run the service until SIGTERM/SIGINT; the exit code (0, or 4 when it could not start)."""
+    cfg, mdir, made = prepare(cfg)
+    os.environ[MULTIPROC_ENV] = str(mdir)  # before prometheus_client is imported, here and in workers
+    os.environ[CONFIG_ENV] = cfg.to_env()
+    import uvicorn
+
+    sys.stderr.write(orjson.dumps({"event": "serve", "pid": os.getpid(), "host": cfg.host, "port": cfg.port,
+                                   "workers": cfg.workers, "store": _masked(cfg.store or ""),
+                                   "sip": cfg.sip}).decode() + "\n")
+    sys.stderr.flush()
+    try:
+        uvicorn.run("vvp.service.app:app_from_env", factory=True, host=cfg.host, port=cfg.port,
+                    workers=cfg.workers, log_level="warning", access_log=False, lifespan="on",
+                    timeout_graceful_shutdown=cfg.drain_s, loop=_loop(), http=_http(), server_header=False,
+                    date_header=False)
+    except SystemExit as ex:
+        if ex.code not in (0, None):
+            raise StartFailed(f"the service could not start on {cfg.host}:{cfg.port} (exit {ex.code}); "
+                              "the reason is logged above") from None
+    finally:
+        if made:
+            shutil.rmtree(mdir, ignore_errors=True)
+    return 0
+
+
+def _loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def _http() -> str:
+    try:
+        import httptools  # noqa: F401
+    except ImportError:
+        return "h11"
+    return "httptools"
+
+
+def _masked(url: str) -> str:
+    """A store URL for a log line: a password in it replaced by ``***``."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        cred, host = rest.rsplit("@", 1)
+        if ":" in cred:
+            return f"{scheme}://{cred.split(':', 1)[0]}:***@{host}"
+    return url

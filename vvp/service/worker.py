@@ -1,0 +1,251 @@
+"""One worker process of the service: its Verifier, caches, keystore, store connection and writer.
+
+A worker is what ``--workers N`` starts N of. Each one owns (architecture §2.1, §4.5):
+
+* a :class:`~vvp.verifier.Verifier` built once from the trust store, with its own warm cache;
+* the verifier's KERI identity held open (records are signed without a keystore round trip);
+* one connection to the shared record store and a :class:`~vvp.service.commit.GroupCommitWriter`;
+* a thread pool for verifications (so fetches never block the event loop) and one for fetches
+  (so a hung fetch can be abandoned at the request deadline: :mod:`vvp.service.deadline`);
+* an admission count: at most ``max_pending`` verifications admitted at once; the next one is
+  refused with 503 and ``Retry-After`` before any work is done.
+
+:meth:`Worker.answer` is the whole life of one call: admit, verify in a thread (replay memory
+first, through the store, so all workers share it), build and sign the record, wait for the
+group commit, count the metrics; only then is there something to send. It raises
+:class:`ServiceRefusal` for refusals (503) and the store's :class:`~vvp.errors.VvpError` when
+the record could not be stored: the front end must then not acknowledge the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import datetime as _dt
+import hashlib
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vvp import clock, codes
+from vvp.errors import OperationalError, VvpError
+from vvp.fetch import EvidenceKind, Fetcher, FetchLimits, RecordingFetcher, build_fetcher
+from vvp.record import Record, TrustSnapshot, VerifierIdentity, build_record, keystore_path, open_identity
+from vvp.replay import snapshot_trust
+from vvp.service import metrics
+from vvp.service.commit import GroupCommitWriter
+from vvp.service.config import ServiceConfig, default_store_url
+from vvp.service.deadline import DeadlineFetcher
+from vvp.stir.identity import route_identities
+from vvp.stir.sip import SipError, parse_sip
+from vvp.store.base import RecordStore
+from vvp.store.url import open_store
+from vvp.trust import TrustStore, load_trust_store
+from vvp.verdict import Verdict
+from vvp.verifier import CallInput, Verifier
+
+
+class ServiceRefusal(OperationalError):
+    """A request refused before any verification (overloaded, draining): HTTP 503."""
+
+    default_code = codes.SERVICE_OVERLOADED
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayFinding:
+    """The same PASSporT seen earlier within ``window_s``."""
+
+    window_s: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"code": codes.SERVICE_PASSPORT_REPLAYED, "window_s": self.window_s,
+                "message": f"this PASSporT was presented to this service within the last {self.window_s} s"}
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A verified call whose record is stored: what a front end may now acknowledge."""
+
+    verdict: Verdict
+    verdict_json: dict[str, Any]
+    record_id: str
+    replay: ReplayFinding | None
+    deadline_expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    verdict: Verdict
+    verdict_json: dict[str, Any]
+    record: Record
+    replay: ReplayFinding | None
+    deadline_expired: bool
+
+
+def replay_keys(call: CallInput) -> tuple[str, ...]:
+    """The replay-memory keys of a call: the digest of each PASSporT the verifier will judge (the
+    first VVP one and the first SHAKEN one), so a copy of either within the window is a replay."""
+    values = list(call.identities)
+    if call.sip is not None:
+        with contextlib.suppress(SipError):
+            values = list(parse_sip(call.sip).identities) + values
+    routing = route_identities(values)
+    out: list[str] = []
+    for group, tag in ((routing.vvp, "vvp"), (routing.shaken, "shaken")):
+        if group:
+            out.append(f"{tag}:" + hashlib.sha256(group[0].value.token.encode()).hexdigest())
+    return tuple(out)
+
+
+class Worker:
+    """Everything one worker process holds (module docstring). ``open`` loads it, ``close`` drains
+    the writer and releases the keystore and the store."""
+
+    def __init__(self, cfg: ServiceConfig, *, environ: Mapping[str, str] | None = None,
+                 wall: clock.Clock | None = None) -> None:
+        self.cfg = cfg
+        self._environ = dict(os.environ if environ is None else environ)
+        self._wall: clock.Clock = wall or clock.SystemClock()
+        self.trust: TrustStore | None = None
+        self.verifier: Verifier | None = None
+        self.snapshot: TrustSnapshot | None = None
+        self.identity: VerifierIdentity | None = None
+        self.store: RecordStore | None = None
+        self.writer: GroupCommitWriter | None = None
+        self._stack = contextlib.ExitStack()
+        self.verify_pool = concurrent.futures.ThreadPoolExecutor(cfg.threads, thread_name_prefix="vvp-verify")
+        self.fetch_pool = concurrent.futures.ThreadPoolExecutor(max(4, cfg.threads * 2),
+                                                                thread_name_prefix="vvp-fetch")
+        self.pending = 0
+        self.draining = False
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Load the trust store, build the Verifier, open the keystore and the store. Raises a
+        coded :class:`~vvp.errors.VvpError` when any of them cannot be had."""
+        self.trust = load_trust_store(self.cfg.trust)
+        limits = FetchLimits.from_policy(self.trust.policy)
+        base: Fetcher = build_fetcher(limits=limits, evidence_map=self.cfg.evidence, offline=self.cfg.offline)
+        self.verifier = Verifier(self.trust, base)
+        self.snapshot = snapshot_trust(self.trust)
+        self.identity = self._stack.enter_context(open_identity(keystore_path(self.cfg.keystore, self._environ)))
+        self.store = open_store(self.cfg.store or default_store_url(self._environ))
+        self._stack.callback(self.store.close)
+        self.writer = GroupCommitWriter(self.store, batch_max=self.cfg.batch_max, observe=metrics.observe_commit)
+
+    @property
+    def ready(self) -> bool:
+        return self.writer is not None and not self.draining
+
+    def readiness(self) -> dict[str, Any]:
+        return {"ready": self.ready, "pid": os.getpid(), "trust": self.verifier is not None,
+                "store": self.store is not None, "keystore": self.identity is not None, "draining": self.draining}
+
+    def close(self) -> None:
+        self.draining = True
+        self.verify_pool.shutdown(wait=True)
+        if self.writer is not None:
+            self.writer.close()
+        self.fetch_pool.shutdown(wait=False, cancel_futures=True)
+        self._stack.close()
+        metrics.worker_exited(os.getpid())
+
+    # -- one call ------------------------------------------------------------------------------
+
+    def admit(self) -> None:
+        """Count one more verification in, or refuse it (503) before any work is done."""
+        if self.draining or self.writer is None:
+            metrics.REJECTED.labels("draining").inc()
+            raise ServiceRefusal("the service is not ready or is shutting down", code=codes.SERVICE_NOT_READY)
+        if self.pending >= self.cfg.max_pending:
+            metrics.REJECTED.labels("overloaded").inc()
+            raise ServiceRefusal(f"{self.pending} verifications are in progress in this worker (limit "
+                                 f"{self.cfg.max_pending}): retry after {self.cfg.retry_after_s} s",
+                                 code=codes.SERVICE_OVERLOADED)
+        self.pending += 1
+        metrics.QUEUE_DEPTH.inc()
+
+    def release(self) -> None:
+        self.pending -= 1
+        metrics.QUEUE_DEPTH.dec()
+
+    async def answer(self, call: CallInput, *, endpoint: str, received_at: _dt.datetime,
+                     started: float) -> Answer:
+        """Admit, verify, store; the :class:`Answer` exists only once its record is committed.
+        ``started`` is when the request arrived (``time.monotonic``): the deadline counts from it."""
+        self.admit()
+        try:
+            loop = asyncio.get_running_loop()
+            built = await loop.run_in_executor(self.verify_pool, self._build, call, endpoint, received_at, started)
+            assert self.writer is not None
+            record_id = await asyncio.wrap_future(self.writer.submit(built.record))
+        finally:
+            self.release()
+        metrics.observe_verdict(endpoint, built.verdict_json)
+        return Answer(built.verdict, built.verdict_json, record_id, built.replay, built.deadline_expired)
+
+    def _replay(self, call: CallInput) -> ReplayFinding | None:
+        assert self.trust is not None and self.store is not None
+        window = self.trust.policy.replay_window_s
+        if window <= 0:
+            return None
+        now = clock.to_unix(self._wall.now())
+        first = True
+        for key in replay_keys(call):
+            if not self.store.seen_passport(key, now, float(window)):
+                first = False
+        if first:
+            return None
+        metrics.REPLAYS.inc()
+        return ReplayFinding(window)
+
+    def _build(self, call: CallInput, endpoint: str, received_at: _dt.datetime, started: float) -> _Built:
+        """In a verification thread: replay memory, verification under the deadline, the record."""
+        assert self.verifier is not None and self.trust is not None and self.identity is not None
+        t0 = time.perf_counter()
+        replay = self._replay(call)
+        deadline_s = float(self.trust.policy.request_deadline_s)
+        guard = DeadlineFetcher(self.verifier.fetcher, started + deadline_s, self.fetch_pool, _observe_fetch)
+        recorder = RecordingFetcher(guard, clock=self._wall)
+        verdict = self.verifier.verify(call, fetcher=recorder)
+        if guard.expired:
+            metrics.DEADLINES.inc()
+        _count_cache(recorder)
+        service: dict[str, Any] = {"endpoint": endpoint, "request_deadline_s": deadline_s,
+                                   "replay": replay.to_json() if replay is not None else None}
+        record = build_record(inputs={**call.to_json(), "service": service}, received_at=received_at,
+                              verdict=verdict, trust=self.snapshot or snapshot_trust(self.trust),
+                              events=recorder.events, identity=self.identity)
+        metrics.VERIFY_SECONDS.observe(time.perf_counter() - t0)
+        return _Built(verdict, verdict.to_json(), record, replay, guard.expired)
+
+
+def _observe_fetch(kind: EvidenceKind, seconds: float, code: str | None) -> None:
+    metrics.FETCH_SECONDS.labels(kind.value).observe(seconds)
+    if code is not None:
+        metrics.FETCH_FAILURES.labels(kind.value, code).inc()
+
+
+def _count_cache(recorder: RecordingFetcher) -> None:
+    """Cache hits and misses as the recorder saw them: evidence handed over by a cache
+    (``source: "cache"``) is a hit, a fetch that went out is a miss."""
+    hits: dict[str, int] = {}
+    misses: dict[str, int] = {}
+    for ev in recorder.events:
+        k = EvidenceKind(ev.kind).value
+        if ev.fetched is not None and ev.fetched.source == "cache":
+            hits[k] = hits.get(k, 0) + 1
+        else:
+            misses[k] = misses.get(k, 0) + 1
+    for k, n in hits.items():
+        metrics.CACHE.labels(k, "hit").inc(n)
+    for k, n in misses.items():
+        metrics.CACHE.labels(k, "miss").inc(n)
+
+
+def error_json(ex: VvpError) -> dict[str, Any]:
+    return {"error": {"code": ex.code, "message": ex.message}}
