@@ -999,6 +999,57 @@ VC_EXPIRED: Final = _c(
     "(INVALID).")
 
 
+# --- service (vvp serve: the HTTP API and its SIP front end) ------------------------------
+SERVICE_CONTENT_TYPE: Final = _c(
+    "SERVICE_CONTENT_TYPE", "service",
+    "A request body is not declared as application/json (HTTP 415); nothing was verified.")
+SERVICE_BODY_TOO_LARGE: Final = _c(
+    "SERVICE_BODY_TOO_LARGE", "service",
+    "A request body is larger than the endpoint accepts (HTTP 413); nothing was verified.")
+SERVICE_BODY_NOT_JSON: Final = _c(
+    "SERVICE_BODY_NOT_JSON", "service",
+    "A request body is not strict JSON: not UTF-8, malformed, a duplicate key, NaN or Infinity, or nested "
+    "too deeply (HTTP 400); nothing was verified.")
+SERVICE_REQUEST_INVALID: Final = _c(
+    "SERVICE_REQUEST_INVALID", "service",
+    "A request body does not match the endpoint's JSON Schema: a missing or unknown member, a wrong type or "
+    "value (HTTP 400); nothing was verified.")
+SERVICE_NOT_FOUND: Final = _c("SERVICE_NOT_FOUND", "service", "No such endpoint (HTTP 404).")
+SERVICE_METHOD_NOT_ALLOWED: Final = _c(
+    "SERVICE_METHOD_NOT_ALLOWED", "service", "The endpoint exists but not for this HTTP method (HTTP 405).")
+SERVICE_OVERLOADED: Final = _c(
+    "SERVICE_OVERLOADED", "service",
+    "The worker's queue of verifications is full: retry after Retry-After seconds (HTTP 503). Nothing was "
+    "verified or stored.")
+SERVICE_NOT_READY: Final = _c(
+    "SERVICE_NOT_READY", "service",
+    "The worker has not loaded its trust store, keystore and record store yet, or is draining after SIGTERM "
+    "(HTTP 503 from /readyz and the verification endpoints).")
+SERVICE_DEADLINE_EXCEEDED: Final = _c(
+    "SERVICE_DEADLINE_EXCEEDED", "service",
+    "The request deadline (policy request_deadline_s) ran out before this fetch finished: the evidence was "
+    "not obtained for this call (INDETERMINATE), and the call's record holds the failure, so it re-verifies "
+    "to the same verdict.")
+SERVICE_PASSPORT_REPLAYED: Final = _c(
+    "SERVICE_PASSPORT_REPLAYED", "service",
+    "The same PASSporT reached this service (any worker) earlier within policy replay_window_s: the answer "
+    "says so (verstat TN-Validation-Failed, SIP 403), and the record's inputs.service.replay too.")
+SERVICE_CONFIG_INVALID: Final = _c(
+    "SERVICE_CONFIG_INVALID", "service",
+    "A vvp serve option is not valid (a port, a worker count, a --sip address, a limit): a usage error.")
+SERVICE_START_FAILED: Final = _c(
+    "SERVICE_START_FAILED", "service",
+    "vvp serve could not start: the address cannot be bound, or a worker could not load the trust store, the "
+    "keystore or the record store.")
+SIP_REQUEST_UNPARSABLE: Final = _c(
+    "SIP_REQUEST_UNPARSABLE", "service",
+    "A datagram on the SIP front end is not a SIP request that can be answered (bad start line, headers, "
+    "or a missing Via, From, To, Call-ID or CSeq): answered 400 when a reply is possible.")
+SIP_METHOD_NOT_SUPPORTED: Final = _c(
+    "SIP_METHOD_NOT_SUPPORTED", "service",
+    "The SIP front end answers INVITE (302 with the verdict) and OPTIONS (200) only: other methods get 405.")
+
+
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
     lines = [
