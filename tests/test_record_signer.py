@@ -195,6 +195,9 @@ def test_a_key_that_cannot_be_reproduced_keeps_keris_signer() -> None:
     held = _held_key(ed, 0)
     assert held.sign(MSG) == str(ed.sign(MSG, index=0, only=False, ondex=0).qb64)
     assert held.sign.__name__ == "fast_sign"
+    for index in (1, 63, 64, 70):  # small and big index codes
+        held = _held_key(ed, index)
+        assert held.sign(MSG * 3) == str(ed.sign(MSG * 3, index=index, only=False, ondex=index).qb64)
     ecdsa = signing.Signer(code=coring.MtrDex.ECDSA_256r1_Seed, transferable=True)
     held = _held_key(ecdsa, 2)
     assert held.sign.__name__ == "keri_sign"
