@@ -1050,6 +1050,89 @@ SIP_METHOD_NOT_SUPPORTED: Final = _c(
     "The SIP front end answers INVITE (302 with the verdict) and OPTIONS (200) only: other methods get 405.")
 
 
+# --- callee (the called party's PASSporT in the SDP of a 180/200, vvp-protocol §1.6, §8.2, §8.4)
+CALLEE_RESPONSE_MALFORMED: Final = _c(
+    "CALLEE_RESPONSE_MALFORMED", "callee",
+    "The SIP response cannot be read: not a SIP response, a header line without a colon, repeated Call-ID/CSeq, "
+    "bytes that are not UTF-8 (INDETERMINATE: no callee PASSporT could be taken from it).")
+CALLEE_RESPONSE_STATUS: Final = _c(
+    "CALLEE_RESPONSE_STATUS", "callee",
+    "The SIP response is not a 180-199 or 2xx answer, the only ones that carry a callee PASSporT (CE-01).")
+CALLEE_SDP_MALFORMED: Final = _c(
+    "CALLEE_SDP_MALFORMED", "callee",
+    "The response body is not SDP (no SDP part in a multipart body, a line that is not type=value, no v= line) "
+    "(INDETERMINATE).")
+CALLEE_PASSPORT_MISSING: Final = _c(
+    "CALLEE_PASSPORT_MISSING", "callee",
+    "The response's SDP has no a=callee-passport attribute: no callee assurance (INDETERMINATE, CE-01).")
+CALLEE_PASSPORT_MULTIPLE: Final = _c(
+    "CALLEE_PASSPORT_MULTIPLE", "callee",
+    "The response's SDP has more than one a=callee-passport attribute: which one the caller's phone trusts is "
+    "ambiguous, so none is (INVALID, CE-01).")
+CALLEE_PASSPORT_MEDIA_LEVEL: Final = _c(
+    "CALLEE_PASSPORT_MEDIA_LEVEL", "callee",
+    "The a=callee-passport attribute is in a media section, not at session level as registered (warning, CE-01).")
+CALLEE_NOT_FROM_RESPONSE: Final = _c(
+    "CALLEE_NOT_FROM_RESPONSE", "callee",
+    "The callee PASSporT was given alone (--callee), not read from a SIP response: CE-01 does not apply.")
+CALLEE_TYPE_PARAM_MISSING: Final = _c(
+    "CALLEE_TYPE_PARAM_MISSING", "callee",
+    "The callee PASSporT value has no ;type=vvp suffix (warning: accepted, flagged as a deviation, CE-02).")
+CALLEE_TYPE_PARAM_INVALID: Final = _c(
+    "CALLEE_TYPE_PARAM_INVALID", "callee",
+    "The callee PASSporT value carries ;type= other than vvp, or parameters that cannot be read (CE-02).")
+CALLEE_CALL_ID_INVALID: Final = _c(
+    "CALLEE_CALL_ID_INVALID", "callee",
+    "The callee PASSporT's call-id claim is missing, empty or not a string (CE-04).")
+CALLEE_CSEQ_INVALID: Final = _c(
+    "CALLEE_CSEQ_INVALID", "callee",
+    "The callee PASSporT's cseq claim is missing or not a sequence number (an integer, or \"N\" or \"N METHOD\") "
+    "(CE-04).")
+CALLEE_CALL_ID_MISMATCH: Final = _c(
+    "CALLEE_CALL_ID_MISMATCH", "callee",
+    "The callee PASSporT's call-id is not the INVITE's Call-ID: it answers another call (VC-01).")
+CALLEE_CSEQ_MISMATCH: Final = _c(
+    "CALLEE_CSEQ_MISMATCH", "callee",
+    "The callee PASSporT's cseq is not the INVITE's CSeq (number, and method when the claim names one) (VC-01).")
+CALLEE_CONTEXT_MISSING: Final = _c(
+    "CALLEE_CONTEXT_MISSING", "callee",
+    "The INVITE's Call-ID or CSeq was not given (no --invite, --call-id or --cseq): VC-01 cannot be judged "
+    "(INDETERMINATE).")
+CALLEE_CONTEXT_INVALID: Final = _c(
+    "CALLEE_CONTEXT_INVALID", "callee",
+    "A given INVITE Call-ID or CSeq (--call-id, --cseq, or the INVITE's headers) is malformed (INDETERMINATE).")
+CALLEE_RESPONSE_NOT_FOR_INVITE: Final = _c(
+    "CALLEE_RESPONSE_NOT_FOR_INVITE", "callee",
+    "The SIP response's Call-ID or CSeq differs from the INVITE's: the response does not answer that INVITE.")
+CALLEE_IAT_TOO_OLD: Final = _c(
+    "CALLEE_IAT_TOO_OLD", "callee",
+    "The callee PASSporT's iat is more than callee_iat_tolerance_s before the reference time (VC-02).")
+CALLEE_IAT_IN_FUTURE: Final = _c(
+    "CALLEE_IAT_IN_FUTURE", "callee",
+    "The callee PASSporT's iat is more than clock_skew_s after the reference time (VC-02).")
+CALLEE_NO_EXP: Final = _c(
+    "CALLEE_NO_EXP", "callee",
+    "The callee PASSporT has no exp: the callee imposes no new timeout, so there is none to evaluate (VC-03).")
+CALLEE_DOSSIER_NOT_OWN: Final = _c(
+    "CALLEE_DOSSIER_NOT_OWN", "callee",
+    "The cited dossier was issued by another AID than the callee PASSporT's kid; a callee has no delegate "
+    "(INVALID, VC-05).")
+CALLEE_NO_TN: Final = _c(
+    "CALLEE_NO_TN", "callee",
+    "No called number is known (no --dest, and the INVITE's To and Request-URI carry no TN): VC-07 cannot be "
+    "judged (INDETERMINATE).")
+CALLEE_GOALS_DISJOINT: Final = _c(
+    "CALLEE_GOALS_DISJOINT", "callee",
+    "Both sides declare a goal and neither goal is a subset of the other (INVALID, VC-09).")
+CALLEE_GOAL_NOT_BOTH: Final = _c(
+    "CALLEE_GOAL_NOT_BOTH", "callee",
+    "Only one side (or neither) declares a goal: VC-09 does not apply.")
+CALLEE_INPUT_INVALID: Final = _c(
+    "CALLEE_INPUT_INVALID", "callee",
+    "The callee verification's inputs are contradictory or incomplete (e.g. --invite without a response, "
+    "--cseq that is not a number) (exit 2).")
+
+
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
     lines = [

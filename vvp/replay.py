@@ -51,7 +51,7 @@ from vvp.record import (
 )
 from vvp.trust import LOADED_FOREIGN_FIELDS, ROLE_NAMES, ROOT_QUESTIONS, TrustStore, parse_trust_store
 from vvp.verdict import ExitCode, Status, Verdict, exit_code
-from vvp.verifier import CallInput, verify_call
+from vvp.verifier import AnyInput, input_from_json, verify_call
 
 VerifyFn = Callable[..., Verdict]
 """``verify_call``'s shape: ``(call, *, trust, fetcher) -> Verdict`` (replaceable in tests)."""
@@ -105,7 +105,7 @@ def snapshot_trust(trust: TrustStore) -> TrustSnapshot:
                          source=str(trust.source) if trust.source is not None else None, files=files)
 
 
-def make_record(call: CallInput, verdict: Verdict, *, trust: TrustStore,
+def make_record(call: AnyInput, verdict: Verdict, *, trust: TrustStore,
                 events: Iterable[FetchEvent], received_at: _dt.datetime,
                 identity: VerifierIdentity, snapshot: TrustSnapshot | None = None) -> Record:
     """Build and sign the record of one verification (for front ends that keep the verifier's
@@ -117,7 +117,7 @@ def make_record(call: CallInput, verdict: Verdict, *, trust: TrustStore,
                         identity=identity)
 
 
-def write_call_record(path: str | Path, call: CallInput, verdict: Verdict, *, trust: TrustStore,
+def write_call_record(path: str | Path, call: AnyInput, verdict: Verdict, *, trust: TrustStore,
                       events: Iterable[FetchEvent], received_at: _dt.datetime,
                       keystore: str | Path | None = None, environ: Mapping[str, str] | None = None,
                       salt: bytes | None = None) -> Record:
@@ -289,7 +289,7 @@ def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn =
         return _broken_result(RecordBroken(sc.message, code=sc.code), rec, integrity=integrity, signature=sig,
                               question=question)
     try:
-        call = CallInput.from_json(rec.inputs)
+        call = input_from_json(rec.inputs)  # a caller's call or a callee's answer
     except (VvpError, KeyError, TypeError, ValueError) as ex:
         return _broken_result(RecordBroken(f"the recorded inputs cannot be rebuilt: {ex}",
                                            code=codes.RECORD_INCONSISTENT), rec, signature=sig, question=question)
@@ -324,5 +324,5 @@ def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn =
         code=code, exit_code=ec)
 
 
-def _run(verify: VerifyFn, call: CallInput, trust: TrustStore, fetcher: Fetcher) -> Verdict:
+def _run(verify: VerifyFn, call: AnyInput, trust: TrustStore, fetcher: Fetcher) -> Verdict:
     return verify(call, trust=trust, fetcher=fetcher)

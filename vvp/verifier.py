@@ -36,6 +36,8 @@ from cryptography import x509
 from vvp import clock, codes
 from vvp._keri.kel import verify_signature
 from vvp.authorization import AuthPolicy, CallFacts, check_authorization
+from vvp.callee.inputs import CalleeInput, is_callee_inputs
+from vvp.callee.verify import CalleePolicy, verify_callee
 from vvp.context import check_context
 from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier
 from vvp.errors import ConfigError, FetchError
@@ -122,13 +124,14 @@ class _Policies:
     shaken: ShakenPolicy
     sti_pa: tuple[x509.Certificate, ...]
     sti_crl_signers: tuple[x509.Certificate, ...]
+    callee: CalleePolicy
 
     @classmethod
     def of(cls, trust: TrustStore) -> _Policies:
         return cls(passport=_passport_policy(trust), dossier=DossierPolicy.from_trust(trust),
                    auth=AuthPolicy(require_brand_proxy=trust.policy.require_brand_proxy),
                    shaken=_shaken_policy(trust), sti_pa=_anchors(trust, "sti_pa"),
-                   sti_crl_signers=_anchors(trust, "sti_crl_signers"))
+                   sti_crl_signers=_anchors(trust, "sti_crl_signers"), callee=_callee_policy(trust))
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +163,13 @@ def _read_inputs(call: CallInput) -> _Inputs:
     routed = routing.routed
     return _Inputs(routing, sip, tuple(checks), [r for r in routed if r.kind is PptKind.VVP],
                    [r for r in routed if r.kind is PptKind.SHAKEN])
+
+
+def _callee_policy(trust: TrustStore) -> CalleePolicy:
+    p = trust.policy
+    return CalleePolicy(callee_iat_tolerance_s=p.callee_iat_tolerance_s, clock_skew_s=p.clock_skew_s,
+                        allow_legacy_typ=p.allow_legacy_typ, brand_strict=p.brand_failure == "strict",
+                        auth=AuthPolicy(require_brand_proxy=p.require_brand_proxy))
 
 
 def _passport_policy(trust: TrustStore) -> PassportPolicy:
@@ -363,6 +373,13 @@ class Verifier:
         self.cache: VerifierCache | None = (cache if cache is not None else VerifierCache()) if use_cache else None
         self._pol = _Policies.of(trust)
 
+    def with_cache(self, cache: VerifierCache | None) -> Verifier:
+        """This Verifier with another cache (None: none), sharing everything derived from the
+        trust store (benchmarks of the cold path, tests that step caches)."""
+        other = Verifier.__new__(Verifier)
+        other.trust, other.fetcher, other.cache, other._pol = self.trust, self.fetcher, cache, self._pol
+        return other
+
     @property
     def dossier_policy(self) -> DossierPolicy:
         return self._pol.dossier
@@ -375,12 +392,41 @@ class Verifier:
             f = RecordingFetcher(f)  # caches capture what they are built from, for later recorded calls
         return _verify(call, trust=self.trust, pol=self._pol, fetcher=f, cache=self.cache)
 
+    def verify_callee(self, call: CalleeInput, *, fetcher: Fetcher | None = None) -> Verdict:
+        """Verify one answer: the callee's PASSporT from a 180/200 (architecture §2.2). The
+        callee logic is :mod:`vvp.callee`; this hands it the policy and this verifier's key-state
+        and dossier steps (same caches, same recording). Never raises for bad evidence or input."""
+        f = fetcher if fetcher is not None else self.fetcher
+        if self.cache is not None and not isinstance(f, RecordingFetcher):
+            f = RecordingFetcher(f)
+        ref, cache, pol, p = call.reference_time, self.cache, self._pol, self.trust.policy
 
-def verify_call(call: CallInput, *, trust: TrustStore, fetcher: Fetcher,
+        def key_state(kid: str, aid: str) -> KelResult:
+            return _signer_key_state(kid, aid, ref, fetcher=f, cache=cache, freshness_s=p.key_state_freshness_s)
+
+        def dossier(evd: str) -> DossierResult:
+            return verify_dossier(evd, fetcher=f, reference_time=ref, policy=pol.dossier,
+                                  cache=cache.dossiers if cache else None)
+
+        return verify_callee(call, policy=pol.callee, key_state=key_state, dossier=dossier)
+
+
+AnyInput = CallInput | CalleeInput
+"""What a record's inputs rebuild to: a caller's call or a callee's answer."""
+
+
+def input_from_json(d: Mapping[str, Any]) -> AnyInput:
+    """Recorded inputs back to what was verified: ``"direction": "callee"`` marks an answer."""
+    return CalleeInput.from_json(d) if is_callee_inputs(d) else CallInput.from_json(d)
+
+
+def verify_call(call: AnyInput, *, trust: TrustStore, fetcher: Fetcher,
                 cache: VerifierCache | None = None) -> Verdict:
-    """One call with a Verifier made for it (tests, tools, replay): builds the trust store's
-    derived state every time, so long-lived front ends hold a :class:`Verifier` instead."""
-    return Verifier(trust, fetcher, cache, use_cache=cache is not None).verify(call)
+    """One call (or one answer: a :class:`CalleeInput`) with a Verifier made for it (tests, tools,
+    replay): builds the trust store's derived state every time, so long-lived front ends hold a
+    :class:`Verifier` instead."""
+    v = Verifier(trust, fetcher, cache, use_cache=cache is not None)
+    return v.verify_callee(call) if isinstance(call, CalleeInput) else v.verify(call)
 
 
 def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetcher,
