@@ -7,7 +7,7 @@ Architecture §5's targets, each printed beside its measurement:
 * Floors: one Ed25519 verify with libsodium (pysodium) of the call's own PASSporT signature, and
   one ES256 verify with ``cryptography`` of the same signing input; "JSON parsing" is the
   standard library's base64url decoding and ``json.loads`` of the PASSporT's header and payload.
-* Warm path: :func:`vvp.verifier.verify_call` in process on the test world's valid call, with a
+* Warm path: :meth:`vvp.verifier.Verifier.verify` (one Verifier, as the service and batch hold it) in process on the test world's valid call, with a
   :class:`vvp.verifier.VerifierCache` already holding the signer's KEL and the dossier (no
   persistence, evidence served from memory). Target: at most 3 × the Ed25519 floor plus JSON
   parsing, and at least 2,000 calls/s on one core. The same call is verified again and again;
@@ -51,7 +51,7 @@ from vvp._keri.bench import bare_ingest, count_signature_verifications, raw_ed25
 from vvp.fetch import MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Verdict
-from vvp.verifier import CallInput, VerifierCache, verify_call
+from vvp.verifier import CallInput, Verifier, VerifierCache
 from vvp.world import (
     CALL_AT,
     CARD,
@@ -165,17 +165,18 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
         b = setup(tmp, distinct=min(warm_n, 500))
         ed25519, es256, json_parse = _floors(b)
         cache = VerifierCache()
+        verifier = Verifier(b.trust, b.fetcher, cache)  # one per trust store, as the service and batch hold it
 
         def warm() -> Verdict:
-            return verify_call(b.call, trust=b.trust, fetcher=b.fetcher, cache=cache)
+            return verifier.verify(b.call)
 
         next_call = itertools.cycle(b.distinct).__next__
 
         def warm_distinct() -> Verdict:
-            return verify_call(next_call(), trust=b.trust, fetcher=b.fetcher, cache=cache)
+            return verifier.verify(next_call())
 
         def cold() -> Verdict:
-            return verify_call(b.call, trust=b.trust, fetcher=b.fetcher, cache=VerifierCache())
+            return verifier.with_cache(VerifierCache()).verify(b.call)
 
         with count_signature_verifications() as sigs:
             first = cold()
@@ -183,7 +184,7 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
         if status != "VALID":
             raise RuntimeError(f"the benchmark call is not VALID: {status}")
         for c in b.distinct:  # after the counted cold call: it must be the process's first verification
-            got = verify_call(c, trust=b.trust, fetcher=b.fetcher, cache=cache).status.value
+            got = verifier.verify(c).status.value
             if got != "VALID":
                 raise RuntimeError(f"a distinct benchmark call is not VALID: {got}")
         warm()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -129,15 +129,20 @@ class MemoryFetcher:
         return Fetched(url=url, final_url=url, content_type=ctype, body=body, source=self.source)
 
 
-@dataclass
 class RecordingFetcher:
     """Wraps a fetcher and keeps every byte served and every failure, in order, with the time each
     ended when given a clock: what a forensic record stores (the front end passes the clock; only
-    it decides to use the wall clock)."""
+    it decides to use the wall clock). A plain class with slots: one is made per call."""
 
-    inner: Fetcher
-    clock: Clock | None = None
-    events: list[FetchEvent] = field(default_factory=list)
+    __slots__ = ("inner", "clock", "events")
+
+    def __init__(self, inner: Fetcher, clock: Clock | None = None, events: list[FetchEvent] | None = None) -> None:
+        self.inner = inner
+        self.clock = clock
+        self.events: list[FetchEvent] = [] if events is None else events
+
+    def __repr__(self) -> str:
+        return f"RecordingFetcher({self.inner!r}, events={len(self.events)})"
 
     def fetch(self, url: str, kind: EvidenceKind) -> Fetched:
         try:
@@ -156,16 +161,22 @@ class RecordingFetcher:
         return len(self.events)
 
     def since(self, mark: int) -> tuple[FetchEvent, ...]:
-        return tuple(self.events[mark:])
+        """The events since ``mark`` as a cache keeps them: marked ``source: "cache"`` (once,
+        here, so that serving them again on every warm call is a plain list extend)."""
+        return tuple(as_cached(ev) for ev in self.events[mark:])
 
     def cached(self, events: Iterable[FetchEvent]) -> None:
         """Evidence a cache answered with instead of fetching (architecture §2.1): the bytes the
         verdict relies on, with their original fetch time, marked ``source: "cache"``, so the
         record of a warm call holds every byte a cold one would."""
-        for ev in events:
-            if ev.fetched is not None and ev.fetched.source != "cache":
-                ev = replace(ev, fetched=replace(ev.fetched, source="cache"))
-            self.events.append(ev)
+        self.events.extend(events)
+
+
+def as_cached(ev: FetchEvent) -> FetchEvent:
+    """``ev`` as served from a cache: the same bytes and original time, ``source: "cache"``."""
+    if ev.fetched is None or ev.fetched.source == "cache":
+        return ev
+    return replace(ev, fetched=replace(ev.fetched, source="cache"))
 
 
 def evidence_mark(fetcher: Fetcher) -> int | None:
