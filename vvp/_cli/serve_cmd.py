@@ -17,8 +17,8 @@ from vvp.errors import NotAvailable
 from vvp.service.config import ServiceConfig
 
 HELP = "run the verification service (HTTP API, optional SIP redirect front end)"
-EXIT_CODES = ("exit codes: 0 stopped by SIGTERM/SIGINT after draining, 2 usage error (options, trust store), "
-              "4 operational error (the port, the store or the keystore cannot be had)")
+EXIT_CODES = ("exit codes: 0 stopped by SIGTERM/SIGINT after draining, 2 usage error (an option), "
+              "4 operational error (the trust store, the port, the store or the keystore cannot be had)")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
