@@ -26,7 +26,6 @@ import datetime as _dt
 import functools
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +42,7 @@ from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossi
 from vvp.errors import ConfigError, FetchError
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evidence_mark, evidence_since, note_cached
 from vvp.kel import resolve_kel, verify_stream
+from vvp.lru import Lru
 from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.passport import PassportPolicy, VvpPassport, check_passport, check_signature
 from vvp.stir.certs import X5uError, load_pem_certificates
@@ -263,22 +263,19 @@ class KelCache:
 
     def __init__(self, max_entries: int = 1024, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
-        self._now = monotonic
-        self._lock = threading.Lock()
-        # url -> (stream, when it was fetched, key states selected from it: see _key_state, and
-        # the fetch events it was built from: handed to the recorder of every call it serves)
-        self._streams: OrderedDict[str, tuple[KelStream, float, dict[Any, Any], tuple[FetchEvent, ...]]] = OrderedDict()
+        self._lock = threading.Lock()  # guards the per-stream dicts of selected key states
+        # url -> (stream, key states selected from it: see _key_state, and the fetch events it
+        # was built from: handed to the recorder of every call it serves)
+        self._streams: Lru[tuple[KelStream, dict[Any, Any], tuple[FetchEvent, ...]]] = Lru(max_entries,
+                                                                                          monotonic=monotonic)
         self.fetches = 0
         self.ingests = 0
 
     def _entry(self, url: str, fetcher: Fetcher, freshness_s: float) -> tuple[KelStream, dict[Any, Any]]:
-        with self._lock:
-            hit = self._streams.get(url)
-            if hit is not None and self._now() - hit[1] <= freshness_s:
-                self._streams.move_to_end(url)
-        if hit is not None and self._now() - hit[1] <= freshness_s:
-            note_cached(fetcher, hit[3])  # the record of this call still holds the KEL's bytes
-            return hit[0], hit[2]
+        hit = self._streams.get(url, max_age=freshness_s)
+        if hit is not None:
+            note_cached(fetcher, hit[2])  # the record of this call still holds the KEL's bytes
+            return hit[0], hit[1]
         mark = evidence_mark(fetcher)
         got = fetcher.fetch(url, EvidenceKind.OOBI)
         events = evidence_since(fetcher, mark)
@@ -286,11 +283,7 @@ class KelCache:
         stream = verify_stream(got.body)
         self.ingests += 1
         selected: dict[Any, Any] = {}
-        with self._lock:
-            self._streams[url] = (stream, self._now(), selected, events)
-            self._streams.move_to_end(url)
-            while len(self._streams) > self.max_entries:
-                self._streams.popitem(last=False)
+        self._streams.put(url, (stream, selected, events))
         return stream, selected
 
     def stream(self, url: str, fetcher: Fetcher, freshness_s: float) -> KelStream:

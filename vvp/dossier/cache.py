@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-import threading
+import functools
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from vvp._keri import dossier_ingest as _ing
 from vvp.dossier.graph import DossierResult, _missing_targets, stream_digest, unwrap
+from vvp.lru import Lru
 from vvp.fetch import EvidenceKind, Fetched, Fetcher, FetchEvent, evidence_mark, evidence_since, note_cached
 
 
@@ -32,53 +31,38 @@ class DossierCache:
 
     def __init__(self, max_entries: int = 256, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
-        self._now = monotonic
-        self._lock = threading.Lock()
-        self._fetched: OrderedDict[str, tuple[Fetched, float, tuple[FetchEvent, ...]]] = OrderedDict()
-        self._ingests: OrderedDict[str, _ing.Ingest] = OrderedDict()
-        self._results: OrderedDict[tuple[Any, ...], DossierResult] = OrderedDict()
-        self._unwrapped: OrderedDict[int, tuple[bytes, tuple[bytes | None, str]]] = OrderedDict()
-        self._bounds: OrderedDict[str, list[_dt.datetime]] = OrderedDict()
-        self._digests: OrderedDict[tuple[int, ...], tuple[tuple[bytes, ...], str]] = OrderedDict()
-        self._missing: OrderedDict[tuple[str, str | None], frozenset[str]] = OrderedDict()
-        self._prepared: OrderedDict[tuple[int, str | None], _Prepared] = OrderedDict()
+        lru = functools.partial(Lru, max_entries, monotonic=monotonic)
+        self._fetched: Lru[tuple[Fetched, tuple[FetchEvent, ...]]] = lru()
+        self._ingests: Lru[_ing.Ingest] = lru()
+        self._results: Lru[DossierResult] = lru()
+        self._unwrapped: Lru[tuple[bytes, tuple[bytes | None, str]]] = lru()
+        self._bounds: Lru[list[_dt.datetime]] = lru()
+        self._digests: Lru[tuple[tuple[bytes, ...], str]] = lru()
+        self._missing: Lru[frozenset[str]] = lru()
+        self._prepared: Lru[_Prepared] = lru()
         self.fetches = 0
         self.ingest_runs = 0
         self.evaluations = 0
 
-    def _put(self, d: OrderedDict[Any, Any], k: Any, v: Any) -> None:
-        with self._lock:
-            d[k] = v
-            d.move_to_end(k)
-            while len(d) > self.max_entries:
-                d.popitem(last=False)
-
-    def _get(self, d: OrderedDict[Any, Any], k: Any) -> Any:
-        with self._lock:
-            v = d.get(k)
-            if v is not None:
-                d.move_to_end(k)
-            return v
-
     def fetch(self, url: str, fetcher: Fetcher, freshness_s: float) -> Fetched:
-        hit = self._get(self._fetched, url)
-        if hit is not None and self._now() - hit[1] <= freshness_s:
-            note_cached(fetcher, hit[2])  # the call's record still holds the dossier's bytes
-            return hit[0]  # type: ignore[no-any-return]
+        hit = self._fetched.get(url, max_age=freshness_s)
+        if hit is not None:
+            note_cached(fetcher, hit[1])  # the call's record still holds the dossier's bytes
+            return hit[0]
         mark = evidence_mark(fetcher)
         got = fetcher.fetch(url, EvidenceKind.DOSSIER)
         self.fetches += 1
-        self._put(self._fetched, url, (got, self._now(), evidence_since(fetcher, mark)))
+        self._fetched.put(url, (got, evidence_since(fetcher, mark)))
         return got
 
     def ingest(self, streams: Sequence[bytes], digest: str | None = None) -> _ing.Ingest:
         key = digest or stream_digest(streams)
-        hit = self._get(self._ingests, key)
+        hit = self._ingests.get(key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
+            return hit
         got = _ing.ingest(streams)
         self.ingest_runs += 1
-        self._put(self._ingests, key, got)
+        self._ingests.put(key, got)
         return got
 
     def unwrap(self, data: bytes) -> tuple[bytes | None, str]:
@@ -86,11 +70,11 @@ class DossierCache:
         JSON probe reads a whole wrapper or the first message of a stream on every call
         otherwise). Handing back the same stream object also lets :meth:`digest` hit. The entry
         holds ``data``, so its id cannot be reused while it lives."""
-        hit = self._get(self._unwrapped, id(data))
+        hit = self._unwrapped.get(id(data))
         if hit is not None and hit[0] is data:
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         got = unwrap(data)
-        self._put(self._unwrapped, id(data), (data, got))
+        self._unwrapped.put(id(data), (data, got))
         return got
 
     def digest(self, streams: Sequence[bytes]) -> str:
@@ -98,29 +82,29 @@ class DossierCache:
         hashing a 100 KB dossier again on every warm call would cost more than all its lookups.
         The entry holds the objects, so their ids cannot be reused while it lives."""
         key = tuple(id(s) for s in streams)
-        hit = self._get(self._digests, key)
+        hit = self._digests.get(key)
         if hit is not None and all(a is b for a, b in zip(hit[0], streams, strict=True)):
-            return hit[1]  # type: ignore[no-any-return]
+            return hit[1]
         dg = stream_digest(streams)
-        self._put(self._digests, key, (tuple(streams), dg))
+        self._digests.put(key, (tuple(streams), dg))
         return dg
 
     def missing_targets(self, digest: str, root: str | None, ing: _ing.Ingest) -> frozenset[str]:
         """Edge targets the ingest ``digest`` lacks, reachable from ``root`` (a function of the
         ingest alone, so computed once per ingest and root)."""
-        hit = self._get(self._missing, (digest, root))
+        hit = self._missing.get((digest, root))
         if hit is None:
             hit = frozenset(_missing_targets(ing, root))
-            self._put(self._missing, (digest, root), hit)
-        return hit  # type: ignore[no-any-return]
+            self._missing.put((digest, root), hit)
+        return hit
 
     def boundaries(self, digest: str, make: Callable[[], list[_dt.datetime]]) -> list[_dt.datetime]:
         """The instants where a result of the ingest ``digest`` can change (``make()`` once per ingest)."""
-        hit = self._get(self._bounds, digest)
+        hit = self._bounds.get(digest)
         if hit is None:
             hit = make()
-            self._put(self._bounds, digest, hit)
-        return hit  # type: ignore[no-any-return]
+            self._bounds.put(digest, hit)
+        return hit
 
 
 @dataclass(frozen=True, slots=True)

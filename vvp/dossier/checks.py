@@ -139,9 +139,9 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
                    fetcher: Fetcher | None, cache: DossierCache | None, source: str | None,
                    extra_streams: Sequence[bytes]) -> DossierResult:
     if cache is not None and not extra_streams:
-        prep: _Prepared | None = cache._get(cache._prepared, (id(data), expected_said))
+        prep: _Prepared | None = cache._prepared.get((id(data), expected_said))
         if prep is not None and prep.data is data:
-            done: DossierResult | None = cache._get(cache._results, _result_key(
+            done: DossierResult | None = cache._results.get(_result_key(
                 prep.digest, prep.root, prep.candidates, expected_said, policy, {}, reference_time, prep.bounds))
             if done is not None:  # the warm path: the fetch, this record and the result, three lookups
                 return done if done.source == source else replace(done, source=source)
@@ -195,7 +195,7 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
     res = _evaluate(ctx, digest, root, candidates, expected_said, cache, source, bounds)
     if not extra_streams and len(streams) == 1 and not cache.missing_targets(digest, root, ing):
         # nothing was, or would have been, fetched beside ``data``, whatever the fetcher
-        cache._put(cache._prepared, (id(data), expected_said),
+        cache._prepared.put((id(data), expected_said),
                    _Prepared(data=data, digest=digest, ing=ing, root=root, candidates=candidates, bounds=bounds))
     return res
 
@@ -717,7 +717,7 @@ def _evaluate(ctx: _Ctx, digest: str, root: str | None, candidates: tuple[str, .
     key: tuple[Any, ...] | None = None
     if cache is not None:
         key = _result_key(digest, root, candidates, expected, ctx.policy, ctx.unavailable, ctx.ref, bounds)
-        hit: DossierResult | None = cache._get(cache._results, key)
+        hit: DossierResult | None = cache._results.get(key)
         if hit is not None:
             return hit if hit.source == source else replace(hit, source=source)
         cache.evaluations += 1
@@ -726,7 +726,7 @@ def _evaluate(ctx: _Ctx, digest: str, root: str | None, candidates: tuple[str, .
     res = DossierResult(status=claim_status(cs).status, said=root, expected_said=expected, checks=cs,
                         credentials=MappingProxyType(creds), root_candidates=candidates, source=source)
     if cache is not None and key is not None:
-        cache._put(cache._results, key, res)
+        cache._results.put(key, res)
     return res
 
 

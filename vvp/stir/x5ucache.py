@@ -21,14 +21,13 @@ used first out) and the cache is safe to share between threads.
 from __future__ import annotations
 
 import datetime as _dt
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Final, Generic, TypeVar
+from typing import Final, TypeVar
 
 from cryptography import x509
 
+from vvp.lru import Lru
 from vvp.fetch import FetchEvent, Fetched
 
 DEFAULT_MAX_ENTRIES: Final = 4096
@@ -61,41 +60,13 @@ class CrlEntry:
     events: tuple[FetchEvent, ...] = ()  # what it was built from, for the records of calls it serves
 
 
-class _Lru(Generic[_V]):
-    def __init__(self, max_entries: int) -> None:
-        self._d: OrderedDict[Hashable, _V] = OrderedDict()
-        self._max = max_entries
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> _V | None:
-        with self._lock:
-            v = self._d.get(key)
-            if v is not None:
-                self._d.move_to_end(key)
-            return v
-
-    def put(self, key: Hashable, value: _V) -> None:
-        with self._lock:
-            self._d[key] = value
-            self._d.move_to_end(key)
-            while len(self._d) > self._max:
-                self._d.popitem(last=False)
-
-    def drop(self, key: Hashable) -> None:
-        with self._lock:
-            self._d.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-
 class ShakenCache:
     """x5u chains, validated paths and CRLs (module docstring)."""
 
     def __init__(self, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
-        self._x5u: _Lru[X5uEntry] = _Lru(max_entries)
-        self._paths: _Lru[PathEntry] = _Lru(max_entries)
-        self._crls: _Lru[CrlEntry] = _Lru(max_entries)
+        self._x5u: Lru[X5uEntry] = Lru(max_entries)
+        self._paths: Lru[PathEntry] = Lru(max_entries)
+        self._crls: Lru[CrlEntry] = Lru(max_entries)
 
     # x5u -------------------------------------------------------------------------------------
     def x5u(self, url: str, at: _dt.datetime, ttl_s: int) -> X5uEntry | None:
