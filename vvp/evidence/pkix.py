@@ -75,6 +75,7 @@ REVOCATION_MODES: Final = ("hard-fail", "soft-fail")
 _PEM_RE: Final = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n(.*?)-----END ([A-Z0-9 ]+)-----", re.DOTALL)
 _B64_BODY_RE: Final = re.compile(rb"\A[A-Za-z0-9+/=\r\n]*\Z")
 _WS: Final = b" \t\r\n"
+_TEXT_RE: Final = re.compile(rb"\A[\x20-\x7e\t\r\n]*\Z")
 
 
 class X509Error(EvidenceInvalid):
@@ -94,15 +95,21 @@ def check_parsed(cert: x509.Certificate) -> x509.Certificate:
     return cert
 
 
+def _not_text(gap: bytes) -> bool:
+    """Whether bytes between PEM blocks are something other than RFC 7468 explanatory text
+    (printable ASCII lines without the ``-----`` of a stray boundary)."""
+    return not _TEXT_RE.match(gap) or b"-----" in gap
+
+
 def pem_blocks(data: bytes, label: bytes, *, what: str, strict: bool = True) -> list[bytes]:
-    """The DER of every ``label`` block of a PEM text. ``strict``: nothing but whitespace may stand
-    outside the blocks (a bound artifact must mean one thing; RFC 7468's explanatory text is where
-    readers disagree); anchors from the trust store are read with ``strict=False``."""
+    """The DER of every ``label`` block of a PEM text. Outside the blocks RFC 7468 allows
+    explanatory text: ``strict`` admits printable ASCII text there and nothing else (binary junk,
+    a stray boundary); anchors from the trust store are read with ``strict=False``."""
     out: list[bytes] = []
     pos = 0
     for m in _PEM_RE.finditer(data):
-        if strict and data[pos:m.start()].strip(_WS):
-            raise X509Error(f"{what} has text outside its PEM blocks")
+        if strict and _not_text(data[pos:m.start()]):
+            raise X509Error(f"{what} has something other than explanatory text outside its PEM blocks")
         pos = m.end()
         if m.group(1) != m.group(3):
             raise X509Error(f"{what} has a BEGIN {m.group(1)!r} block closed by END {m.group(3)!r}")
@@ -116,8 +123,8 @@ def pem_blocks(data: bytes, label: bytes, *, what: str, strict: bool = True) -> 
             out.append(base64.b64decode(b"".join(body.split()), validate=True))
         except (binascii.Error, ValueError):
             raise X509Error(f"{what}: a {label.decode('ascii')} block is not base64") from None
-    if strict and data[pos:].strip(_WS):
-        raise X509Error(f"{what} has text outside its PEM blocks")
+    if strict and _not_text(data[pos:]):
+        raise X509Error(f"{what} has something other than explanatory text outside its PEM blocks")
     if not out:
         raise X509Error(f"{what} holds no {label.decode('ascii')} block")
     return out
@@ -129,8 +136,7 @@ def load_certificates(data: bytes, *, what: str = "certificate artifact", strict
     anything else: truncated or trailing DER, junk in or around PEM blocks, too many or too large."""
     if len(data) > max_bytes:
         raise X509Error(f"{what} of {len(data)} bytes exceeds {max_bytes}", code=codes.EVIDENCE_TOO_LARGE)
-    ders = pem_blocks(data, b"CERTIFICATE", what=what, strict=strict) if data.lstrip(_WS).startswith(b"-----") \
-        else [data]
+    ders = pem_blocks(data, b"CERTIFICATE", what=what, strict=strict) if b"-----BEGIN" in data[:65536] else [data]
     if len(ders) > MAX_CERTS:
         raise X509Error(f"{what} holds {len(ders)} certificates; at most {MAX_CERTS} are read")
     certs: list[x509.Certificate] = []
@@ -273,6 +279,23 @@ def _sync(fn: Callable[[], T]) -> T:
         return pool.submit(fn).result()
 
 
+def usable_at(revinfo: Revinfo, at: _dt.datetime) -> Revinfo:
+    """The revocation data not stale at ``at`` (``nextUpdate`` absent or not before it): what
+    soft-fail keeps, so that a stale CRL of a CA does not hide a fresh one about the end entity."""
+    crls = tuple(d for d in revinfo.crls if _fresh(x509.load_der_x509_crl(d).next_update_utc, at))
+    ocsps: list[bytes] = []
+    for d in revinfo.ocsps:
+        resp = ocsp.load_der_ocsp_response(d)
+        if resp.response_status is ocsp.OCSPResponseStatus.SUCCESSFUL and all(
+                _fresh(r.next_update_utc, at) for r in resp.responses):
+            ocsps.append(d)
+    return Revinfo(crls, tuple(ocsps))
+
+
+def _fresh(next_update: _dt.datetime | None, at: _dt.datetime) -> bool:
+    return next_update is None or next_update >= at
+
+
 def _asn1(cert: x509.Certificate) -> object:
     return _asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
@@ -344,7 +367,7 @@ def validate_at(leaf: x509.Certificate, intermediates: Sequence[x509.Certificate
         if err is not None and revocation == "soft-fail" and isinstance(err, _pherr.InsufficientRevinfoError):
             note = str(err)[:300]
             state = "unknown"
-            path, err = _attempt(leaf, intermediates, anchors, at, revinfo, "soft-fail")
+            path, err = _attempt(leaf, intermediates, anchors, at, usable_at(revinfo, at), "soft-fail")
             if err is not None and isinstance(err, _pherr.InsufficientRevinfoError):
                 path, err = _attempt(leaf, intermediates, anchors, at, Revinfo(), "none")
     except (ValueError, TypeError) as e:  # certificate material asn1crypto cannot evaluate

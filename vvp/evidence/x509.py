@@ -17,8 +17,9 @@ What it proves, in order:
    reported as not judged).
 4. STI certificates (a TNAuthList or a SHAKEN certificate policy) are linted with the ATIS-1000080
    profile rules of :mod:`vvp.stir.certs`, as *warnings* (``native["profile"]``), like SHAKEN
-   does; for delegate certificates (TNAuthList listing numbers) the SPC-only TNAuthList rule of
-   ATIS-1000080 does not apply and is left out.
+   does; on a validated path, certificates that take part in RFC 9060 delegation (a TNAuthList
+   issued under a TNAuthList) are not held to ATIS-1000080's TNAuthList rule (one SPC, no TNs,
+   none in CAs), which delegation contradicts by design.
 5. When the call's ``orig`` is given and the TNAuthList lists numbers, ``orig`` must be one of
    them (``EVIDENCE_TN_NOT_COVERED``); an SPC-only list leaves coverage unknown (``None``).
 
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import NameOID
 
 from vvp import codes
@@ -225,23 +227,43 @@ def role_of(cert: x509.Certificate) -> sti.CertRole:
         ca = False
     if not ca:
         return sti.CertRole.END_ENTITY
-    return sti.CertRole.ROOT if cert.subject == cert.issuer else sti.CertRole.INTERMEDIATE
+    return sti.CertRole.ROOT if self_signed(cert) else sti.CertRole.INTERMEDIATE
+
+
+def self_signed(cert: x509.Certificate) -> bool:
+    """Issuer = subject and the signature verifies with the certificate's own key."""
+    try:
+        cert.verify_directly_issued_by(cert)
+        return True
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
+        return False
+
+
+def _delegation_members(path: Sequence[x509.Certificate]) -> set[int]:
+    """Indices of a validated path that take part in RFC 9060 delegation: a certificate with a
+    TNAuthList issued by one with a TNAuthList (both of them)."""
+    def has(c: x509.Certificate) -> bool:
+        try:
+            return tnauthlist_of(c) is not None
+        except TNAuthListError:
+            return False
+    out: set[int] = set()
+    for i in range(len(path) - 1):
+        if has(path[i]) and has(path[i + 1]):
+            out |= {i, i + 1}
+    return out
 
 
 def profile_warnings(chain: Sequence[x509.Certificate], *, validated: bool) -> list[dict[str, Any]]:
     """ATIS-1000080 findings that fail, per certificate of an STI chain (module docstring, 4)."""
     if not chain or not is_sti(chain[0]):
         return []
+    delegation = _delegation_members(chain) if validated else set()
     out: list[dict[str, Any]] = []
     for i, cert in enumerate(chain):
         role = sti.role_in_chain(i, len(chain)) if validated else role_of(cert)
-        try:
-            tal = tnauthlist_of(cert)
-        except TNAuthListError:
-            tal = None
-        delegate = tal is not None and tal.lists_numbers
         for fnd in sti.profile_findings(cert, role):
-            if fnd.ok or (delegate and fnd.rule is sti.ProfileRule.TNAUTHLIST):
+            if fnd.ok or (i in delegation and fnd.rule is sti.ProfileRule.TNAUTHLIST):
                 continue
             out.append({"certificate": pkix.subject_text(cert), "role": role.value, "rule": fnd.rule.value,
                         "code": fnd.code, "message": fnd.message})

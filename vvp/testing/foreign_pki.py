@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from asn1crypto import ocsp as _asn1_ocsp  # type: ignore[import-untyped]
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -172,7 +173,16 @@ def make_ocsp(subject: Cert, issuer: Cert, responder: Cert, *, this_update: _dt.
                        revocation_reason=None if revoked_at is None else x509.ReasonFlags.key_compromise)
          .responder_id(ocsp.OCSPResponderEncoding.HASH, responder.cert).certificates([responder.cert]))
     assert isinstance(responder.key, ed25519.Ed25519PrivateKey)
-    return b.sign(responder.key, None).public_bytes(serialization.Encoding.DER)
+    der = b.sign(responder.key, None).public_bytes(serialization.Encoding.DER)
+    # cryptography stamps producedAt with the wall clock; set it to thisUpdate and sign again
+    # (Ed25519 is deterministic), so the response is the same bytes on every run
+    resp = _asn1_ocsp.OCSPResponse.load(der)
+    basic = resp["response_bytes"]["response"].parsed
+    basic["tbs_response_data"]["produced_at"] = this_update
+    basic["signature"] = responder.key.sign(basic["tbs_response_data"].dump(force=True))
+    resp["response_bytes"]["response"] = basic
+    out: bytes = resp.dump(force=True)
+    return out
 
 
 # Delegate certificates: name -> (serial, TNs, validity). Serials are fixed so CRLs can list them.
@@ -219,8 +229,9 @@ class ForeignPki:
         return [(PKIX_CRL, self.crls["root"]), (PKIX_CRL, self.crls["sti_ca"]), (PKIX_CRL, self.crls["sp_at_call"])]
 
     def revinfo_later(self) -> list[tuple[str, bytes]]:
-        """Root and STI-CA CRLs at the call, and the sp CRL issued after both revocations."""
-        return [(PKIX_CRL, self.crls["root"]), (PKIX_CRL, self.crls["sti_ca"]), (PKIX_CRL, self.crls["sp_later"])]
+        """Every CRL as issued after both revocations (:data:`LATER_AT`): what an auditor fetches later."""
+        return [(PKIX_CRL, self.crls["root_later"]), (PKIX_CRL, self.crls["sti_ca_later"]),
+                (PKIX_CRL, self.crls["sp_later"])]
 
     def revinfo_ocsp(self, name: str, *, later: bool = False) -> list[tuple[str, bytes]]:
         """Root and STI-CA CRLs, and the OCSP response for delegate ``name`` at the call (or later)."""
@@ -328,6 +339,9 @@ def build(orig: str = ORIG) -> ForeignPki:
                          next_update=_dt.datetime(2026, 3, 31, tzinfo=UTC), number=1),
         "sti_ca": make_crl(sti_ca, this_update=_dt.datetime(2026, 2, 28, tzinfo=UTC),
                            next_update=_dt.datetime(2026, 3, 31, tzinfo=UTC), number=1),
+        "root_later": make_crl(root, this_update=LATER_AT, next_update=LATER_AT + _dt.timedelta(days=30), number=2),
+        "sti_ca_later": make_crl(sti_ca, this_update=LATER_AT, next_update=LATER_AT + _dt.timedelta(days=30),
+                                 number=2),
         "sp_at_call": make_crl(sp, this_update=at_call[0], next_update=at_call[1], number=7, revoked=[before]),
         "sp_later": make_crl(sp, this_update=LATER_AT, next_update=LATER_AT + _dt.timedelta(days=7), number=20,
                              revoked=[before, after]),
