@@ -38,7 +38,11 @@ from vvp.world.scenarios import CARD as CARD
 from vvp.world.scenarios import DEST as DEST
 from vvp.world.scenarios import GOAL as GOAL
 from vvp.world.scenarios import SCENARIOS as SCENARIOS
+from vvp.world.scenarios import CALLEE_SCENARIOS as CALLEE_SCENARIOS
 from vvp.world.scenarios import Call as Call
+from vvp.world.scenarios import CalleeCall as CalleeCall
+from vvp.world.scenarios import CalleeScenario as CalleeScenario
+from vvp.world.scenarios import make_callee_calls as make_callee_calls
 from vvp.world.scenarios import Scenario as Scenario
 from vvp.world.scenarios import make_calls as make_calls
 from vvp.world.server import EvidenceServer as EvidenceServer
@@ -56,9 +60,17 @@ class ServedWorld:
     urls: WorldUrls
     files: EvidenceFiles
     calls: tuple[Call, ...]
+    callee_calls: tuple[CalleeCall, ...] = ()
+    """The callee scenarios' answers, for a world built with ``WorldSpec(callee=True)``."""
 
     def call(self, name: str) -> Call:
         for c in self.calls:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def callee_call(self, name: str) -> CalleeCall:
+        for c in self.callee_calls:
             if c.name == name:
                 return c
         raise KeyError(name)
@@ -87,4 +99,5 @@ def served_world(world: World, out_dir: str | Path, *,
         urls = WorldUrls(server.base_url)
         files = write_evidence(world, server.base_url, out_dir)
         yield ServedWorld(world=world, server=server, urls=urls, files=files,
-                          calls=make_calls(world, urls, files, scenarios))
+                          calls=make_calls(world, urls, files, scenarios),
+                          callee_calls=make_callee_calls(world, urls, files) if "callee" in world.parties else ())

@@ -29,6 +29,15 @@ an ``acting`` twin: ``revoked_tn_acting`` (revoked two minutes after ``REVOKE_AT
 Order matters for stability: the credentials and dossiers of the twins are issued after every
 original one, so adding them left the SAIDs of the original credentials unchanged (only the
 issuers' KELs grew by the anchoring events).
+
+The callee (``WorldSpec(callee=True)``, architecture §2.2): ``callee`` (Bistro Verde, the called
+party: vetted by ``qvi``, numbers from ``carrier``, a brand from ``brand_root``, its own registry)
+answers calls with its own PASSporT and its own dossiers, ``callee`` (voice numbers) and
+``callee_dno`` (an inbound-only, do-not-originate number); ``callee_agent`` is its answering
+service, the ``delsig`` issuee both dossier schemas require (a callee has no delegate: VC-05).
+They are incepted and issued after everything above, and only when asked for, because every
+issuance grows its issuer's KEL: the default world, and with it every golden record, stays byte
+for byte what it was.
 """
 
 from __future__ import annotations
@@ -84,6 +93,16 @@ DELSIG_PROTO = ("VVP:OP",)
 BRAND_VCARD = ("ORG:Acme Widgets Inc", "NICKNAME:Acme", "URL:https://acme.example",
                "TEL;TYPE=work:+15551230001")
 
+CALLEE_PARTIES: tuple[tuple[str, str, str | None], ...] = (
+    ("callee", "legal entity Bistro Verde (a called party)", None),
+    ("callee_agent", "answering service of Bistro Verde", None),
+)
+CALLEE_ISSUERS: tuple[str, ...] = ("callee",)
+TN_CALLEE = ("+15551230020", "+15551230021")
+TN_CALLEE_DNO = ("+15551230029",)
+CALLEE_VCARD = ("ORG:Bistro Verde", "NICKNAME:Bistro", "URL:https://bistro.example")
+CALLEE_GOALS = ("negotiate.schedule", "support")
+
 
 def lei(base18: str) -> str:
     """An ISO 17442 LEI: 18 characters and their ISO 7064 MOD 97-10 check digits."""
@@ -93,6 +112,7 @@ def lei(base18: str) -> str:
 
 LEI_QVI = lei("984500VVPTESTQVI01")
 LEI_LE = lei("984500ACMEWIDGETS1")
+LEI_CALLEE = lei("984500BISTROVERDE1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +129,8 @@ class _DossierPlan:
     delsig: str
     numbers: tuple[str, ...]
     brand: bool = True
+    legal_entity: str = "le"
+    brand_credential: str = "brand"
 
 
 DOSSIERS: tuple[_DossierPlan, ...] = (
@@ -146,6 +168,16 @@ TWIN_DOSSIERS: tuple[_DossierPlan, ...] = (
 """Variants that make every authorization case exist in both accountable-party shapes."""
 
 ALL_DOSSIERS: tuple[_DossierPlan, ...] = DOSSIERS + TWIN_DOSSIERS
+
+CALLEE_DOSSIERS: tuple[_DossierPlan, ...] = (
+    _DossierPlan("callee", "dossier_callee", "Bistro Verde answers (its own dossier)", "le", "callee", "callee",
+                 "callee_vetting", "alloc_callee", "tn_callee", "delsig_callee", TN_CALLEE, legal_entity="callee",
+                 brand_credential="callee_brand"),
+    _DossierPlan("callee_dno", "dossier_callee_dno", "Bistro Verde answers on an inbound-only number", "le",
+                 "callee", "callee", "callee_vetting", "alloc_callee", "tn_callee_dno", "delsig_callee",
+                 TN_CALLEE_DNO, legal_entity="callee", brand_credential="callee_brand"),
+)
+"""The callee's dossiers (``WorldSpec(callee=True)`` only), issued by the callee itself."""
 
 
 class _Composer:
@@ -192,13 +224,42 @@ class _Composer:
         for name in ISSUERS:
             g.registry(name)
         self._credentials()
+        if self.spec.callee:
+            self._callee()
         self._timeline()
 
-    def _tn(self, numbers: tuple[str, ...] | None = None, rng: tuple[str, str] | None = None) -> dict[str, Any]:
+    def _tn(self, numbers: tuple[str, ...] | None = None, rng: tuple[str, str] | None = None,
+            dno: bool = False) -> dict[str, Any]:
         nums: dict[str, Any] = {"tn": list(numbers)} if numbers else {"rangeStart": rng[0], "rangeEnd": rng[1]} \
             if rng else {}
-        return {"numbers": nums, "channel": "voice", "doNotOriginate": False,
+        return {"numbers": nums, "channel": "voice", "doNotOriginate": dno,
                 "startDate": iso(EPOCH), "endDate": iso(VALID_UNTIL)}
+
+    def _callee(self) -> None:
+        """The called party and its dossiers, after everything else (module docstring)."""
+        g, i = self.g, self._issue
+        for name, _title, delegator in CALLEE_PARTIES:
+            self.aids[name] = g.incept(name, delegator=delegator)
+        for name in CALLEE_ISSUERS:
+            g.registry(name)
+        i("callee_vetting", "vetting of Bistro Verde", "vetting", "qvi", {"LEI": LEI_CALLEE}, recipient="callee",
+          edges={"qvi": ("qvi", "qvi", None)})
+        parent = {"tnalloc": ("tn_carrier", "tn_allocation", "I2I")}
+        i("tn_callee", "numbers allocated to Bistro Verde", "tn_allocation", "carrier", self._tn(TN_CALLEE),
+          recipient="callee", edges=parent, private=True)
+        i("tn_callee_dno", "an inbound-only number of Bistro Verde (do not originate)", "tn_allocation", "carrier",
+          self._tn(TN_CALLEE_DNO, dno=True), recipient="callee", edges=parent, private=True)
+        i("alloc_callee", "Bistro Verde names itself accountable party", "gcd", "callee", {"role": "tn-allocator"},
+          recipient="callee", private=True)
+        i("delsig_callee", "Bistro Verde delegates to its answering service", "gcd", "callee",
+          {"role": "delegated-signer", "c_goal": list(CALLEE_GOALS), "c_proto": list(DELSIG_PROTO),
+           "c_after": iso(EPOCH), "c_before": iso(VALID_UNTIL)}, recipient="callee_agent",
+          edges={"issuer": ("alloc_callee", "gcd", "I2I")}, private=True)
+        i("callee_brand", "brand of Bistro Verde", "brand", "brand_root", {"vcard": list(CALLEE_VCARD)},
+          recipient="callee")
+        self._dossiers(CALLEE_DOSSIERS)
+        if self.g.clock.now >= ISSUANCE_PHASE_END:
+            raise WorldBuildError("the issuance phase ran past its day")
 
     def _credentials(self) -> None:
         i = self._issue
@@ -250,7 +311,7 @@ class _Composer:
                 "delsig": (d.delsig, "gcd", "NI2I"),
             }
             if d.brand:
-                edges["bownr"] = ("brand", "brand", "NI2I")
+                edges["bownr"] = (d.brand_credential, "brand", "NI2I")
             self._issue(d.cred, d.title, "dossier", d.ap, {"name": d.title}, edges=edges)
 
     def _timeline(self) -> None:
@@ -276,13 +337,14 @@ class _Composer:
     def world(self, seconds: float) -> World:
         g = self.g
         parties: dict[str, Party] = {}
-        titles = {n: t for n, t, _ in PARTIES}
+        cast = PARTIES + (CALLEE_PARTIES if self.spec.callee else ())
+        titles = {n: t for n, t, _ in cast}
         for i, w in enumerate(g.witnesses):
             name = f"witness-{i + 1}"
             kel = b"".join(bytes(m) for m in g._wby.db.clonePreIter(pre=w.pre))
             parties[name] = Party(name=name, title=f"witness {i + 1}", aid=str(w.pre), transferable=False,
                                   witnesses=(), toad=0, delegator=None, events=(), keys=(), kel=kel, oobi=kel)
-        for name, _t, delegator in PARTIES:
+        for name, _t, delegator in cast:
             st = g.parties[name]
             kel = g.kel(name)
             oobi = (parties[delegator].oobi if delegator else b"") + kel
@@ -293,7 +355,7 @@ class _Composer:
             name: Registry(name=name, regk=str(g.parties[name].reg.regk), issuer=parties[name].aid,
                            issuer_party=name, tel=g.registry_tel(name),
                            events=tuple(g.parties[name].registry_events))
-            for name in ISSUERS
+            for name in ISSUERS + (CALLEE_ISSUERS if self.spec.callee else ())
         }
         creds: dict[str, Credential] = {}
         for name, c in g.creds.items():
@@ -306,7 +368,8 @@ class _Composer:
                 registry=str(c.creder.regi), raw=bytes(c.creder.raw), acdc=g.credential_acdc(name),
                 tel=g.credential_tel(name), sad=acdc_json(c.creder), edges=dict(m["edges"]),
                 issued_at=c.issued_at, revoked_at=c.revoked_at, tel_events=tuple(c.tel_events))
-        dossiers = {d.name: self._dossier(d, parties, registries, creds) for d in ALL_DOSSIERS}
+        plans = ALL_DOSSIERS + (CALLEE_DOSSIERS if self.spec.callee else ())
+        dossiers = {d.name: self._dossier(d, parties, registries, creds) for d in plans}
         return World(spec=self.spec, schema_set=self.s.name,
                      schemas={ls.said: ls.raw for ls in self.s.by_role.values()},
                      schema_roles={role: (ls.said,) for role, ls in self.s.by_role.items()},
@@ -345,9 +408,8 @@ class _Composer:
                   + b"".join(registries[p].tel for p in reg_parties)
                   + b"".join(creds[n].tel for n in order)
                   + b"".join(creds[n].acdc for n in order))
-        le = "le"
         return Dossier(name=d.name, title=d.title, said=creds[d.cred].said, shape=d.shape, ap=d.ap,
-                       legal_entity=le, signer=d.signer, numbers=d.numbers, credentials=tuple(order), stream=stream)
+                       legal_entity=d.legal_entity, signer=d.signer, numbers=d.numbers, credentials=tuple(order), stream=stream)
 
 
 def build_world(spec: WorldSpec | None = None) -> World:

@@ -203,6 +203,8 @@ class WorldSpec:
     ``published_dir``, a ``corpus/schemas`` folder; never copied into the project).
     ``rotations``: (party name, time) pairs; ``revocations``: (credential name, time) pairs. Both
     must fall after the issuance phase (a day after ``EPOCH``) and be given in time order per party.
+    ``callee``: also build the called party and its dossiers (:mod:`.build`); off by default, so
+    the default world's bytes (and the golden records made from it) do not move.
     """
 
     schemas: SchemaSetName = "own"
@@ -213,6 +215,7 @@ class WorldSpec:
         ("dossier_revoked", REVOKE_AT + _dt.timedelta(minutes=1)),
         ("tn_acting_revoked", REVOKE_AT + _dt.timedelta(minutes=2)),
     )
+    callee: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +230,22 @@ class SignedPassport:
     signer_aid: str
     key_sn: int
     form: Literal["jws", "cesr"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedCallee:
+    """A callee PASSporT signed by a world party, and the ``a=callee-passport`` value carrying it."""
+
+    header: Mapping[str, Any]
+    claims: Mapping[str, Any]
+    jws: str
+    value: str
+    signer: str
+    signer_aid: str
+
+    @property
+    def sdp_line(self) -> str:
+        return f"a=callee-passport:{self.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,3 +322,16 @@ class World:
         return passport.sign(self, signer=signer, kid=kid, evd=evd, orig=orig, dest=dest, iat=iat, exp=exp,
                              card=card, goal=goal, key_at=key_at, key_sn=key_sn, form=form, tamper=tamper,
                              extra_claims=extra_claims, tn_plus=tn_plus, header_changes=header_changes)
+
+    def callee_passport(self, *, signer: str, kid: str, evd: str, call_id: str, cseq: int | str, iat: int,
+                        exp: int | None = None, card: tuple[str, ...] | None = None, goal: str | None = None,
+                        tamper: Literal["signature", "payload"] | None = None,
+                        extra_claims: Mapping[str, Any] | None = None,
+                        header_changes: Mapping[str, Any] | None = None,
+                        type_param: str | None = "vvp") -> SignedCallee:
+        """Sign a callee PASSporT as party ``signer``; see :func:`vvp._keri.worldgen.callee.sign_callee`."""
+        from vvp._keri.worldgen import callee
+
+        return callee.sign_callee(self, signer=signer, kid=kid, evd=evd, call_id=call_id, cseq=cseq, iat=iat,
+                                  exp=exp, card=card, goal=goal, tamper=tamper, extra_claims=extra_claims,
+                                  header_changes=header_changes, type_param=type_param)
