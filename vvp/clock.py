@@ -49,17 +49,33 @@ _UNIX = re.compile(r"\A-?\d{1,12}(\.\d{1,9})?\Z")
 
 
 def parse_time(value: str) -> _dt.datetime:
-    """Parse a TIME argument: RFC 3339 (offset required, ``Z`` allowed) or Unix seconds."""
+    """Parse a TIME argument: RFC 3339 (offset required, ``Z`` allowed) or Unix seconds.
+
+    Every refusal is a :class:`UsageError` (exit 2) with a code, never an internal error: an empty
+    value is ``TIME_INVALID`` (it never silently means "now"); a well-formed time outside what
+    ``datetime`` holds in UTC (year 1 with a positive offset, year 9999 with a negative one,
+    ±10¹² Unix seconds) is ``TIME_OUT_OF_RANGE``."""
     v = value.strip()
+    if not v:
+        raise UsageError("TIME is empty: give RFC 3339 or Unix seconds (leave the option out for now)",
+                         code=codes.TIME_INVALID)
     if _UNIX.match(v):
-        return _dt.datetime.fromtimestamp(float(v), UTC)
+        try:
+            return _dt.datetime.fromtimestamp(float(v), UTC)
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(f"Unix seconds {value!r} are outside the years 1 to 9999",
+                             code=codes.TIME_OUT_OF_RANGE) from None
     try:
         t = _dt.datetime.fromisoformat(v.replace("z", "Z"))
     except ValueError:
         raise UsageError(f"not RFC 3339 or Unix seconds: {value!r}", code=codes.TIME_INVALID) from None
     if t.tzinfo is None:
         raise UsageError(f"RFC 3339 time needs an offset or Z: {value!r}", code=codes.TIME_INVALID)
-    return t.astimezone(UTC)
+    try:
+        return t.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise UsageError(f"{value!r} is outside the years 1 to 9999 once converted to UTC",
+                         code=codes.TIME_OUT_OF_RANGE) from None
 
 
 def from_unix(seconds: float) -> _dt.datetime:

@@ -1133,6 +1133,43 @@ CALLEE_INPUT_INVALID: Final = _c(
     "--cseq that is not a number) (exit 2).")
 
 
+# --- robustness: hostile servers and files (issue 21) ----------------------------------------
+INPUT_NOT_REGULAR_FILE: Final = _c(
+    "INPUT_NOT_REGULAR_FILE", "files",
+    "An input path names a FIFO, device, socket or directory: vvp reads only regular files (or - for standard "
+    "input where allowed), so /dev/zero cannot fill memory and a FIFO cannot hang a command.")
+INPUT_TOO_LARGE: Final = _c(
+    "INPUT_TOO_LARGE", "files",
+    "An input file is larger than vvp reads for its kind (checked before reading, so a huge sparse file is "
+    "never allocated).")
+OUTPUT_NOT_REGULAR_FILE: Final = _c(
+    "OUTPUT_NOT_REGULAR_FILE", "files",
+    "An output path (--record, report -o) names a symlink, device, FIFO or socket: vvp replaces "
+    "only regular files, unless asked to write through (--write-through).")
+TIME_OUT_OF_RANGE: Final = _c(
+    "TIME_OUT_OF_RANGE", "cli",
+    "A TIME argument is well formed but outside the dates vvp can represent (years 1 to 9999 in UTC).")
+FETCH_BODY_INCOMPLETE: Final = _c(
+    "FETCH_BODY_INCOMPLETE", "fetch",
+    "The connection ended before the body was complete (fewer bytes than Content-Length, or no final chunk).")
+FETCH_CONNECTION_LOST: Final = _c(
+    "FETCH_CONNECTION_LOST", "fetch",
+    "The server reset the connection, or closed it before a complete status line and headers.")
+FETCH_HEAD_TOO_LARGE: Final = _c(
+    "FETCH_HEAD_TOO_LARGE", "fetch",
+    "The status line and headers are longer, or more numerous, than vvp reads.")
+FETCH_ENCODING_REFUSED: Final = _c(
+    "FETCH_ENCODING_REFUSED", "fetch",
+    "The body came with a Content-Encoding (or a Transfer-Encoding other than chunked) that vvp did not ask for: "
+    "a compressed body is never decompressed, so it cannot be a compression bomb.")
+FETCH_REDIRECT_SCHEME_CHANGED: Final = _c(
+    "FETCH_REDIRECT_SCHEME_CHANGED", "fetch",
+    "A redirect pointed to another scheme (http to https or back); redirects never change scheme.")
+FETCH_ADDRESS_NEVER_FETCHED: Final = _c(
+    "FETCH_ADDRESS_NEVER_FETCHED", "fetch",
+    "The target is link-local (169.254.0.0/16, fe80::/10) or a cloud metadata address (100.100.100.200, "
+    "fd00:ec2::254): refused even when allow_private_addresses is on.")
+
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
     lines = [

@@ -40,17 +40,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import dataclasses
 import datetime as _dt
 import functools
 import hashlib
 import importlib
 import json
-import os
 import platform
 import re
-import tempfile
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -59,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from vvp import __version__, clock, codes, strictjson
+from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
 from vvp.canonical import canonical_object
 
@@ -228,13 +226,14 @@ def read_trust_files(field_name: str, paths: Sequence[Path]) -> tuple[TrustFile,
 
 
 def _read_limited(p: Path) -> bytes:
+    """A trust file's bytes: a regular file of at most MAX_TRUST_FILE_BYTES (vvp.files.read_input:
+    an ``sti_pa`` naming ``/dev/zero`` or a FIFO is refused, never read without bound)."""
     try:
-        if p.stat().st_size > MAX_TRUST_FILE_BYTES:
-            raise OperationalError(f"trust file {p} is larger than {MAX_TRUST_FILE_BYTES} bytes",
-                                   code=codes.RECORD_WRITE_FAILED)
-        return p.read_bytes()
-    except OSError as ex:
-        raise OperationalError(f"cannot read trust file {p}: {ex}", code=codes.TRUST_PATH_MISSING) from None
+        return read_input(p, max_bytes=MAX_TRUST_FILE_BYTES, what="trust file")
+    except InputUnreadable as ex:
+        code = {codes.INPUT_TOO_LARGE: codes.RECORD_WRITE_FAILED,
+                codes.INPUT_NOT_REGULAR_FILE: codes.INPUT_NOT_REGULAR_FILE}.get(ex.code, codes.TRUST_PATH_MISSING)
+        raise OperationalError(ex.message, code=code) from None
 
 
 def trust_list(store: Mapping[str, Any], field_name: str) -> Any:
@@ -648,52 +647,28 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     return Record._built(canonical_object(members) + b"\n", signed, raw_blobs, record_id)
 
 
-def write_record(record: Record, path: str | Path) -> Path:
+def write_record(record: Record, path: str | Path, *, write_through: bool = False) -> Path:
     """Write atomically: a temporary file in the same folder, fsync, rename, fsync the folder.
     A reader sees the old file or the whole new one, never a part; a crash leaves no record
-    rather than a broken one."""
-    p = Path(path)
-    data = record.to_bytes()
-    tmp: str | None = None
-    try:
-        parent = p.parent if str(p.parent) else Path(".")
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=parent)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, p)
-        tmp = None
-        dfd = os.open(parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError as ex:
-        raise OperationalError(f"cannot write record {p}: {ex}", code=codes.RECORD_WRITE_FAILED) from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-    return p
+    rather than a broken one. Only a regular file (or nothing) is replaced: a symlink or device at
+    ``path`` is refused with ``OUTPUT_NOT_REGULAR_FILE`` unless ``write_through``
+    (:func:`vvp.files.write_output`)."""
+    write_output(path, record.to_bytes(), fail_code=codes.RECORD_WRITE_FAILED, what="record",
+                 write_through=write_through)
+    return Path(path)
 
 
 def load_record(path: str | Path) -> Record:
     """Read and parse a record file. Unreadable → :class:`~vvp.errors.InputUnreadable` (exit 4);
-    read but not an intact record → :class:`RecordBroken` (exit 6)."""
+    read but not an intact record → :class:`RecordBroken` (exit 6). Only a regular file is read
+    (a FIFO or a device is ``INPUT_NOT_REGULAR_FILE``), never more than MAX_RECORD_BYTES."""
     p = Path(path)
     try:
-        with open(p, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size > MAX_RECORD_BYTES:
-                raise InputUnreadable(f"record {p} has {size} bytes, over {MAX_RECORD_BYTES}",
-                                      code=codes.RECORD_TOO_LARGE)
-            raw = f.read(MAX_RECORD_BYTES + 1)
-    except OSError as ex:
-        raise InputUnreadable(f"cannot read record {p}: {ex}", code=codes.RECORD_UNREADABLE) from None
-    if len(raw) > MAX_RECORD_BYTES:
-        raise InputUnreadable(f"record {p} is over {MAX_RECORD_BYTES} bytes", code=codes.RECORD_TOO_LARGE)
+        raw = read_input(p, max_bytes=MAX_RECORD_BYTES, what="record")
+    except InputUnreadable as ex:
+        code = {codes.INPUT_TOO_LARGE: codes.RECORD_TOO_LARGE,
+                codes.INPUT_NOT_REGULAR_FILE: codes.INPUT_NOT_REGULAR_FILE}.get(ex.code, codes.RECORD_UNREADABLE)
+        raise InputUnreadable(ex.message, code=code) from None
     return Record.from_bytes(raw)
 
 

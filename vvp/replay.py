@@ -120,8 +120,9 @@ def make_record(call: AnyInput, verdict: Verdict, *, trust: TrustStore,
 def write_call_record(path: str | Path, call: AnyInput, verdict: Verdict, *, trust: TrustStore,
                       events: Iterable[FetchEvent], received_at: _dt.datetime,
                       keystore: str | Path | None = None, environ: Mapping[str, str] | None = None,
-                      salt: bytes | None = None) -> Record:
-    """``vvp verify --record FILE``: open (or make) the keystore, build, sign, write atomically.
+                      salt: bytes | None = None, write_through: bool = False) -> Record:
+    """``vvp verify --record FILE``: open (or make) the keystore, build, sign, write atomically
+    (over a regular file only, unless ``write_through``: :func:`vvp.record.write_record`).
 
     The keystore is ``keystore``, else ``$VVP_KEYSTORE``, else ``$XDG_DATA_HOME/vvp/keystore``
     (``environ`` defaults to the process environment). ``salt`` is for deterministic tests only.
@@ -129,7 +130,7 @@ def write_call_record(path: str | Path, call: AnyInput, verdict: Verdict, *, tru
     where = keystore_path(keystore, os.environ if environ is None else environ)
     with open_identity(where, salt=salt) as identity:
         rec = make_record(call, verdict, trust=trust, events=events, received_at=received_at, identity=identity)
-    write_record(rec, path)
+    write_record(rec, path, write_through=write_through)
     return rec
 
 

@@ -57,8 +57,9 @@ from markupsafe import Markup
 
 from vvp import __version__, clock, codes
 from vvp.dossier import Credential, DossierPolicy, DossierResult, unwrap, verify_dossier
-from vvp.errors import OperationalError, VvpError
+from vvp.errors import VvpError
 from vvp.fetch import EvidenceKind, FetchEvent
+from vvp.files import write_output
 from vvp.htmlpage import Pill, render_page, short_id
 from vvp.jose import JoseError
 from vvp.kel import verify_stream
@@ -1128,19 +1129,11 @@ def report_html(rec: Record) -> str:
     return render_html(build_report(rec))
 
 
-def write_report(html_text: str, path: str | Path) -> Path:
+def write_report(html_text: str, path: str | Path, *, write_through: bool = False) -> Path:
     """Write the page next to its final name and rename it into place: a reader never sees half a
-    report. A failure is an operational error (exit 4) with ``REPORT_WRITE_FAILED``."""
-    p = Path(path)
-    tmp = p.with_name(f".{p.name}.tmp")
-    try:
-        tmp.write_text(html_text, encoding="utf-8")
-        tmp.replace(p)
-    except OSError as ex:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise OperationalError(f"cannot write the report {p}: {ex.strerror or ex}",
-                               code=codes.REPORT_WRITE_FAILED) from None
-    return p
+    report. Only a regular file (or nothing) is replaced: a symlink or device at ``path`` is
+    refused with ``OUTPUT_NOT_REGULAR_FILE`` unless ``write_through`` (:func:`vvp.files.write_output`).
+    Any other failure is an operational error (exit 4) with ``REPORT_WRITE_FAILED``."""
+    write_output(path, html_text.encode("utf-8"), fail_code=codes.REPORT_WRITE_FAILED, what="report",
+                 write_through=write_through)
+    return Path(path)

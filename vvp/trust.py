@@ -21,8 +21,9 @@ from typing import Any, Literal
 import jsonschema  # type: ignore[import-untyped]
 
 from vvp import codes, strictjson
-from vvp.errors import ConfigError, OperationalError
+from vvp.errors import ConfigError, InputUnreadable, OperationalError
 from vvp.evidence.base import ForeignTrust, VcIssuer
+from vvp.files import read_input
 from vvp.record import TrustFile, read_trust_files
 
 # Published schema SAIDs per role (vvp-protocol.md §3.4; keri-notes §6). A role left empty in a
@@ -127,6 +128,9 @@ class TrustStore:
         """Every file's bytes under one list, folders expanded in path order."""
         return tuple(data for f in self.files_of(field_name) for _, data in f.entries)
 
+
+MAX_TRUST_STORE_BYTES = 4 * 1024 * 1024
+"""The trust store's own JSON (the files it names have their own limits, in vvp.record)."""
 
 LOADED_FIELDS: tuple[str, ...] = ("schemas", "sti_pa", "sti_crl_signers")
 """Trust store lists whose files are read into :attr:`TrustStore.files` when the store is loaded."""
@@ -296,16 +300,24 @@ def parse_trust_store(data: Any, *, base: Path, source: Path | None = None) -> T
 
 
 def load_trust_store(path: str | Path | None) -> TrustStore:
-    """Load ``--trust FILE``; ``None`` gives :func:`default_trust_store`."""
+    """Load ``--trust FILE``; ``None`` gives :func:`default_trust_store`. The file must be a
+    regular file of at most :data:`MAX_TRUST_STORE_BYTES` (:func:`vvp.files.read_input`: a FIFO or
+    ``/dev/zero`` is refused, not read), nesting at most :data:`vvp.strictjson.DEFAULT_MAX_DEPTH`."""
     if path is None:
         return default_trust_store()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as ex:
+        raw = read_input(p, max_bytes=MAX_TRUST_STORE_BYTES, what="trust store")
+        text = raw.decode("utf-8")
+    except InputUnreadable as ex:
+        keep = ex.code in (codes.INPUT_NOT_REGULAR_FILE, codes.INPUT_TOO_LARGE)
+        raise _err(ex.code if keep else codes.TRUST_UNREADABLE, ex.message) from None
+    except UnicodeDecodeError as ex:
         raise _err(codes.TRUST_UNREADABLE, f"cannot read trust store {p}: {ex}") from None
     try:
         data = strictjson.loads(text)
+    except strictjson.DepthError as ex:
+        raise _err(codes.INPUT_TOO_DEEP, f"trust store {p}: {ex}") from None
     except ValueError as ex:  # not JSON, or a repeated key
         raise _err(codes.TRUST_NOT_JSON, f"trust store {p} is not JSON: {ex}") from None
     return parse_trust_store(data, base=p.resolve().parent, source=p.resolve())

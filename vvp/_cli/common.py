@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-from pathlib import Path
 
-from vvp import clock, codes
-from vvp.errors import InputUnreadable
+from vvp import clock
 from vvp.fetch import Fetcher, FetchLimits, build_fetcher
+from vvp.files import read_input
 from vvp.trust import TrustStore, load_trust_store
 
 
@@ -26,7 +25,7 @@ def json_option(p: argparse.ArgumentParser, what: str = "the result") -> None:
 def reference_time(args: argparse.Namespace) -> _dt.datetime:
     """``--at`` when given, else now: the one place a front end asks the clock for the date."""
     at = getattr(args, "at", None)
-    return clock.parse_time(at) if at else clock.now()
+    return clock.parse_time(at) if at is not None else clock.now()  # `--at ''` is an error, not now
 
 
 def trust_store(args: argparse.Namespace) -> TrustStore:
@@ -38,16 +37,11 @@ def fetcher_for(args: argparse.Namespace, trust: TrustStore) -> Fetcher:
                          offline=bool(getattr(args, "offline", False)))
 
 
-def read_file(path: str, *, max_bytes: int) -> bytes:
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise InputUnreadable(f"{path}: {size} bytes is over the {max_bytes}-byte limit",
-                                  code=codes.INPUT_UNREADABLE)
-        return p.read_bytes()
-    except OSError as ex:
-        raise InputUnreadable(f"cannot read {path}: {ex.strerror or ex}") from None
+def read_file(path: str, *, max_bytes: int, what: str = "input") -> bytes:
+    """A file named on the command line (``-``: standard input): a regular file only, at most
+    ``max_bytes`` (:func:`vvp.files.read_input`; a FIFO, a device or an oversized file is a coded
+    error, exit 4)."""
+    return read_input(path, max_bytes=max_bytes, what=what, allow_stdin=True)
 
 
 def is_url(source: str) -> bool:

@@ -36,6 +36,8 @@ EXIT_CODES = ("exit codes: 0 written, 2 usage error, 4 cannot read the record or
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("record", metavar="RECORD", help="a record file")
     p.add_argument("-o", "--output", metavar="report.html", required=True, help="where to write the page")
+    p.add_argument("--write-through", action="store_true",
+                   help="let -o follow a symlink or write into a device (default: refused)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         fail_line("the record's integrity fails, so no report was written (run `vvp reverify` for details)")
         return int(ExitCode.RECORD_BROKEN)
     rep = build_report(rec)
-    out = write_report(render_html(rep), args.output)
+    out = write_report(render_html(rep), args.output, write_through=args.write_through)
     status = rep.verdict.get("status")
     if not rep.signature_ok:
         sig = rep.check.signature

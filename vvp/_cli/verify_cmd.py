@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 
-from vvp import clock
+from vvp import clock, codes
 from vvp._cli.common import evidence_options, fetcher_for, json_option, read_file, reference_time, trust_store
 from vvp._cli.output import emit_json, human
 from vvp._cli.show import print_verdict
 from vvp.fetch import RecordingFetcher
 from vvp.callee.inputs import CalleeInput
 from vvp.errors import UsageError
+from vvp.files import check_output
 from vvp.replay import write_call_record
 from vvp.verdict import exit_code
 from vvp.verifier import AnyInput, CallInput, Verifier
@@ -48,6 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     evidence_options(p)
     p.add_argument("--require-context", action="store_true", help="no SIP context makes context INDETERMINATE")
     p.add_argument("--record", metavar="FILE", help="write the signed forensic record here")
+    p.add_argument("--write-through", action="store_true",
+                   help="let --record follow a symlink or write into a device (default: refused)")
     p.add_argument("--keystore", metavar="DIR", help="the verifier's own KERI keystore (for records)")
     json_option(p, "the verdict")
 
@@ -79,6 +82,9 @@ def _callee_mode(args: argparse.Namespace) -> bool:
 def run(args: argparse.Namespace) -> int:
     received_at = clock.now()  # the verifier's own claim of when the call reached it (signed in the record)
     callee = _callee_mode(args)
+    if args.record:  # a symlink or device as --record is refused now, not after the verification
+        check_output(args.record, fail_code=codes.RECORD_WRITE_FAILED, what="record",
+                     write_through=args.write_through)
     trust = trust_store(args)
     sip = read_file(args.sip, max_bytes=MAX_SIP_BYTES) if args.sip else None
     call: AnyInput
@@ -99,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         verdict = verifier.verify(call, fetcher=recorder)
     if recorder is not None:
         rec = write_call_record(args.record, call, verdict, trust=trust, events=recorder.events,
-                                received_at=received_at, keystore=args.keystore)
+                                received_at=received_at, keystore=args.keystore,
+                                write_through=args.write_through)
         human(f"record {rec.id} written to {args.record}")
     if args.json:
         emit_json(verdict.to_json())

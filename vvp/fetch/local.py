@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from vvp import codes
+from vvp import codes, strictjson
 from vvp.clock import Clock
-from vvp.errors import ConfigError, FetchError
+from vvp.errors import ConfigError, FetchError, InputUnreadable
 
 
 from vvp.fetch.base import (
@@ -25,6 +24,12 @@ from vvp.fetch.base import (
     check_content_type,
 )
 from vvp.fetch.http import HttpFetcher
+from vvp.files import read_input
+
+MAX_MAP_BYTES = 16 * 1024 * 1024
+"""The evidence map's own JSON (each mapped file has the fetch size limit)."""
+
+
 class OfflineFetcher:
     """Refuses every URL: nothing is fetched that the evidence map does not provide."""
 
@@ -59,12 +64,21 @@ class MapFetcher:
 
     @classmethod
     def load(cls, path: str | Path, fallback: Fetcher, *, max_bytes: int = 4194304) -> MapFetcher:
+        """Read ``--evidence MAP``: a regular file of at most :data:`MAX_MAP_BYTES`, strict JSON
+        (a repeated key, NaN or nesting deeper than the strict parser's limit is refused)."""
         p = Path(path)
         try:
-            data = json.loads(p.read_text(encoding="utf-8"))
-        except OSError as ex:
-            raise ConfigError(f"cannot read evidence map {p}: {ex}", code=codes.MAP_UNREADABLE) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as ex:
+            text = read_input(p, max_bytes=MAX_MAP_BYTES, what="evidence map").decode("utf-8")
+        except InputUnreadable as ex:
+            keep = ex.code in (codes.INPUT_NOT_REGULAR_FILE, codes.INPUT_TOO_LARGE)
+            raise ConfigError(ex.message, code=ex.code if keep else codes.MAP_UNREADABLE) from None
+        except UnicodeDecodeError as ex:
+            raise ConfigError(f"evidence map {p} is not UTF-8: {ex}", code=codes.MAP_INVALID) from None
+        try:
+            data = strictjson.loads(text)
+        except strictjson.DepthError as ex:
+            raise ConfigError(f"evidence map {p}: {ex}", code=codes.INPUT_TOO_DEEP) from None
+        except ValueError as ex:  # not JSON, a repeated key, NaN
             raise ConfigError(f"evidence map {p} is not JSON: {ex}", code=codes.MAP_INVALID) from None
         return cls(parse_map(data, p.resolve().parent), fallback, max_bytes=max_bytes)
 
@@ -74,14 +88,12 @@ class MapFetcher:
             if url.startswith("said:"):
                 raise FetchError(f"{url}: not in the evidence map", code=codes.FETCH_OFFLINE, url=url)
             return self.fallback.fetch(url, kind)
-        try:
-            size = entry.path.stat().st_size
-            if size > self.max_bytes:
-                raise FetchError(f"{url}: mapped file {entry.path} has {size} bytes, over {self.max_bytes}",
-                                 code=codes.FETCH_TOO_LARGE, url=url)
-            body = entry.path.read_bytes()
-        except OSError as ex:
-            raise FetchError(f"{url}: mapped file unreadable: {ex}", code=codes.MAP_FILE_MISSING, url=url) from None
+        try:  # a regular file within the fetch size limit: mapped bytes pass the limits fetched ones do
+            body = read_input(entry.path, max_bytes=self.max_bytes, what="mapped file")
+        except InputUnreadable as ex:
+            code = {codes.INPUT_TOO_LARGE: codes.FETCH_TOO_LARGE,
+                    codes.INPUT_NOT_REGULAR_FILE: codes.INPUT_NOT_REGULAR_FILE}.get(ex.code, codes.MAP_FILE_MISSING)
+            raise FetchError(f"{url}: {ex.message}", code=code, url=url) from None
         ctype = entry.content_type
         if ctype is None:
             guess = _EXT_TYPES.get(entry.path.suffix.lower())
