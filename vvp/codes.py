@@ -1170,6 +1170,52 @@ FETCH_ADDRESS_NEVER_FETCHED: Final = _c(
     "The target is link-local (169.254.0.0/16, fe80::/10) or a cloud metadata address (100.100.100.200, "
     "fd00:ec2::254): refused even when allow_private_addresses is on.")
 
+# --- batch (vvp batch: call logs, architecture §4.6) -----------------------------------------
+BATCH_INPUT_INVALID: Final = _c(
+    "BATCH_INPUT_INVALID", "batch",
+    "The batch input as a whole cannot be read: not a JSON Lines file, a CSV file with a valid header, or a "
+    "folder of SIP requests (exit 4, before any row is verified).")
+BATCH_ROW_NOT_JSON: Final = _c(
+    "BATCH_ROW_NOT_JSON", "batch",
+    "A JSON Lines row is not one strict JSON object (syntax, not UTF-8, duplicate keys, NaN); the row goes to "
+    "errors.jsonl and the run goes on (exit 4 at the end).")
+BATCH_ROW_INVALID: Final = _c(
+    "BATCH_ROW_INVALID", "batch",
+    "A row's fields are not a call (unknown field, missing identity or time, wrong type, empty or oversized "
+    "value, control characters, CSV quoting or field count); the row goes to errors.jsonl (exit 4 at the end).")
+BATCH_ROW_TOO_LARGE: Final = _c(
+    "BATCH_ROW_TOO_LARGE", "batch",
+    "A row (a line, a CSV record or a SIP file) is over the size limit; it is skipped unread and goes to "
+    "errors.jsonl (exit 4 at the end).")
+BATCH_DUPLICATE_ID: Final = _c(
+    "BATCH_DUPLICATE_ID", "batch",
+    "A row has the id of an earlier row of the same input; only the first is verified, the repeat goes to "
+    "errors.jsonl (exit 4 at the end).")
+BATCH_SIP_NO_DATE: Final = _c(
+    "BATCH_SIP_NO_DATE", "batch",
+    "A SIP request in the input folder has no parseable Date header, so the call has no reference time; it goes "
+    "to errors.jsonl (exit 4 at the end).")
+BATCH_OUT_BUSY: Final = _c(
+    "BATCH_OUT_BUSY", "batch",
+    "Another vvp batch is running on the same --out folder (its lock is held); nothing was done (exit 4).")
+BATCH_OUTPUT_FAILED: Final = _c(
+    "BATCH_OUTPUT_FAILED", "batch",
+    "A batch output file (verdicts.jsonl, errors.jsonl, summary.html) cannot be written (exit 4); rows whose "
+    "verdict line was written are kept and a rerun resumes after them.")
+BATCH_VERDICTS_DAMAGED: Final = _c(
+    "BATCH_VERDICTS_DAMAGED", "batch",
+    "verdicts.jsonl holds a complete line that is not a verdict line (damage not caused by a kill, which only "
+    "ever leaves a partial last line); nothing is changed (exit 4).")
+BATCH_WORKER_LOST: Final = _c(
+    "BATCH_WORKER_LOST", "batch",
+    "A batch worker process or Dask worker died or failed to start; the rows it held are not written and a "
+    "rerun verifies them (exit 4).")
+BATCH_ENGINE_UNAVAILABLE: Final = _c(
+    "BATCH_ENGINE_UNAVAILABLE", "batch",
+    "--engine dask needs dask.distributed (pip install 'vvp[dask]'), or its --scheduler cannot be reached "
+    "(exit 4).")
+
+
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""
     lines = [
