@@ -997,8 +997,6 @@ VC_EXPIRED: Final = _c(
     "VC_EXPIRED", "evidence",
     "The VC's validUntil, or its proof's expires, is at or before the reference time (beyond clock_skew_s) "
     "(INVALID).")
-
-
 # --- service (vvp serve: the HTTP API and its SIP front end) ------------------------------
 SERVICE_CONTENT_TYPE: Final = _c(
     "SERVICE_CONTENT_TYPE", "service",

@@ -168,9 +168,9 @@ def _term_problem(active_ctx: Mapping[str, Any], term: str) -> str | None:
     mappings: Mapping[str, Any] = active_ctx.get("mappings", {})
     if term in mappings:
         m = mappings[term]
-        if m is None:
+        iri = m.get("@id") if isinstance(m, dict) else None
+        if iri is None:
             return "is mapped to null by the contexts (JSON-LD drops it)"
-        iri = m.get("@id")
         if isinstance(iri, str) and iri.startswith(ISSUER_DEPENDENT_VOCAB):
             return "is an issuer-dependent (undefined) term"
         return None

@@ -168,8 +168,9 @@ def sign_jws(header: Mapping[str, Any] | str, payload: Mapping[str, Any] | str,
     return f"{si}.{_b64(sign_input(si.encode('ascii'), key))}"
 
 
-def disclosure(salt: str, *name_and_value: Any) -> str:
-    """A disclosure ``[salt, name, value]`` or ``[salt, value]`` encoded as the sd-jwt package does."""
+def disclosure(salt: Any, *name_and_value: Any) -> str:
+    """A disclosure ``[salt, name, value]`` or ``[salt, value]`` encoded as the sd-jwt package does
+    (any JSON values: tests also make malformed ones)."""
     return _b64(json.dumps([salt, *name_and_value]).encode("utf-8"))
 
 
