@@ -32,7 +32,6 @@ def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    ["batch", "calls.jsonl", "--out", "outdir"],
     ["serve"],
     ["inspect", "--identity", "x"],
 ])
