@@ -390,8 +390,8 @@ def test_a_built_record_is_signed_over_its_content_and_parses_lazily(identity: V
 def test_the_trust_member_is_made_once_per_snapshot(identity: VerifierIdentity,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     snap = _snapshot({"fetch_timeout_s": 2.5})
-    part = snap.record_part()
-    assert snap.record_part() is part
+    parts = snap.record_parts()
+    assert snap.record_parts() is parts
     seen: list[Any] = []
     real = canonical.canonical_json
 
@@ -405,3 +405,40 @@ def test_the_trust_member_is_made_once_per_snapshot(identity: VerifierIdentity,
     assert not any(isinstance(v, dict) and "store" in v for v in seen)  # the trust member was reused
     assert json.loads(rec.to_bytes())["trust"]["store"]["policy"] == {"fetch_timeout_s": 2.5}
     _assert_canonical_record(rec)
+
+
+def test_evidence_blobs_seen_before_are_not_hashed_or_serialised_again(identity: VerifierIdentity,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm verification hands the recorder the same bytes objects call after call (its caches'
+    evidence): their digest and JSON are taken from the snapshot's memo. Equal bytes in another
+    object, or bytes the bounded memo has let go, are done again, with the same result."""
+    snap = _snapshot({})
+    kel, dossier = b"K" * 5000 + b'"q"', bytes(range(256)) * 20
+    events = _events([kel, dossier])
+    first = build_record(inputs={"reference_time": "2026-01-15T12:00:00Z"}, received_at=T0, verdict=_verdict(),
+                         trust=snap, events=events, identity=identity)
+    hashed: list[int] = []
+    real_digest = digest
+
+    def counting_digest(data: bytes) -> str:
+        hashed.append(len(data))
+        return real_digest(data)
+
+    monkeypatch.setattr("vvp.record.digest", counting_digest)
+    again = build_record(inputs={"reference_time": "2026-01-15T12:00:00Z"}, received_at=T0, verdict=_verdict(),
+                         trust=snap, events=events, identity=identity)
+    assert again.to_bytes() == first.to_bytes()
+    assert hashed == [len(again.content_bytes())]  # only the record's id: no blob hashed again
+    hashed.clear()
+    copies = _events([bytes(bytearray(kel)), bytes(bytearray(dossier))])
+    fresh = build_record(inputs={"reference_time": "2026-01-15T12:00:00Z"}, received_at=T0, verdict=_verdict(),
+                         trust=snap, events=copies, identity=identity)
+    assert fresh.to_bytes() == first.to_bytes() and sorted(hashed)[:2] == sorted([len(kel), len(dossier)])
+    monkeypatch.setattr("vvp.record.BLOB_MEMO_BYTES", 24_000)  # room for five of these eight blobs
+    small, many = _snapshot({}), _events([bytes([65 + i]) * 2000 for i in range(8)])
+    records = [build_record(inputs={"reference_time": "2026-01-15T12:00:00Z"}, received_at=T0,
+                            verdict=_verdict(), trust=small, events=many, identity=identity) for _ in range(3)]
+    memo = small.record_parts()
+    assert 0 < len(memo._memo) < 8 and memo._memo_bytes <= 24_000
+    assert records[0].to_bytes() == records[1].to_bytes() == records[2].to_bytes()
+    _assert_canonical_record(records[2])

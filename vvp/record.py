@@ -48,6 +48,7 @@ import importlib
 import json
 import platform
 import re
+import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -152,15 +153,16 @@ class TrustSnapshot:
     as_loaded: Mapping[str, Any] | None
     source: str | None
     files: tuple[TrustFile, ...] = ()
-    _part: _TrustPart | None = field(default=None, init=False, repr=False, compare=False)
+    _parts: _RecordParts | None = field(default=None, init=False, repr=False, compare=False)
 
-    def record_part(self) -> _TrustPart:
-        """The record's ``trust`` member as canonical JSON and the blobs its files add, made once
-        per snapshot: a front end that records many calls under one trust store reuses its
-        snapshot, so its files are neither hashed nor serialised again per record. (A snapshot
-        is content: its mappings are not changed after it is made.)"""
-        part = self._part
-        if part is None:
+    def record_parts(self) -> _RecordParts:
+        """What every record made under this snapshot shares, prepared once (see
+        :class:`_RecordParts`). A front end that records many calls under one trust store reuses
+        its snapshot (:func:`vvp.replay.make_record`), so its files are neither hashed nor
+        serialised again per record. (A snapshot is content: its mappings are not changed after
+        it is made.)"""
+        parts = self._parts
+        if parts is None:
             blobs: dict[str, tuple[bytes, bytes]] = {}
             files = []
             for tf in self.files:
@@ -173,18 +175,52 @@ class TrustSnapshot:
                               "entries": entries})
             member = canonical_json({"store": self.store, "as_loaded": self.as_loaded, "source": self.source,
                                      "files": files})
-            part = _TrustPart(member, blobs)
-            object.__setattr__(self, "_part", part)
-        return part
+            parts = _RecordParts(member, blobs)
+            object.__setattr__(self, "_parts", parts)
+        return parts
 
 
-@dataclass(frozen=True, slots=True)
-class _TrustPart:
-    """A trust snapshot as the parts of a record: the ``trust`` member's canonical bytes, and
-    its files' blobs as ``digest -> (canonical blob JSON, bytes)``."""
+BLOB_MEMO_BYTES = 64 * 1024 * 1024
+"""How much evidence a snapshot's blob memo keeps (the blobs and their JSON), oldest dropped first."""
 
-    member: bytes
-    blobs: Mapping[str, tuple[bytes, bytes]]
+
+class _RecordParts:
+    """The parts of records made under one trust snapshot, made once.
+
+    * the ``trust`` member's canonical bytes and its files' blobs (``digest -> (canonical blob
+      JSON, bytes)``);
+    * a memo of evidence blobs already put in a record: a warm verification hands the recorder
+      the very bytes objects its caches hold (architecture §2.1), so the same KEL and dossier
+      come back call after call. Their digest and canonical JSON (about a third of the cost of a
+      record) are kept, keyed by the bytes object itself (its ``id``, with the object held so
+      the id cannot be reused), bounded by :data:`BLOB_MEMO_BYTES`. It lives with the snapshot
+      because a front end holds one snapshot per trust store, as it holds one
+      :class:`~vvp.verifier.Verifier` (and so one set of caches) per trust store.
+    """
+
+    def __init__(self, member: bytes, blobs: Mapping[str, tuple[bytes, bytes]]) -> None:
+        self.member = member
+        self.blobs = blobs
+        self._memo: dict[int, tuple[bytes, str, bytes]] = {}
+        self._memo_bytes = 0
+        self._lock = threading.Lock()
+
+    def blob(self, data: bytes) -> tuple[str, bytes]:
+        """``(digest, canonical blob JSON)`` of ``data``."""
+        hit = self._memo.get(id(data))
+        if hit is not None and hit[0] is data:
+            return hit[1], hit[2]
+        key = digest(data)
+        member = canonical_json(_blob_json(data))
+        size = len(data) + len(member)
+        if size <= BLOB_MEMO_BYTES // 4:
+            with self._lock:
+                while self._memo and self._memo_bytes + size > BLOB_MEMO_BYTES:
+                    old = self._memo.pop(next(iter(self._memo)))
+                    self._memo_bytes -= len(old[0]) + len(old[2])
+                self._memo[id(data)] = (data, key, member)
+                self._memo_bytes += size
+        return key, member
 
 
 _SEGMENT_BAD = re.compile(r"[\\\x00-\x1f]")
@@ -599,14 +635,14 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     raw_blobs: dict[str, bytes] = {}
 
     def put(data: bytes) -> str:
-        key = digest(data)
+        key, member = parts.blob(data)
         if key not in blob_members:
-            blob_members[key] = canonical_json(_blob_json(data))
+            blob_members[key] = member
             raw_blobs[key] = data
         return key
 
     try:
-        trust_part = trust.record_part()
+        parts = trust.record_parts()
         evidence: list[dict[str, Any]] = []
         for ev in events:
             item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
@@ -620,7 +656,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
             else:
                 raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
             evidence.append(item)
-        for key, (member, data) in trust_part.blobs.items():
+        for key, (member, data) in parts.blobs.items():
             if key not in blob_members:
                 blob_members[key] = member
                 raw_blobs[key] = data
@@ -629,7 +665,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
             "media_type": canonical_json(MEDIA_TYPE),
             "received_at": canonical_json(clock.rfc3339(received_at)),
             "inputs": canonical_json(inputs),
-            "trust": trust_part.member,
+            "trust": parts.member,
             "evidence": canonical_json(evidence),
             "blobs": canonical_object(blob_members),
             "verdict": canonical_json(verdict.to_json() if isinstance(verdict, Verdict) else verdict),
