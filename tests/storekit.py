@@ -2,8 +2,8 @@
 
 Records: the golden records in ``fixtures/records/`` (real records of the test world, signed by
 the test verifier), and *variants* of the valid one: the same call received at another second,
-re-signed by the same test verifier (:func:`tests.recordkit.resign`), so they share every
-evidence blob, as the records of one dossier's calls do. No test here needs the network.
+built and signed again by :func:`vvp.record.build_record` with the same test verifier, so they
+share every evidence blob, as the records of one dossier's calls do. No test here needs the network.
 
 ``store_url`` is parametrised over SQLite and PostgreSQL; the PostgreSQL case asks for the
 session cluster of :mod:`tests.pgcluster` only when it runs, so SQLite-only runs never start it.
@@ -12,7 +12,6 @@ session cluster of :mod:`tests.pgcluster` only when it runs, so SQLite-only runs
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +20,9 @@ from typing import Any
 import pytest
 
 from tests.pgcluster import PgCluster
-from tests.recordkit import SALT, resign, shm_dir
+from tests.recordkit import SALT, shm_dir
 from vvp import clock
-from vvp.record import Record, open_identity
+from vvp.record import Record, build_record, open_identity
 from vvp.store.url import parse_store_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,15 +36,19 @@ def golden_bytes() -> dict[str, bytes]:
 
 
 def make_variants(n: int, *, base: str = "valid.json", start: int = 10) -> list[Record]:
-    """``n`` records of the valid call received ``start``, ``start + 1``, ... seconds after the
-    golden one, re-signed by the test verifier: distinct ids, identical evidence blobs."""
-    data = json.loads((GOLDEN_DIR / base).read_bytes())
-    t0 = clock.parse_time(data["received_at"])
+    """``n`` records of the golden ``base`` call received ``start``, ``start + 1``, ... seconds
+    after it, built and signed by :func:`vvp.record.build_record` with the test verifier (the
+    service's path: the records are never parsed, as a front end's are not): distinct ids,
+    identical evidence blobs."""
+    rec = Record.from_bytes((GOLDEN_DIR / base).read_bytes())
+    t0 = clock.parse_time(rec.received_at)
+    trust, events = rec.trust_snapshot(), rec.evidence()
     out: list[Record] = []
     with shm_dir() as d, open_identity(d / "ks", salt=SALT) as ident:
         for i in range(n):
-            at = clock.rfc3339(t0 + _dt.timedelta(seconds=start + i))
-            out.append(Record(resign({**data, "received_at": at}, ident)))
+            out.append(build_record(inputs=rec.inputs, received_at=t0 + _dt.timedelta(seconds=start + i),
+                                    verdict=rec.verdict, trust=trust, events=events, identity=ident,
+                                    software=rec.software))
     return out
 
 

@@ -1,142 +1,218 @@
 """How a record is taken apart for storage and put back together, byte for byte.
 
 A record file is about 113 KB, of which about 87 KB are evidence blobs that every record of the
-same dossier repeats. The store therefore keeps two things per record:
+same dossier repeats. The store keeps two things per record:
 
 * its **blobs**, each once by digest across all records (``sha256:<hex>`` → bytes), compressed
   with zlib when that makes them smaller;
-* its **skeleton**: the record's JSON with each blob's content replaced by a one-letter form
-  (``"t"``: the record spells the blob as UTF-8 text, ``"b"``: as base64), serialised compactly
-  and compressed with zlib (level 6), usually against a *preset dictionary*: the skeleton of an
-  earlier record. Records of one verifier differ in a few fields (times, call ids, the
-  signature), so a skeleton of about 26 KB compresses to well under 1 KB against a dictionary,
-  against about 5.7 KB without one. zstd is not used: it is in the standard library only from
-  Python 3.14, and zlib with a dictionary already does this job.
+* its **row body**: a header line naming the record's blobs, then the record file's bytes after
+  the ``blobs`` member (``,"evidence":[...],...}`` and the newline), zlib-compressed, usually
+  against a *preset dictionary*: the body of an earlier record. Records of one verifier differ
+  in a few fields (times, call ids, the signature), so a body of about 26 KB compresses to well
+  under 1 KB against a dictionary, against about 5.7 KB without one. zstd is not used: it is in
+  the standard library only from Python 3.14, and zlib with a dictionary already does this job.
 
-Reassembly rebuilds the record's JSON and serialises it with :func:`vvp.record.canonical_json`,
-one top-level member at a time: RFC 8785 serialises an object as its members in key order, so
-joining the members gives the file, and joining all but ``id`` and ``signature`` gives the signed
-content, whose digest must be the id. Every blob is checked against its digest and size. Any
-mismatch, or bytes that do not decode, is ``STORE_CORRUPT``.
+Why the file's own bytes and not its JSON: a record built in this process keeps its file bytes
+and has never been parsed (:class:`~vvp.record.Record` parses lazily), and re-serialising 26 KB of
+verdict JSON costs more than the rest of storing it. The ``blobs`` member comes first in every
+record file (keys are sorted and the schema allows no other key before it), so the file is
+``{"blobs":`` + the blobs value + the rest. The blobs value is what
+:func:`vvp.record.canonical_json` makes of each blob spelled the way records spell them (text
+when UTF-8, else base64): :class:`MemberCache` keeps those spelled members by digest, and
+:func:`split` checks that the file holds exactly them before storing the rest alone. A record
+spelling a blob any other way (possible only in a file written elsewhere) is stored whole
+(``F`` rows): never deduplicated, never altered.
 
-Exactness: a blob whose JSON is not exactly what the form would rebuild (say a base64 spelling
-with stray padding bits, which decodes to the same bytes) is kept inline in the skeleton as it
-is, so reassembly never depends on a guess.
+Reassembly joins the same three parts, then checks the result before handing it out: every blob
+against its digest; the file against its canonical form (every top-level member re-serialised
+with :func:`~vvp.record.canonical_json`); the id against the digest of the signed content (the
+members but ``id`` and ``signature``). Any mismatch, or bytes that do not decode, is
+``STORE_CORRUPT``.
 """
 
 from __future__ import annotations
 
-import base64
 import json
+import re
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from vvp import codes
-from vvp.record import MAX_RECORD_BYTES, UNSIGNED_FIELDS, Record, canonical_json, digest
-from vvp.store.base import StoreError
+from vvp.canonical import canonical_object
+from vvp.record import MAX_RECORD_BYTES, MEDIA_TYPE, UNSIGNED_FIELDS, Record, _blob_json, canonical_json, digest
+from vvp.store.base import ID_RE, StoreError
 
-ZLIB_LEVEL = 6
-"""zlib's default: on a record skeleton against a dictionary, level 6 is about half the size of
-level 1 for about 50 µs more (measured on the test world's valid call)."""
+ZLIB_LEVEL = 3
+"""On a record body against a dictionary, level 3 costs about what level 1 does (about 50 µs) and
+gives about 0.7 KB instead of 1 KB; level 6 gives 0.4 KB for about 40 µs more (test world's
+valid call). A store grows by the row, so the cheap middle is chosen."""
 CODEC_RAW = 0
 CODEC_ZLIB = 1
-TEXT = "t"
-BASE64 = "b"
+BLOBS_PREFIX = b'{"blobs":'
+MEMBER_CACHE_BYTES = 64 * 1024 * 1024
+"""Spelled blob members kept in memory (about 87 KB per dossier's evidence)."""
+
+_RECEIVED_AT = b',"media_type":' + canonical_json(MEDIA_TYPE) + b',"received_at":"'
+_TIME_TEXT = re.compile(r"\A[0-9T:.+\-Z]{10,40}\Z")
+_STATUS_AT_END = re.compile(rb',"status":"(VALID|INVALID|INDETERMINATE)"\}\Z')
+_VERIFIER = b',"verifier":{'
 
 
 def _corrupt(message: str) -> StoreError:
     return StoreError(message, code=codes.STORE_CORRUPT)
 
 
+class MemberCache:
+    """``digest → canonical JSON of the blob as records spell it`` (``{"size":…,"text":…}``),
+    least recently used first out past :data:`MEMBER_CACHE_BYTES`. A digest names its bytes, so
+    an entry never goes stale."""
+
+    def __init__(self, max_bytes: int = MEMBER_CACHE_BYTES) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+        self._max = max_bytes
+
+    def member(self, key: str, data: bytes) -> bytes:
+        got = self._items.get(key)
+        if got is not None:
+            self._items.move_to_end(key)
+            return got
+        member = canonical_json(_blob_json(data))
+        self._items[key] = member
+        self._bytes += len(member)
+        while self._bytes > self._max and len(self._items) > 1:
+            _, old = self._items.popitem(last=False)
+            self._bytes -= len(old)
+        return member
+
+    def blobs_value(self, blobs: Mapping[str, bytes]) -> bytes:
+        """The canonical ``blobs`` value of a record holding exactly ``blobs``. Keys are
+        ``sha256:<hex>`` (ASCII), so byte order is RFC 8785's UTF-16 order."""
+        return b"{" + b",".join(b'"' + k.encode("ascii") + b'":' + self.member(k, blobs[k])
+                                for k in sorted(blobs)) + b"}"
+
+
 @dataclass(frozen=True, slots=True)
 class Parts:
-    """A record taken apart: the columns of its row, its skeleton (uncompressed JSON) and the
-    blobs it refers to by digest."""
+    """A record taken apart: the columns of its row, its body (uncompressed) and the blobs the
+    body names (empty for an ``F`` row, which holds the whole file)."""
 
     id: str
     received_at: str
     status: str
-    signature: Any
-    skeleton: bytes
+    file: bytes
+    body: bytes
     blobs: Mapping[str, bytes]
 
 
-def split(record: Record) -> Parts:
+def _record_internals(record: Record) -> tuple[Mapping[str, bytes], Mapping[str, Any] | None]:
+    """The record's blob map and its parsed JSON if it has been parsed already.
+
+    :class:`~vvp.record.Record` has no public accessor for either (``blob(key)`` needs the keys,
+    and ``data`` parses a freshly built record's whole file, which is the cost the store exists
+    to avoid), so the slots are read here, with the public, slower way as the fallback should
+    they change."""
+    blobs = getattr(record, "_blobs", None)
+    parsed = getattr(record, "_data", None)
+    if not isinstance(blobs, Mapping):
+        parsed = record.data
+        blobs = {k: record.blob(k) for k in parsed["blobs"]}
+    return blobs, parsed if isinstance(parsed, Mapping) else None
+
+
+def split(record: Record, cache: MemberCache) -> Parts:
     """Take a record apart (module docstring)."""
-    data = record.data
-    forms: dict[str, Any] = {}
-    blobs: dict[str, bytes] = {}
-    for key, spelled in data["blobs"].items():
-        raw = record.blob(key)
-        form: Any = spelled  # inline unless a form rebuilds it exactly
-        if spelled.get("size") == len(raw) and len(spelled) == 2:
-            if "text" in spelled and spelled["text"].encode("utf-8") == raw:
-                form = TEXT
-            elif "base64" in spelled and spelled["base64"] == base64.b64encode(raw).decode("ascii"):
-                form = BASE64
-        forms[key] = form
-        if isinstance(form, str):
-            blobs[key] = raw
-    skel = {k: v for k, v in data.items() if k != "blobs"}
-    skel["blobs"] = forms
+    file = record.to_bytes()
+    blobs, parsed = _record_internals(record)
+    value = cache.blobs_value(blobs)
+    end = len(BLOBS_PREFIX) + len(value)
+    if file.startswith(BLOBS_PREFIX) and file[len(BLOBS_PREFIX):end] == value and file[end:end + 1] == b",":
+        rest = file[end:]
+        body = b"B" + ",".join(sorted(blobs)).encode("ascii") + b"\n" + rest
+        external: Mapping[str, bytes] = blobs
+    else:
+        rest, body, external = file, b"F\n" + file, {}
+    received_at, status = _listing(record, rest, parsed)
+    return Parts(id=record.id, received_at=received_at, status=status, file=file, body=body, blobs=external)
+
+
+def _listing(record: Record, rest: bytes, parsed: Mapping[str, Any] | None) -> tuple[str, str]:
+    """The reception time and verdict status for the listing columns.
+
+    A parsed record answers directly. A record built in this process and never parsed is read
+    at two anchors instead of parsing 26 KB: ``received_at`` follows the constant ``media_type``
+    member, after ``evidence`` and ``inputs`` (whose shapes ``build_record`` fixes); the verdict's
+    top-level ``status`` is its last member when the verdict text ends with it, right before the
+    ``verifier`` member (the last one, which holds only strings and a number). If either anchor
+    is not found, the record is parsed after all."""
+    if parsed is None:
+        i = rest.find(_RECEIVED_AT)
+        v = rest.rfind(_VERIFIER)
+        if i >= 0 and v > 0:
+            start = i + len(_RECEIVED_AT)
+            j = rest.find(b'"', start)
+            at = rest[start:j].decode("ascii", "replace") if j > 0 else ""
+            m = _STATUS_AT_END.search(rest, max(0, v - 40), v)
+            if m is not None and _TIME_TEXT.match(at):
+                return at, m.group(1).decode("ascii")
+        parsed = record.data
+    return str(parsed["received_at"]), str(parsed["verdict"]["status"])
+
+
+def body_blobs(body: bytes, where: str) -> tuple[list[str], bytes]:
+    """``(blob keys, rest)`` of a ``B`` body, ``([], file)`` of an ``F`` body."""
+    head, nl, rest = body.partition(b"\n")
+    if not nl:
+        raise _corrupt(f"{where}: the stored row has no header")
+    if head == b"F":
+        return [], rest
+    if not head.startswith(b"B"):
+        raise _corrupt(f"{where}: the stored row has an unknown header")
     try:
-        skeleton = json.dumps(skel, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    except (ValueError, TypeError, UnicodeEncodeError) as ex:
-        raise StoreError(f"record {record.id} cannot be serialised for storage: {ex}",
-                         code=codes.STORE_BAD_ARGUMENT) from None
-    return Parts(id=record.id, received_at=record.received_at, status=str(record.verdict.get("status", "")),
-                 signature=data["signature"], skeleton=skeleton, blobs=blobs)
+        keys = head[1:].decode("ascii").split(",") if len(head) > 1 else []
+    except UnicodeDecodeError:
+        raise _corrupt(f"{where}: the stored row's blob list is not ASCII") from None
+    if not all(ID_RE.match(k) for k in keys):
+        raise _corrupt(f"{where}: the stored row's blob list is damaged")
+    return keys, rest
 
 
-def parse_skeleton(skeleton: bytes, where: str) -> dict[str, Any]:
+def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: MemberCache, where: str) -> bytes:
+    """The record file from its row body and its blobs, checked (module docstring)."""
+    keys, rest = body_blobs(body, where)
+    whole = body.startswith(b"F")
+    if whole:
+        file = rest
+    else:
+        mine: dict[str, bytes] = {}
+        for key in keys:
+            data = blobs.get(key)
+            if data is None:
+                raise _corrupt(f"{where}: blob {key} is missing from the store")
+            if digest(data) != key:
+                raise _corrupt(f"{where}: stored blob {key} does not match its digest")
+            mine[key] = data
+        value = cache.blobs_value(mine)
+        file = BLOBS_PREFIX + value + rest
     try:
-        skel = json.loads(skeleton)
-    except (ValueError, UnicodeDecodeError, RecursionError) as ex:
-        raise _corrupt(f"{where}: the stored record row is not JSON: {ex}") from None
-    if not isinstance(skel, dict) or not isinstance(skel.get("blobs"), dict) or not isinstance(skel.get("id"), str):
-        raise _corrupt(f"{where}: the stored record row is not a record skeleton")
-    return skel
-
-
-def external_blobs(skel: Mapping[str, Any]) -> list[str]:
-    """The digests of the blobs a skeleton refers to (stored outside it)."""
-    return [k for k, form in skel["blobs"].items() if isinstance(form, str)]
-
-
-def reassemble(skel: dict[str, Any], blobs: Mapping[str, bytes], where: str) -> bytes:
-    """The record file from a skeleton (:func:`parse_skeleton`) and its blobs, checked: every blob
-    against its digest, the id against the digest of the signed content."""
-    spelled: dict[str, Any] = {}
-    for key, form in skel["blobs"].items():
-        if not isinstance(form, str):
-            spelled[key] = form
-            continue
-        data = blobs.get(key)
-        if data is None:
-            raise _corrupt(f"{where}: blob {key} is missing from the store")
-        if digest(data) != key:
-            raise _corrupt(f"{where}: stored blob {key} does not match its digest")
-        if form == TEXT:
-            try:
-                spelled[key] = {"size": len(data), "text": data.decode("utf-8")}
-            except UnicodeDecodeError:
-                raise _corrupt(f"{where}: blob {key} is marked as text but is not UTF-8") from None
-        elif form == BASE64:
-            spelled[key] = {"size": len(data), "base64": base64.b64encode(data).decode("ascii")}
-        else:
-            raise _corrupt(f"{where}: blob {key} has an unknown form {form[:20]!r}")
-    skel["blobs"] = spelled
-    try:
-        keys = sorted(skel, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
-        members = {k: canonical_json(k) + b":" + canonical_json(skel[k]) for k in keys}
-    except ValueError as ex:
-        raise _corrupt(f"{where}: the stored record cannot be serialised: {ex}") from None
-    content = b"{" + b",".join(members[k] for k in keys if k not in UNSIGNED_FIELDS) + b"}"
-    if digest(content) != skel["id"]:
-        raise _corrupt(f"{where}: the reassembled record does not match its id {skel['id']}")
-    return b"{" + b",".join(members[k] for k in keys) + b"}\n"
+        tail = json.loads(file if whole else b'{"blobs":{}' + rest)
+        if not isinstance(tail, dict):
+            raise ValueError("not an object")
+        members = {k: canonical_json(v) for k, v in tail.items() if whole or k != "blobs"}
+        if not whole:
+            members["blobs"] = value
+        canonical = canonical_object(members) + b"\n"
+        content = canonical_object({k: v for k, v in members.items() if k not in UNSIGNED_FIELDS})
+    except (ValueError, UnicodeDecodeError, RecursionError, TypeError) as ex:
+        raise _corrupt(f"{where}: the stored record does not parse: {ex}") from None
+    if canonical != file:
+        raise _corrupt(f"{where}: the reassembled record is not the canonical file that was stored")
+    if tail.get("id") != record_id or digest(content) != record_id:
+        raise _corrupt(f"{where}: the reassembled record does not match its id")
+    return file
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,4 +257,3 @@ def decode_blob(key: str, size: int, codec: int, payload: bytes) -> bytes:
     if len(data) != size:
         raise _corrupt(f"{where}: {len(data)} bytes stored, {size} expected")
     return data
-

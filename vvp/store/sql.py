@@ -8,11 +8,12 @@ PostgreSQL backend translates them) on the same tables:
     every evidence blob once, by ``sha256:<hex>`` digest; ``data`` zlib-compressed (codec 1) or
     as it is (codec 0).
 ``dicts (id, digest, made_at_seq, data)``
-    zlib preset dictionaries: each is the skeleton of a record that was stored (kept compressed,
+    zlib preset dictionaries: each is the row body of a record that was stored (kept compressed,
     checked against its digest when loaded).
 ``records (seq, id, received_at, status, dict, codec, body)``
-    one row per record: its id, the listing columns, and its skeleton compressed against
-    dictionary ``dict`` (:mod:`vvp.store.codec`). ``seq`` orders the listing.
+    one row per record: its id, the listing columns, and its body (the names of its blobs and
+    the record file after its ``blobs`` member, :mod:`vvp.store.codec`) compressed against
+    dictionary ``dict``. ``seq`` orders the listing.
 ``passports_seen (key, at)``
     the replay memory behind :meth:`~vvp.store.base.RecordStore.seen_passport`.
 
@@ -22,9 +23,9 @@ record, compressing) happens before the transaction starts, so several worker pr
 SQLite file hold its write lock only for the inserts and the commit. Blobs are never deleted, so
 a digest this object has once seen stored stays stored: it remembers them and skips the lookup.
 
-Dictionaries: a record's skeleton is compressed against the newest dictionary. When that does
-poorly (under 1/8 of the skeleton's size saved, as when the verdict format changes after an
-upgrade) the record's own skeleton becomes a new dictionary, at most one per
+Dictionaries: a record's body is compressed against the newest dictionary. When that does
+poorly (under 1/8 of the body's size saved, as when the verdict format changes after an
+upgrade) the record's own body becomes a new dictionary, at most one per
 :data:`DICT_MIN_GAP` records stored, so a stream of unlike records costs at most plain zlib plus
 one dictionary per :data:`DICT_MIN_GAP` records.
 """
@@ -32,7 +33,6 @@ one dictionary per :data:`DICT_MIN_GAP` records.
 from __future__ import annotations
 
 import abc
-import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -54,9 +54,9 @@ from vvp.store.base import (
 )
 
 DICT_RATIO = 8
-"""A dictionary "does poorly" when the compressed skeleton is over 1/DICT_RATIO of its size."""
-DICT_MIN_SKELETON = 2048
-"""Skeletons smaller than this never become dictionaries (nothing to gain)."""
+"""A dictionary "does poorly" when the compressed body is over 1/DICT_RATIO of its size."""
+DICT_MIN_BODY = 2048
+"""Bodies smaller than this never become dictionaries (nothing to gain)."""
 DICT_MIN_GAP = 1000
 """At most one new dictionary per this many records stored."""
 IN_CHUNK = 500
@@ -89,10 +89,6 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
-def _same_json(a: Any, b: Any) -> bool:
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
 class SqlStore(RecordStore):
     """The shared implementation (module docstring); a backend supplies the connection, its
     transactions, its error classification and its migrations."""
@@ -106,6 +102,7 @@ class SqlStore(RecordStore):
         self._dicts: dict[int, bytes] = {}
         self._latest_dict: int | None = None
         self._known_blobs: set[str] = set()
+        self._members = codec.MemberCache()
 
     # -- backend hooks ----------------------------------------------------------------------
 
@@ -252,31 +249,34 @@ class SqlStore(RecordStore):
         self._dicts[dict_id] = data
         return data
 
-    def _poor(self, body: bytes, skeleton: bytes) -> bool:
-        return len(skeleton) >= DICT_MIN_SKELETON and len(body) * DICT_RATIO > len(skeleton)
+    def _poor(self, packed: bytes, body: bytes) -> bool:
+        return len(body) >= DICT_MIN_BODY and len(packed) * DICT_RATIO > len(body)
 
-    def _body_in_tx(self, cur: Cursor, skeleton: bytes, dict_id: int | None, body: bytes) -> tuple[int | None, bytes]:
-        """The row's dictionary and body, once the cheap guess made outside the transaction did
-        poorly: the store's newest dictionary, or a new one (module docstring)."""
+    def _body_in_tx(self, cur: Cursor, raw: bytes, dict_id: int | None, packed: bytes) -> tuple[int | None, bytes]:
+        """``(dictionary, compressed body)`` for a row whose cheap guess, made outside the
+        transaction against ``dict_id``, did poorly (or had no dictionary): the store's newest
+        dictionary if it does well, else a new dictionary made of this body, else (at most one
+        new dictionary per :data:`DICT_MIN_GAP` records) the smaller of the guess and plain zlib."""
         cur.execute("SELECT id, made_at_seq FROM dicts ORDER BY id DESC LIMIT 1")
         row = cur.fetchone()
         newest = (int(row[0]), int(row[1])) if row is not None else None
         if newest is not None and newest[0] != dict_id:
-            zd = self._dict(cur, newest[0])
-            dict_id, body = newest[0], codec.compress(skeleton, zd)
-            if not self._poor(body, skeleton):
-                return dict_id, body
+            dict_id, packed = newest[0], codec.compress(raw, self._dict(cur, newest[0]))
+            if not self._poor(packed, raw):
+                return dict_id, packed
         cur.execute("SELECT max(seq) FROM records")
         row = cur.fetchone()
         seq = int(row[0]) if row is not None and row[0] is not None else 0
         if newest is None or seq - newest[1] >= DICT_MIN_GAP:
             cur.execute("INSERT INTO dicts (digest, made_at_seq, data) VALUES (?, ?, ?) RETURNING id",
-                        (digest(skeleton), seq, codec.compress(skeleton)))
+                        (digest(raw), seq, codec.compress(raw)))
             new_id = int(cur.fetchone()[0])
-            self._dicts[new_id] = skeleton  # ids are never reused (AUTOINCREMENT, identity): safe to cache now
-            return new_id, codec.compress(skeleton, skeleton)
-        plain = codec.compress(skeleton)
-        return (None, plain) if len(plain) < len(body) else (dict_id, body)
+            self._dicts[new_id] = raw  # ids are never reused (AUTOINCREMENT, identity): safe to cache now
+            return new_id, codec.compress(raw, raw)
+        plain = codec.compress(raw)
+        if dict_id is None or len(plain) < len(packed):
+            return None, plain
+        return dict_id, packed
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -284,7 +284,7 @@ class SqlStore(RecordStore):
         if not records:
             return []
         with self._lock:
-            parts = [codec.split(r) for r in records]
+            parts = [codec.split(r, self._members) for r in records]
             wanted: dict[str, bytes] = {}
             for p in parts:
                 for k, v in p.blobs.items():
@@ -305,10 +305,10 @@ class SqlStore(RecordStore):
                     if k not in have:
                         c, payload = codec.encode_blob(v)
                         new_blobs[k] = (len(v), c, payload)
-            # compress against the newest dictionary this object knows, before taking the lock
+            # compress against the newest dictionary this object knows, before the write transaction
             guess_id = self._latest_dict
             zd = self._dicts.get(guess_id) if guess_id is not None else None
-            bodies = [codec.compress(p.skeleton, zd) if zd is not None else b"" for p in parts]
+            bodies = [codec.compress(p.body, zd) if zd is not None else b"" for p in parts]
             cur_dict = guess_id if zd is not None else None
             with self._tx(write=True) as cur:
                 for k, (size, c, payload) in new_blobs.items():
@@ -316,10 +316,10 @@ class SqlStore(RecordStore):
                                 "ON CONFLICT (digest) DO NOTHING", (k, size, c, payload))
                 for p, body in zip(parts, bodies):
                     if cur_dict is not None and (zd is None or cur_dict != guess_id):
-                        body = codec.compress(p.skeleton, self._dicts[cur_dict])  # the batch moved on
+                        body = codec.compress(p.body, self._dicts[cur_dict])  # the batch moved on
                     row_dict = cur_dict
-                    if row_dict is None or self._poor(body, p.skeleton):
-                        row_dict, body = self._body_in_tx(cur, p.skeleton, row_dict, body)
+                    if row_dict is None or self._poor(body, p.body):
+                        row_dict, body = self._body_in_tx(cur, p.body, row_dict, body)
                         if row_dict is not None:
                             cur_dict = row_dict
                     cur.execute("INSERT INTO records (id, received_at, status, dict, codec, body) "
@@ -339,41 +339,33 @@ class SqlStore(RecordStore):
         self._known_blobs.update(keys)
 
     def _same_or_conflict(self, cur: Cursor, p: codec.Parts) -> None:
-        """A record with this id is stored already: the same file (a no-op) or another signature."""
-        cur.execute("SELECT dict, codec, body FROM records WHERE id = ?", (p.id,))
-        row = cur.fetchone()
-        if row is None:
-            raise StoreError(f"record {p.id} was neither inserted nor found", code=codes.STORE_WRITE_FAILED)
-        skel = self._skeleton(cur, p.id, row)
-        if not _same_json(skel.get("signature"), p.signature):
+        """A record with this id is stored already: the same file (a no-op) or, since the id
+        covers everything but the signature, another signature (``STORE_CONFLICT``)."""
+        if self._read_file(cur, p.id) != p.file:
             raise StoreError(f"record {p.id} is already stored with another signature; not stored again",
                              code=codes.STORE_CONFLICT)
 
-    def _skeleton(self, cur: Cursor, record_id: str, row: Any) -> dict[str, Any]:
+    def _read_file(self, cur: Cursor, record_id: str) -> bytes:
+        """The record file of ``record_id``, reassembled and checked (:func:`codec.reassemble`)."""
         where = f"record {record_id}"
-        dict_id = int(row[0]) if row[0] is not None else None
+        cur.execute("SELECT dict, codec, body FROM records WHERE id = ?", (record_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise RecordNotFound(f"{self.url} holds no record {record_id}")
         if int(row[1]) != codec.CODEC_ZLIB:
             raise StoreError(f"{where}: unknown codec {row[1]}", code=codes.STORE_CORRUPT)
-        skel = codec.parse_skeleton(codec.decompress(bytes(row[2]), self._dict(cur, dict_id), where), where)
-        if skel["id"] != record_id:
-            raise StoreError(f"{where}: the stored row holds record {str(skel['id'])[:80]}", code=codes.STORE_CORRUPT)
-        return skel
+        body = codec.decompress(bytes(row[2]), self._dict(cur, int(row[0]) if row[0] is not None else None), where)
+        keys, _ = codec.body_blobs(body, where)
+        rows = self._select_in(cur, "SELECT digest, size, codec, data FROM blobs WHERE digest", keys)
+        blobs = {str(r[0]): codec.decode_blob(str(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in rows}
+        return codec.reassemble(body, blobs, record_id, self._members, where)
 
     # -- reading ----------------------------------------------------------------------------
 
     def get_bytes(self, record_id: str) -> bytes:
         rid = check_id(record_id)
-        with self._lock:
-            with self._tx(write=False) as cur:
-                cur.execute("SELECT dict, codec, body FROM records WHERE id = ?", (rid,))
-                row = cur.fetchone()
-                if row is None:
-                    raise RecordNotFound(f"{self.url} holds no record {rid}")
-                skel = self._skeleton(cur, rid, row)
-                rows = self._select_in(cur, "SELECT digest, size, codec, data FROM blobs WHERE digest",
-                                       codec.external_blobs(skel))
-            blobs = {str(r[0]): codec.decode_blob(str(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in rows}
-            return codec.reassemble(skel, blobs, f"record {rid}")
+        with self._lock, self._tx(write=False) as cur:
+            return self._read_file(cur, rid)
 
     def has(self, record_id: str) -> bool:
         rid = check_id(record_id)
