@@ -123,7 +123,10 @@ def run_cli(argv: list[str]) -> tuple[int, dict[str, Any] | None, str]:
     """``vvp`` in process: exit code, the JSON document (None when stdout is not one), stderr."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(argv)
+        try:
+            rc = main(argv)
+        except SystemExit as ex:  # argparse's own usage errors (exit 2, message on stderr)
+            rc = int(ex.code or 0)
     try:
         doc = json.loads(out.getvalue())
     except ValueError:
