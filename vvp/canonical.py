@@ -182,5 +182,21 @@ def canonical_object(members: Mapping[str, bytes]) -> bytes:
     record can be serialised once in parts and the parts joined in more than one way (its
     signed content, and its file with ``id`` and ``signature`` added), each exactly canonical.
     """
-    keys = sorted(members, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
-    return b"{" + b",".join(canonical_json(k) + b":" + members[k] for k in keys) + b"}"
+    if not all(isinstance(k, str) for k in members):
+        raise ValueError("canonical JSON object keys must be strings")
+    keys = sorted(members)
+    if not all(k.isascii() for k in keys):  # code point order is UTF-16 order for ASCII keys
+        keys.sort(key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+    return b"{" + b",".join(_key(k) + b":" + members[k] for k in keys) + b"}"
+
+
+def _key(k: str) -> bytes:
+    """A member name as canonical JSON: a string alone has no order or number to get wrong, so
+    orjson's escaping (module docstring, point 3) is the whole of it; a lone surrogate or a
+    non-string goes to :func:`canonical_json`, which refuses it."""
+    if type(k) is str:
+        try:
+            return orjson.dumps(k)
+        except orjson.JSONEncodeError:
+            pass
+    return canonical_json(k)
