@@ -388,10 +388,12 @@ def test_fuzzed_records_are_canonical_byte_for_byte(identity: VerifierIdentity, 
 def test_a_built_record_is_signed_over_its_content_and_parses_lazily(identity: VerifierIdentity) -> None:
     verdict = _verdict(display={"n": 1.5, "\U0001f600": "\ufb33", "\ufb33": 1e21})
     rec = _build(identity, verdict, [b"kel", bytes([0xff, 0xfe])], {"fetch_timeout_s": 2.5})
-    assert rec._data is None  # nothing parsed yet: a front end that only stores never pays for it
+    assert rec.data_if_parsed() is None  # nothing parsed yet: a front end that only stores never pays for it
+    assert rec.blobs[digest(b"kel")] == b"kel" and len(rec.blobs) == rec.blob_count
     assert check_signature(rec).ok
     _assert_canonical_record(rec)
     assert rec.data["blobs"][digest(bytes([0xff, 0xfe]))] == {"size": 2, "base64": "//4="}
+    assert rec.data_if_parsed() is rec.data
 
 
 def test_the_trust_member_is_made_once_per_snapshot(identity: VerifierIdentity,

@@ -559,6 +559,16 @@ class Record:
         return self._blobs[key]
 
     @property
+    def blobs(self) -> Mapping[str, bytes]:
+        """Every blob's bytes by digest (read-only): what a record store keeps once across records."""
+        return self._blobs
+
+    def data_if_parsed(self) -> Mapping[str, Any] | None:
+        """:attr:`data` if it exists already, else ``None``: a freshly built record has not parsed
+        its file, and a caller that only needs the bytes (a store) need not make it."""
+        return self._data
+
+    @property
     def blob_count(self) -> int:
         return len(self._blobs)
 
