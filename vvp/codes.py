@@ -747,6 +747,9 @@ EVIDENCE_REVOCATION_LINK: Final = _c(
     "EVIDENCE_REVOCATION_LINK", "evidence",
     "Reports the bridge's posture and rev_latency: no link between the artifact's revocation and the "
     "bridge's is assumed (warning, informational).")
+NO_FOREIGN_EVIDENCE: Final = _c(
+    "NO_FOREIGN_EVIDENCE", "evidence",
+    "The dossier holds no bridging ACDC (faa or citation role): the evidence claim is NOT_APPLICABLE.")
 BRIDGE_ATTRIBUTES_COMPACT: Final = _c(
     "BRIDGE_ATTRIBUTES_COMPACT", "evidence",
     "The bridging ACDC's attributes are compacted to a SAID, so the artifact it binds cannot be read "

@@ -154,6 +154,10 @@ def _check_key(c: Mapping[str, Any]) -> str:
     return f"checks[{c.get('id')}@{c.get('subject')}]"
 
 
+def _not_applicable(claim: Any) -> bool:
+    return isinstance(claim, Mapping) and claim.get("status") == "NOT_APPLICABLE" and not claim.get("codes")
+
+
 def compare_verdicts(recorded: Mapping[str, Any],
                      recomputed: Mapping[str, Any]) -> tuple[tuple[Difference, ...], tuple[str, ...]]:
     """Differences that matter, and notes that do not.
@@ -171,7 +175,11 @@ def compare_verdicts(recorded: Mapping[str, Any],
         a, b = recorded.get(key), recomputed.get(key)
         if key == "claims" and isinstance(a, Mapping) and isinstance(b, Mapping):
             for name in sorted(set(a) | set(b)):
-                if a.get(name) != b.get(name):
+                if name not in a and _not_applicable(b.get(name)):
+                    # a claim this vvp added since the record was made (e.g. evidence), and it does
+                    # not apply: the verdict did not move
+                    notes.append(f"claims.{name}: not in the record; NOT_APPLICABLE now")
+                elif a.get(name) != b.get(name):
                     diffs.append(Difference(f"claims.{name}", a.get(name), b.get(name)))
         elif a != b:
             diffs.append(Difference(key, a, b))
@@ -179,6 +187,10 @@ def compare_verdicts(recorded: Mapping[str, Any],
     new_checks = {_check_key(c): c for c in recomputed.get("checks", []) if isinstance(c, Mapping)}
     for k in sorted(set(rec_checks) | set(new_checks)):
         a_c, b_c = rec_checks.get(k), new_checks.get(k)
+        if a_c is None and b_c is not None and b_c.get("status") == "not_applicable" \
+                and isinstance(recorded.get("claims"), Mapping) and b_c.get("claim") not in recorded["claims"]:
+            notes.append(f"{k}: a not-applicable check of the claim {b_c.get('claim')}, which the record predates")
+            continue
         if a_c is None or b_c is None:
             diffs.append(Difference(k, a_c, b_c))
             continue

@@ -58,7 +58,9 @@ class ExitCode(IntEnum):
 
 # Claims that decide the overall status, in verdict order (brand joins under "strict").
 DECIDING_CLAIMS: tuple[str, ...] = ("passport", "context", "dossier", "authorization", "tn_rights", "business")
-ALL_CLAIMS: tuple[str, ...] = DECIDING_CLAIMS[:4] + ("tn_rights", "brand", "business", "shaken")
+ALL_CLAIMS: tuple[str, ...] = DECIDING_CLAIMS[:4] + ("tn_rights", "brand", "business", "evidence", "shaken")
+"""``evidence`` (foreign evidence, architecture §2.3) joins the deciding claims under
+``foreign_evidence: strict`` only; NOT_APPLICABLE when the dossier binds none."""
 
 _RANK = {Status.INVALID: 3, Status.INDETERMINATE: 2, Status.VALID: 1}
 
@@ -186,10 +188,12 @@ def worst(statuses: Iterable[Status]) -> Status:
     return max(ranked, key=lambda s: _RANK[s])
 
 
-def overall_status(claims: Mapping[str, ClaimResult], *, brand_strict: bool = False) -> Status:
+def overall_status(claims: Mapping[str, ClaimResult], *, brand_strict: bool = False,
+                   evidence_strict: bool = False) -> Status:
     """The overall status rule of architecture §2 (:func:`worst` of the deciding claims)."""
     out, rank = Status.INDETERMINATE, 0
-    for c in (DECIDING_CLAIMS + ("brand",)) if brand_strict else DECIDING_CLAIMS:
+    deciding = (DECIDING_CLAIMS + ("brand",)) if brand_strict else DECIDING_CLAIMS
+    for c in (deciding + ("evidence",)) if evidence_strict else deciding:
         cr = claims.get(c)
         if cr is not None and _RANK.get(cr.status, 0) > rank:
             out, rank = cr.status, _RANK[cr.status]
@@ -262,7 +266,8 @@ _VERDICT_SLOTS = tuple(Verdict.__dict__[f.name].__set__ for f in fields(Verdict)
 
 
 def build_verdict(checks: Sequence[Check], *, reference_time: str, claims: Sequence[str] = ALL_CLAIMS,
-                  brand_strict: bool = False, display: Mapping[str, Any] | None = None,
+                  brand_strict: bool = False, evidence_strict: bool = False,
+                  display: Mapping[str, Any] | None = None,
                   extra: Mapping[str, Any] | None = None,
                   claim_details: Mapping[str, Mapping[str, Any]] | None = None,
                   direction: str = "caller") -> Verdict:
@@ -271,11 +276,12 @@ def build_verdict(checks: Sequence[Check], *, reference_time: str, claims: Seque
     Raises ValueError when (id, subject) repeats, which would make a verdict ambiguous.
     """
     return build_verdict_from((checks,), reference_time=reference_time, claims=claims, brand_strict=brand_strict,
+                              evidence_strict=evidence_strict,
                               display=display, extra=extra, claim_details=claim_details, direction=direction)
 
 
 def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, reference_time: str,
-                       claims: Sequence[str] = ALL_CLAIMS, brand_strict: bool = False,
+                       claims: Sequence[str] = ALL_CLAIMS, brand_strict: bool = False, evidence_strict: bool = False,
                        display: Mapping[str, Any] | None = None, extra: Mapping[str, Any] | None = None,
                        claim_details: Mapping[str, Mapping[str, Any]] | None = None,
                        direction: str = "caller") -> Verdict:
@@ -344,7 +350,7 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
     # frozen object at half the cost of the generated __init__ (one is made per call).
     v = object.__new__(Verdict)
     s = _VERDICT_SLOTS
-    s[0](v, overall_status(results, brand_strict=brand_strict))
+    s[0](v, overall_status(results, brand_strict=brand_strict, evidence_strict=evidence_strict))
     s[1](v, reference_time)
     s[2](v, results)
     s[3](v, cs)

@@ -40,6 +40,7 @@ from vvp.callee.verify import CalleePolicy, verify_callee
 from vvp.context import check_context
 from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier
 from vvp.errors import ConfigError, FetchError
+from vvp.evidence.bridge import foreign_evidence
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evidence_mark, evidence_since, note_cached
 from vvp.kel import resolve_kel, verify_stream
 from vvp.lru import Lru
@@ -463,15 +464,21 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
                       goal=passport.goal) if passport is not None else CallFacts("", None, None, None)
     auth = check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
     parts.append(auth.block if auth.block is not None else auth.checks)
+    evidence = foreign_evidence(dres, trust=trust.foreign, policy=trust.policy, fetcher=fetcher, reference_time=ref,
+                                orig=facts.orig, parties=auth.parties, signer=facts.signer or None)
+    parts.append(evidence.checks)
     shaken = _shaken(call, inputs, passport, parts, pol=pol, fetcher=fetcher, cache=cache)
     parts.append(shaken.checks)
     details: dict[str, dict[str, Any]] = {
         "shaken": dict(_NO_SHAKEN_DETAILS) if shaken is _NO_SHAKEN else shaken.details()}
+    if evidence.detail:
+        details["evidence"] = dict(evidence.detail)
     if auth.detail:
         details["authorization"] = dict(auth.detail)
     if dres is not None and dres.said is not None:
         details["dossier"] = {"said": dres.said}
     return build_verdict_from(parts, reference_time=ref_text,
                               brand_strict=trust.policy.brand_failure == "strict",
+                              evidence_strict=trust.policy.foreign_evidence == "strict",
                               display={"brand": dict(auth.display_brand) if auth.display_brand else None},
                               claim_details=details)
