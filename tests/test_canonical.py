@@ -309,7 +309,9 @@ def test_fuzzed_float_free_values_match_and_round_trip(value: Any) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(_text, _plain_json, max_size=6))
 def test_canonical_object_joins_members_exactly(members: dict[str, Any]) -> None:
-    assert canonical_object({k: canonical_json(v) for k, v in members.items()}) == canonical_json(members)
+    joined = {k: canonical_json(v) for k, v in members.items()}
+    assert canonical_object(joined) == canonical_json(members)
+    assert canonical_object(joined, trailer=b"\n") == canonical_json(members) + b"\n"
 
 
 def test_canonical_object_refuses_what_canonical_json_refuses() -> None:

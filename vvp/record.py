@@ -498,7 +498,7 @@ class Record:
         try:
             members = {k: canonical_json(v) for k, v in d.items()}
             content = canonical_object({k: v for k, v in members.items() if k not in UNSIGNED_FIELDS})
-            file = canonical_object(members) + b"\n"
+            file = canonical_object(members, trailer=b"\n")
         except ValueError as ex:
             raise _broken(codes.RECORD_NOT_JSON, f"the record cannot be canonicalised: {ex}") from None
         if digest(content) != d["id"]:
@@ -690,7 +690,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     record_id = digest(signed)
     members["id"] = canonical_json(record_id)
     members["signature"] = canonical_json({"sigs": list(sig.sigs)})
-    return Record._built(canonical_object(members) + b"\n", signed, raw_blobs, record_id)
+    return Record._built(canonical_object(members, trailer=b"\n"), signed, raw_blobs, record_id)
 
 
 def write_record(record: Record, path: str | Path, *, write_through: bool = False) -> Path:
