@@ -13,8 +13,10 @@ of ``n`` repetitions each:
   from, so the record is complete: every blob, about 113 KB), with the trust snapshot taken
   once and the verifier's identity held open, as a long-lived front end does (no store commit);
 * ``build_record``: that record's assembly, serialisation, signature and wrapping alone;
-* its parts: ``canonical_json`` of the signed content, ``sign`` of those bytes, ``kel()``,
-  ``state()``, and ``to_bytes()`` of the finished record (the file).
+* its parts: ``canonical_json`` of the signed content, ``sign`` of those bytes (the Ed25519
+  signature must hash every byte: the floor of a v1 record, whose signed content holds every
+  evidence blob), the SHA-256 of them (the id), the verdict's JSON, ``kel()``, ``state()``, and
+  ``to_bytes()`` of the finished record (the file).
 
 The evidence is served from memory (no sockets); the keystore is a throw-away one on tmpfs made
 with the tests' fixed salt.
@@ -36,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from vvp import clock, codes  # noqa: E402
 from vvp._keri._store import tmp_root  # noqa: E402
 from vvp.fetch import MemoryFetcher, RecordingFetcher  # noqa: E402
-from vvp.record import Record, build_record, canonical_json, open_identity  # noqa: E402
+from vvp.record import Record, build_record, canonical_json, digest, open_identity  # noqa: E402
 from vvp.replay import snapshot_trust  # noqa: E402
 from vvp.trust import load_trust_store  # noqa: E402
 from vvp.verifier import CallInput, Verifier, VerifierCache  # noqa: E402
@@ -109,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                 "build_record": build,
                 "  canonical_json(content)": lambda: canonical_json(content),
                 "  sign(content bytes)": lambda: ident.sign(signed),
+                "  sha256(content bytes): id": lambda: digest(signed),
+                "  verdict.to_json()": verdict.to_json,
                 "  kel()": ident.kel,
                 "  state()": ident.state,
                 "  record.to_bytes()": rec.to_bytes,
