@@ -67,7 +67,7 @@ def test_verify_answers_after_the_record_is_stored_and_it_reverifies(server: Ser
         doc = r.json()
         valid("api-verify-response", doc)
         assert doc["verdict"]["status"] == "VALID", round_
-        assert doc["replay"] is None
+        assert doc["replay"] is None and doc["deadline"] is None
         rec = request(server.port, "GET", f"/vvp/v1/records/{doc['record_id']}")
         assert rec.status == 200
         assert rec.headers["content-type"] == MEDIA_TYPE
@@ -76,7 +76,8 @@ def test_verify_answers_after_the_record_is_stored_and_it_reverifies(server: Ser
         assert rv["recorded_status"] == "VALID" and rv["_exit"] == 0
         data = json.loads(rec.body)
         assert data["id"] == doc["record_id"]
-        assert data["inputs"]["service"] == {"endpoint": "verify", "request_deadline_s": 3.0, "replay": None}
+        assert data["inputs"]["service"] == {"endpoint": "verify", "request_deadline_s": 3.0, "replay": None,
+                                            "deadline": None}
 
 
 def test_every_main_trust_scenario_verifies_through_the_service(server: Server, served_world: ServedWorld) -> None:

@@ -174,7 +174,7 @@ class Service:
                          dest=req.dest, call_id=req.call_id, require_context=req.require_context)
         a = await self._answer(request, call, "verify", received_at, started)
         return json_response({"verdict": a.verdict_json, "record_id": a.record_id,
-                              "replay": a.replay.to_json() if a.replay else None})
+                              "replay": a.replay.to_json() if a.replay else None, "deadline": a.deadline})
 
     async def stir(self, request: Request) -> Response:
         started, received_at = time.monotonic(), clock.now()
@@ -193,6 +193,7 @@ class Service:
             inner.update(verstat=Verstat.FAILED.value, reasonCode=403, reasonString=SIP_REASONS[403],
                          verstat_source="service")
         inner["replay"] = a.replay.to_json() if a.replay else None
+        inner["deadline"] = a.deadline
         metrics.VERSTATS.labels(str(inner["verstat"])).inc()
         return json_response(body)
 

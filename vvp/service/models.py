@@ -131,6 +131,15 @@ class Replay(_Strict):
     message: str
 
 
+class Deadline(_Strict):
+    """The request deadline ran out while the verification waited on a fetch: the verdict is
+    INDETERMINATE for want of that evidence (the failed fetch is in the record)."""
+
+    code: Literal["SERVICE_DEADLINE_EXCEEDED"]
+    request_deadline_s: float
+    message: str
+
+
 # --- POST /vvp/v1/verify ------------------------------------------------------------------------
 
 class VerifyRequest(_Strict):
@@ -150,6 +159,7 @@ class VerifyResponse(_Strict):
     verdict: VerdictModel
     record_id: RecordId
     replay: Replay | None = None
+    deadline: Deadline | None = None
 
 
 # --- POST /vvp/v1/verify-callee -------------------------------------------------------------
@@ -200,6 +210,7 @@ class AtisVerificationResponse(_Strict):
     vvp: VerdictModel
     record_id: RecordId
     replay: Replay | None = None
+    deadline: Deadline | None = None
 
 
 class AtisResponse(_Strict):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -64,6 +65,10 @@ def serve(cfg: ServiceConfig) -> int:
                                    "workers": cfg.workers, "store": _masked(cfg.store or ""),
                                    "sip": cfg.sip}).decode() + "\n")
     sys.stderr.flush()
+    # uvicorn re-raises the SIGTERM/SIGINT it drained on to the handler it found: a handler here
+    # makes that a normal return (exit 0 after a drain) instead of death by the signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _drained)
     try:
         uvicorn.run("vvp.service.app:app_from_env", factory=True, host=cfg.host, port=cfg.port,
                     workers=cfg.workers, log_level="warning", access_log=False, lifespan="on",
@@ -77,6 +82,10 @@ def serve(cfg: ServiceConfig) -> int:
         if made:
             shutil.rmtree(mdir, ignore_errors=True)
     return 0
+
+
+def _drained(signum: int, frame: object) -> None:
+    """The stop signal, seen again after uvicorn has drained: nothing left to do."""
 
 
 def _loop() -> str:

@@ -65,6 +65,12 @@ class ReplayFinding:
                 "message": f"this PASSporT was presented to this service within the last {self.window_s} s"}
 
 
+def deadline_json(seconds: float) -> dict[str, Any]:
+    return {"code": codes.SERVICE_DEADLINE_EXCEEDED, "request_deadline_s": seconds,
+            "message": f"the request deadline ({seconds} s) ran out while a fetch was waiting: that evidence "
+                       "was not obtained, so the verdict cannot be VALID (the record holds the failed fetch)"}
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A verified call whose record is stored: what a front end may now acknowledge."""
@@ -73,7 +79,7 @@ class Answer:
     verdict_json: dict[str, Any]
     record_id: str
     replay: ReplayFinding | None
-    deadline_expired: bool
+    deadline: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +88,7 @@ class _Built:
     verdict_json: dict[str, Any]
     record: Record
     replay: ReplayFinding | None
-    deadline_expired: bool
+    deadline: dict[str, Any] | None
 
 
 def replay_keys(call: CallInput) -> tuple[str, ...]:
@@ -186,7 +192,7 @@ class Worker:
         finally:
             self.release()
         metrics.observe_verdict(endpoint, built.verdict_json)
-        return Answer(built.verdict, built.verdict_json, record_id, built.replay, built.deadline_expired)
+        return Answer(built.verdict, built.verdict_json, record_id, built.replay, built.deadline)
 
     def _replay(self, call: CallInput) -> ReplayFinding | None:
         assert self.trust is not None and self.store is not None
@@ -212,16 +218,18 @@ class Worker:
         guard = DeadlineFetcher(self.verifier.fetcher, started + deadline_s, self.fetch_pool, _observe_fetch)
         recorder = RecordingFetcher(guard, clock=self._wall)
         verdict = self.verifier.verify(call, fetcher=recorder)
-        if guard.expired:
+        deadline = deadline_json(deadline_s) if guard.expired else None
+        if deadline is not None:
             metrics.DEADLINES.inc()
         _count_cache(recorder)
         service: dict[str, Any] = {"endpoint": endpoint, "request_deadline_s": deadline_s,
-                                   "replay": replay.to_json() if replay is not None else None}
+                                   "replay": replay.to_json() if replay is not None else None,
+                                   "deadline": deadline}
         record = build_record(inputs={**call.to_json(), "service": service}, received_at=received_at,
                               verdict=verdict, trust=self.snapshot or snapshot_trust(self.trust),
                               events=recorder.events, identity=self.identity)
         metrics.VERIFY_SECONDS.observe(time.perf_counter() - t0)
-        return _Built(verdict, verdict.to_json(), record, replay, guard.expired)
+        return _Built(verdict, verdict.to_json(), record, replay, deadline)
 
 
 def _observe_fetch(kind: EvidenceKind, seconds: float, code: str | None) -> None:
