@@ -224,6 +224,19 @@ def compress(data: bytes, zdict: bytes | None = None) -> bytes:
     return c.compress(data) + c.flush()
 
 
+class DictCompressor:
+    """zlib against one preset dictionary, primed once: each body is compressed by a copy of the
+    primed state (the same output as a fresh compressor, for half the cost: priming with a 26 KB
+    dictionary is about 30 µs of the 50)."""
+
+    def __init__(self, zdict: bytes) -> None:
+        self._primed = zlib.compressobj(ZLIB_LEVEL, zdict=zdict)
+
+    def compress(self, data: bytes) -> bytes:
+        c = self._primed.copy()
+        return c.compress(data) + c.flush()
+
+
 def decompress(payload: bytes, zdict: bytes | None, where: str) -> bytes:
     """zlib data (with its dictionary), bounded by the record size limit: a damaged row cannot
     make the reader allocate without limit."""

@@ -103,6 +103,7 @@ class SqlStore(RecordStore):
         self._latest_dict: int | None = None
         self._known_blobs: set[str] = set()
         self._members = codec.MemberCache()
+        self._compressors: dict[int, codec.DictCompressor] = {}
 
     # -- backend hooks ----------------------------------------------------------------------
 
@@ -249,6 +250,15 @@ class SqlStore(RecordStore):
         self._dicts[dict_id] = data
         return data
 
+    def _pack(self, cur: Cursor, dict_id: int, raw: bytes) -> bytes:
+        """``raw`` compressed against dictionary ``dict_id`` (its primed compressor kept)."""
+        zc = self._compressors.get(dict_id)
+        if zc is None:
+            zd = self._dict(cur, dict_id)
+            assert zd is not None
+            zc = self._compressors[dict_id] = codec.DictCompressor(zd)
+        return zc.compress(raw)
+
     def _poor(self, packed: bytes, body: bytes) -> bool:
         return len(body) >= DICT_MIN_BODY and len(packed) * DICT_RATIO > len(body)
 
@@ -261,7 +271,7 @@ class SqlStore(RecordStore):
         row = cur.fetchone()
         newest = (int(row[0]), int(row[1])) if row is not None else None
         if newest is not None and newest[0] != dict_id:
-            dict_id, packed = newest[0], codec.compress(raw, self._dict(cur, newest[0]))
+            dict_id, packed = newest[0], self._pack(cur, newest[0], raw)
             if not self._poor(packed, raw):
                 return dict_id, packed
         cur.execute("SELECT max(seq) FROM records")
@@ -272,7 +282,7 @@ class SqlStore(RecordStore):
                         (digest(raw), seq, codec.compress(raw)))
             new_id = int(cur.fetchone()[0])
             self._dicts[new_id] = raw  # ids are never reused (AUTOINCREMENT, identity): safe to cache now
-            return new_id, codec.compress(raw, raw)
+            return new_id, self._pack(cur, new_id, raw)
         plain = codec.compress(raw)
         if dict_id is None or len(plain) < len(packed):
             return None, plain
@@ -307,16 +317,16 @@ class SqlStore(RecordStore):
                         new_blobs[k] = (len(v), c, payload)
             # compress against the newest dictionary this object knows, before the write transaction
             guess_id = self._latest_dict
-            zd = self._dicts.get(guess_id) if guess_id is not None else None
-            bodies = [codec.compress(p.body, zd) if zd is not None else b"" for p in parts]
-            cur_dict = guess_id if zd is not None else None
+            zc = self._compressors.get(guess_id) if guess_id is not None else None
+            bodies = [zc.compress(p.body) if zc is not None else b"" for p in parts]
+            cur_dict = guess_id if zc is not None else None
             with self._tx(write=True) as cur:
                 for k, (size, c, payload) in new_blobs.items():
                     cur.execute("INSERT INTO blobs (digest, size, codec, data) VALUES (?, ?, ?, ?) "
                                 "ON CONFLICT (digest) DO NOTHING", (k, size, c, payload))
                 for p, body in zip(parts, bodies):
-                    if cur_dict is not None and (zd is None or cur_dict != guess_id):
-                        body = codec.compress(p.body, self._dicts[cur_dict])  # the batch moved on
+                    if cur_dict is not None and (zc is None or cur_dict != guess_id):
+                        body = self._pack(cur, cur_dict, p.body)  # the batch moved on to another dictionary
                     row_dict = cur_dict
                     if row_dict is None or self._poor(body, p.body):
                         row_dict, body = self._body_in_tx(cur, p.body, row_dict, body)
