@@ -340,6 +340,18 @@ class _Exchange:
                 return bytes(self.buf)
         raise self._err(codes.FETCH_TOO_LARGE, f"body exceeds {max_bytes} bytes")
 
+    def _chunk_end(self, got: int) -> None:
+        """The CRLF (or LF) that must follow a chunk's data."""
+        while len(self.buf) < 2 and not self.buf.startswith(b"\n"):
+            if not self._fill("body"):
+                raise self._err(codes.FETCH_BODY_INCOMPLETE, f"the connection closed after {got} body bytes, "
+                                "within a chunk")
+        for end in (b"\r\n", b"\n"):
+            if self.buf.startswith(end):
+                del self.buf[: len(end)]
+                return
+        raise self._err(codes.FETCH_PROTOCOL_ERROR, "a chunk is longer than its size says")
+
     def body_chunked(self, max_bytes: int) -> bytes:
         out = bytearray()
         while True:
@@ -356,11 +368,7 @@ class _Exchange:
             if len(out) + size > max_bytes:
                 raise self._err(codes.FETCH_TOO_LARGE, f"body exceeds {max_bytes} bytes")
             out += self._exact(size, len(out) + size, len(out))
-            end = self._line(2, "chunk end")
-            if end is None:
-                raise self._err(codes.FETCH_BODY_INCOMPLETE, "the connection closed within a chunk")
-            if end not in (b"\r\n", b"\n"):
-                raise self._err(codes.FETCH_PROTOCOL_ERROR, "a chunk is longer than its size says")
+            self._chunk_end(len(out))
         size = 0
         while True:  # trailer fields, ignored (but bounded)
             t = self._line(MAX_LINE_BYTES, "trailer")
