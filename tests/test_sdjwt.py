@@ -279,7 +279,7 @@ def test_duplicate_json_keys(world: fv.SdJwtWorld, trust: ForeignTrust) -> None:
     r = check(fv.sign_jws(hdr, base_payload(), world.issuer) + "~", trust)
     invalid(r, codes.SDJWT_MALFORMED)
     assert codes.JOSE_JSON_DUPLICATE_KEY in r.codes
-    pay = json.dumps(base_payload())[:-1] + f', "iss": "https://evil.example"}}'
+    pay = json.dumps(base_payload())[:-1] + ', "iss": "https://evil.example"}'
     r = check(fv.sign_jws({"alg": "ES256", "typ": "dc+sd-jwt"}, pay, world.issuer) + "~", trust)
     invalid(r, codes.SDJWT_MALFORMED)
     assert codes.JOSE_JSON_DUPLICATE_KEY in r.codes

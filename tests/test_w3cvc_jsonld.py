@@ -186,3 +186,12 @@ def test_the_strict_expansion_hook_is_in_place() -> None:
     theirs = list(inspect.signature(jsonld.JsonLdProcessor._expand_object).parameters)
     assert ours == theirs
     assert hasattr(jsonld.URDNA2015, "hash_n_degree_quads") and hasattr(jsonld.URDNA2015, "create_hash_to_related")
+
+
+def test_json_value_cap(contexts: ContextSet) -> None:
+    # pyld's RDF conversion is quadratic in the values of one property: the document size is capped
+    wide = doc({"knows": [f"urn:x:{i}" for i in range(_jsonld.MAX_VALUES)]})
+    b = WorkBudget()
+    f = fails(wide, contexts, codes.VC_CANONICALIZATION_LIMIT, b)
+    assert "JSON values" in f.message and b.used == 0
+    assert canonicalize(doc({"knows": [f"urn:x:{i}" for i in range(100)]}), contexts, WorkBudget()).quads == 101

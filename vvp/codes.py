@@ -960,8 +960,8 @@ VC_JSONLD_INVALID: Final = _c("VC_JSONLD_INVALID", "evidence",
                               "JSON-LD processing (pyld) refused the VC: invalid JSON-LD syntax (INVALID).")
 VC_CANONICALIZATION_LIMIT: Final = _c(
     "VC_CANONICALIZATION_LIMIT", "evidence",
-    "RDFC-1.0 canonicalisation stopped at its work limit (quads, blank nodes, or hashing steps): a graph "
-    "this costly is treated as a poison graph (INDETERMINATE).")
+    "JSON-LD processing stopped at its work limit (JSON values, quads, blank nodes, or RDFC-1.0 hashing "
+    "steps): a document this costly is treated as a poison graph (INDETERMINATE).")
 VC_LITERAL_UNSUPPORTED: Final = _c(
     "VC_LITERAL_UNSUPPORTED", "evidence",
     "A value holds a control character whose canonical N-Quads escape pyld writes differently from "

@@ -22,9 +22,12 @@ relative IRIs and blank-node predicates. Either is ``VC_TERM_UNDEFINED``.
 
 **A work limit on canonicalisation.** RDFC-1.0 (URDNA2015 in pyld) is exponential on graphs of
 indistinguishable blank nodes (a clique of 8 took 74 s in evidence-formats §4.4). Before
-canonicalising, the dataset may hold at most :data:`MAX_QUADS` quads and :data:`MAX_BLANK_NODES`
-blank nodes; during it, a :class:`WorkBudget` counts every lookup in the canonical identifier
-issuer and every Hash N-Degree Quads call, and stops at :data:`MAX_WORK`. Every permutation the
+canonicalising, the document may hold at most :data:`MAX_VALUES` JSON values (pyld's own RDF
+conversion is quadratic in the values of one property) and the dataset at most
+:data:`MAX_QUADS` quads and :data:`MAX_BLANK_NODES` blank nodes; during it, a :class:`WorkBudget`
+counts every lookup in the canonical identifier issuer and every Hash N-Degree Quads call (and
+charges copies of temporary issuers and walks over a node's quads by their size), and stops at
+:data:`MAX_WORK`. Every permutation the
 algorithm tries starts with such a lookup, so the count bounds the permutations, the recursion
 and the loops around them; the work per unit is bounded by the blank-node cap. The limit is a
 count, not a clock, on purpose: the same VC must give the same verdict when a forensic record is
@@ -53,6 +56,12 @@ from pyld.context_resolver import ContextResolver  # type: ignore[import-untyped
 from vvp import codes, jose
 from vvp.evidence._trustfiles import read_trust_file
 
+MAX_VALUES: Final = 512
+"""JSON values (objects, arrays, scalars) of one document. pyld merges the values of a property
+with a linear search each (``_create_node_map``), so its time grows with the square of the values
+one subject ends up with, and values written as separate objects with the same id merge too: only
+a cap on all values bounds it (1,000 values in one property took 0.12 to 0.3 s, 500 a quarter of
+that). The VCs vvp reads state a name, identifiers and a few numbers: some dozens of values."""
 MAX_QUADS: Final = 2000
 """A VC with a few dozen claims makes 20 to 100 quads; 2,000 allows large credentials."""
 MAX_BLANK_NODES: Final = 200
@@ -300,6 +309,8 @@ class _CountedTempIssuer(jsonld.IdentifierIssuer):  # type: ignore[misc]
 
 COPY_ENTRIES_PER_UNIT: Final = 8
 """Copying a temporary issuer of n entries costs 1 + n // 8 work units."""
+QUADS_PER_UNIT: Final = 4
+"""Relating a blank node to its neighbours walks its n quads: 1 + n // 4 work units."""
 
 
 class _GuardedURDNA2015(jsonld.URDNA2015):  # type: ignore[misc]
@@ -313,7 +324,7 @@ class _GuardedURDNA2015(jsonld.URDNA2015):  # type: ignore[misc]
     def create_hash_to_related(self, id_: Any, issuer: Any) -> Any:
         # walks every quad of the node: charged by their number, or a node with many literal
         # quads would make one counted call cost a thousand steps
-        self._budget.spend(1 + len(self.blank_node_info[id_]["quads"]) // COPY_ENTRIES_PER_UNIT)
+        self._budget.spend(1 + len(self.blank_node_info[id_]["quads"]) // QUADS_PER_UNIT)
         return super().create_hash_to_related(id_, issuer)
 
     def hash_n_degree_quads(self, id_: Any, issuer: Any) -> Any:
@@ -352,9 +363,25 @@ def _dataset_size(dataset: Mapping[str, Any]) -> tuple[int, int]:
     return quads, len(blanks)
 
 
+def _count_values(doc: Any) -> int:
+    count, stack = 0, [doc]
+    while stack and count <= MAX_VALUES:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
 def canonicalize(doc: Any, contexts: ContextSet, budget: WorkBudget) -> Canonical:
     """RDFC-1.0 canonical N-Quads of ``doc`` with every guard of the module docstring.
     Raises :class:`JsonLdFailure`; never fetches."""
+    values = _count_values(doc)
+    if values > MAX_VALUES:
+        raise JsonLdFailure(codes.VC_CANONICALIZATION_LIMIT,
+                            f"the document holds more than {MAX_VALUES} JSON values", indeterminate=True)
     inline = find_inline_contexts(doc)
     if inline:
         raise JsonLdFailure(codes.VC_CONTEXT_INLINE, f"the document carries {inline}")
