@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tests.recordkit import SALT, shm_dir
 from vvp import canonical, codes
-from vvp.canonical import canonical_json, canonical_object, canonical_pair
+from vvp.canonical import canonical_json, canonical_object
 from vvp.errors import OperationalError
 from vvp.fetch import EvidenceKind, Fetched, FetchEvent, FetchFailure
 from vvp.record import (
@@ -226,15 +226,6 @@ def test_the_fast_path_serves_plain_values(monkeypatch: pytest.MonkeyPatch) -> N
         canonical_json({"\U0001f600": 1, "\ufb33": 2})
 
 
-def test_canonical_pair_gives_what_a_reader_sees() -> None:
-    plain = {"a": [1, "b", None], "c": {"d": True}}
-    value, raw = canonical_pair(plain)
-    assert value is plain and raw == canonical_json(plain)
-    for v in ({"t": (1, 2)}, {"f": 5.0, "g": 0.5}, MappingProxyType({"\U0001f600": 1, "\ufb33": 2})):
-        value, raw = canonical_pair(v)
-        assert value == json.loads(raw) and raw == canonical_json(v)
-
-
 # --- fuzzed values against the reference ---------------------------------------------------------
 
 _SPECIAL = ["\ue000", "\uffff", "\U00010000", "\U0001f600", "\U0010ffff", "\ufb33", "\x00", "\x1f", "\x7f",
@@ -302,8 +293,6 @@ def test_fuzzed_float_free_values_match_and_round_trip(value: Any) -> None:
     raw = canonical_json(value)
     assert raw == rfc8785.dumps(value)
     assert canonical_json(json.loads(raw)) == raw
-    pair_value, pair_raw = canonical_pair(value)
-    assert pair_raw == raw and pair_value == json.loads(raw)
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,7 +14,7 @@ Two serialisers, one definition:
   values on which its output is the reference's, byte for byte, which holds because:
 
   1. every node is exactly a ``dict``, ``list``, ``tuple``, ``str``, ``int``, ``bool`` or
-     ``None`` (:func:`_kind`; no ``float``: orjson writes ``5.0`` where ECMAScript writes ``5``
+     ``None`` (:func:`_plain`; no ``float``: orjson writes ``5.0`` where ECMAScript writes ``5``
      and ``null`` for NaN; no subclasses or other mappings, which the reference treats its own way);
   2. integers: both write decimal digits; ``OPT_STRICT_INTEGER`` refuses exactly what the
      reference refuses (beyond ±(2**53 - 1)), and a refusal sends the value to the reference
@@ -23,7 +23,8 @@ Two serialisers, one definition:
      ``\\f`` ``\\n`` ``\\r`` ``\\t``, other C0 controls as lower-case ``\\u00xx``, nothing else)
      and refuses lone surrogates; ``tests/test_canonical.py`` checks this for every Unicode
      scalar value;
-  4. key order: orjson sorts keys by their UTF-8 bytes, which is code point order; RFC 8785
+  4. key order: orjson sorts keys by their UTF-8 bytes, which is code point order (the fuzz
+     tests compare it with the reference on keys from every plane); RFC 8785
      sorts by UTF-16 code units. At the first code point where two keys differ, both orders
      agree unless one is outside the BMP (a surrogate pair, lead unit D800-DBFF) and the other
      is U+E000-U+FFFF. So the fast output is kept only when no key holds a character outside the
@@ -36,7 +37,6 @@ the reference, which also gives every refusal its :class:`ValueError`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -48,18 +48,13 @@ _NON_BMP_LEADS = (b"\xf0", b"\xf1", b"\xf2", b"\xf3", b"\xf4")
 _NoneType = type(None)
 _SAFE_INT = 2 ** 53 - 1
 
-PURE, TUPLES, OTHER = 0, 1, 2
-"""What :func:`_kind` finds: only JSON's own types (what ``json.loads`` returns), those plus
-tuples (serialised as arrays by both paths), or anything else (the reference decides)."""
-
-
-def _kind(value: Any) -> int:
-    """The widest kind of node in ``value`` (iterative; dict keys are left to the serialiser,
-    which refuses non-string keys on both paths)."""
+def _plain(value: Any) -> bool:
+    """Whether every node of ``value`` is exactly a dict, list, tuple, str, int, bool or None
+    (iterative; dict keys are left to the serialiser, which refuses non-string keys on both
+    paths)."""
     t = type(value)
     if t is not dict and t is not list and t is not tuple:
-        return PURE if (t is str or t is int or t is bool or t is _NoneType) else OTHER
-    kind = PURE
+        return t is str or t is int or t is bool or t is _NoneType
     stack = [value]
     pop, push = stack.pop, stack.append
     while stack:
@@ -68,14 +63,11 @@ def _kind(value: Any) -> int:
             t = type(v)
             if t is str:
                 continue
-            if t is dict or t is list:
-                push(v)
-            elif t is tuple:
-                kind = TUPLES
+            if t is dict or t is list or t is tuple:
                 push(v)
             elif not (t is int or t is _NoneType or t is bool):
-                return OTHER
-    return kind
+                return False
+    return True
 
 
 def _dict_keys(value: Any) -> Iterator[str]:
@@ -153,25 +145,11 @@ def canonical_json(value: Any) -> bytes:
     surrogates, non-string keys, other types) raises :class:`ValueError`. Whatever it returns
     parses back (``json.loads``) to a value it maps to the same bytes.
     """
-    if _kind(value) != OTHER:
+    if _plain(value):
         out = _fast(value)
         if out is not None:
             return out
     return _reference(value)
-
-
-def canonical_pair(value: Any) -> tuple[Any, bytes]:
-    """``(json_value, canonical_json(value))`` where ``json_value`` is what a reader parsing
-    those bytes sees (dicts, lists, str, int, float, bool, None): ``value`` itself when it holds
-    only those types already (no copy), else the bytes parsed back. For building a record whose
-    in-memory JSON must equal its file's."""
-    kind = _kind(value)
-    if kind != OTHER:
-        out = _fast(value)
-        if out is not None:
-            return (value if kind == PURE else orjson.loads(out)), out
-    out = _reference(value)
-    return json.loads(out), out
 
 
 def canonical_object(members: Mapping[str, bytes], *, trailer: bytes = b"") -> bytes:
