@@ -15,7 +15,7 @@ from pathlib import Path
 
 from vvp._cli.common import evidence_options
 from vvp._cli.output import emit_json, human
-from vvp.batch.runner import BatchOptions, run_batch
+from vvp.batch.runner import BATCH_ROWS, BatchOptions, run_batch
 from vvp.errors import UsageError
 
 HELP = "verify a call log (JSON Lines, CSV or SIP files): resumable, local cores or Dask"
@@ -33,6 +33,16 @@ def _workers(text: str) -> int:
     return n
 
 
+def _batch_rows(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= n <= 100_000:
+        raise argparse.ArgumentTypeError("--batch-rows is from 1 to 100000")
+    return n
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="INPUT", help="a JSON Lines file, a .csv file, or a folder of SIP requests")
     p.add_argument("--out", metavar="DIR", required=True,
@@ -47,6 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="local processes (default) or dask.distributed (needs vvp[dask])")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler (tcp://HOST:PORT); default: a local cluster")
     p.add_argument("--keystore", metavar="DIR", help="the verifier's own KERI keystore (signs the records)")
+    p.add_argument("--batch-rows", metavar="N", type=_batch_rows, default=BATCH_ROWS,
+                   help=f"rows per batch: one group commit of records and one fsync of verdicts.jsonl each "
+                        f"(default {BATCH_ROWS})")
     p.add_argument("--no-progress", action="store_true", help="print no progress on stderr")
     p.add_argument("--json", action="store_true", help="print the run's totals as one JSON document on stdout")
 
@@ -57,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     opts = BatchOptions(input=Path(args.input), out=Path(args.out), store=args.store, trust=args.trust,
                         evidence=args.evidence, offline=bool(args.offline), workers=args.workers,
                         engine=args.engine, scheduler=args.scheduler, keystore=args.keystore,
-                        progress="off" if args.no_progress else "auto")
+                        progress="off" if args.no_progress else "auto", batch_rows=args.batch_rows)
     got = run_batch(opts)
     if args.json:
         emit_json(got.to_json())
