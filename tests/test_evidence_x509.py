@@ -75,6 +75,14 @@ def test_a_later_ocsp_response_alone_does_not_prove_good_at_the_call() -> None:
     assert judge(PKI.chain_pem("revoked_after"), both).status is Status.VALID
 
 
+def test_crls_issued_after_the_certificate_expired_prove_nothing() -> None:
+    late = F.make_crl(PKI.sp, this_update=_dt.datetime(2027, 2, 1, tzinfo=_dt.UTC),
+                      next_update=_dt.datetime(2027, 3, 1, tzinfo=_dt.UTC), number=99)
+    rel = [(F.PKIX_CRL, PKI.crls["root"]), (F.PKIX_CRL, PKI.crls["sti_ca"]), (F.PKIX_CRL, late)]
+    assert judge(PKI.chain_pem("valid"), rel).codes == (codes.X509_REVOCATION_UNAVAILABLE,)
+    assert judge(PKI.chain_pem("valid"), rel + [(F.PKIX_CRL, PKI.crls["sp_at_call"])]).status is Status.VALID
+
+
 def test_expired_certificate() -> None:
     r = judge(PKI.chain_pem("expired"), PKI.revinfo_at_call())
     assert r.status is Status.INVALID and r.codes == (codes.X509_EXPIRED,)

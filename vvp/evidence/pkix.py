@@ -15,10 +15,10 @@ Choices, each on purpose:
 * ``retroactive_revinfo=True``: revocation data issued *after* the reference time is accepted, and
   a certificate it lists as revoked counts as revoked only when the revocation date is at or before
   the reference time. So a later CRL proves "not revoked then" for a certificate revoked later,
-  and proves "revoked then" for one revoked earlier. Its limits (docs/evidence.md): a later CRL
-  that *omits* a certificate proves nothing once the certificate has expired (CAs drop expired
-  entries), and certificate holds (reversible revocation) would be misread; OCSP responses about a
-  revocation after the reference time are not taken as proof of "good" before it.
+  and proves "revoked then" for one revoked earlier. CRLs issued after the end entity expired are
+  set aside (:func:`before_expiry`): CAs drop expired entries, so their silence proves nothing.
+  Limits (docs/evidence.md): certificate holds (reversible revocation) would be misread; OCSP
+  responses about a revocation after the reference time are not taken as proof of "good" before it.
 * Hard-fail or soft-fail is the policy's ``foreign_revocation``: ``hard-fail`` (default) means a
   certificate that declares a CRL distribution point or an OCSP responder must have usable
   revocation data for the reference time among the carried artifacts, else the result is
@@ -292,6 +292,13 @@ def usable_at(revinfo: Revinfo, at: _dt.datetime) -> Revinfo:
     return Revinfo(crls, tuple(ocsps))
 
 
+def before_expiry(revinfo: Revinfo, leaf: x509.Certificate) -> Revinfo:
+    """Without the CRLs issued after ``leaf`` expired: CAs drop expired certificates from their CRLs,
+    so such a CRL's silence about it proves nothing (evidence-formats §5)."""
+    end = leaf.not_valid_after_utc
+    return Revinfo(tuple(d for d in revinfo.crls if x509.load_der_x509_crl(d).last_update_utc <= end), revinfo.ocsps)
+
+
 def _fresh(next_update: _dt.datetime | None, at: _dt.datetime) -> bool:
     return next_update is None or next_update >= at
 
@@ -360,6 +367,7 @@ def validate_at(leaf: x509.Certificate, intermediates: Sequence[x509.Certificate
     bad_time = validity_problem(leaf, at, what)
     if bad_time is not None:
         return PathOutcome(Status.INVALID, *bad_time)
+    revinfo = before_expiry(revinfo, leaf)
     try:
         path, err = _attempt(leaf, intermediates, anchors, at, revinfo, "hard-fail")
         note = ""
