@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    at = parse_time(args.at) if args.at else None
+    at = parse_time(args.at) if args.at is not None else None  # `--at ''` is a usage error, not "no time"
     if args.sn is not None and args.sn < 0:
         raise UsageError(f"--sn must be 0 or more, not {args.sn}")
     trust = trust_store(args)
