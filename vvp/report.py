@@ -56,6 +56,8 @@ from typing import Any
 from markupsafe import Markup
 
 from vvp import __version__, clock, codes
+from vvp.callee.claims import split_value
+from vvp.callee.inputs import is_callee_inputs, recorded_passport_value
 from vvp.dossier import Credential, DossierPolicy, DossierResult, unwrap, verify_dossier
 from vvp.errors import VvpError
 from vvp.fetch import EvidenceKind, FetchEvent
@@ -271,7 +273,14 @@ def _brand(verdict: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 def _passport_of(inputs: Mapping[str, Any]) -> VvpPassport | None:
     """The first VVP PASSporT of the call, parsed (not judged: the verdict judged it). Read from
-    the SIP request's Identity headers first, then the given values, as the verifier reads them."""
+    the SIP request's Identity headers first, then the given values, as the verifier reads them.
+    For a callee verification, the callee's PASSporT (the answer's token)."""
+    if is_callee_inputs(inputs):
+        value = recorded_passport_value(inputs)
+        try:
+            return parse_vvp_passport(split_value(value).token) if value is not None else None
+        except (JoseError, VvpError, ValueError):
+            return None
     values: list[str] = []
     sip = inputs.get("sip")
     if isinstance(sip, str):
@@ -533,7 +542,8 @@ def _timeline(rec: Record, passport: VvpPassport | None, creds: Sequence[Credent
     if passport is not None and isinstance(passport.iat, (int, float)):
         try:
             iat = clock.from_unix(float(passport.iat))
-            out.append(TimelineEvent(iat, "signed", "The caller's token (PASSporT) was signed",
+            whose = "callee" if is_callee_inputs(rec.inputs) else "caller"
+            out.append(TimelineEvent(iat, "signed", f"The {whose}'s token (PASSporT) was signed",
                                      f"its iat claim, by {_short(passport.kid_aid or '')}", passport.kid_aid))
         except (OverflowError, OSError, ValueError):
             pass
@@ -749,6 +759,9 @@ class Facts:
     dossier_said: str | None
     dossier_url: str | None
     verifier: str
+    direction: str = "caller"
+    """``callee``: the page says who *answered* (architecture §2.2), ``answered_by`` the callee AID."""
+    answered_by: Who | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -894,6 +907,14 @@ def _headline(rep: AuditReport) -> str:
     def names(items: Sequence[tuple[str, str, list[str]]]) -> str:
         return "; ".join(f"{_claim_title(c)} ({', '.join(cs) or s})" for c, s, cs in items)
 
+    if status == "VALID" and v.get("direction") == "callee":
+        text = ("Every claim the verdict depends on holds at the time of the answer: the callee's token was signed "
+                "with the callee's key of that time, for this call, its own dossier was issued and not revoked, and "
+                "it holds the number that was called.")
+        if [x for x in failing if x[0] == "brand"]:
+            text += " The brand was not justified and was not shown: " + names([x for x in failing
+                                                                                 if x[0] == "brand"]) + "."
+        return text
     if status == "VALID":
         text = ("Every claim the verdict depends on holds at the time of the call: the token was signed with the "
                 "signer's key of that time, the evidence was issued and not revoked, and the signer was entitled "
@@ -922,8 +943,11 @@ def _facts(rep: AuditReport) -> Facts:
     inputs = rep.record.inputs
     p = rep.passport
     dest = ", ".join("+" + t for t in p.dest_tns) if p is not None and p.dest_tns else inputs.get("dest")
-    ap = _detail(v, "authorization", "accountable_party")
+    callee = _detail(v, "authorization", "callee") if v.get("direction") == "callee" else None
+    ap = _detail(v, "authorization", "accountable_party") or callee
     le = _detail(v, "authorization", "legal_entity")
+    if callee is not None:
+        dest = _detail(v, "authorization", "callee_tn") or dest
     shape = _detail(v, "authorization", "shape")
     parties = {pt.aid: pt for pt in rep.parties}
 
@@ -945,7 +969,8 @@ def _facts(rep: AuditReport) -> Facts:
         signer=who(rep.signer), delegated_signer=_detail(v, "authorization", "delegated_signer_credential"),
         brand=(", ".join(str(x) for x in card) if isinstance(card, list) else "") if brand is not None else None,
         brand_credential=str(brand.get("credential") or "") if brand is not None else "",
-        dossier_said=_detail(v, "dossier", "said"), dossier_url=rep.dossier_url, verifier=rep.record.signer.aid)
+        dossier_said=_detail(v, "dossier", "said"), dossier_url=rep.dossier_url, verifier=rep.record.signer.aid,
+        direction="callee" if callee is not None else "caller", answered_by=who(callee))
 
 
 def _integrity(rep: AuditReport) -> tuple[Pill, ...]:

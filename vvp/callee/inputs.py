@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from vvp import clock
+from vvp.callee.sdp import ResponseError, parse_response
 
 DIRECTION: Final = "callee"
 
@@ -61,3 +62,20 @@ class CalleeInput:
 def is_callee_inputs(d: Mapping[str, Any]) -> bool:
     """Whether recorded inputs are a callee verification's."""
     return d.get("direction") == DIRECTION
+
+
+def recorded_passport_value(inputs: Mapping[str, Any]) -> str | None:
+    """The callee PASSporT value a callee verification's recorded inputs hold: the one given alone,
+    else the one ``a=callee-passport`` of the recorded response (None when there is none, or
+    several). For readers of records (the report); the verdict says whether it held."""
+    value = inputs.get("callee")
+    if isinstance(value, str):
+        return value
+    response = inputs.get("response")
+    if not isinstance(response, str):
+        return None
+    try:
+        attrs = parse_response(response.encode("latin-1")).attributes
+    except (ResponseError, UnicodeEncodeError):
+        return None
+    return attrs[0].value if len(attrs) == 1 else None
