@@ -534,3 +534,13 @@ def test_mutations_never_verify_and_never_raise(world: fv.SdJwtWorld, trust: For
         r = check(m, trust, require_kb=True)
         assert r.codes and all(codes.is_registered(c) for c in r.codes)
         assert r.status is not Status.VALID or m.rstrip("\n") == pres, (m, r.codes)
+
+
+def test_bytes_loaded_with_the_trust_store_are_used_not_the_paths(tmp_path: Path, world: fv.SdJwtWorld) -> None:
+    # a loaded trust store carries its files' bytes (recorded with it): the paths are not read again
+    gone = tmp_path / "moved-away.jwks"
+    tr = ForeignTrust(sd_jwt_issuers=(gone,), files={"sd_jwt_issuers": (world.jwks(),)})
+    assert check(world.legal_person(), tr).status is Status.VALID
+    tr2 = ForeignTrust(sd_jwt_issuers=(gone,), files={"sd_jwt_issuers": (b"not a key file",)})
+    r = check(world.legal_person(), tr2)
+    assert r.status is Status.INDETERMINATE and r.codes == (codes.SDJWT_ISSUER_KEYS_INVALID,)

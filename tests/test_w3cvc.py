@@ -286,3 +286,17 @@ def test_trust_files_are_read_once_per_trust(monkeypatch: pytest.MonkeyPatch, tm
     for _ in range(3):
         assert check(vc, tr, checker=checker).status is Status.VALID
     assert len(reads) == 3  # two contexts and one JWK set, once
+
+
+def test_bytes_loaded_with_the_trust_store_are_used_not_the_paths(tmp_path: Path, contexts: dict[str, Any],
+                                                                  context_files: dict[str, Path]) -> None:
+    gone = {url: tmp_path / f"gone-{i}.jsonld" for i, url in enumerate(context_files)}
+    loaded = tuple(context_files[url].read_bytes() for url in gone)
+    jwks = fv.jwk_set(fv.public_jwk(ED, kid="key-1"))
+    issuers = (VcIssuer(fv.did_key_of(P256)), VcIssuer(ISSUER_URL, tmp_path / "gone.jwks"))
+    tr = ForeignTrust(vc_issuers=issuers, contexts=gone, files={"vc_issuers": (jwks,), "contexts": loaded})
+    assert check(signed(contexts, ED, issuer=ISSUER_URL, vm=f"{ISSUER_URL}#key-1"), tr).status is Status.VALID
+    assert check(signed(contexts, P256), tr).status is Status.VALID
+    # bytes that do not line up with the configured contexts are refused, not guessed at
+    bad = ForeignTrust(vc_issuers=issuers, contexts=gone, files={"vc_issuers": (jwks,), "contexts": loaded[:1]})
+    indeterminate(check(signed(contexts, P256), bad), codes.VC_CONTEXT_INVALID)

@@ -45,7 +45,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -126,14 +126,19 @@ class ContextSet:
     resolved: dict[str, Any] = field(default_factory=dict)
 
     @staticmethod
-    def load(contexts: Mapping[str, Path]) -> ContextSet:
-        """Read every configured context file once; a bad file is recorded, not raised."""
+    def load(contexts: Mapping[str, Path], loaded: Sequence[bytes] | None = None) -> ContextSet:
+        """Every configured context once: from ``loaded`` (the files' bytes in the order of
+        ``contexts``, as the trust store read them when it was loaded) or else from the paths,
+        read now. A bad file is recorded, not raised."""
         docs: dict[str, Any] = {}
         hashes: dict[str, str] = {}
         problems: dict[str, str] = {}
-        for url, path in contexts.items():
+        if loaded is not None and len(loaded) != len(contexts):
+            return ContextSet({}, {}, {url: f"the loaded trust store holds {len(loaded)} context files for "
+                                            f"{len(contexts)} contexts" for url in contexts})
+        for i, (url, path) in enumerate(contexts.items()):
             try:
-                data = read_trust_file(path)
+                data = loaded[i] if loaded is not None else read_trust_file(path)
             except (OSError, ValueError) as e:
                 problems[url] = f"{path}: {e}"
                 continue

@@ -43,6 +43,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -110,14 +111,20 @@ class _Keys:
 
 
 def _load_keys(trust: ForeignTrust) -> _Keys:
+    """The files' bytes as the trust store read them when it was loaded (``files["sd_jwt_issuers"]``,
+    recorded with the store), else (a ForeignTrust made by hand) read from the paths now."""
     keys: list[_jwk.TrustedKey] = []
     anchors: list[x509.Certificate] = []
     problems: list[str] = []
-    for path in trust.sd_jwt_issuers:
+    loaded = trust.files.get("sd_jwt_issuers")
+    sources: list[tuple[str, bytes | Path]] = (
+        [(f"foreign.sd_jwt_issuers[{i}]", d) for i, d in enumerate(loaded)] if loaded is not None
+        else [(str(path), path) for path in trust.sd_jwt_issuers])
+    for name, source in sources:
         try:
-            kf = _jwk.load_key_file(read_trust_file(path), str(path))
+            kf = _jwk.load_key_file(source if isinstance(source, bytes) else read_trust_file(source), name)
         except (OSError, ValueError) as e:
-            problems.append(f"{path}: {e}")
+            problems.append(f"{name}: {e}")
             continue
         keys.extend(kf.keys)
         anchors.extend(kf.anchors)

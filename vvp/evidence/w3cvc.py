@@ -93,7 +93,18 @@ class _TrustView:
 
 
 def _load_trust(trust: ForeignTrust) -> _TrustView:
+    """Issuer keys and contexts from the bytes the trust store read when it was loaded
+    (``files["vc_issuers"]``: the JWK set files in the order of the issuers that have one;
+    ``files["contexts"]``: the context files in the order of ``contexts``), else (a ForeignTrust
+    made by hand) from the paths, read now."""
     issuers: dict[str, _Issuer] = {}
+    with_jwks = [vi for vi in trust.vc_issuers if vi.jwks is not None]
+    loaded = trust.files.get("vc_issuers")
+    jwks_bytes: dict[str, bytes | str] = {}
+    if loaded is not None:
+        for i, vi in enumerate(with_jwks):
+            jwks_bytes[vi.id] = loaded[i] if len(loaded) == len(with_jwks) else \
+                f"the loaded trust store holds {len(loaded)} JWK set files for {len(with_jwks)} issuers"
     for vi in trust.vc_issuers:
         if vi.jwks is None:
             try:
@@ -103,11 +114,14 @@ def _load_trust(trust: ForeignTrust) -> _TrustView:
                 issuers[vi.id] = _Issuer(vi.id, problem=f"{vi.id}: {e}")
             continue
         try:
-            kf = _jwk.load_key_file(read_trust_file(vi.jwks), str(vi.jwks))
+            data = jwks_bytes.get(vi.id)
+            if isinstance(data, str):
+                raise ValueError(data)
+            kf = _jwk.load_key_file(data if data is not None else read_trust_file(vi.jwks), str(vi.jwks))
             issuers[vi.id] = _Issuer(vi.id, keys=kf.keys)
         except (OSError, ValueError) as e:  # JwkError is a ValueError
             issuers[vi.id] = _Issuer(vi.id, problem=f"{vi.jwks}: {e}")
-    return _TrustView(ContextSet.load(trust.contexts), issuers)
+    return _TrustView(ContextSet.load(trust.contexts, trust.files.get("contexts")), issuers)
 
 
 # --- the Data Integrity computation -------------------------------------------------------------
