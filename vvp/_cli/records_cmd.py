@@ -98,8 +98,8 @@ def _summary(rec: Record, size: int) -> dict[str, Any]:
 
 def _show(args: argparse.Namespace) -> int:
     with open_store(args.store, create=False) as store:
-        raw = store.get_bytes(args.id)
-    rec = Record.from_bytes(raw)
+        rec = store.get(args.id)
+    raw = rec.to_bytes()
     doc = _summary(rec, len(raw))
     if args.json:
         emit_json(doc)
