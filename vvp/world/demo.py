@@ -10,6 +10,10 @@ vvp's own fetcher with the right content types). A verifier that returns INDETER
 The output folder is kept (its path is printed) so that every call can be rerun by hand after the
 server is gone: ``calls.sh`` holds one ``vvp verify ... --evidence evidence.json --offline``
 command per call.
+
+The world includes the called party (``WorldSpec(callee=True)``), so after the calls the demo
+verifies *answers*: each callee scenario's 200 OK, whose SDP carries the callee's own PASSporT,
+with ``vvp verify --sip RESPONSE --invite INVITE`` (architecture §2.2), in a table of its own.
 """
 
 from __future__ import annotations
@@ -28,13 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from vvp._keri.worldgen import build_world
+from vvp._keri.worldgen import WorldSpec, build_world
 from vvp import codes
 from vvp.clock import rfc3339
 from vvp.errors import VvpError
 from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher
 from vvp.world import ServedWorld, served_world
-from vvp.world.scenarios import Call
+from vvp.world.scenarios import Call, CalleeCall
 
 CLAIM_ORDER = ("passport", "context", "dossier", "authorization", "tn_rights", "brand", "business")
 NOT_AVAILABLE = "vvp verify is not available in this version"
@@ -89,7 +93,7 @@ def _codes_text(pairs: Sequence[tuple[str, str]], limit: int = 72) -> str:
 UNCHECKED = frozenset({codes.NOT_CHECKED_IN_THIS_VERSION, codes.NO_CHECKS})
 
 
-def verify_call(call: Call) -> Outcome:
+def verify_call(call: Call | CalleeCall) -> Outcome:
     """Verify one call with ``vvp verify --json`` in process; the single door to the verifier."""
     if not verifier_available():
         return Outcome(None, (), None, NOT_AVAILABLE)
@@ -116,7 +120,7 @@ class EvidenceProbe:
     detail: str
 
 
-def probe_evidence(call: Call) -> EvidenceProbe:
+def probe_evidence(call: Call | CalleeCall) -> EvidenceProbe:
     fetcher = HttpFetcher(FetchLimits(allow_private_addresses=True))
     details = []
     ok = []
@@ -169,7 +173,23 @@ def _report(out: TextIO, sw: ServedWorld, outcomes: Sequence[Outcome], probes: S
               f"({codes.NOT_CHECKED_IN_THIS_VERSION}), {marks.count('DIFFERS')} different from the expectation\n")
 
 
-def _mark(call: Call, oc: Outcome) -> str:
+def _answers(out: TextIO, calls: Sequence[CalleeCall], outcomes: Sequence[Outcome]) -> None:
+    """The callee table: each answer's 200 OK verified against its INVITE."""
+    rows = []
+    for i, (call, oc) in enumerate(zip(calls, outcomes, strict=True), 1):
+        got = oc.status if oc.status is not None else "not verified"
+        notes = _codes_text(oc.findings) if oc.findings else (oc.note or "-")
+        rows.append([str(i), call.name, "|".join(call.scenario.expected), got, _mark(call, oc), notes])
+    for line in _table(rows, ["#", "answer", "expected", "got", "", "codes / notes"]):
+        out.write(f"  {line}\n")
+    out.write("\n")
+    marks = [_mark(c, oc) for c, oc in zip(calls, outcomes, strict=True)]
+    verified = sum(1 for oc in outcomes if oc.verified)
+    out.write(f"answers   {verified}/{len(outcomes)} callee answers verified: {marks.count('ok')} as expected, "
+              f"{marks.count('DIFFERS')} different from the expectation\n")
+
+
+def _mark(call: Call | CalleeCall, oc: Outcome) -> str:
     if oc.status is None:
         return ""
     if oc.only_unchecked:
@@ -183,6 +203,10 @@ def _write_script(sw: ServedWorld) -> Path:
         lines.append(f"# {call.name}: {call.scenario.title} (expected {'|'.join(call.scenario.expected)})")
         lines.append(call.command(evidence_map=sw.files.evidence_map, offline=True))
         lines.append("")
+    for answer in sw.callee_calls:
+        lines.append(f"# {answer.name}: {answer.scenario.title} (expected {'|'.join(answer.scenario.expected)})")
+        lines.append(answer.command(evidence_map=sw.files.evidence_map, offline=True))
+        lines.append("")
     path = sw.files.dir / "calls.sh"
     path.write_text("\n".join(lines), encoding="utf-8")
     path.chmod(0o755)
@@ -193,7 +217,7 @@ def run_demo(out: TextIO, *, workdir: str | Path | None = None) -> int:
     """The whole demo; returns the exit code (0 when it ran to the end)."""
     out.write("vvp demo: a deterministic test world, served on 127.0.0.1, and calls verified in it\n\n")
     started = time.perf_counter()
-    world = build_world()
+    world = build_world(WorldSpec(callee=True))
     n_creds = len(world.credentials)
     out.write(f"world     {world.schema_set} schemas, {len(world.parties)} identifiers, {n_creds} credentials, "
               f"{len(world.dossiers)} dossiers, built in {time.perf_counter() - started:.1f} s\n")
@@ -210,10 +234,14 @@ def run_demo(out: TextIO, *, workdir: str | Path | None = None) -> int:
         probes = [probe_evidence(c) for c in sw.calls]
         script = _write_script(sw)
         _report(out, sw, outcomes, probes)
+        if sw.callee_calls:
+            out.write("\nAnswers: the called party's own PASSporT in the SDP of its 200 OK, verified with "
+                      "vvp verify --sip RESPONSE --invite INVITE\n\n")
+            _answers(out, sw.callee_calls, [verify_call(c) for c in sw.callee_calls])
     example = sw.calls[0]
     out.write("\nRun a call by hand (the server has stopped; the evidence map serves the same bytes offline):\n")
     out.write(f"  {example.command(evidence_map=sw.files.evidence_map, offline=True)}\n")
-    out.write(f"All {len(sw.calls)} calls: sh {shlex.quote(str(script))}\n")
+    out.write(f"All {len(sw.calls)} calls and {len(sw.callee_calls)} answers: sh {shlex.quote(str(script))}\n")
     out.write(f"Remove the demo files with: rm -r {shlex.quote(str(sw.files.dir))}\n")
     here = shutil.which("vvp")
     if here is None:  # not on PATH (make demo runs .venv/bin/vvp): say where the command is
