@@ -1,7 +1,8 @@
 """vvp: a verifier for telephone calls signed with the Verifiable Voice Protocol.
 
 The public API is small on purpose (architecture §2.1, §3): build one :class:`Verifier` per trust
-store and call ``verify(CallInput(...))`` for each call; the :class:`Verdict` says what was proven.
+store and call ``verify(CallInput(...))`` for each call (``verify_callee(CalleeInput(...))`` for the
+called party's answer); the :class:`Verdict` says what was proven.
 :class:`Record` is a forensic record (``Record.from_bytes``), re-verified by :func:`reverify`.
 Everything else is private or lives in subpackages whose names say what they hold.
 
@@ -20,6 +21,7 @@ _EXPORTS: dict[str, str] = {
     "Verifier": "vvp.verifier",
     "VerifierCache": "vvp.verifier",
     "CallInput": "vvp.verifier",
+    "CalleeInput": "vvp.callee.inputs",
     "Verdict": "vvp.verdict",
     "Status": "vvp.verdict",
     "TrustStore": "vvp.trust",
@@ -37,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     "FetchError": "vvp.errors",
 }
 
-__all__ = ["__version__", "Verifier", "VerifierCache", "CallInput", "Verdict", "Status", "TrustStore",
+__all__ = ["__version__", "Verifier", "VerifierCache", "CallInput", "CalleeInput", "Verdict", "Status", "TrustStore",
            "load_trust_store", "Record", "reverify", "VvpError", "UsageError", "OperationalError", "InputUnreadable",
            "ConfigError", "EvidenceError", "EvidenceUnavailable", "EvidenceInvalid", "FetchError"]
 assert set(__all__) == {"__version__", *_EXPORTS}
@@ -45,6 +47,7 @@ assert set(__all__) == {"__version__", *_EXPORTS}
 if TYPE_CHECKING:
     from vvp.errors import (ConfigError, EvidenceError, EvidenceInvalid, EvidenceUnavailable, FetchError,
                             InputUnreadable, OperationalError, UsageError, VvpError)
+    from vvp.callee.inputs import CalleeInput
     from vvp.record import Record
     from vvp.replay import reverify
     from vvp.trust import TrustStore, load_trust_store
