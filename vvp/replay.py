@@ -134,6 +134,24 @@ def write_call_record(path: str | Path, call: AnyInput, verdict: Verdict, *, tru
     return rec
 
 
+def store_call_record(url: str, call: AnyInput, verdict: Verdict, *, trust: TrustStore,
+                      events: Iterable[FetchEvent], received_at: _dt.datetime,
+                      keystore: str | Path | None = None, environ: Mapping[str, str] | None = None,
+                      salt: bytes | None = None) -> str:
+    """``vvp verify --store URL``: build and sign as for ``--record``, then commit the record to
+    the store; its id is returned only once the commit is durable."""
+    from vvp.store import open_store
+
+    where = keystore_path(keystore, os.environ if environ is None else environ)
+    with open_identity(where, salt=salt) as identity:
+        rec = make_record(call, verdict, trust=trust, events=events, received_at=received_at, identity=identity)
+    store = open_store(url)
+    try:
+        return store.put(rec)
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # Comparing verdicts
 
@@ -266,7 +284,7 @@ class Reverification:
         }
 
 
-def _broken_result(ex: VvpError, rec: Record | None = None, *, signature: Finding | None = None,
+def broken_result(ex: VvpError, rec: Record | None = None, *, signature: Finding | None = None,
                    integrity: Finding | None = None, question: Question = "recorded") -> Reverification:
     integ = integrity or Finding(False, ex.code, ex.message)
     return Reverification(
@@ -287,7 +305,7 @@ def reverify_file(path: str | Path, *, trust: TrustStore | None = None,
     try:
         rec = load_record(path)
     except RecordBroken as ex:
-        return _broken_result(ex)
+        return broken_result(ex)
     return reverify(rec, trust=trust, verify=verify)
 
 
@@ -299,12 +317,12 @@ def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn =
     sc = check_signature(rec)
     sig = Finding(sc.ok, sc.code, sc.message)
     if not sc.ok:
-        return _broken_result(RecordBroken(sc.message, code=sc.code), rec, integrity=integrity, signature=sig,
+        return broken_result(RecordBroken(sc.message, code=sc.code), rec, integrity=integrity, signature=sig,
                               question=question)
     try:
         call = input_from_json(rec.inputs)  # a caller's call or a callee's answer
     except (VvpError, KeyError, TypeError, ValueError) as ex:
-        return _broken_result(RecordBroken(f"the recorded inputs cannot be rebuilt: {ex}",
+        return broken_result(RecordBroken(f"the recorded inputs cannot be rebuilt: {ex}",
                                            code=codes.RECORD_INCONSISTENT), rec, signature=sig, question=question)
     fetcher = ReplayFetcher.of(rec)
     if trust is None:
@@ -313,7 +331,7 @@ def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn =
                 used = parse_trust_store(materialise_trust(rec.trust_snapshot(), Path(tmp)), base=Path(tmp))
             except (ConfigError, OSError, KeyError, TypeError, IndexError) as ex:
                 msg = ex.message if isinstance(ex, VvpError) else repr(ex)
-                return _broken_result(RecordBroken(f"the recorded trust store cannot be rebuilt: {msg}",
+                return broken_result(RecordBroken(f"the recorded trust store cannot be rebuilt: {msg}",
                                                    code=codes.RECORD_INCONSISTENT), rec, signature=sig)
             verdict = _run(verify, call, used, fetcher)  # inside: schema folders may be read lazily
     else:

@@ -8,6 +8,7 @@ import datetime as _dt
 from vvp import clock
 from vvp.fetch import Fetcher, FetchLimits, build_fetcher
 from vvp.files import read_input
+from vvp.record import Record, load_record
 from vvp.trust import TrustStore, load_trust_store
 
 
@@ -46,3 +47,24 @@ def read_file(path: str, *, max_bytes: int, what: str = "input") -> bytes:
 
 def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
+
+
+def record_source(p: argparse.ArgumentParser) -> None:
+    """``RECORD`` (a file), or ``--store URL ID`` (a record in a record store)."""
+    p.add_argument("record", metavar="RECORD|ID", help="a record file, or with --store the record's id")
+    p.add_argument("--store", metavar="URL", help="read the record from this store (sqlite:///PATH, "
+                                                  "postgresql://..., or a path); RECORD is then its id")
+
+
+def load_record_arg(args: argparse.Namespace) -> Record:
+    """The record ``record_source`` names. A stored record is read back byte for byte and checked
+    like a file (the store verifies blobs and the id on the way out); errors are coded."""
+    if getattr(args, "store", None) is None:
+        return load_record(args.record)
+    from vvp.store import open_store
+
+    store = open_store(args.store, create=False)
+    try:
+        return Record.from_bytes(store.get_bytes(args.record))
+    finally:
+        store.close()

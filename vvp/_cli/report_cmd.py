@@ -23,7 +23,8 @@ from __future__ import annotations
 import argparse
 
 from vvp._cli.output import fail_line, human
-from vvp.record import RecordBroken, load_record
+from vvp._cli.common import load_record_arg, record_source
+from vvp.record import RecordBroken
 from vvp.report import build_report, render_html, write_report
 from vvp.verdict import ExitCode
 
@@ -34,7 +35,7 @@ EXIT_CODES = ("exit codes: 0 written, 2 usage error, 4 cannot read the record or
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("record", metavar="RECORD", help="a record file")
+    record_source(p)
     p.add_argument("-o", "--output", metavar="report.html", required=True, help="where to write the page")
     p.add_argument("--write-through", action="store_true",
                    help="let -o follow a symlink or write into a device (default: refused)")
@@ -42,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        rec = load_record(args.record)
+        rec = load_record_arg(args)
     except RecordBroken as ex:
         fail_line(f"{ex.code}: {ex.message}")
         fail_line("the record's integrity fails, so no report was written (run `vvp reverify` for details)")

@@ -20,7 +20,9 @@ import argparse
 import json
 
 from vvp._cli.output import emit_json, human
-from vvp.replay import Reverification, reverify_file
+from vvp._cli.common import load_record_arg, record_source
+from vvp.record import RecordBroken
+from vvp.replay import Reverification, broken_result, reverify, reverify_file
 from vvp.trust import load_trust_store
 
 
@@ -31,14 +33,22 @@ EXIT_CODES = ("exit codes: 0/1/3 the recomputed verdict (VALID/INVALID/INDETERMI
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("record", metavar="RECORD", help="a record file")
+    record_source(p)
     p.add_argument("--trust", metavar="FILE", help="re-judge the same evidence against another trust store")
     p.add_argument("--json", action="store_true", help="print the re-verification as one JSON document on stdout")
 
 
 def run(args: argparse.Namespace) -> int:
     other = load_trust_store(args.trust) if args.trust else None
-    result = reverify_file(args.record, trust=other)
+    if args.store is None:
+        result = reverify_file(args.record, trust=other)
+    else:
+        try:
+            rec = load_record_arg(args)
+        except RecordBroken as ex:
+            result = broken_result(ex)
+        else:
+            result = reverify(rec, trust=other)
     if args.json:
         emit_json(result.to_json())
     report(result)

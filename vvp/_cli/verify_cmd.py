@@ -23,7 +23,7 @@ from vvp.fetch import RecordingFetcher
 from vvp.callee.inputs import CalleeInput
 from vvp.errors import UsageError
 from vvp.files import check_output
-from vvp.replay import write_call_record
+from vvp.replay import store_call_record, write_call_record
 from vvp.verdict import exit_code
 from vvp.verifier import AnyInput, CallInput, Verifier
 
@@ -48,7 +48,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--at", metavar="TIME", help="reference time, RFC 3339 or Unix seconds (default: now)")
     evidence_options(p)
     p.add_argument("--require-context", action="store_true", help="no SIP context makes context INDETERMINATE")
-    p.add_argument("--record", metavar="FILE", help="write the signed forensic record here")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--record", metavar="FILE", help="write the signed forensic record here")
+    out.add_argument("--store", metavar="URL", help="commit the signed record to this record store "
+                                                    "(sqlite:///PATH, postgresql://..., or a path)")
     p.add_argument("--write-through", action="store_true",
                    help="let --record follow a symlink or write into a device (default: refused)")
     p.add_argument("--keystore", metavar="DIR", help="the verifier's own KERI keystore (for records)")
@@ -97,13 +100,17 @@ def run(args: argparse.Namespace) -> int:
                          orig=args.orig, dest=args.dest, call_id=args.call_id,
                          require_context=bool(args.require_context))
     fetcher = fetcher_for(args, trust)
-    recorder = RecordingFetcher(fetcher, clock=clock.SystemClock()) if args.record else None
+    recorder = RecordingFetcher(fetcher, clock=clock.SystemClock()) if args.record or args.store else None
     verifier = Verifier(trust, fetcher, use_cache=False)  # one call: nothing to reuse
     if isinstance(call, CalleeInput):
         verdict = verifier.verify_callee(call, fetcher=recorder)
     else:
         verdict = verifier.verify(call, fetcher=recorder)
-    if recorder is not None:
+    if recorder is not None and args.store:
+        store_id = store_call_record(args.store, call, verdict, trust=trust, events=recorder.events,
+                                     received_at=received_at, keystore=args.keystore)
+        human(f"record {store_id} committed to {args.store}")
+    elif recorder is not None:
         rec = write_call_record(args.record, call, verdict, trust=trust, events=recorder.events,
                                 received_at=received_at, keystore=args.keystore,
                                 write_through=args.write_through)
