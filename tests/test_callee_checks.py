@@ -346,3 +346,30 @@ def test_unreadable_invite_is_coded(ck: Kit) -> None:
                               invite=b"this is not SIP\r\n\r\n"))
     assert v.status is Status.INDETERMINATE and _st(v, "X-CALLEE-01") == ("indeterminate", codes.SIP_MALFORMED)
     assert CALLEE_TN and CALL_ID  # the defaults the kit uses
+
+
+def test_damaged_answers_never_raise(ck: Kit) -> None:
+    """Seeded damage anywhere in a 200 OK (and in the value alone): always a verdict, never an
+    exception, and never VALID unless the damage left the signed token and its binding intact."""
+    import random
+
+    warm = Verifier(ck.trust, ck.fetcher, VerifierCache())
+    call = ck.call("callee-valid")
+    raw = call.response.read_bytes()
+    invite = call.invite.read_bytes()
+    token = call.value.split(";")[0]
+    rng = random.Random("callee-damage")
+    for _ in range(150):
+        b = bytearray(raw)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(b))
+            b[pos] = rng.choice([0x00, 0x0A, 0x0D, 0x3B, 0x3D, 0x2E, 0xFF, rng.randrange(256)])
+        v = warm.verify_callee(CalleeInput(reference_time=call.at, response=bytes(b), invite=invite))
+        if v.status is Status.VALID:
+            assert token in bytes(b).decode("utf-8", "replace")
+    for _ in range(100):
+        s = list(call.value)
+        pos = rng.randrange(len(s))
+        s[pos] = rng.choice(["", ".", ";", "=", "A", "_", "é", " "])
+        v = warm.verify_callee(ck.inputs("".join(s), call_id=call.call_id, caller_goal=call.caller_goal))
+        assert v.status in (Status.VALID, Status.INVALID, Status.INDETERMINATE)
