@@ -6,7 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck unit venv clean codes-doc bench
+.PHONY: help demo test lint typecheck unit venv clean codes-doc bench bench-batch
 
 help:
 	@echo "make demo   build the demo world locally and verify calls in it"
@@ -41,6 +41,11 @@ codes-doc: $(STAMP)
 
 bench: $(STAMP)
 	$(VPY) -m benchmarks.bench $(BENCH_ARGS)
+
+# vvp batch: a generated call log of 100,000 Zipf calls, one worker against the in-process recorded call,
+# 1 -> 2 workers, Dask against local, peak RSS at 10,000 and 1,000,000 rows (takes a while: docs/batch.md).
+bench-batch: $(STAMP)
+	$(VPY) -m benchmarks.bench_batch $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache

@@ -35,6 +35,7 @@ import csv
 import datetime as _dt
 import math
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -55,6 +56,7 @@ MAX_ROW_BYTES: Final = 1024 * 1024
 MAX_ID_CHARS: Final = 256
 MAX_TN_CHARS: Final = 64
 MAX_CALL_ID_CHARS: Final = 1024
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 FIELDS: Final = ("id", "identity", "orig", "dest", "call_id", "time")
 REQUIRED: Final = ("identity", "time")
 
@@ -134,7 +136,7 @@ def _text(value: str, name: str, limit: int, *, controls: bool = False) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise _Bad(codes.BATCH_ROW_INVALID, f"{name} is not UTF-8 text") from None
-    if not controls and any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if not controls and _CONTROL.search(value) is not None:
         raise _Bad(codes.BATCH_ROW_INVALID, f"{name} holds a control character")
     return value
 

@@ -276,13 +276,14 @@ def _locked(opts: BatchOptions, source: Source, env: Mapping[str, str], started:
                           store=store_url, keystore=str(keystore_path(opts.keystore, env).expanduser().resolve()))
     # Everything a worker will open is opened here once first: a bad trust store, evidence map,
     # store or keystore stops the run before any row, and the store's tables and the keystore
-    # are made by one process, not raced by N.
+    # are made by one process, not raced by N. (In-process, the engine opens them itself, first.)
     trust = load_trust_store(config.trust)
     build_fetcher(limits=FetchLimits.from_policy(trust.policy), evidence_map=config.evidence, offline=config.offline)
-    with open_store(store_url):
-        pass
-    with open_identity(config.keystore):
-        pass
+    if opts.engine == "dask" or opts.workers > 1:
+        with open_store(store_url):
+            pass
+        with open_identity(config.keystore):
+            pass
 
     summary = Summary()
     index = IdIndex(out / INDEX)

@@ -1,0 +1,299 @@
+"""Benchmark of ``vvp batch`` (architecture §5 "Batch", issue 17), as ratios measured in the same run.
+
+``python -m benchmarks.bench_batch [--rows N] [--callers C] [--rss-rows A,B] [--no-dask] [--json]``
+(``make bench-batch``; ``BENCH_ARGS`` passed through)
+
+A call log is generated over the test world (:mod:`vvp.testing.calllog`): ``--rows`` calls (at
+least 100,000 by default) from ``--callers`` caller profiles chosen with Zipf weights, each call
+with its own PASSporT (own ``iat``, callee and signature), some callers failing (flipped
+signatures, unallocated numbers, a revoked dossier, a dossier URL that serves nothing). Evidence
+comes from the world's ``--evidence`` map with ``--offline``: no network, as for a regulator
+re-verifying archived evidence. Then, on the same rows:
+
+* **in-process recorded call**: what a batch worker does per row, in this process, with its
+  caches warm: verify through one :class:`~vvp.verifier.Verifier` with a per-call recording
+  fetcher, build and sign the record (identity held open, trust snapshot taken once), commit
+  records to a fresh SQLite store in groups of the batch's size. Rows already parsed; this is the
+  floor the batch is compared with;
+* ``vvp batch --workers 1``, ``--workers 2`` and ``--engine dask --workers 2`` (a LocalCluster),
+  each a fresh process on a fresh ``--out``, whole runs; the rate is the run's own (rows over
+  the time from its workers being ready to its last line, as ``--json`` reports it), so
+  interpreter start-up and the Dask cluster's start are left out but the cold first call of
+  every dossier is in;
+* peak RSS of ``vvp batch --workers 1`` (one process holds everything) over logs of the two sizes
+  of ``--rss-rows``: memory must stay flat, the larger within 1.5x of the smaller. These logs
+  reuse a pool of 10,000 signed calls under distinct ids (signing a million PASSporTs would
+  measure the generator, not the batch).
+
+Targets (§5), printed as ratios: one worker >= 0.8x the in-process recorded rate; two >= 1.7x
+one; Dask on two >= 0.8x local on two. Also printed: the cores a day of 10^9 calls would need at
+the measured per-worker rate. Nothing here asserts a time: machines differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import itertools
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from vvp import clock
+from vvp.batch.rows import RawRow, Row, parse_row, peek_json
+from vvp.batch.runner import BATCH_ROWS
+from vvp.fetch import FetchLimits, RecordingFetcher, build_fetcher
+from vvp.record import Record, open_identity
+from vvp.replay import make_record, snapshot_trust
+from vvp.store import open_store
+from vvp.testing.calllog import call_rows
+from vvp.trust import load_trust_store
+from vvp.verifier import Verifier
+from vvp.world import WorldSpec, build_world, served_world
+
+ONE_WORKER_TARGET = 0.8
+TWO_WORKERS_TARGET = 1.7
+DASK_TARGET = 0.8
+RSS_TARGET = 1.5
+CALLS_PER_DAY = 1e9
+SALT = b"vvp-bench-batch!"  # 16 bytes: a deterministic benchmark verifier identity
+REPO = Path(__file__).resolve().parents[1]
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {"cpu": model or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "load_1m_at_start": round(load[0], 2)}
+
+
+def _write_jsonl(rows: Iterable[dict[str, Any]], path: Path) -> int:
+    n = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r, separators=(",", ":")) + "\n")
+            n += 1
+    return n
+
+
+def _pooled(pool: Sequence[dict[str, Any]], n: int) -> Iterator[dict[str, Any]]:
+    for i, r in zip(range(n), itertools.cycle(pool), strict=False):
+        yield {**r, "id": f"rss-{i + 1}"}
+
+
+def _parsed(path: Path, limit: int) -> list[Row]:
+    out: list[Row] = []
+    with path.open("rb") as fh:
+        for i, line in enumerate(fh, start=1):
+            if len(out) >= limit:
+                break
+            raw = peek_json(line.strip(), default_id=str(i), line=i)
+            assert isinstance(raw, RawRow), raw
+            row = parse_row(raw)
+            assert isinstance(row, Row), row
+            out.append(row)
+    return out
+
+
+def inprocess_recorded(trust_path: Path, evidence: Path, rows: Sequence[Row], warm: int, batch: int) -> float:
+    """Rows per second of the in-process recorded call (module docstring), caches warm."""
+    trust = load_trust_store(trust_path)
+    fetcher = build_fetcher(limits=FetchLimits.from_policy(trust.policy), evidence_map=evidence, offline=True)
+    verifier = Verifier(trust, fetcher)
+    snapshot = snapshot_trust(trust)
+    system = clock.SystemClock()
+    with tempfile.TemporaryDirectory(prefix="vvp-bench-batch-") as tmp, \
+            open_identity(Path(tmp) / "keystore", salt=SALT) as ident, \
+            open_store(f"sqlite:///{Path(tmp) / 'records.db'}") as store:
+        def one(row: Row, pending: list[Record]) -> None:
+            call = row.call_input()
+            rec = RecordingFetcher(fetcher, clock=system)
+            received = system.now()
+            verdict = verifier.verify(call, fetcher=rec)
+            pending.append(make_record(call, verdict, trust=trust, events=rec.events, received_at=received,
+                                       identity=ident, snapshot=snapshot))
+            if len(pending) >= batch:
+                store.put_many(pending)
+                pending.clear()
+
+        pending: list[Record] = []
+        for row in rows[:warm]:  # every dossier cold once, blobs and trust files stored
+            one(row, pending)
+        store.put_many(pending)
+        pending.clear()
+        timed = rows[warm:]
+        start = time.perf_counter()
+        for row in timed:
+            one(row, pending)
+        if pending:
+            store.put_many(pending)
+        return len(timed) / (time.perf_counter() - start)
+
+
+def run_batch_process(args: Sequence[str], *, rss: bool = False) -> dict[str, Any]:
+    """``vvp batch ... --json`` in a fresh process; with ``rss``, through :func:`child_main`,
+    which adds the process's peak RSS (and its children's) to the JSON."""
+    prefix = [sys.executable, "-m", "benchmarks.bench_batch", "--child"] if rss else [sys.executable, "-m", "vvp"]
+    start = time.perf_counter()
+    proc = subprocess.run([*prefix, "batch", *args, "--json", "--no-progress"], cwd=REPO, capture_output=True,
+                          check=False)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1, 3):
+        raise RuntimeError(f"vvp batch exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
+    got: dict[str, Any] = json.loads(proc.stdout)
+    got["wall_s"] = round(wall, 2)
+    return got
+
+
+def child_main(argv: Sequence[str]) -> int:
+    """``--child``: run ``vvp`` with ``argv`` in this process and put its peak RSS into the JSON
+    document it prints (the runner and, with --workers 1, the only verifying process)."""
+    import contextlib
+    import io
+
+    from vvp._cli import main as vvp_main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = vvp_main(list(argv))
+    doc = json.loads(buf.getvalue())
+    doc["peak_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    doc["children_peak_rss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    sys.stdout.write(json.dumps(doc) + "\n")
+    return rc
+
+
+def run(rows_n: int, callers: int, rss_rows: Sequence[int], dask: bool, inprocess_n: int,
+        workdir: Path | None) -> dict[str, Any]:
+    res: dict[str, Any] = {"machine": machine(), "rows": rows_n, "callers": callers, "batch_rows": BATCH_ROWS}
+    world = build_world(WorldSpec())
+    with tempfile.TemporaryDirectory(prefix="vvp-bench-batch-", dir=workdir) as tmp_s:
+        tmp = Path(tmp_s)
+        with served_world(world, tmp / "world") as sw:
+            t0 = time.perf_counter()
+            _write_jsonl(call_rows(sw, rows_n, seed=11, callers=callers, zipf_s=1.1,
+                                   start=sw.calls[0].at, span=_dt.timedelta(days=1)), tmp / "calls.jsonl")
+            res["generate_s"] = round(time.perf_counter() - t0, 1)
+            pool = list(call_rows(sw, min(10_000, max(rss_rows, default=0)), seed=12, callers=callers)) if rss_rows else []
+            files = sw.files
+        # The server is stopped: everything below reads the evidence map, offline.
+        common = ["--trust", str(files.trust), "--evidence", str(files.evidence_map), "--offline",
+                  "--keystore", str(tmp / "keystore")]
+        rows = _parsed(tmp / "calls.jsonl", inprocess_n)
+        warm = min(len(rows) // 5, 2000)
+        res["inprocess_recorded_rows_per_s"] = round(inprocess_recorded(files.trust, files.evidence_map, rows, warm,
+                                                                        BATCH_ROWS), 1)
+        one = run_batch_process([str(tmp / "calls.jsonl"), "--out", str(tmp / "out-1"), *common, "--workers", "1"])
+        two = run_batch_process([str(tmp / "calls.jsonl"), "--out", str(tmp / "out-2"), *common, "--workers", "2"])
+        res["statuses"] = one["statuses"]
+        res["workers1_rows_per_s"] = one["rows_per_s"]
+        res["workers1_wall_s"] = one["wall_s"]
+        res["workers2_rows_per_s"] = two["rows_per_s"]
+        res["workers2_wall_s"] = two["wall_s"]
+        res["workers1_over_inprocess"] = round(one["rows_per_s"] / res["inprocess_recorded_rows_per_s"], 3)
+        res["workers2_over_workers1"] = round(two["rows_per_s"] / one["rows_per_s"], 3)
+        if dask:
+            d = run_batch_process([str(tmp / "calls.jsonl"), "--out", str(tmp / "out-dask"), *common,
+                                   "--engine", "dask", "--workers", "2"])
+            res["dask2_rows_per_s"] = d["rows_per_s"]
+            res["dask2_wall_s"] = d["wall_s"]
+            res["dask2_over_workers2"] = round(d["rows_per_s"] / two["rows_per_s"], 3)
+        per_worker = one["rows_per_s"]
+        res["cores_for_1e9_per_day"] = round(CALLS_PER_DAY / 86400 / per_worker, 1) if per_worker else None
+        for i, n in enumerate(sorted(rss_rows)):
+            src = tmp / f"rss-{n}.jsonl"
+            _write_jsonl(_pooled(pool, n), src)
+            got = run_batch_process([str(src), "--out", str(tmp / f"out-rss-{n}"), *common, "--workers", "1"], rss=True)
+            src.unlink()
+            key = "rss_small" if i == 0 else "rss_large"
+            res[f"{key}_rows"] = n
+            res[f"{key}_mb"] = round(got["peak_rss_kb"] / 1024, 1)
+            res[f"{key}_rows_per_s"] = got["rows_per_s"]
+        if "rss_small_mb" in res and "rss_large_mb" in res:
+            res["rss_ratio"] = round(res["rss_large_mb"] / res["rss_small_mb"], 3)
+    return res
+
+
+def _ratio_line(label: str, value: float | None, target: float, *, at_least: bool = True) -> str:
+    if value is None:
+        return f"  {label:<44} (not measured)"
+    ok = value >= target if at_least else value <= target
+    return f"  {label:<44} {value:7.3f}   target {'>=' if at_least else '<='} {target}  {'met' if ok else 'NOT met'}"
+
+
+def report(r: dict[str, Any]) -> str:
+    m = r["machine"]
+    st = r.get("statuses", {})
+    lines = [
+        f"vvp batch benchmark: {r['rows']:,} generated calls, {r['callers']} Zipf callers "
+        f"(VALID {st.get('VALID', 0):,}, INVALID {st.get('INVALID', 0):,}, "
+        f"INDETERMINATE {st.get('INDETERMINATE', 0):,}); batches of {r['batch_rows']} rows",
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_1m_at_start']} at start",
+        "",
+        f"  in-process recorded call (one core)          {r['inprocess_recorded_rows_per_s']:>10,.0f} rows/s",
+        f"  vvp batch --workers 1                        {r['workers1_rows_per_s']:>10,.0f} rows/s"
+        f"  ({r['workers1_wall_s']} s wall)",
+        f"  vvp batch --workers 2                        {r['workers2_rows_per_s']:>10,.0f} rows/s"
+        f"  ({r['workers2_wall_s']} s wall)",
+    ]
+    if "dask2_rows_per_s" in r:
+        lines.append(f"  vvp batch --engine dask --workers 2          {r['dask2_rows_per_s']:>10,.0f} rows/s"
+                     f"  ({r['dask2_wall_s']} s wall)")
+    lines += [
+        "",
+        _ratio_line("one worker / in-process recorded call", r["workers1_over_inprocess"], ONE_WORKER_TARGET),
+        _ratio_line("two workers / one worker", r["workers2_over_workers1"], TWO_WORKERS_TARGET),
+        _ratio_line("dask on two / local on two", r.get("dask2_over_workers2"), DASK_TARGET),
+        "",
+        f"  cores for 10^9 calls a day at {r['workers1_rows_per_s']:,.0f} rows/s per worker: "
+        f"{r['cores_for_1e9_per_day']}",
+    ]
+    if "rss_small_mb" in r:
+        lines.append(f"  peak RSS, {r['rss_small_rows']:>9,} rows (--workers 1)     {r['rss_small_mb']:>8,.1f} MB")
+    if "rss_large_mb" in r:
+        lines.append(f"  peak RSS, {r['rss_large_rows']:>9,} rows (--workers 1)     {r['rss_large_mb']:>8,.1f} MB")
+        lines.append(_ratio_line("peak RSS larger / smaller", r["rss_ratio"], RSS_TARGET, at_least=False))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["--child"]:
+        return child_main(args_in[1:])
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bench_batch", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", type=int, default=100_000, help="generated calls (default 100,000)")
+    ap.add_argument("--callers", type=int, default=300, help="caller profiles, Zipf-weighted (default 300)")
+    ap.add_argument("--inprocess-rows", type=int, default=20_000,
+                    help="rows of the log timed in process (default 20,000)")
+    ap.add_argument("--rss-rows", default="10000,1000000",
+                    help="two log sizes whose peak RSS is compared (default 10000,1000000; '' to skip)")
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask run")
+    ap.add_argument("--workdir", help="where the logs, stores and outputs go (default: the system temp folder)")
+    ap.add_argument("--json", action="store_true", help="print one JSON object with every figure")
+    a = ap.parse_args(args_in)
+    rss = [int(x) for x in a.rss_rows.split(",") if x.strip()]
+    r = run(a.rows, a.callers, rss, not a.no_dask, a.inprocess_rows, Path(a.workdir) if a.workdir else None)
+    if a.json:
+        sys.stdout.write(json.dumps(r, indent=2) + "\n")
+    else:
+        sys.stdout.write(report(r))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
