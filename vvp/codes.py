@@ -1216,6 +1216,58 @@ BATCH_ENGINE_UNAVAILABLE: Final = _c(
     "--engine dask needs dask.distributed (pip install 'vvp[dask]'), or its --scheduler cannot be reached "
     "(exit 4).")
 
+# --- witnesses (independent witnesses: key state and revocation the evidence host cannot hide, §2.4)
+WITNESS_REPLY_MALFORMED: Final = _c(
+    "WITNESS_REPLY_MALFORMED", "witness",
+    "A /loc/scheme reply lacks a string eid, scheme, url or dt: it is not used to find a witness.")
+WITNESS_REPLY_UNVERIFIED: Final = _c(
+    "WITNESS_REPLY_UNVERIFIED", "witness",
+    "A /loc/scheme reply is not signed by exactly the witness it speaks for (another key, a transferable "
+    "endorser, a changed URL under the signature): it is not used to find a witness.")
+WITNESS_ENDPOINT_UNKNOWN: Final = _c(
+    "WITNESS_ENDPOINT_UNKNOWN", "witness",
+    "No verified /loc/scheme reply of this witness (in the OOBI response, the dossier or the trust store's "
+    "witnesses) gives an http(s) URL at which to ask it.")
+WITNESS_UNREACHABLE: Final = _c(
+    "WITNESS_UNREACHABLE", "witness",
+    "Fewer witnesses than the quorum answered (unreachable, no known location, or an answer that does not "
+    "verify); under witness_check \"available\" a warning, the served stream alone is used.")
+WITNESS_QUORUM_NOT_MET: Final = _c(
+    "WITNESS_QUORUM_NOT_MET", "witness",
+    "witness_check is \"required\" and fewer than witness_quorum (default: the AID's toad) witnesses "
+    "answered with a verified KEL (INDETERMINATE).")
+WITNESS_CHECK_NOT_MADE: Final = _c(
+    "WITNESS_CHECK_NOT_MADE", "witness",
+    "The KEL was not compared with its witnesses: the verification is offline or from an evidence map, or no "
+    "witness location is known. Said plainly; under \"required\" INDETERMINATE.")
+WITNESS_ANSWER_INVALID: Final = _c(
+    "WITNESS_ANSWER_INVALID", "witness",
+    "A witness's answer is not a KEL of the AID that keri verifies; it is not used (and counts as no answer).")
+WITNESS_LAGGING: Final = _c(
+    "WITNESS_LAGGING", "witness",
+    "A witness's KEL of the AID ends before what another witness or the served stream holds; reported, "
+    "the longest verified KEL is used.")
+WITNESS_FIRST_SEEN_DISAGREES: Final = _c(
+    "WITNESS_FIRST_SEEN_DISAGREES", "witness",
+    "First-seen times of one event differ by more than clock_skew_s between the witnesses or the served stream; "
+    "the earliest witness time is used (a rotation counts from when any witness first saw it).")
+WITNESS_EVENTS_WITHHELD: Final = _c(
+    "WITNESS_EVENTS_WITHHELD", "witness",
+    "The witnesses hold later key events of the AID than the served stream (a rotation or an anchoring "
+    "event the evidence host left out); they are verified and used.")
+WITNESS_NONE_DESIGNATED: Final = _c(
+    "WITNESS_NONE_DESIGNATED", "witness",
+    "The AID designates no witnesses: nobody independent of the evidence host can be asked (a warning; "
+    "INDETERMINATE under \"required\").")
+KID_WITNESS_NOT_OF_AID: Final = _c(
+    "KID_WITNESS_NOT_OF_AID", "witness",
+    "The kid OOBI names a witness (/oobi/{aid}/witness/{eid}) that is not one of the AID's witnesses: the "
+    "kid is refused (INVALID).")
+TEL_EVENT_WITHHELD: Final = _c(
+    "TEL_EVENT_WITHHELD", "witness",
+    "The issuer's KEL (as served, or as its witnesses hold it) seals a TEL event of this credential that the "
+    "dossier stream lacks; at sn >= 1 that is a revocation, and the credential is never VALID after the seal.")
+
 
 def markdown() -> str:
     """``docs/codes.md``: every code, grouped by area, in registration order."""

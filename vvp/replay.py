@@ -333,6 +333,7 @@ def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn =
                 msg = ex.message if isinstance(ex, VvpError) else repr(ex)
                 return broken_result(RecordBroken(f"the recorded trust store cannot be rebuilt: {msg}",
                                                    code=codes.RECORD_INCONSISTENT), rec, signature=sig)
+            used = witness_era(rec.verdict, used)
             verdict = _run(verify, call, used, fetcher)  # inside: schema folders may be read lazily
     else:
         verdict = _run(verify, call, trust, fetcher)
@@ -353,6 +354,31 @@ def reverify(rec: Record, *, trust: TrustStore | None = None, verify: VerifyFn =
         trust_source=(rec.trust_snapshot().source if trust is None
                       else str(trust.source) if trust.source is not None else None),
         code=code, exit_code=ec)
+
+
+WITNESS_CHECK_IDS = ("V-09", "X-WITNESS-")
+"""Check ids the witness step (vvp.witness, architecture §2.4) emits, and only it."""
+
+
+def witness_era(verdict: Mapping[str, Any], trust: TrustStore) -> TrustStore:
+    """The recorded trust store as it must be replayed for the witness step (docs/witnesses.md).
+
+    A recorded verdict without any witness check was judged with nothing from witnesses: made by
+    a vvp that did not ask them yet (its recorded policy may even lack ``witness_check``, which
+    would now default to ``"available"``), or under ``"off"``, or with no key state to compare. In
+    every one of these cases the witness step contributed nothing, so the replay runs it
+    ``"off"`` and reproduces exactly what was judged; running it now would only ask the record for
+    witness answers it cannot hold and add a "not made" check the original never had. A verdict
+    with witness checks is replayed under its recorded policy, from the witness answers the record
+    keeps. (Under ``--trust`` nothing is changed: that question is how the same evidence fares
+    under another policy.)"""
+    if trust.policy.witness_check == "off":
+        return trust
+    checks = verdict.get("checks")
+    if isinstance(checks, list) and any(isinstance(c, Mapping) and str(c.get("id", "")).startswith(WITNESS_CHECK_IDS)
+                                        for c in checks):
+        return trust
+    return trust.with_policy(witness_check="off")
 
 
 def _run(verify: VerifyFn, call: AnyInput, trust: TrustStore, fetcher: Fetcher) -> Verdict:

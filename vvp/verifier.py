@@ -27,7 +27,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cryptography import x509
@@ -52,6 +52,9 @@ from vvp.stir.shaken import ShakenClaim, ShakenPolicy, shaken_claim, verify_shak
 from vvp.stir.sip import SipError, SipRequest, parse_sip
 from vvp.stir.x5ucache import ShakenCache
 from vvp.trust import TrustStore
+from vvp.witness import Directory, WitnessCache, WitnessPolicy
+from vvp.witness.check import signer_key_state, trusted_directory
+from vvp.witness.issuers import issuer_checks
 from vvp.verdict import (
     DECIDING_CLAIMS,
     Check,
@@ -126,13 +129,24 @@ class _Policies:
     sti_pa: tuple[x509.Certificate, ...]
     sti_crl_signers: tuple[x509.Certificate, ...]
     callee: CalleePolicy
+    witness: WitnessPolicy
+    witness_files: Directory
+    """Witness locations from the trust store's witness OOBI response files (read when it was loaded)."""
+    witness_urls: tuple[str, ...]
+    """The trust store's witness OOBI URLs, fetched (and recorded) when a call needs them."""
 
     @classmethod
     def of(cls, trust: TrustStore) -> _Policies:
+        p = trust.policy
         return cls(passport=_passport_policy(trust), dossier=DossierPolicy.from_trust(trust),
                    auth=AuthPolicy(require_brand_proxy=trust.policy.require_brand_proxy),
                    shaken=_shaken_policy(trust), sti_pa=_anchors(trust, "sti_pa"),
-                   sti_crl_signers=_anchors(trust, "sti_crl_signers"), callee=_callee_policy(trust))
+                   sti_crl_signers=_anchors(trust, "sti_crl_signers"), callee=_callee_policy(trust),
+                   witness=WitnessPolicy(mode=p.witness_check, quorum=p.witness_quorum, clock_skew_s=p.clock_skew_s,
+                                         freshness_s=p.key_state_freshness_s),
+                   witness_files=trusted_directory([(f"trust:{tf.name}", data) for tf in trust.files_of("witnesses")
+                                                    for _, data in tf.entries]),
+                   witness_urls=tuple(w for w in trust.witnesses if w.startswith(("http://", "https://"))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,16 +281,22 @@ class KelCache:
         self._lock = threading.Lock()  # guards the per-stream dicts of selected key states
         # url -> (stream, key states selected from it: see _key_state, and the fetch events it
         # was built from: handed to the recorder of every call it serves)
-        self._streams: Lru[tuple[KelStream, dict[Any, Any], tuple[FetchEvent, ...]]] = Lru(max_entries,
-                                                                                          monotonic=monotonic)
+        self._streams: Lru[tuple[KelStream, dict[Any, Any], tuple[FetchEvent, ...], bytes]] = Lru(
+            max_entries, monotonic=monotonic)
         self.fetches = 0
         self.ingests = 0
 
     def _entry(self, url: str, fetcher: Fetcher, freshness_s: float) -> tuple[KelStream, dict[Any, Any]]:
+        got = self.served(url, fetcher, freshness_s)
+        return got[0], got[1]
+
+    def served(self, url: str, fetcher: Fetcher, freshness_s: float) -> tuple[KelStream, dict[Any, Any], bytes]:
+        """The verified stream behind ``url``, its selected key states and the bytes it was
+        verified from (the witness locations they carry: vvp.witness). Raises FetchError."""
         hit = self._streams.get(url, max_age=freshness_s)
         if hit is not None:
             note_cached(fetcher, hit[2])  # the record of this call still holds the KEL's bytes
-            return hit[0], hit[1]
+            return hit[0], hit[1], hit[3]
         mark = evidence_mark(fetcher)
         got = fetcher.fetch(url, EvidenceKind.OOBI)
         events = evidence_since(fetcher, mark)
@@ -284,8 +304,8 @@ class KelCache:
         stream = verify_stream(got.body)
         self.ingests += 1
         selected: dict[Any, Any] = {}
-        self._streams.put(url, (stream, selected, events))
-        return stream, selected
+        self._streams.put(url, (stream, selected, events, got.body))
+        return stream, selected, got.body
 
     def stream(self, url: str, fetcher: Fetcher, freshness_s: float) -> KelStream:
         """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
@@ -319,6 +339,80 @@ class KelCache:
         return got
 
 
+def _trusted_locations(pol: _Policies, fetcher: Fetcher, cache: VerifierCache | None) -> Directory:
+    """Witness locations from the trust store: its files (learnt once) and its URLs (fetched as
+    witness evidence, recorded, kept within key_state_freshness_s; one that cannot be fetched
+    adds nothing, and the witnesses it would have located show as unknown locations)."""
+    out = pol.witness_files
+    for url in pol.witness_urls:
+        hit = cache.witness_oobis.get(url, max_age=pol.witness.freshness_s) if cache is not None else None
+        if hit is not None:
+            note_cached(fetcher, hit[1])
+            out = out.merged(hit[0])
+            continue
+        mark = evidence_mark(fetcher)
+        try:
+            got = fetcher.fetch(url, EvidenceKind.WITNESS)
+        except FetchError:
+            learnt = Directory()
+        else:
+            learnt = cache.witnesses.learnt(got.body, url) if cache is not None else trusted_directory([(url, got.body)])
+        if cache is not None:
+            cache.witness_oobis.put(url, (learnt, evidence_since(fetcher, mark)))
+        out = out.merged(learnt)
+    return out
+
+
+def _signer_witnessed(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,
+                      pol: _Policies) -> tuple[KelResult, list[Check], Directory]:
+    """Step 3 with V-09 (architecture §2.4): the served KEL compared with the AID's witnesses,
+    the key state at the reference time from the KEL they establish. ``witness_check: "off"``
+    is the served stream alone, exactly as before witnesses were asked."""
+    freshness_s = pol.witness.freshness_s
+    if pol.witness.mode == "off":
+        return _signer_key_state(kid, aid, ref, fetcher=fetcher, cache=cache, freshness_s=freshness_s), [], Directory()
+    try:
+        if cache is not None:
+            stream, _, body = cache.kels.served(kid, fetcher, freshness_s)
+        else:
+            got = fetcher.fetch(kid, EvidenceKind.OOBI)
+            body = got.body
+            stream = verify_stream(body)
+    except FetchError as ex:
+        return KelResult(status=Status.INDETERMINATE, aid=aid, state=None, codes=(ex.code,),
+                         messages=(ex.message,), at=ref, source=kid), [], Directory()
+    trusted = _trusted_locations(pol, fetcher, cache)
+    return signer_key_state(kid, aid, ref, stream=stream, body=body, fetcher=fetcher, policy=pol.witness,
+                            cache=cache.witnesses if cache is not None else None, trusted=trusted)
+
+
+def _as_key_state(kel: KelResult, checks: Sequence[Check]) -> KelResult:
+    """For a caller whose verdict has no place for the V-09 checks (the callee's): a witness
+    check that fails or cannot be made under "required" becomes the key state's own status."""
+    bad = [c for c in checks if c.status.value in ("fail", "indeterminate")]
+    if not bad or kel.status is Status.INVALID:
+        return kel
+    worst = next((c for c in bad if c.status.value == "fail"), bad[0])
+    st = Status.INVALID if worst.status.value == "fail" else Status.INDETERMINATE
+    if kel.status is Status.INDETERMINATE and st is Status.INDETERMINATE:
+        return kel
+    return KelResult(status=st, aid=kel.aid, state=None, codes=(worst.code,), messages=(worst.message,),
+                     events=kel.events, aids=kel.aids, at=kel.at, source=kel.source)
+
+
+def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime, *, fetcher: Fetcher,
+                       cache: VerifierCache | None, pol: _Policies) -> list[Check]:
+    """Every credential issuer's KEL against its witnesses (architecture §2.4; vvp.witness.issuers)."""
+    if pol.witness.mode == "off" or not dres.issuer_kels:
+        return []
+    creds = [(c.said, c.issuer, frozenset(e.said for e in c.tel)) for c in dres.credentials.values()]
+    if not creds:
+        return []
+    directory = _trusted_locations(pol, fetcher, cache).merged(extra).merged(dres.witness_locations)
+    return issuer_checks(dres.issuer_kels, creds, directory, ref=ref, fetcher=fetcher, policy=pol.witness,
+                         cache=cache.witnesses if cache is not None else None)
+
+
 def _signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,
                       freshness_s: float) -> KelResult:
     """Step 3: the kid AID's key state at the reference time (through the cache when there is one)."""
@@ -341,6 +435,10 @@ class VerifierCache:
     dossiers: DossierCache = field(default_factory=DossierCache)
     kels: KelCache = field(default_factory=KelCache)
     shaken: ShakenCache = field(default_factory=ShakenCache)
+    witnesses: WitnessCache = field(default_factory=WitnessCache)
+    """What witnesses said (within key_state_freshness_s), and what was learnt from it (§2.4)."""
+    witness_oobis: Lru[tuple[Directory, tuple[FetchEvent, ...]]] = field(default_factory=lambda: Lru(256))
+    """The trust store's witness OOBI URLs: the locations each vouched for, with its fetch events."""
 
 
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
@@ -396,11 +494,17 @@ class Verifier:
         ref, cache, pol, p = call.reference_time, self.cache, self._pol, self.trust.policy
 
         def key_state(kid: str, aid: str) -> KelResult:
-            return _signer_key_state(kid, aid, ref, fetcher=f, cache=cache, freshness_s=p.key_state_freshness_s)
+            kel, wchecks, _ = _signer_witnessed(kid, aid, ref, fetcher=f, cache=cache, pol=pol)
+            return _as_key_state(kel, wchecks)
 
         def dossier(evd: str) -> DossierResult:
-            return verify_dossier(evd, fetcher=f, reference_time=ref, policy=pol.dossier,
+            dres = verify_dossier(evd, fetcher=f, reference_time=ref, policy=pol.dossier,
                                   cache=cache.dossiers if cache else None)
+            extra = _issuers_witnessed(dres, Directory(), ref, fetcher=f, cache=cache, pol=pol)
+            if not extra:
+                return dres
+            checks = dres.checks + tuple(extra)
+            return replace(dres, checks=checks, status=claim_status(checks).status)
 
         return verify_callee(call, policy=pol.callee, key_state=key_state, dossier=dossier)
 
@@ -435,6 +539,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     parts: list[Sequence[Check] | CheckBlock] = [inputs.checks]
     vvp_values = inputs.vvp
     passport: VvpPassport | None = None
+    kid_locations = Directory()  # witness locations the kid OOBI response vouched for
     if not vvp_values:
         parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
                                     "the call carries no VVP PASSporT"),))
@@ -446,9 +551,10 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
         parts.append(pr.checks)
         passport = pr.passport
         if passport is not None and passport.kid is not None and passport.kid_aid is not None:
-            kel = _signer_key_state(passport.kid, passport.kid_aid, ref, fetcher=fetcher, cache=cache,
-                                    freshness_s=trust.policy.key_state_freshness_s)
+            kel, wchecks, kid_locations = _signer_witnessed(passport.kid, passport.kid_aid, ref, fetcher=fetcher,
+                                                            cache=cache, pol=pol)
             parts.append(_key_state_checks(passport, kel))
+            parts.append(wchecks)
     parts.append(check_context(passport, orig=call.orig, dest=call.dest, sip=inputs.sip,
                                iat_tolerance_s=trust.policy.iat_tolerance_s, require_context=call.require_context))
     dres: DossierResult | None = None
@@ -457,6 +563,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
                               policy=pol.dossier, cache=cache.dossiers if cache else None)
         parts.append(dres.derived(_VERDICT_BLOCK, lambda: CheckBlock(dres.checks)) if cache is not None
                      else dres.checks)
+        parts.append(_issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol))
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable VVP PASSporT cites a dossier"),))

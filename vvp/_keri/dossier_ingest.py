@@ -59,6 +59,25 @@ class KelSeen:
     first_seen: str | None
     error: str | None
     bad_signatures: int = 0
+    seals: tuple[tuple[str, int, str], ...] = ()
+    """The event seals ``{i, s, d}`` in its ``a`` list (a TEL event or a delegated event it
+    anchors): what lets a withheld TEL event be seen (architecture §2.4)."""
+
+
+def event_seals(ked: Mapping[str, Any]) -> tuple[tuple[str, int, str], ...]:
+    """The ``(i, sn, d)`` event seals in a key event's ``a`` list (other anchors skipped)."""
+    a = ked.get("a")
+    if not isinstance(a, list):
+        return ()
+    out: list[tuple[str, int, str]] = []
+    for x in a:
+        if isinstance(x, dict) and isinstance(x.get("i"), str) and isinstance(x.get("s"), str) \
+                and isinstance(x.get("d"), str):
+            try:
+                out.append((x["i"], int(x["s"], 16), x["d"]))
+            except ValueError:
+                continue
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +269,8 @@ class _KelTap:
                                          ilk=str(ked.get("t")), delegator=di if isinstance(di, str) and di else None,
                                          first_seen=str(dater.dts) if dater is not None else None, error=err,
                                          bad_signatures=self._bad_signatures(serder, kwa.get("sigers"),
-                                                                             kwa.get("wigers"))))
+                                                                             kwa.get("wigers")),
+                                         seals=event_seals(ked) if ked.get("t") in ("ixn", "rot", "drt") else ()))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import bisect
 import datetime as _dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -65,7 +65,9 @@ from vvp.dossier.policy import BASE_DOSSIER_SCHEMA, CLAIM, OPERATORS, QUESTIONS,
 from vvp.dossier.schemas import SchemaSource, validator_for
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, Fetcher, evidence_mark, evidence_since, note_cached
+from vvp.keystate import EventSeal
 from vvp.verdict import Check, CheckStatus, Status, claim_status, failed, indeterminate, not_applicable, passed, warned
+from vvp.witness.model import Directory, Point, ServedKel
 
 _MAX_FETCH_ROUNDS = 6
 
@@ -146,7 +148,8 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
             if done is not None:  # the warm path: the fetch, this record and the result, three lookups
                 return done if done.source == source else replace(done, source=source)
             ctx = _Ctx(ing=prep.ing, ref=reference_time, policy=policy,
-                       schemas=SchemaSource(policy, fetcher), unavailable={})
+                       schemas=SchemaSource(policy, fetcher), unavailable={},
+                       directory=_locations(cache.unwrap(prep.data)[0]))
             return _evaluate(ctx, prep.digest, prep.root, prep.candidates, expected_said, cache, source, prep.bounds)
     stream, why = cache.unwrap(data) if cache is not None else unwrap(data)
     if stream is None:
@@ -188,7 +191,7 @@ def _verify_stream(data: bytes, *, reference_time: _dt.datetime, policy: Dossier
             digest, ing = run(streams)
             root, candidates = _find_root(ing, expected_said)
     ctx = _Ctx(ing=ing, ref=reference_time, policy=policy, schemas=SchemaSource(policy, fetcher),
-               unavailable=unavailable)
+               unavailable=unavailable, directory=_locations(stream))
     if cache is None:
         return _evaluate(ctx, digest, root, candidates, expected_said, None, source, ())
     bounds = cache.boundaries(digest, lambda: _boundaries(ctx))
@@ -207,6 +210,56 @@ class _Ctx:
     policy: DossierPolicy
     schemas: SchemaSource
     unavailable: Mapping[str, str]
+    directory: Directory = field(default_factory=Directory)
+
+
+def _locations(stream: bytes | None) -> Directory:
+    """Witness locations vouched for by witness-signed replies in the dossier stream (§2.4)."""
+    if not stream:
+        return Directory()
+    from vvp.witness.endpoints import learn
+
+    return learn(stream, "dossier")
+
+
+def _served_kels(ctx: _Ctx) -> dict[str, ServedKel]:
+    """Each AID whose KEL the streams verified, as the witness check compares it: its accepted
+    events (once each, in sn order, with their -E first-seen times and seals), its witnesses and
+    toad at its last event."""
+    out: dict[str, ServedKel] = {}
+    for aid, st in ctx.ing.aids.items():
+        if not st.accepted or st.sn is None:
+            continue
+        pts: dict[int, Point] = {}
+        for k in ctx.ing.kel_seen:
+            if k.aid == aid and k.error is None and k.sn <= st.sn and k.sn not in pts:
+                pts[k.sn] = Point(k.sn, k.said, k.ilk, _t(k.first_seen),
+                                  tuple(EventSeal(i, sn, d) for i, sn, d in k.seals))
+        out[aid] = ServedKel(aid=aid, points=tuple(pts[n] for n in sorted(pts)), witnesses=st.witnesses,
+                             toad=int(st.toad or 0))
+    return out
+
+
+def _unproven_tel_seals(ctx: _Ctx, a: _ing.IngestedAcdc) -> list[tuple[int, str, str, _dt.datetime | None]]:
+    """Seals in the issuer's verified KEL for TEL events of this credential that the stream does
+    not prove (absent, or present and not accepted): ``(TEL sn, TEL SAID, anchoring event SAID,
+    the anchoring event's first-seen time)``. A TEL event its issuer anchored exists; a stream
+    without it withholds it (architecture §2.4)."""
+    issuer = a.registry_issuer or _issuer(a)
+    st = ctx.ing.aids.get(issuer)
+    if st is None or not st.accepted or st.sn is None:
+        return []
+    have = {e.said for e in a.tel}
+    out: list[tuple[int, str, str, _dt.datetime | None]] = []
+    seen: set[str] = set()
+    for k in ctx.ing.kel_seen:
+        if k.aid != issuer or k.error is not None or k.sn > st.sn or not k.seals or k.said in seen:
+            continue
+        seen.add(k.said)
+        for i, sn, d in k.seals:
+            if i == a.said and d not in have:
+                out.append((sn, d, k.said, _t(k.first_seen)))
+    return out
 
 
 def _t(text: str | None) -> _dt.datetime | None:
@@ -354,6 +407,20 @@ def _revocation(ctx: _Ctx, a: _ing.IngestedAcdc, tm: _Times) -> tuple[Check, str
     if tm.revoked_at is not None and tm.revoked_at <= ctx.ref:
         return failed("V-14", CLAIM, codes.CREDENTIAL_REVOKED,
                       f"revoked {clock.rfc3339(tm.revoked_at)}, at or before the reference time", cid), "revoked"
+    withheld = [w for w in _unproven_tel_seals(ctx, a) if w[0] >= 1]
+    past = [w for w in withheld if w[3] is not None and w[3] <= ctx.ref]
+    if past:
+        sn, d, anchor, t = past[0]
+        assert t is not None
+        return failed("V-14", CLAIM, codes.TEL_EVENT_WITHHELD,
+                      f"the issuer's KEL event {anchor} seals TEL event sn {sn} ({d}) of this credential, first seen "
+                      f"{clock.rfc3339(t)}, which the dossier does not prove: a revocation was withheld", cid), "revoked"
+    unknown = [w for w in withheld if w[3] is None]
+    if unknown:
+        sn, d, anchor, _ = unknown[0]
+        return indeterminate("V-14", CLAIM, codes.TEL_EVENT_WITHHELD,
+                             f"the issuer's KEL event {anchor} seals TEL event sn {sn} ({d}) of this credential, which "
+                             "the dossier does not prove, and its time is unknown", cid), "unknown"
     if tm.pending_revocation is not None:
         return indeterminate("V-14", CLAIM, codes.CREDENTIAL_STATE_UNKNOWN,
                              f"a revocation {tm.pending_revocation.said} is in the evidence but cannot be verified "
@@ -705,6 +772,7 @@ def _boundaries(ctx: _Ctx) -> list[_dt.datetime]:
             t = _effective(ctx, issuer, e.dt, e.anchor_said)
             if t is not None:
                 out.add(t)
+        out |= {w[3] for w in _unproven_tel_seals(ctx, a) if w[3] is not None}
     return sorted(out)
 
 
@@ -724,7 +792,8 @@ def _evaluate(ctx: _Ctx, digest: str, root: str | None, candidates: tuple[str, .
     checks, creds = _evaluate_now(ctx, root, candidates, expected)
     cs = tuple(checks)
     res = DossierResult(status=claim_status(cs).status, said=root, expected_said=expected, checks=cs,
-                        credentials=MappingProxyType(creds), root_candidates=candidates, source=source)
+                        credentials=MappingProxyType(creds), root_candidates=candidates, source=source,
+                        issuer_kels=MappingProxyType(_served_kels(ctx)), witness_locations=ctx.directory)
     if cache is not None and key is not None:
         cache._results.put(key, res)
     return res

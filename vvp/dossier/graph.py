@@ -9,6 +9,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from vvp import clock, strictjson
@@ -16,6 +17,7 @@ from vvp._keri import dossier_ingest as _ing
 from vvp._keri import tel as _tel
 from vvp.dossier.schemas import _SAID_RE
 from vvp.verdict import Check, Status, claim_status
+from vvp.witness.model import Directory, ServedKel
 
 _T = TypeVar("_T")
 
@@ -126,6 +128,11 @@ class DossierResult:
     credentials: Mapping[str, Credential]
     root_candidates: tuple[str, ...] = ()
     source: str | None = None
+    issuer_kels: Mapping[str, ServedKel] = field(default_factory=lambda: MappingProxyType({}))
+    """Each verified issuer KEL of the streams (accepted events, witnesses, toad): what the
+    witness check compares with the issuers' witnesses (architecture §2.4, vvp.witness)."""
+    witness_locations: Directory = field(default_factory=Directory)
+    """Witness locations vouched for by witness-signed ``/loc/scheme`` replies in the stream."""
     _derived: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def derived(self, key: Any, make: Callable[[], _T]) -> _T:

@@ -22,10 +22,12 @@ class EvidenceKind(StrEnum):
     SCHEMA = "schema"
     ACDC = "acdc"
     ARTIFACT = "artifact"  # foreign evidence a bridging ACDC binds, and an RTU token's x5u (vvp/evidence/)
+    WITNESS = "witness"  # a witness's answer for an AID's KEL (vvp/witness/; architecture §2.4)
 
 
 CONTENT_TYPES: Mapping[EvidenceKind, tuple[str, ...]] = {
     EvidenceKind.OOBI: ("application/json+cesr", "application/cesr"),
+    EvidenceKind.WITNESS: ("application/json+cesr", "application/cesr"),
     EvidenceKind.DOSSIER: ("application/json+cesr", "application/cesr", "application/json"),
     EvidenceKind.ACDC: ("application/json+cesr", "application/cesr", "application/json"),
     EvidenceKind.X5U: ("application/pem-certificate-chain", "application/x-pem-file", "application/pkix-cert"),
