@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import datetime as _dt
 import os
+import re
 import sys
 import time
 import traceback
@@ -52,6 +53,7 @@ from vvp.store.base import check_id
 from vvp.verifier import CallInput
 
 JSON: Final = "application/json"
+_UNIX_TEXT: Final = re.compile(r"\A\s*-?[0-9.]+\s*\Z")
 LOG_KEY: Final = "vvp.log"
 """Where a handler leaves what the access log should add (code, record id) in the ASGI scope."""
 
@@ -140,6 +142,8 @@ def _reference(at: str | int | None, default: _dt.datetime) -> _dt.datetime:
         return default
     if isinstance(at, int):
         return clock.from_unix(at)
+    if _UNIX_TEXT.match(at):
+        raise HttpError(400, codes.SERVICE_REQUEST_INVALID, "at: a string is RFC 3339; Unix seconds are a number")
     try:
         return clock.parse_time(at)
     except UsageError as ex:
@@ -179,7 +183,11 @@ class Service:
     async def stir(self, request: Request) -> Response:
         started, received_at = time.monotonic(), clock.now()
         doc = await read_json(request, min(self.cfg.max_body_bytes, atis.MAX_REQUEST_BYTES), atis_shape=True)
-        _validate(AtisRequest, doc, atis_shape=True)
+        model = _validate(AtisRequest, doc, atis_shape=True)
+        inner_req = {k: v for k, v in doc["verificationRequest"].items() if k != "time"}
+        if model.verificationRequest.time is not None:  # null is absent (now); 5.0 is 5
+            inner_req["time"] = model.verificationRequest.time
+        doc = {**doc, "verificationRequest": inner_req}
         try:
             vr = atis.parse_verification_request(doc)
         except atis.AtisRequestError as ex:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
 from vvp import __version__
@@ -27,9 +27,6 @@ from vvp.stir.atis import MAX_IDENTITIES, MAX_TIME
 TN_PATTERN: Final = r"^\+?[().\-]*([0-9][().\-]*){1,15}$"
 """A telephone number as :func:`vvp.tn.normalize_tn` accepts it: E.164 digits (at most 15) with an
 optional leading ``+`` and RFC 3966 visual separators."""
-TIME_PATTERN: Final = (r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-                       r"(\.[0-9]{1,6})?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
-"""RFC 3339 with an offset (what :func:`vvp.clock.parse_time` reads; leap seconds are not)."""
 MAX_IDENTITY_CHARS: Final = 65536
 """One Identity header value: a PASSporT with a large ``card`` is a few KiB; 64 Ki is ample."""
 MAX_TEXT: Final = 1024
@@ -40,8 +37,17 @@ IdentityValue = Annotated[str, Field(min_length=1, max_length=MAX_IDENTITY_CHARS
                                      description="an Identity header field value with its parameters, "
                                                  "without the 'Identity:' name")]
 IdentityList = Annotated[list[IdentityValue], Field(min_length=1, max_length=MAX_IDENTITIES)]
-UnixSeconds = Annotated[int, Field(ge=0, le=MAX_TIME, description="Unix seconds")]
-Rfc3339 = Annotated[str, Field(pattern=TIME_PATTERN, max_length=64, description="RFC 3339 with an offset or Z")]
+def _integral(v: Any) -> Any:
+    """JSON Schema's ``integer`` includes ``5.0``: an integral float is that integer (strict
+    mode refuses floats otherwise, and every non-number still fails)."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v
+
+
+UnixSeconds = Annotated[int, BeforeValidator(_integral), Field(ge=0, le=MAX_TIME, description="Unix seconds")]
+Rfc3339 = Annotated[str, Field(min_length=1, max_length=64, json_schema_extra={"format": "date-time"},
+                               description="RFC 3339 with an offset or Z (checked when the request is read)")]
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 RecordId = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$", description="the record's id (§4.4)")]
 Code = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", description="a stable code (docs/codes.md)")]
@@ -171,7 +177,7 @@ class CalleeRequest(_Strict):
                               frozen=True)
     callee: IdentityValue
     call_id: Text
-    cseq: Annotated[int, Field(ge=0, le=2**31 - 1)]
+    cseq: Annotated[int, BeforeValidator(_integral), Field(ge=0, le=2**31 - 1)]
     dest: Tn
     caller_goal: Text | None = None
     at: Rfc3339 | UnixSeconds | None = None
