@@ -318,3 +318,20 @@ def test_duplicate_keys_in_the_evidence_map_are_refused(tmp_path: Path, capsys: 
     m.write_text('{"http://x/k": "a.cesr", "http://x/k": "b.cesr"}')
     rc, doc = _err_json(["kel", "http://x/k", "--evidence", str(m), "--offline"], capsys)
     assert rc == 4 and doc["error"]["code"] == codes.MAP_INVALID
+
+
+@pytest.mark.timeout(120)
+def test_regression_trust_folder_with_too_many_files_stops_at_the_cap(tmp_path: Path) -> None:
+    """A schema folder of more than MAX_TRUST_FILES files (or ``/``): refused with a code once
+    the cap is passed, not after walking and reading everything (fuzzing found ``"/"`` walked the
+    whole disk and died on an unreadable ``/proc`` entry as INTERNAL_ERROR)."""
+    from vvp.record import MAX_TRUST_FILES
+    from vvp.trust import parse_trust_store
+
+    many = tmp_path / "schemas"
+    many.mkdir()
+    for i in range(MAX_TRUST_FILES + 1):
+        (many / f"{i:05}.json").write_bytes(b"{}")
+    with pytest.raises(OperationalError) as ei:
+        parse_trust_store({"version": 1, "schemas": [str(many)]}, base=tmp_path)
+    assert ei.value.code == codes.TRUST_BAD_VALUE and f"more than {MAX_TRUST_FILES} files" in ei.value.message

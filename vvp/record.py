@@ -46,8 +46,10 @@ import functools
 import hashlib
 import importlib
 import json
+import os
 import platform
 import re
+import stat
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -244,9 +246,7 @@ def read_trust_files(field_name: str, paths: Sequence[Path]) -> tuple[TrustFile,
         entries: list[tuple[str, bytes]] = []
         if p.is_dir():
             kind = "dir"
-            files = sorted(f for f in p.rglob("*") if f.is_file()
-                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            for f in files:
+            for f in _folder_files(p, MAX_TRUST_FILES - count):
                 entries.append((f.relative_to(p).as_posix(), _read_limited(f)))
         else:
             kind = "file"
@@ -259,6 +259,38 @@ def read_trust_files(field_name: str, paths: Sequence[Path]) -> tuple[TrustFile,
                                    code=codes.RECORD_WRITE_FAILED)
         out.append(TrustFile(field_name, i, kind, p.name, tuple(entries)))
     return tuple(out)
+
+
+def _folder_files(folder: Path, budget: int) -> list[Path]:
+    """The regular files under ``folder`` (hidden entries skipped) in path order, found by a walk
+    that stops once more than ``budget`` are found: a trust store naming ``/`` as a schema folder
+    is refused after a few thousand files, not after walking the whole disk; a folder that cannot
+    be listed is ``TRUST_PATH_MISSING``, not an internal error."""
+    def refuse(ex: OSError) -> None:
+        raise OperationalError(f"cannot list trust folder {ex.filename}: {ex.strerror or ex}",
+                               code=codes.TRUST_PATH_MISSING)
+
+    found: list[Path] = []
+    for root, dirs, files in os.walk(folder, onerror=refuse):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            f = Path(root) / name
+            try:
+                mode = f.stat().st_mode
+            except FileNotFoundError:  # a dangling link: not a file, as before
+                continue
+            except OSError as ex:
+                raise OperationalError(f"cannot read trust file {f}: {ex.strerror or ex}",
+                                       code=codes.TRUST_PATH_MISSING) from None
+            if not stat.S_ISREG(mode):
+                continue
+            found.append(f)
+            if len(found) > budget:
+                raise OperationalError(f"the trust store names more than {MAX_TRUST_FILES} files; too many to "
+                                       "put in a record", code=codes.RECORD_WRITE_FAILED)
+    return sorted(found)
 
 
 def _read_limited(p: Path) -> bytes:
