@@ -120,7 +120,18 @@ def loc_replies(stream: bytes) -> tuple[LocReply, ...]:
     replies = _Replies()
     sinks = {"tvy": _Ignore(), "exc": _Ignore(), "rvy": replies, "vry": _Ignore()}
     try:
-        drive(stream, kvy=_Ignore(), sinks=sinks)
+        rep = drive(stream, kvy=_Ignore(), sinks=sinks)
     except Exception:  # noqa: BLE001 - what was verified before a keri fault still stands
-        pass
+        return tuple(replies.found)
+    for bb in rep.bad_bodies:  # a reply changed under its SAID (its URL edited): reported, not used
+        ked = getattr(bb.serder, "ked", None)
+        if not isinstance(ked, dict) or ked.get("t") != "rpy" or ked.get("r") != LOC_SCHEME_ROUTE:
+            continue
+        a = ked.get("a")
+        data: dict[str, Any] = a if isinstance(a, dict) else {}
+        replies.found.append(LocReply(str(data.get("eid")), str(data.get("scheme")), str(data.get("url")),
+                                      str(ked.get("dt")), str(ked.get("d")), None, False,
+                                      codes.WITNESS_REPLY_UNVERIFIED,
+                                      f"the reply does not match its SAID (stream offset {bb.offset}): changed "
+                                      "after it was signed"))
     return tuple(replies.found)

@@ -92,10 +92,17 @@ class ServedWorld:
 
 @contextlib.contextmanager
 def served_world(world: World, out_dir: str | Path, *,
-                 scenarios: Sequence[Scenario] = SCENARIOS) -> Iterator[ServedWorld]:
+                 scenarios: Sequence[Scenario] = SCENARIOS, witnesses: bool = False) -> Iterator[ServedWorld]:
     """Serve ``world`` on 127.0.0.1, write its trust stores and evidence map into ``out_dir``,
-    sign the scenario calls; stop the server on exit (the files stay)."""
+    sign the scenario calls; stop the server on exit (the files stay). ``witnesses``: also serve
+    each witness at its own endpoint and make the kid OOBIs carry the witnesses' signed location
+    replies, as real witness OOBIs do (architecture §2.4; :func:`vvp.world.server.witness_routes`)."""
     with EvidenceServer(routes_for(world)) as server:
+        if witnesses:
+            from vvp.world.server import kid_routes, witness_routes
+
+            for path, res in {**witness_routes(world, server.base_url), **kid_routes(world, server.base_url)}.items():
+                server.set(path, res)
         urls = WorldUrls(server.base_url)
         files = write_evidence(world, server.base_url, out_dir)
         yield ServedWorld(world=world, server=server, urls=urls, files=files,

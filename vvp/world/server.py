@@ -19,8 +19,19 @@ path                                                what                        
 ``/credentials/{SAID}.cesr``                          one ACDC with its issuer's    application/cesr
                                                       KEL and TELs
 ``/tels/{registry or credential id}.cesr``           one TEL                      application/cesr
+``/artifacts/{file}``                                a foreign artifact a bridge   its own (e.g.
+                                                     points at (foreign world)    application/jwt)
 ``/``                                                an index of the above        application/json
 ==================================================  ===========================  ============
+
+Witnesses as hosts of their own (architecture §2.4; :func:`witness_routes`, served when asked
+for, e.g. ``served_world(..., witnesses=True)``): witness ``{eid}`` lives under
+``/witnesses/{eid}`` and answers ``/witnesses/{eid}/oobi/{aid}/witness/{eid}`` (the AID's KEL,
+then the witness's own ``/loc/scheme`` reply, signed, naming ``{base}/witnesses/{eid}``) as
+keripy's witnesses do, and ``/witnesses/{eid}/oobi/{eid}/controller`` (its own OOBI, for the
+trust store's ``witnesses``). :func:`kid_routes` makes the kid host answer as a witness OOBI
+does: the KEL followed by the signed replies of the AID's witnesses. Tests make one witness lag,
+go offline or fork by replacing its routes (``EvidenceServer.set`` / ``remove``).
 
 Tests can replace or add any path while the server runs (:meth:`EvidenceServer.set`), e.g. to
 serve a tampered dossier or a wrong content type, and can see what was asked (``requests``).
@@ -88,6 +99,60 @@ class WorldUrls:
     def tel(self, ident: str) -> str:
         return f"{self.base}/tels/{ident}.cesr"
 
+    def witness(self, eid: str) -> str:
+        """Where witness ``eid`` is served (the URL its signed ``/loc/scheme`` reply names)."""
+        return witness_base(self.base, eid)
+
+    def witness_path(self, eid: str, aid: str) -> str:
+        """The path at which witness ``eid`` answers for ``aid`` (for ``EvidenceServer.set``)."""
+        return f"/witnesses/{eid}/oobi/{aid}/witness/{eid}"
+
+
+def witness_base(base_url: str, eid: str) -> str:
+    """The endpoint of witness ``eid`` in a world served at ``base_url``."""
+    return f"{base_url}/witnesses/{eid}"
+
+
+def witness_locations(world: World, base_url: str) -> dict[str, bytes]:
+    """Each witness's signed ``/loc/scheme`` reply for its endpoint under ``base_url``."""
+    from vvp._keri.worldgen.witnesses import loc_scheme
+
+    return {p.aid: loc_scheme(p.aid, witness_base(base_url, p.aid))
+            for p in world.parties.values() if not p.transferable}
+
+
+def witness_routes(world: World, base_url: str) -> dict[str, Resource]:
+    """Every witness's own endpoint (module docstring); the URLs in the replies use ``base_url``."""
+    locs = witness_locations(world, base_url)
+    routes: dict[str, Resource] = {}
+    for w in world.parties.values():
+        if w.transferable:
+            continue
+        prefix = f"/witnesses/{w.aid}"
+        routes[f"{prefix}/oobi/{w.aid}/controller"] = Resource(OOBI_TYPE, w.kel + locs[w.aid],
+                                                               headers=(("KERI-AID", w.aid),))
+        for p in world.parties.values():
+            if w.aid in p.witnesses:
+                routes[f"{prefix}/oobi/{p.aid}/witness/{w.aid}"] = Resource(OOBI_TYPE, p.oobi + locs[w.aid],
+                                                                            headers=(("KERI-AID", p.aid),))
+    return routes
+
+
+def kid_routes(world: World, base_url: str) -> dict[str, Resource]:
+    """The witness-OOBI paths of the main host answering as a witness OOBI does: each AID's KEL
+    followed by the signed ``/loc/scheme`` replies of its witnesses."""
+    locs = witness_locations(world, base_url)
+    routes: dict[str, Resource] = {}
+    for p in world.parties.values():
+        if not p.witnesses:
+            continue
+        body = p.oobi + b"".join(locs[w] for w in p.witnesses if w in locs)
+        res = Resource(OOBI_TYPE, body, headers=(("KERI-AID", p.aid),), file=f"kel/{p.aid}.cesr")
+        routes[f"/oobi/{p.aid}/witness"] = res
+        for w in p.witnesses:
+            routes[f"/oobi/{p.aid}/witness/{w}"] = res
+    return routes
+
 
 def routes_for(world: World) -> dict[str, Resource]:
     """Every path the server answers for ``world``, with its bytes and content type."""
@@ -112,6 +177,9 @@ def routes_for(world: World) -> dict[str, Resource]:
         routes[f"/tels/{c.said}.cesr"] = Resource(CESR_TYPE, c.tel, file=f"tels/{c.said}.cesr")
     for r in world.registries.values():
         routes[f"/tels/{r.regk}.cesr"] = Resource(CESR_TYPE, r.tel, file=f"tels/{r.regk}.cesr")
+    artifacts = world.spec.foreign.artifacts if world.spec.foreign is not None else ()
+    for a in artifacts:  # foreign evidence the bridges point at (a "gone" bridge's path is not here)
+        routes[a.path] = Resource(a.media_type, a.body, file=f"artifacts/{a.filename}")
     index = {
         "parties": {p.name: {"aid": p.aid, "oobi": f"/oobi/{p.aid}/controller"} for p in world.parties.values()},
         "dossiers": {d.name: {"said": d.said, "url": f"/dossiers/{d.said}.cesr"} for d in world.dossiers.values()},
@@ -119,6 +187,8 @@ def routes_for(world: World) -> dict[str, Resource]:
                         for c in world.credentials.values()},
         "schemas": {role: [f"/oobi/{s}" for s in saids] for role, saids in world.schema_roles.items()},
     }
+    if artifacts:
+        index["artifacts"] = {a.name: {"url": a.path, "content_type": a.media_type} for a in artifacts}
     routes["/"] = Resource(JSON_TYPE, json.dumps(index, indent=1).encode())
     return routes
 
