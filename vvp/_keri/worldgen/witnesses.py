@@ -83,14 +83,19 @@ class KelMessage:
 
 
 def split(stream: bytes) -> list[KelMessage]:
-    """A KEL stream (one or more KELs, as a controller replays them) split into its messages."""
+    """A KERI stream (KELs as a controller replays them, TELs, replies) split into its messages;
+    ``aid`` is the message's ``i`` (a TEL event's: the registry or credential), ``sn`` -1 for a
+    reply."""
     out: list[KelMessage] = []
     rest = bytes(stream)
     while rest:
         serder = serdering.SerderKERI(raw=rest)
         nxt = rest.find(b'{"v":"KERI', serder.size)
         end = len(rest) if nxt < 0 else nxt
-        out.append(KelMessage(str(serder.pre), int(serder.sn), str(serder.ilk), str(serder.said), rest[:end]))
+        ked = serder.ked
+        sn = int(ked["s"], 16) if isinstance(ked.get("s"), str) else -1  # replies have no sn
+        pre = ked.get("i") if isinstance(ked.get("i"), str) else ""
+        out.append(KelMessage(str(pre), sn, str(serder.ilk), str(serder.said), rest[:end]))
         rest = rest[end:]
     return out
 
