@@ -50,7 +50,7 @@ from vvp.batch.work import BatchResult, WorkerConfig
 from vvp.errors import OperationalError, UsageError
 from vvp.fetch import FetchLimits, build_fetcher
 from vvp.record import keystore_path, open_identity
-from vvp.store import open_store
+from vvp.store import open_store, parse_store_url
 from vvp.trust import load_trust_store
 from vvp.verdict import ExitCode
 
@@ -125,12 +125,14 @@ def _abs(p: str | None) -> str | None:
 
 
 def _store_url(opts: BatchOptions) -> str:
-    if opts.store:
-        s = opts.store
-        if s.startswith("sqlite:///") or "://" in s:
-            return s
-        return str(Path(s).expanduser().resolve())  # a path: absolute, so every worker finds the same file
-    return str((opts.out / RECORDS_DB).resolve())
+    """The store every worker opens: ``--store`` with an SQLite path made absolute (a worker may
+    not share the runner's working directory), else ``OUT/records.db``."""
+    if not opts.store:
+        return str((opts.out / RECORDS_DB).resolve())
+    loc = parse_store_url(opts.store)
+    if loc.kind != "sqlite" or loc.target == ":memory:":
+        return opts.store
+    return str(Path(loc.target).expanduser().resolve())
 
 
 def _write_atomic(path: Path, text: str) -> None:

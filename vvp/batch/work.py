@@ -26,7 +26,6 @@ listed twice.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Mapping, Sequence
@@ -203,7 +202,3 @@ def quiet_worker_signals() -> None:
     SIGINT goes to the whole process group)."""
     with contextlib.suppress(ValueError, OSError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def worker_pid() -> int:
-    return os.getpid()
