@@ -399,3 +399,20 @@ def test_run_batch_api_and_usage_errors(bw: BatchWorld, tmp_path: Path) -> None:
     with pytest.raises(Exception) as ei:
         run_batch(BatchOptions(input=bw.jsonl, out=tmp_path / "o2", workers=0))
     assert getattr(ei.value, "code", None) == codes.USAGE_ERROR
+
+
+def test_an_input_that_is_not_a_file_or_folder_is_refused(bw: BatchWorld, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(bw.argv("/dev/zero", tmp_path / "out")) == 4  # an endless line, not a log
+    assert codes.INPUT_NOT_REGULAR_FILE in capsys.readouterr().err
+    assert main(bw.argv(tmp_path / "absent.jsonl", tmp_path / "out")) == 4
+    assert codes.INPUT_UNREADABLE in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing was made for an input that cannot be read
+    folder = tmp_path / "sip"
+    write_sip_folder(bw.rows[:1], folder)
+    os.mkfifo(folder / "a-fifo")
+    (folder / "sub").mkdir()
+    rc, got = _run(bw, folder, tmp_path / "out2", capsys=capsys)
+    errs = read_jsonl(tmp_path / "out2" / "errors.jsonl")
+    assert [(e["id"], e["code"]) for e in errs] == [("a-fifo", codes.INPUT_NOT_REGULAR_FILE)]
+    assert rc == 4 and got["rows"] == 1

@@ -36,6 +36,7 @@ import datetime as _dt
 import math
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +48,7 @@ import orjson
 from vvp import clock, codes, strictjson
 from vvp.batch.partition import dossier_key
 from vvp.errors import InputUnreadable, VvpError
+from vvp.files import kind_of
 from vvp.stir.identity import MAX_IDENTITY_VALUES
 from vvp.stir.sip import MAX_SIP_BYTES, SipError, parse_sip
 from vvp.verifier import CallInput
@@ -277,11 +279,16 @@ class Source:
 
 def open_source(path: str | Path) -> Source:
     """The source for INPUT: a folder of SIP requests, a ``.csv`` file, or JSON Lines (any other
-    file). ``InputUnreadable`` (exit 4) when it cannot be opened."""
+    regular file). ``InputUnreadable`` (exit 4) when it cannot be opened; a FIFO, device or socket
+    is refused (``INPUT_NOT_REGULAR_FILE``): ``/dev/zero`` is an endless line, not a log."""
     p = Path(path)
     try:
-        if p.is_dir():
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
             return SipFolder(p)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputUnreadable(f"the batch input {p} is {kind_of(st.st_mode)}, not a file or a folder",
+                                  code=codes.INPUT_NOT_REGULAR_FILE)
         fh = p.open("rb")
     except OSError as ex:
         raise InputUnreadable(f"cannot read the batch input {p}: {ex.strerror or ex}") from None
@@ -508,8 +515,11 @@ class SipFolder(Source):
             return RowError(name.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), None,
                             codes.BATCH_ROW_INVALID, "the file name (the row's id) is not UTF-8")
         try:
+            if entry.is_dir():
+                return None  # a folder inside the input folder is not a call
             if not entry.is_file():
-                return None
+                return RowError(name, None, codes.INPUT_NOT_REGULAR_FILE,
+                                f"{name} is {kind_of(entry.stat().st_mode)}, not a SIP request file")
             if len(name) > MAX_ID_CHARS:
                 return RowError(name[:MAX_ID_CHARS], None, codes.BATCH_ROW_INVALID,
                                 f"the file name (the row's id) is over {MAX_ID_CHARS} characters")
