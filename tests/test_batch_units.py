@@ -250,3 +250,16 @@ def test_schema_describes_rows_and_output_lines(bw: BatchWorld, tmp_path: Path) 
     assert len(errors) == 1
     for e in errors:
         errs.validate(e)
+
+
+def test_summary_crosses_shaken_verstat_with_the_vvp_status() -> None:
+    s = Summary()
+    for i, (verstat, status) in enumerate([("TN-Validation-Passed", "VALID")] * 5 + [("TN-Validation-Passed", "INVALID")]
+                                          + [("No-TN-Validation", "INDETERMINATE")] * 2 + [(None, "VALID")] * 3):
+        s.add({"id": str(i), "status": status, "time": "2026-03-01T12:00:00Z", "verstat": verstat})
+    html = render(s, _facts())
+    rows = html.split('data-verstat="')[1:]
+    assert [r.split('"', 1)[0] for r in rows] == ["TN-Validation-Passed", "No-TN-Validation", "no SHAKEN PASSporT"]
+    passed = rows[0]
+    assert 'data-status="VALID" data-count="5"' in passed and 'data-status="INVALID" data-count="1"' in passed
+    assert 'data-status="INDETERMINATE" data-count="2"' in rows[1]
