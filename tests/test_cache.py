@@ -149,14 +149,21 @@ def test_V_07_second_call_citing_the_same_dossier_costs_nothing(rig: Rig, dossie
 
 def _without_revocation(w: World, dossier: str, credential: str) -> bytes:
     """The dossier stream as it was before ``credential``'s revocation was published: its TEL
-    holds only the ``iss`` event (the issuer's KEL event anchoring the later ``rev`` stays: a
-    seal of an event nobody has seen yet proves nothing about it)."""
-    tel = w.credentials[credential].tel
+    holds only the ``iss`` event, and its issuer's KEL ends before the event that anchors the
+    ``rev`` (a KEL that already seals a TEL event the stream lacks withholds it: TEL_EVENT_WITHHELD,
+    architecture §2.4)."""
+    from vvp._keri.worldgen.witnesses import without
+
+    c = w.credentials[credential]
+    tel = c.tel
     second = tel.index(b'{"v":"KERI10JSON', 1)
     assert b'"t":"rev"' in tel[second:second + 200]
     stream = w.dossiers[dossier].stream
     assert stream.count(tel) == 1
-    return stream.replace(tel, tel[:second])
+    issuer = w.parties[c.issuer_party]
+    anchor_sn = next(e.sn for e in issuer.events if e.at == c.revoked_at)
+    assert stream.count(issuer.kel) == 1
+    return stream.replace(tel, tel[:second]).replace(issuer.kel, without(issuer.kel, issuer.aid, from_sn=anchor_sn))
 
 
 def test_V_14_past_revocation_freshness_the_tels_are_fetched_again(rig: Rig) -> None:
