@@ -86,8 +86,12 @@ SCHEMA_RESOURCE = "schemas/formats/verdict-record.v1.schema.json"
 DIGEST_PREFIX = "sha256:"
 UNSIGNED_FIELDS = ("id", "signature")
 """The top-level fields outside the signed content: the digest of it, and the signature over it."""
-TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers", "foreign.x509", "foreign.rtu_authorities")
-"""Trust store keys that name files or folders; their bytes go into the record."""
+TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers", "foreign.x509", "foreign.rtu_authorities",
+                     "foreign.sd_jwt_issuers", "foreign.vc_issuers", "foreign.contexts")
+"""Trust store keys that name files or folders; their bytes go into the record. Most are lists of
+paths (``index``: the position in the list); ``foreign.vc_issuers`` is a list whose items with a
+``jwks`` file have one (``index``: the issuer's position), ``foreign.contexts`` maps URLs to files
+(``index``: the URL's position in sorted order). :func:`trust_slots` says which indices exist."""
 
 # Limits (style rule 5). A call's evidence is at most a few dozen fetches of at most
 # fetch_max_bytes (4 MiB by default) each; 64 MiB leaves room for base64 and the trust files
@@ -313,6 +317,31 @@ def trust_list(store: Mapping[str, Any], field_name: str) -> Any:
     return node
 
 
+def trust_slots(store: Mapping[str, Any], field_name: str) -> tuple[int, ...]:
+    """The indices at which the store JSON names a file for ``field_name`` (see
+    :data:`TRUST_FILE_FIELDS`): every position of a list of paths, the positions of the
+    ``vc_issuers`` items that have a ``jwks`` file, every position of the URL-sorted contexts."""
+    named = trust_list(store, field_name)
+    if field_name == "foreign.contexts":
+        return tuple(range(len(named))) if isinstance(named, Mapping) else ()
+    if not isinstance(named, list):
+        return ()
+    if field_name == "foreign.vc_issuers":
+        return tuple(i for i, v in enumerate(named) if isinstance(v, Mapping) and isinstance(v.get("jwks"), str))
+    return tuple(range(len(named)))
+
+
+def _set_trust_path(store: dict[str, Any], field_name: str, index: int, path: str) -> None:
+    """Name ``path`` at slot ``index`` of ``field_name`` in the store JSON (the slot must exist)."""
+    named = trust_list(store, field_name)
+    if field_name == "foreign.contexts":
+        named[sorted(named)[index]] = path
+    elif field_name == "foreign.vc_issuers":
+        named[index]["jwks"] = path
+    else:
+        named[index] = path
+
+
 def materialise_trust(snapshot: TrustSnapshot, directory: Path) -> dict[str, Any]:
     """Write the snapshot's files under ``directory`` and return the store JSON with each named
     path replaced by the absolute path of its copy, ready for the trust store parser."""
@@ -330,7 +359,7 @@ def materialise_trust(snapshot: TrustSnapshot, directory: Path) -> dict[str, Any
                 f = target / rel
                 f.parent.mkdir(parents=True, exist_ok=True)
                 f.write_bytes(data)
-        trust_list(store, tf.field)[tf.index] = str(target)
+        _set_trust_path(store, tf.field, tf.index, str(target))
     return store
 
 
@@ -498,8 +527,8 @@ class Record:
         seen: set[tuple[str, int]] = set()
         for i, tf in enumerate(d["trust"]["files"]):
             where = f"trust.files[{i}]"
-            named = trust_list(store, tf["field"]) if isinstance(store, Mapping) else None
-            if not isinstance(named, list) or not (0 <= tf["index"] < len(named)):
+            slots = trust_slots(store, tf["field"]) if isinstance(store, Mapping) else ()
+            if tf["index"] not in slots:
                 raise _broken(codes.RECORD_INCONSISTENT, f"{where} names {tf['field']}[{tf['index']}], "
                                                          "which the recorded trust store does not have")
             if (tf["field"], tf["index"]) in seen:
@@ -517,9 +546,7 @@ class Record:
                     raise _broken(codes.RECORD_BLOB_MISSING, f"{where} refers to missing blob {e['blob']}")
         if isinstance(store, Mapping):
             for fld in TRUST_FILE_FIELDS:
-                named = trust_list(store, fld)
-                n = len(named) if isinstance(named, list) else 0
-                missing = [j for j in range(n) if (fld, j) not in seen]
+                missing = [j for j in trust_slots(store, fld) if (fld, j) not in seen]
                 if missing:
                     raise _broken(codes.RECORD_INCONSISTENT,
                                   f"the recorded trust store names {fld}{missing} but the record lacks their bytes")

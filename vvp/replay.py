@@ -83,8 +83,38 @@ def effective_trust_json(trust: TrustStore) -> dict[str, Any]:
         "sti_crl_signers": _path_words(trust, "sti_crl_signers", trust.sti_crl_signers),
         "policy": trust.policy.to_json(),
         # the foreign anchors whose bytes are recorded (foreign.<key> files; docs/evidence.md)
-        "foreign": {k: _foreign_words(trust, k) for k in LOADED_FOREIGN_FIELDS},
+        "foreign": _foreign_json(trust),
     }
+
+
+def _foreign_json(trust: TrustStore) -> dict[str, Any]:
+    """The ``foreign`` section: ``x509`` and ``rtu_authorities`` always; ``sd_jwt_issuers``,
+    ``vc_issuers`` and ``contexts`` when the store names any (so the record of a store without
+    them keeps the form it had before they were recorded)."""
+    out: dict[str, Any] = {}
+    for key in LOADED_FOREIGN_FIELDS:
+        if key in ("x509", "rtu_authorities"):
+            out[key] = _foreign_words(trust, key)
+        elif key == "sd_jwt_issuers" and trust.foreign.sd_jwt_issuers:
+            out[key] = _foreign_words(trust, key)
+        elif key == "vc_issuers" and trust.foreign.vc_issuers:
+            given = raw.get(key) if isinstance(raw := trust.raw.get("foreign"), Mapping) else None
+            words = given if isinstance(given, list) and len(given) == len(trust.foreign.vc_issuers) else None
+            out[key] = [v.id if v.jwks is None else {"id": v.id, "jwks": _word(words[i] if words else None, v.jwks)}
+                        for i, v in enumerate(trust.foreign.vc_issuers)]
+        elif key == "contexts" and trust.foreign.contexts:
+            given = raw.get(key) if isinstance(raw := trust.raw.get("foreign"), Mapping) else None
+            out[key] = {url: _word(given.get(url) if isinstance(given, Mapping) else None, p)
+                        for url, p in trust.foreign.contexts.items()}
+    return out
+
+
+def _word(given: Any, path: Path) -> str:
+    """How the user named one file (a string, or the ``jwks`` of a ``vc_issuers`` object), else
+    its resolved path. Information only: replay uses the recorded bytes."""
+    if isinstance(given, Mapping):
+        given = given.get("jwks")
+    return given if isinstance(given, str) and given else str(path)
 
 
 def _foreign_words(trust: TrustStore, key: str) -> list[str]:

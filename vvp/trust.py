@@ -134,9 +134,35 @@ MAX_TRUST_STORE_BYTES = 4 * 1024 * 1024
 
 LOADED_FIELDS: tuple[str, ...] = ("schemas", "sti_pa", "sti_crl_signers")
 """Trust store lists whose files are read into :attr:`TrustStore.files` when the store is loaded."""
-LOADED_FOREIGN_FIELDS: tuple[str, ...] = ("x509", "rtu_authorities")
-"""``foreign`` lists read the same way (as ``foreign.<key>``) and handed to the checkers as
-:attr:`ForeignTrust.files` (docs/evidence.md)."""
+LOADED_FOREIGN_FIELDS: tuple[str, ...] = ("x509", "rtu_authorities", "sd_jwt_issuers", "vc_issuers", "contexts")
+"""``foreign`` entries whose files are read the same way (as ``foreign.<key>``) and handed to the
+checkers as :attr:`ForeignTrust.files` (docs/evidence.md). ``vc_issuers``: the JWK set file of
+each issuer that has one (the TrustFile's index is the issuer's position in the list);
+``contexts``: each context file, indexed by the position of its URL in the URL-sorted mapping."""
+
+
+def foreign_paths(foreign: ForeignTrust, key: str) -> tuple[tuple[int, Path], ...]:
+    """The files a ``foreign`` entry names, each with the index a record gives it (see
+    :data:`LOADED_FOREIGN_FIELDS`), in the order the checkers expect their bytes."""
+    if key == "vc_issuers":
+        return tuple((i, v.jwks) for i, v in enumerate(foreign.vc_issuers) if v.jwks is not None)
+    if key == "contexts":
+        return tuple(enumerate(foreign.contexts.values()))
+    paths: tuple[Path, ...] = getattr(foreign, key)
+    return tuple(enumerate(paths))
+
+
+def _read_foreign(key: str, foreign: ForeignTrust) -> tuple[TrustFile, ...]:
+    """The files of one ``foreign`` entry; a JWK set or a context must be one file (the checkers
+    take one document per issuer or URL), not a folder."""
+    indexed = foreign_paths(foreign, key)
+    read = read_trust_files(f"foreign.{key}", [p for _, p in indexed])
+    out = tuple(replace(tf, index=i) for (i, _), tf in zip(indexed, read, strict=True))
+    if key in ("vc_issuers", "contexts"):
+        for tf in out:
+            if tf.type != "file":
+                raise _err(codes.TRUST_BAD_VALUE, f"foreign.{key}: {tf.name} is a folder; name one file")
+    return out
 
 
 def load_files(trust: TrustStore) -> TrustStore:
@@ -144,8 +170,7 @@ def load_files(trust: TrustStore) -> TrustStore:
     the one moment a trust store touches the disk after parsing."""
     try:
         files = tuple(tf for name in LOADED_FIELDS for tf in read_trust_files(name, getattr(trust, name)))
-        files += tuple(tf for key in LOADED_FOREIGN_FIELDS
-                       for tf in read_trust_files(f"foreign.{key}", getattr(trust.foreign, key)))
+        files += tuple(tf for key in LOADED_FOREIGN_FIELDS for tf in _read_foreign(key, trust.foreign))
     except OperationalError as ex:
         raise _err(codes.TRUST_PATH_MISSING if ex.code == codes.TRUST_PATH_MISSING else codes.TRUST_BAD_VALUE,
                    ex.message) from None
@@ -250,7 +275,7 @@ def _foreign(obj: Any, base: Path) -> ForeignTrust:
     if not isinstance(ctx, dict):
         raise _err(codes.TRUST_BAD_VALUE, "foreign.contexts must be an object (context URL -> file)")
     contexts: dict[str, Path] = {}
-    for url, f in ctx.items():
+    for url, f in sorted(ctx.items()):  # URL order: a record indexes context files by it
         if not isinstance(f, str) or not f or not url:
             raise _err(codes.TRUST_BAD_VALUE, "foreign.contexts maps a context URL to a file name")
         contexts[url] = _paths([f], f"foreign.contexts[{url!r}]", base)[0]

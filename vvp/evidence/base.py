@@ -43,10 +43,11 @@ class ForeignTrust:
     rtu_authorities: tuple[Path, ...] = ()
     contexts: Mapping[str, Path] = field(default_factory=dict)
     files: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict, compare=False)
-    """The bytes of the anchor files by key (``x509``, ``rtu_authorities``), read once when the
-    trust store is loaded (:func:`vvp.trust.load_files`, recorded as ``foreign.<key>``): checkers
-    use these during a call, never the paths. Empty for a ForeignTrust made by hand (tests, tools):
-    the checkers then read the paths themselves."""
+    """The bytes of the trust files by key (``x509``, ``rtu_authorities``, ``sd_jwt_issuers``,
+    ``vc_issuers``: the JWK set files in issuer order, ``contexts``: in the order of ``contexts``),
+    read once when the trust store is loaded (:func:`vvp.trust.load_files`, recorded as
+    ``foreign.<key>``): checkers use these during a call, never the paths. Empty for a
+    ForeignTrust made by hand (tests, tools): the checkers then read the paths themselves."""
 
     def to_json(self, words: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The trust-store v1 JSON of this section (paths as the user wrote them when known)."""
