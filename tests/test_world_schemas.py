@@ -13,7 +13,9 @@ from keri.core import scheming
 from tests.world_fixtures import need_corpus, world  # noqa: F401 - fixture
 from vvp._keri.worldgen import World
 from vvp._keri.worldgen.schemas import (
+    EXTRA_FILES,
     OWN_FILES,
+    all_own_files,
     check_schema_ids,
     load_schema_set,
     main,
@@ -28,10 +30,10 @@ ACDC = REPO / "schemas" / "acdc"
 
 def test_the_package_finds_the_schemas_folder() -> None:
     assert own_schema_dir().resolve() == ACDC.resolve()
-    assert sorted(p.name for p in ACDC.glob("*.json")) == sorted(OWN_FILES.values())
+    assert sorted(p.name for p in ACDC.glob("*.json")) == sorted(all_own_files())
 
 
-@pytest.mark.parametrize("role,file", sorted(OWN_FILES.items()))
+@pytest.mark.parametrize("role,file", sorted(OWN_FILES.items()) + list(EXTRA_FILES))
 def test_every_id_is_the_keri_said(role: str, file: str) -> None:
     raw = (ACDC / file).read_bytes()
     sed = json.loads(raw)
@@ -48,7 +50,7 @@ def test_a_wrong_id_is_noticed() -> None:
 
 
 def test_recomputing_changes_nothing(tmp_path: Path) -> None:
-    for f in OWN_FILES.values():
+    for f in all_own_files():
         shutil.copy(ACDC / f, tmp_path / f)
     for f, sed in saidify_dir(tmp_path).items():
         assert sed == json.loads((ACDC / f).read_text()), f
@@ -65,11 +67,15 @@ def test_cross_references_pin_the_right_schemas() -> None:
     assert edges["bownr"]["properties"]["s"]["const"] == ids["brand.json"]
     vetting = json.loads((ACDC / "vetting.json").read_text())
     assert vetting["properties"]["e"]["oneOf"][1]["properties"]["qvi"]["properties"]["s"]["const"] == ids["qvi.json"]
+    cited = json.loads((ACDC / "vetting-cited.json").read_text())["properties"]["e"]["oneOf"][1]
+    bridge_id = json.loads((ACDC / "bridge.json").read_text())["$id"]
+    assert cited["properties"]["qvi"]["properties"]["s"]["const"] == ids["qvi.json"]
+    assert [p["properties"]["s"]["const"] for p in cited["patternProperties"].values()] == [bridge_id]
 
 
 def test_readme_lists_each_file_said_and_role() -> None:
     readme = (ACDC / "README.md").read_text()
-    for role, f in OWN_FILES.items():
+    for role, f in list(OWN_FILES.items()) + list(EXTRA_FILES):
         said = json.loads((ACDC / f).read_text())["$id"]
         line = next((ln for ln in readme.splitlines() if f"`{f}`" in ln), "")
         assert said in line and f"`{role}`" in line, f

@@ -296,27 +296,29 @@ def jwk_thumbprint(jwk: Mapping[str, str]) -> str:
     return jose.b64url_encode(hashlib.sha256(canon.encode("ascii")).digest())
 
 
-@functools.lru_cache(maxsize=2)
-def build(orig: str = ORIG) -> ForeignPki:
-    """The PKI of the module docstring (memoised: it is the same on every call)."""
+@functools.lru_cache(maxsize=4)
+def build(orig: str = ORIG, lei: str = LEI, org: str = ORG) -> ForeignPki:
+    """The PKI of the module docstring (memoised: it is the same on every call). ``lei`` and
+    ``org`` name the holder of the SP and delegate certificates (the test world passes its own
+    legal entity's, so that the certificates' LEI agrees with its vetting credential)."""
     y2025, y2035 = _dt.datetime(2025, 1, 1, tzinfo=UTC), _dt.datetime(2035, 1, 1, tzinfo=UTC)
     root = issue(_name("VVP Test Foreign Root", "vvp test foreign PKI"), seed_key("root"), None, serial=1,
                  not_before=y2025, not_after=y2035, ca=True)
     sti_ca = issue(_name("VVP Test STI-CA", "vvp test foreign PKI"), seed_key("sti-ca"), root, serial=2,
                    not_before=y2025, not_after=_dt.datetime(2030, 1, 1, tzinfo=UTC), ca=True, path_length=1,
                    crl_url=CRL_URLS["root"], sti_policy=True)
-    sp = issue(_name("VVP Test SP", ORG), seed_key("sp"), sti_ca, serial=3, not_before=y2025,
+    sp = issue(_name("VVP Test SP", org), seed_key("sp"), sti_ca, serial=3, not_before=y2025,
                not_after=_dt.datetime(2028, 1, 1, tzinfo=UTC), ca=True, path_length=0,
                tnauthlist=encode_tnauthlist(ranges=[SP_RANGE]), crl_url=CRL_URLS["sti_ca"], sti_policy=True)
-    lei = [x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"LEIXG-{LEI}")]
+    lei_name = [x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f"LEIXG-{lei}")]
     delegates: dict[str, Cert] = {}
     for name, (serial, tns, (nb, na)) in DELEGATES.items():
         tns = tuple(orig if t == ORIG else t for t in tns)
-        delegates[name] = issue(_name(f"VVP Test delegate {name}", ORG), seed_key(f"delegate/{name}"), sp,
+        delegates[name] = issue(_name(f"VVP Test delegate {name}", org), seed_key(f"delegate/{name}"), sp,
                                 serial=serial, not_before=nb, not_after=na, ca=False,
                                 tnauthlist=encode_tnauthlist(tns=tns), crl_url=CRL_URLS["sp"], ocsp_url=OCSP_URL,
-                                san_dns="voice.acme.example", sti_policy=True, extra_names=lei)
-    responder = issue(_name("VVP Test SP OCSP responder", ORG), seed_ed25519("ocsp"), sp, serial=0x2001,
+                                san_dns="voice.acme.example", sti_policy=True, extra_names=lei_name)
+    responder = issue(_name("VVP Test SP OCSP responder", org), seed_ed25519("ocsp"), sp, serial=0x2001,
                       not_before=y2025, not_after=_dt.datetime(2028, 1, 1, tzinfo=UTC), ca=False, ocsp_signing=True)
     other_root = issue(_name("Unconfigured Root", "somebody else"), seed_key("other-root"), None, serial=1,
                        not_before=y2025, not_after=y2035, ca=True)

@@ -14,6 +14,14 @@ Layout of the output folder::
     evidence.json          exact URL (and said:<SAID>) -> {"path", "content_type"}
     schemas/<SAID>.json    the schemas the world was built with (the trust store's "schemas")
     evidence/...           kel/, dossiers/, credentials/, tels/, schemas/ as served
+
+A world with foreign evidence (``WorldSpec(foreign=...)``, :mod:`vvp.world.foreign`) adds::
+
+    foreign/...            the foreign trust files (X.509 and token-authority anchors, SD-JWT
+                           issuer keys, JSON-LD contexts); every trust store names them in its
+                           "foreign" section, with foreign_evidence left at "report"
+    trust-foreign-strict.json  trust.json with ``foreign_evidence: "strict"``
+    evidence/artifacts/... the artifacts the bridges point at by URL, as served
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ if TYPE_CHECKING:
 
 EVIDENCE_DIR = "evidence"
 SCHEMAS_DIR = "schemas"
+FOREIGN_DIR = "foreign"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,26 @@ class EvidenceFiles:
     schemas_dir: Path
     trust_untrusted_tn: Path
     trust_strict: Path
+    trust_foreign_strict: Path | None = None
+    """Only for a world with foreign evidence."""
+
+
+def foreign_doc(world: World) -> dict[str, Any] | None:
+    """The trust store's ``foreign`` section for a world with foreign evidence (None without):
+    files written by :func:`write_evidence` under ``foreign/``, external ones by their path."""
+    spec = world.spec.foreign
+    if spec is None:
+        return None
+    doc: dict[str, Any] = {}
+    for t in spec.trust:
+        where = t.external if t.external is not None else f"{FOREIGN_DIR}/{t.filename}"
+        if t.key == "contexts":
+            doc.setdefault("contexts", {})[t.url] = where
+        else:
+            doc.setdefault(t.key, []).append(where)
+    if spec.vc_issuers:
+        doc["vc_issuers"] = list(spec.vc_issuers)
+    return doc
 
 
 def trust_store_doc(world: World, *, identity_roots: Sequence[str] | None = None,
@@ -67,6 +96,9 @@ def trust_store_doc(world: World, *, identity_roots: Sequence[str] | None = None
     if world.schema_set == "own":
         doc["schema_roles"] = {role: list(saids) for role, saids in world.schema_roles.items()}
     doc["policy"] = {"allow_private_addresses": True, **(policy or {})}
+    foreign = foreign_doc(world)
+    if foreign is not None:
+        doc["foreign"] = foreign
     return doc
 
 
@@ -117,5 +149,13 @@ def write_evidence(world: World, base_url: str, out_dir: str | Path) -> Evidence
                                trust_store_doc(world, tn_roots=[world.parties["rogue"].aid]))
     strict = _write_json(out / "trust-strict.json", trust_store_doc(world, policy={"brand_failure": "strict"}))
     emap = _write_json(out / "evidence.json", evidence_map_doc(world, base_url))
+    foreign_strict: Path | None = None
+    if world.spec.foreign is not None:
+        (out / FOREIGN_DIR).mkdir(exist_ok=True)
+        for t in world.spec.foreign.trust:
+            if t.body is not None:
+                (out / FOREIGN_DIR / t.filename).write_bytes(t.body)
+        foreign_strict = _write_json(out / "trust-foreign-strict.json",
+                                     trust_store_doc(world, policy={"foreign_evidence": "strict"}))
     return EvidenceFiles(dir=out, trust=trust, trust_untrusted=untrusted, evidence_map=emap, schemas_dir=schemas_dir,
-                         trust_untrusted_tn=untrusted_tn, trust_strict=strict)
+                         trust_untrusted_tn=untrusted_tn, trust_strict=strict, trust_foreign_strict=foreign_strict)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from vvp import codes
 from vvp._keri.worldgen.build import BRAND_VCARD, DELSIG_GOALS
 from vvp._keri.worldgen.model import BEFORE_ROTATION_AT, CALL_AT, REVOKE_AT, SignedCallee, SignedPassport
 from vvp.clock import rfc3339
@@ -58,7 +59,7 @@ class Scenario:
     tamper: Literal["signature", "payload"] | None = None
     goal: str | None = GOAL
     card: tuple[str, ...] | None = CARD
-    trust: Literal["main", "untrusted", "untrusted_tn", "strict"] = "main"
+    trust: Literal["main", "untrusted", "untrusted_tn", "strict", "foreign_strict"] = "main"
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -122,6 +123,70 @@ def scenario(name: str) -> Scenario:
     raise KeyError(name)
 
 
+# --- foreign evidence (architecture §2.3): calls on the dossiers of vvp.world.foreign ------------
+
+@dataclass(frozen=True, slots=True)
+class ForeignCase:
+    """One foreign-evidence case of the world :mod:`vvp.world.foreign` builds: the dossier whose
+    vetting credential cites the case's bridges, the ``evidence`` claim a correct verifier reaches,
+    and the first code of the case's artifact entry (None: it verifies). ``w3c``: the case exists
+    only in a world built with the W3C contexts of the shared corpus."""
+
+    name: str
+    title: str
+    dossier: str
+    evidence: Status
+    code: str | None
+    w3c: bool = False
+
+
+FOREIGN_CASES: tuple[ForeignCase, ...] = (
+    ForeignCase("cert-valid", "a valid RFC 9060 delegate certificate for orig, with the CRLs of its path",
+                "ev_cert_valid", "VALID", None),
+    ForeignCase("cert-revoked-before", "a delegate certificate revoked before the call (CRL at the call)",
+                "ev_cert_revoked_before", "INVALID", codes.X509_REVOKED),
+    ForeignCase("cert-revoked-after", "a delegate certificate revoked after the call (CRLs issued later)",
+                "ev_cert_revoked_after", "VALID", None),
+    ForeignCase("cert-expired", "a delegate certificate that expired before the call", "ev_cert_expired",
+                "INVALID", codes.X509_EXPIRED),
+    ForeignCase("cert-unknown-anchor", "a delegate certificate under a root nobody configured",
+                "ev_cert_unknown_anchor", "INVALID", codes.X509_NO_TRUSTED_PATH),
+    ForeignCase("digest-mismatch", "the bytes served are not the bytes the bridge's digest binds",
+                "ev_digest_mismatch", "INVALID", codes.BRIDGE_DIGEST_MISMATCH),
+    ForeignCase("artifact-unreachable", "the artifact's URL cannot be fetched (the server answers 404)",
+                "ev_artifact_gone", "INDETERMINATE", codes.FETCH_HTTP_STATUS),
+    ForeignCase("rtu-valid", "a valid RFC 9447 TNAuthList authority token for orig", "ev_rtu_valid", "VALID", None),
+    ForeignCase("rtu-not-orig", "an authority token whose TNAuthList does not cover orig", "ev_rtu_not_orig",
+                "INVALID", codes.EVIDENCE_TN_NOT_COVERED),
+    ForeignCase("sd-jwt-vc", "an SD-JWT VC of the legal entity (name, LEI, numbers; key binding)", "ev_sd_jwt_vc",
+                "VALID", None),
+    ForeignCase("w3c-vc", "a W3C VC (eddsa-rdfc-2022) of the legal entity", "ev_w3c_vc", "VALID", None, w3c=True),
+)
+
+
+def foreign_scenarios(*, w3c: bool = False) -> tuple[Scenario, ...]:
+    """Each foreign case twice: under the world's ``trust.json`` (``foreign_evidence: "report"``,
+    the call's status is the other claims': VALID) and under ``trust-foreign-strict.json`` (the
+    status follows the ``evidence`` claim)."""
+    out: list[Scenario] = []
+    for c in FOREIGN_CASES:
+        if c.w3c and not w3c:
+            continue
+        out.append(Scenario(f"evidence-{c.name}", f"{c.title}; evidence reported", c.dossier, ("VALID",),
+                            claim="evidence"))
+        out.append(Scenario(f"evidence-{c.name}-strict", f"{c.title}; evidence counts (strict)", c.dossier,
+                            (c.evidence,), claim="evidence", trust="foreign_strict"))
+    return tuple(out)
+
+
+def foreign_case(name: str) -> ForeignCase:
+    """The case of a foreign scenario (``evidence-<case>`` or ``evidence-<case>-strict``) or of a case name."""
+    for c in FOREIGN_CASES:
+        if name in (c.name, f"evidence-{c.name}", f"evidence-{c.name}-strict"):
+            return c
+    raise KeyError(name)
+
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """A scenario made concrete: a signed Identity value, SIP context, reference time, trust store."""
@@ -170,8 +235,11 @@ def make_call(world: World, urls: WorldUrls, files: EvidenceFiles, s: Scenario) 
     evd = urls.evd(d.said)
     sp = world.passport(signer=signer, kid=kid, evd=evd, orig=orig, dest=s.dest, iat=iat, exp=iat + s.validity_s,
                         card=s.card, goal=s.goal, key_at=s.key_at, form=s.form, tamper=s.tamper)
-    trust = {"main": files.trust, "untrusted": files.trust_untrusted, "untrusted_tn": files.trust_untrusted_tn,
-             "strict": files.trust_strict}[s.trust]
+    trusts = {"main": files.trust, "untrusted": files.trust_untrusted, "untrusted_tn": files.trust_untrusted_tn,
+              "strict": files.trust_strict, "foreign_strict": files.trust_foreign_strict}
+    trust = trusts[s.trust]
+    if trust is None:
+        raise KeyError(f"scenario {s.name} needs trust {s.trust!r}, which this world's files do not have")
     return Call(scenario=s, passport=sp, orig=orig, dest=s.dest, at=s.at, trust=trust, kid=kid, evd=evd)
 
 

@@ -62,7 +62,7 @@ from vvp._keri.worldgen.model import (
     WorldSpec,
     iso,
 )
-from vvp._keri.worldgen.schemas import SchemaSet, allows, allows_top, load_schema_set, rules_for
+from vvp._keri.worldgen.schemas import LoadedSchema, SchemaSet, allows, allows_top, load_schema_set, rules_for
 
 ISSUANCE_PHASE_END = EPOCH + _dt.timedelta(days=1)
 
@@ -189,12 +189,18 @@ class _Composer:
         self.g = gen
         self.aids: dict[str, str] = {}
         self.meta: dict[str, dict[str, Any]] = {}
+        # what an additive part of the world (vvp._keri.worldgen.foreign) adds to the cast
+        self.extra_parties: list[tuple[str, str, str | None]] = []
+        self.extra_issuers: list[str] = []
+        self.extra_dossiers: list[_DossierPlan] = []
+        self.extra_schemas: list[LoadedSchema] = []
 
     def _sed(self, role: str) -> Mapping[str, Any]:
         return self.s.by_role[role].sed
 
     def _edge(self, target: str, role: str, op: str | None) -> dict[str, str]:
-        e = {"n": str(self.g.creds[target].creder.said), "s": self.s.said(role)}
+        """An edge to credential ``target`` (of ``role``), pinned to the target's own schema."""
+        e = {"n": str(self.g.creds[target].creder.said), "s": str(self.g.creds[target].creder.schema)}
         if op is not None:
             e["o"] = op
         return e
@@ -226,6 +232,10 @@ class _Composer:
         self._credentials()
         if self.spec.callee:
             self._callee()
+        if self.spec.foreign is not None:
+            from vvp._keri.worldgen import foreign  # the additive part imports this module
+
+            foreign.compose(self, self.spec.foreign)
         self._timeline()
 
     def _tn(self, numbers: tuple[str, ...] | None = None, rng: tuple[str, str] | None = None,
@@ -337,7 +347,7 @@ class _Composer:
     def world(self, seconds: float) -> World:
         g = self.g
         parties: dict[str, Party] = {}
-        cast = PARTIES + (CALLEE_PARTIES if self.spec.callee else ())
+        cast = PARTIES + (CALLEE_PARTIES if self.spec.callee else ()) + tuple(self.extra_parties)
         titles = {n: t for n, t, _ in cast}
         for i, w in enumerate(g.witnesses):
             name = f"witness-{i + 1}"
@@ -355,7 +365,7 @@ class _Composer:
             name: Registry(name=name, regk=str(g.parties[name].reg.regk), issuer=parties[name].aid,
                            issuer_party=name, tel=g.registry_tel(name),
                            events=tuple(g.parties[name].registry_events))
-            for name in ISSUERS + (CALLEE_ISSUERS if self.spec.callee else ())
+            for name in ISSUERS + (CALLEE_ISSUERS if self.spec.callee else ()) + tuple(self.extra_issuers)
         }
         creds: dict[str, Credential] = {}
         for name, c in g.creds.items():
@@ -368,11 +378,14 @@ class _Composer:
                 registry=str(c.creder.regi), raw=bytes(c.creder.raw), acdc=g.credential_acdc(name),
                 tel=g.credential_tel(name), sad=acdc_json(c.creder), edges=dict(m["edges"]),
                 issued_at=c.issued_at, revoked_at=c.revoked_at, tel_events=tuple(c.tel_events))
-        plans = ALL_DOSSIERS + (CALLEE_DOSSIERS if self.spec.callee else ())
+        plans = ALL_DOSSIERS + (CALLEE_DOSSIERS if self.spec.callee else ()) + tuple(self.extra_dossiers)
         dossiers = {d.name: self._dossier(d, parties, registries, creds) for d in plans}
+        roles: dict[str, tuple[str, ...]] = {role: (ls.said,) for role, ls in self.s.by_role.items()}
+        for ls in self.extra_schemas:  # a second schema may play a role (vetting with cited evidence)
+            roles[ls.role] = roles.get(ls.role, ()) + (ls.said,)
         return World(spec=self.spec, schema_set=self.s.name,
-                     schemas={ls.said: ls.raw for ls in self.s.by_role.values()},
-                     schema_roles={role: (ls.said,) for role, ls in self.s.by_role.items()},
+                     schemas={ls.said: ls.raw for ls in (*self.s.by_role.values(), *self.extra_schemas)},
+                     schema_roles=roles,
                      parties=parties, registries=registries, credentials=creds, dossiers=dossiers,
                      roots={"identity": "root", "tn": "regulator", "brand": "brand_root"}, build_seconds=seconds)
 

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from vvp._keri.worldgen.foreign_spec import ForeignSpec
+
 UTC = _dt.UTC
 
 
@@ -205,6 +207,8 @@ class WorldSpec:
     must fall after the issuance phase (a day after ``EPOCH``) and be given in time order per party.
     ``callee``: also build the called party and its dossiers (:mod:`.build`); off by default, so
     the default world's bytes (and the golden records made from it) do not move.
+    ``foreign``: also issue evidence bridges binding these foreign artifacts, and dossiers citing
+    them (:mod:`.foreign`); None by default, for the same reason.
     """
 
     schemas: SchemaSetName = "own"
@@ -216,6 +220,7 @@ class WorldSpec:
         ("tn_acting_revoked", REVOKE_AT + _dt.timedelta(minutes=2)),
     )
     callee: bool = False
+    foreign: ForeignSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,13 @@ OWN_FILES: Mapping[str, str] = {
     "brand": "brand.json",
     "dossier": "dossier.json",
 }
+# Schemas only the foreign-evidence world uses (``WorldSpec(foreign=...)``; vvp._keri.worldgen.foreign),
+# after the six above in dependency order: (trust store role, file). The vetting variant cites
+# evidence bridges (the dossier schema closes its edges, so bridges hang from a credential).
+EXTRA_FILES: tuple[tuple[str, str], ...] = (
+    ("faa", "bridge.json"),
+    ("vetting", "vetting-cited.json"),
+)
 # role -> path under a corpus ``schemas`` folder (keri-notes §6; vvp-protocol §3.4).
 PUBLISHED_FILES: Mapping[str, str] = {
     "qvi": "vlei/qualified-vLEI-issuer-vLEI-credential.json",
@@ -94,6 +101,16 @@ def _load(role: str, path: Path) -> LoadedSchema:
     except Exception as ex:  # noqa: BLE001 - keri raises several types; all mean "not this schema"
         raise SchemaSetError(f"schema {path} does not verify: {type(ex).__name__}: {ex}") from None
     return LoadedSchema(role=role, said=str(schemer.said), raw=raw, sed=json.loads(raw), path=str(path))
+
+
+def all_own_files() -> tuple[str, ...]:
+    """Every schema file of ``schemas/acdc`` in dependency order (the SAID tool's order)."""
+    return tuple(OWN_FILES.values()) + tuple(f for _, f in EXTRA_FILES)
+
+
+def load_extra_schemas() -> tuple[LoadedSchema, ...]:
+    """The foreign-evidence world's extra schemas (:data:`EXTRA_FILES`), SAID-checked by keri."""
+    return tuple(_load(role, own_schema_dir() / f) for role, f in EXTRA_FILES)
 
 
 def load_schema_set(name: SchemaSetName, published_dir: str | Path | None = None) -> SchemaSet:
@@ -237,10 +254,10 @@ def _replace_strings(node: Any, table: Mapping[str, str]) -> Any:
 
 def saidify_dir(folder: Path) -> dict[str, dict[str, Any]]:
     """Recompute the SAIDs of the own schema files in ``folder`` (in dependency order)."""
-    seds = {f: json.loads((folder / f).read_text(encoding="utf-8")) for f in OWN_FILES.values()}
+    seds = {f: json.loads((folder / f).read_text(encoding="utf-8")) for f in all_own_files()}
     old_ids = {f: s.get("$id", "") for f, s in seds.items()}
     out: dict[str, dict[str, Any]] = {}
-    for f in OWN_FILES.values():  # dependency order
+    for f in all_own_files():  # dependency order
         table: dict[str, str] = {}
         for prev, new_sed in out.items():
             table[REF_PREFIX + prev] = new_sed["$id"]
@@ -269,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(f"{sed['$id']}  {f}\n")
         return 0
     rc = 0
-    for f in OWN_FILES.values():
+    for f in all_own_files():
         bad = check_schema_ids(json.loads((folder / f).read_text(encoding="utf-8")))
         for b in bad:
             sys.stdout.write(f"{f}: wrong $id at {b}\n")
