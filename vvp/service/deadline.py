@@ -19,6 +19,7 @@ for the metrics.
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ class DeadlineFetcher:
     deadline: float
     pool: concurrent.futures.Executor
     observe: FetchObserver | None = None
+    cpu: threading.Semaphore | None = None
+    """A token the calling thread holds while it computes; given back while the fetch waits."""
     expired: bool = False
     """Whether the deadline cut a fetch short (the worker counts it)."""
 
@@ -49,11 +52,16 @@ class DeadlineFetcher:
             if left <= 0:
                 raise self._expired(url)
             fut = self.pool.submit(self.inner.fetch, url, kind)
+            if self.cpu is not None:
+                self.cpu.release()
             try:
                 got = fut.result(timeout=left)
             except concurrent.futures.TimeoutError:
                 fut.cancel()
                 raise self._expired(url) from None
+            finally:
+                if self.cpu is not None:
+                    self.cpu.acquire()
         except FetchError as ex:
             self._note(kind, t0, ex.code)
             raise

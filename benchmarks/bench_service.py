@@ -1,0 +1,418 @@
+"""The service under load (architecture §5 "Service", issue 16): ``make bench-service``.
+
+What it does, in one run, on 127.0.0.1 only, bounded in requests and time, stopping by itself:
+
+1. builds the test world and writes its trust store and evidence map (the service reads the
+   evidence offline through the map: no evidence server, nothing but the service on the wire);
+2. measures the **in-process recorded call** here: a warm ``Verifier.verify`` plus the record
+   built, signed and committed to a fresh SQLite store in groups (what one worker does per call,
+   without HTTP);
+3. for ``--workers 1`` and ``2``: starts ``vvp serve`` (SQLite store, durable records, access log
+   to a file), warms its caches, then runs the **load generator in its own process**
+   (``python -m benchmarks.bench_service loadgen``: asyncio, keep-alive connections, a fixed
+   number of requests and a time limit):
+
+   * the **loopback floor**: ``GET /healthz`` (a trivial endpoint of the same stack: uvicorn,
+     Starlette, the access-log and metrics middleware), one request at a time;
+   * **saturation**: ``POST /vvp/v1/verify`` closed-loop on many connections → requests/s;
+   * **70 % of saturation**: open-loop at a fixed rate (latency counted from each request's
+     scheduled time, so a stall is not hidden) → p50 and p99;
+   * **RSS** of every worker after 10,000 and after 100,000 requests (sustained load).
+
+Printed as ratios to the targets: saturation per worker ≥ 0.6× the in-process recorded rate; at
+70 % of saturation p50 ≤ 1.5× (recorded call + loopback floor) and p99 ≤ 4× p50; RSS at 100,000
+≤ 1.2× RSS at 10,000. ``--json`` prints one JSON object (keys in docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SATURATION_TARGET = 0.6
+P50_TARGET = 1.5
+P99_TARGET = 4.0
+RSS_TARGET = 1.2
+GROUP = 32
+
+
+# --- the load generator (its own process) -----------------------------------------------------
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, req: bytes) -> int:
+    writer.write(req)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+def _request(method: str, path: str, body: bytes = b"") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+async def _closed(port: int, req: bytes, n: int, conns: int, limit_s: float) -> dict[str, Any]:
+    """``n`` requests on ``conns`` connections, each sending its next when the last is answered."""
+    done = 0
+    bad = 0
+    lat: list[float] = []
+    t_end = time.monotonic() + limit_s
+
+    async def one() -> None:
+        nonlocal done, bad
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while done < n and time.monotonic() < t_end:
+                done += 1
+                t0 = time.perf_counter()
+                if await _exchange(reader, writer, req) != 200:
+                    bad += 1
+                lat.append(time.perf_counter() - t0)
+        finally:
+            writer.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(conns)))
+    elapsed = time.perf_counter() - t0
+    return {"requests": len(lat), "non_200": bad, "seconds": elapsed, "per_s": len(lat) / elapsed,
+            "p50_s": _pct(lat, 50), "p99_s": _pct(lat, 99)}
+
+
+async def _open(port: int, req: bytes, rate: float, n: int, conns: int, limit_s: float) -> dict[str, Any]:
+    """``n`` requests scheduled at ``rate``/s; latency from each one's scheduled time."""
+    pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(conns):
+        pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
+    lat: list[float] = []
+    bad = 0
+    t_start = time.perf_counter() + 0.05
+    t_end = time.monotonic() + limit_s
+
+    async def one(i: int) -> None:
+        nonlocal bad
+        due = t_start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        if time.monotonic() > t_end:
+            return
+        rw = await pool.get()
+        try:
+            if await _exchange(rw[0], rw[1], req) != 200:
+                bad += 1
+        finally:
+            pool.put_nowait(rw)
+        lat.append(time.perf_counter() - due)
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - t_start
+    while not pool.empty():
+        pool.get_nowait()[1].close()
+    return {"requests": len(lat), "non_200": bad, "rate": rate, "seconds": elapsed, "p50_s": _pct(lat, 50),
+            "p99_s": _pct(lat, 99)}
+
+
+def _pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(len(s) * p / 100))]
+
+
+def loadgen(argv: Sequence[str]) -> int:
+    """``python -m benchmarks.bench_service loadgen MODE PORT N ...``: one JSON line on stdout."""
+    ap = argparse.ArgumentParser(prog="loadgen")
+    ap.add_argument("mode", choices=["floor", "closed", "open"])
+    ap.add_argument("port", type=int)
+    ap.add_argument("n", type=int)
+    ap.add_argument("--body", default="")
+    ap.add_argument("--conns", type=int, default=32)
+    ap.add_argument("--rate", type=float, default=0.0)
+    ap.add_argument("--limit-s", type=float, default=120.0)
+    a = ap.parse_args(argv)
+    body = Path(a.body).read_bytes() if a.body else b""
+    if a.mode == "floor":
+        out = asyncio.run(_closed(a.port, _request("GET", "/healthz"), a.n, 1, a.limit_s))
+    elif a.mode == "closed":
+        out = asyncio.run(_closed(a.port, _request("POST", "/vvp/v1/verify", body), a.n, a.conns, a.limit_s))
+    else:
+        out = asyncio.run(_open(a.port, _request("POST", "/vvp/v1/verify", body), a.rate, a.n, a.conns,
+                                a.limit_s))
+    sys.stdout.write(json.dumps(out) + "\n")
+    return 0
+
+
+def _run_loadgen(*args: str, timeout: float) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, "-m", "benchmarks.bench_service", "loadgen", *args], cwd=REPO,
+                         capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --- the in-process recorded call ----------------------------------------------------------------
+
+def recorded_call(trust_path: Path, evidence_map: Path, body: dict[str, Any], tmp: Path, n: int) -> dict[str, Any]:
+    """Per-call time of warm verify + record built, signed, committed (groups of ``GROUP``)."""
+    from vvp import clock
+    from vvp.fetch import FetchLimits, RecordingFetcher, build_fetcher
+    from vvp.record import open_identity
+    from vvp.replay import make_record, snapshot_trust
+    from vvp.store.url import open_store
+    from vvp.trust import load_trust_store
+    from vvp.verifier import CallInput, Verifier
+
+    trust = load_trust_store(trust_path)
+    fetcher = build_fetcher(limits=FetchLimits.from_policy(trust.policy), evidence_map=evidence_map, offline=True)
+    verifier = Verifier(trust, fetcher)
+    call = CallInput(reference_time=clock.parse_time(body["at"]), identities=tuple(body["identity"]),
+                     orig=body["orig"], dest=body["dest"])
+    system = clock.SystemClock()
+    snap = snapshot_trust(trust)
+    with open_identity(tmp / "inproc-keystore") as ident:
+        store = open_store(f"sqlite:///{tmp / 'inproc.db'}")
+        pending = []
+
+        def one() -> None:
+            rec = RecordingFetcher(fetcher, clock=system)
+            verdict = verifier.verify(call, fetcher=rec)
+            pending.append(make_record(call, verdict, trust=trust, events=rec.events, received_at=system.now(),
+                                       identity=ident, snapshot=snap))
+            if len(pending) >= GROUP:
+                store.put_many(pending)
+                pending.clear()
+
+        for _ in range(GROUP * 4):
+            one()
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                one()
+            runs.append((time.perf_counter() - t0) / n)
+        store.put_many(pending)
+        store.close()
+    per = statistics.median(runs)
+    return {"recorded_s": per, "recorded_per_s": 1 / per}
+
+
+# --- the service ----------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(port: int, path: str) -> int:
+    import http.client
+
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
+def _worker_pids(server: subprocess.Popen[bytes], workers: int) -> list[int]:
+    if workers == 1:
+        return [server.pid]
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            cmd = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == server.pid and b"spawn_main" in cmd:
+            out.append(int(d.name))
+    return sorted(out)
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n: int, sustain_n: int,
+                  limit_s: float) -> dict[str, Any]:
+    port = _free_port()
+    env = {**os.environ, "VVP_KEYSTORE": str(tmp / "keystore"), "XDG_DATA_HOME": str(tmp / "xdg")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = open(tmp / f"serve-{workers}.log", "wb")  # noqa: SIM115 - closed in finally
+    server = subprocess.Popen(
+        [str(REPO / ".venv" / "bin" / "vvp"), "serve", "--port", str(port), "--workers", str(workers),
+         "--trust", str(files.trust), "--evidence", str(files.evidence_map), "--offline",
+         "--store", f"sqlite:///{tmp / f'records-{workers}.db'}", "--max-pending", "256"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env, start_new_session=True)
+    try:
+        t_ready = time.monotonic() + 120
+        while time.monotonic() < t_ready:
+            try:
+                if _get(port, "/readyz") == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("vvp serve did not become ready")
+        to = limit_s + 60
+        _run_loadgen("closed", str(port), str(200 * workers), "--body", str(body_path), "--conns",
+                     str(4 * workers), timeout=to)  # warm every worker's caches
+        floor = _run_loadgen("floor", str(port), "2000", timeout=to)
+        sat = _run_loadgen("closed", str(port), str(sat_n), "--body", str(body_path), "--conns",
+                           str(16 * workers), "--limit-s", str(limit_s), timeout=to)
+        served = 200 * workers + sat["requests"]
+        rate = 0.7 * sat["per_s"]
+        n70 = max(500, int(rate * min(20.0, limit_s)))
+        at70 = _run_loadgen("open", str(port), str(n70), "--body", str(body_path), "--rate", f"{rate:.1f}",
+                            "--conns", str(32 * workers), "--limit-s", str(limit_s), timeout=to)
+        served += at70["requests"]
+        pids = _worker_pids(server, workers)
+        rss_10k: dict[str, int] = {}
+        rss_100k: dict[str, int] = {}
+        if served < 10_000:
+            extra = _run_loadgen("closed", str(port), str(10_000 - served), "--body", str(body_path), "--conns",
+                                 str(16 * workers), "--limit-s", str(limit_s * 4), timeout=limit_s * 4 + 60)
+            served += extra["requests"]
+        rss_10k = {str(p): _rss_kib(p) for p in pids}
+        at_10k = served
+        if sustain_n > served:
+            extra = _run_loadgen("closed", str(port), str(sustain_n - served), "--body", str(body_path), "--conns",
+                                 str(16 * workers), "--limit-s", str(limit_s * 10), timeout=limit_s * 10 + 60)
+            served += extra["requests"]
+        rss_100k = {str(p): _rss_kib(p) for p in pids}
+        server.send_signal(signal.SIGTERM)
+        rc = server.wait(120)
+        return {"workers": workers, "floor_p50_s": floor["p50_s"], "floor_p99_s": floor["p99_s"],
+                "saturation_per_s": sat["per_s"], "saturation_non_200": sat["non_200"],
+                "at70_rate": rate, "at70_requests": at70["requests"], "at70_p50_s": at70["p50_s"],
+                "at70_p99_s": at70["p99_s"], "at70_non_200": at70["non_200"],
+                "rss_kib_first": rss_10k, "rss_kib_last": rss_100k, "rss_first_after": at_10k,
+                "rss_last_after": served, "sigterm_exit": rc}
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        server.wait(30)
+        log.close()
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from vvp.clock import rfc3339
+    from vvp.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, build_world, write_evidence
+
+    with tempfile.TemporaryDirectory(prefix="vvp-bench-service-") as tmp_s:
+        tmp = Path(tmp_s)
+        world = build_world()
+        base = "http://127.0.0.1:9"  # never contacted: every URL is in the evidence map, served offline
+        files = write_evidence(world, base, tmp / "world")
+        urls = WorldUrls(base)
+        d = world.dossiers["le"]
+        iat = int(CALL_AT.timestamp()) - 2
+        sp = world.passport(signer=d.signer, kid=urls.kid(world, d.signer), evd=urls.evd(d.said), orig=d.numbers[0],
+                            dest=DEST, iat=iat, exp=iat + 15, card=CARD, goal=GOAL)
+        body = {"identity": [sp.identity], "orig": d.numbers[0], "dest": DEST, "at": rfc3339(CALL_AT)}
+        body_path = tmp / "body.json"
+        body_path.write_text(json.dumps(body))
+        rec = recorded_call(files.trust, files.evidence_map, body, tmp, args.recorded_n)
+        results: dict[str, Any] = {"recorded_call_s": rec["recorded_s"], "recorded_per_s": rec["recorded_per_s"],
+                                   "cpus": os.cpu_count(), "services": []}
+        for w in args.workers:
+            wdir = tmp / f"w{w}"
+            wdir.mkdir()
+            results["services"].append(bench_service(w, files, body_path, wdir, sat_n=args.saturation_n,
+                                                     sustain_n=args.sustain_n if w == args.workers[0] else 0,
+                                                     limit_s=args.limit_s))
+    for s in results["services"]:
+        s["saturation_per_worker_over_recorded"] = s["saturation_per_s"] / s["workers"] / results["recorded_per_s"]
+        s["at70_p50_over_budget"] = s["at70_p50_s"] / (results["recorded_call_s"] + s["floor_p50_s"])
+        s["at70_p99_over_p50"] = s["at70_p99_s"] / s["at70_p50_s"]
+        ratios = [s["rss_kib_last"][p] / s["rss_kib_first"][p] for p in s["rss_kib_first"]
+                  if s["rss_kib_first"][p] and s["rss_last_after"] > s["rss_first_after"]]
+        s["rss_growth"] = max(ratios) if ratios else None
+    return results
+
+
+def report(r: dict[str, Any]) -> str:
+    ok = {True: "meets", False: "MISSES"}
+    lines = ["vvp serve under load (127.0.0.1, SQLite store, durable records, group commit)",
+             f"  in-process recorded call          {r['recorded_call_s'] * 1e6:10.1f} us  "
+             f"({r['recorded_per_s']:.0f}/s on one core)"]
+    for s in r["services"]:
+        w = s["workers"]
+        lines += [
+            f"--workers {w}",
+            f"  loopback floor (GET /healthz)     {s['floor_p50_s'] * 1e6:10.1f} us p50",
+            f"  saturation                        {s['saturation_per_s']:10.0f} /s  "
+            f"({s['saturation_per_s'] / w:.0f} per worker; non-200: {s['saturation_non_200']})",
+            f"    per worker / in-process recorded {s['saturation_per_worker_over_recorded']:9.2f}x  "
+            f"(target >= {SATURATION_TARGET}: {ok[s['saturation_per_worker_over_recorded'] >= SATURATION_TARGET]})",
+            f"  at 70 % ({s['at70_rate']:.0f}/s, {s['at70_requests']} requests)  p50 {s['at70_p50_s'] * 1e3:.2f} ms, "
+            f"p99 {s['at70_p99_s'] * 1e3:.2f} ms",
+            f"    p50 / (recorded + floor)        {s['at70_p50_over_budget']:9.2f}x  "
+            f"(target <= {P50_TARGET}: {ok[s['at70_p50_over_budget'] <= P50_TARGET]})",
+            f"    p99 / p50                       {s['at70_p99_over_p50']:9.2f}x  "
+            f"(target <= {P99_TARGET}: {ok[s['at70_p99_over_p50'] <= P99_TARGET]})",
+        ]
+        if s["rss_growth"] is not None:
+            lines += [f"  worker RSS after {s['rss_first_after']} requests: "
+                      + ", ".join(f"{v / 1024:.1f} MiB" for v in s["rss_kib_first"].values())
+                      + f"; after {s['rss_last_after']}: "
+                      + ", ".join(f"{v / 1024:.1f} MiB" for v in s["rss_kib_last"].values()),
+                      f"    growth                          {s['rss_growth']:9.2f}x  "
+                      f"(target <= {RSS_TARGET}: {ok[s['rss_growth'] <= RSS_TARGET]})"]
+        lines.append(f"  SIGTERM exit code {s['sigterm_exit']}")
+    lines.append(f"machine: {r['cpus']} CPUs (shared); load generator in its own process on the same machine")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["loadgen"]:
+        return loadgen(argv[1:])
+    ap = argparse.ArgumentParser(prog="bench-service", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--recorded-n", type=int, default=2000)
+    ap.add_argument("--saturation-n", type=int, default=8000)
+    ap.add_argument("--sustain-n", type=int, default=100_000,
+                    help="requests to the first service before the second RSS reading")
+    ap.add_argument("--limit-s", type=float, default=60.0, help="time limit of each load stage")
+    r = run(ap.parse_args(argv))
+    if ap.parse_args(argv).json:
+        sys.stdout.write(json.dumps(r, sort_keys=True) + "\n")
+    else:
+        sys.stderr.write(report(r))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
