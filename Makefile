@@ -6,7 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help demo test lint typecheck unit venv clean codes-doc bench bench-batch
+.PHONY: help demo test lint typecheck unit venv clean codes-doc bench bench-batch bench-service
 
 help:
 	@echo "make demo   build the demo world locally and verify calls in it"
@@ -46,6 +46,11 @@ bench: $(STAMP)
 # 1 -> 2 workers, Dask against local, peak RSS at 10,000 and 1,000,000 rows (takes a while: docs/batch.md).
 bench-batch: $(STAMP)
 	$(VPY) -m benchmarks.bench_batch $(BENCH_ARGS)
+
+# vvp serve under load: the in-process recorded call, then --workers 1 and 2 on 127.0.0.1 with a load generator
+# in its own process (loopback floor, saturation, p50/p99 at 70 %, worker RSS after 10,000 and 100,000 requests).
+bench-service: $(STAMP)
+	$(VPY) -m benchmarks.bench_service $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache
