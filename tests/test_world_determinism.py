@@ -46,7 +46,7 @@ def test_build_restores_keri_clock_and_leaves_no_directories(monkeypatch: pytest
     assert helping.nowUTC is original
     assert list(trap.iterdir()) == []
     assert list(stores.iterdir()) == []
-    assert w.build_seconds < 5
+    assert w.build_seconds > 0  # measured (the build's speed is a benchmark's business, not a test's)
 
 
 def test_generator_directory_is_removed_on_close() -> None:
