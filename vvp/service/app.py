@@ -50,6 +50,7 @@ from vvp.service.worker import Answer, ServiceRefusal, Worker
 from vvp.stir import atis
 from vvp.stir.verstat import SIP_REASONS, Verstat
 from vvp.store.base import check_id
+from vvp.callee.inputs import CalleeInput
 from vvp.verifier import CallInput
 
 JSON: Final = "application/json"
@@ -158,7 +159,7 @@ class Service:
         self.worker = worker
         self._openapi = orjson.dumps(openapi_document())
 
-    async def _answer(self, request: Request, call: CallInput, endpoint: str, received_at: _dt.datetime,
+    async def _answer(self, request: Request, call: CallInput | CalleeInput, endpoint: str, received_at: _dt.datetime,
                       started: float) -> Answer:
         try:
             answer = await self.worker.answer(call, endpoint=endpoint, received_at=received_at, started=started)
@@ -206,14 +207,13 @@ class Service:
         return json_response(body)
 
     async def verify_callee(self, request: Request) -> Response:
+        started, received_at = time.monotonic(), clock.now()
         req = _validate(CalleeRequest, await read_json(request, self.cfg.max_body_bytes))
-        verifier = self.worker.verifier
-        if verifier is None or not hasattr(verifier, "verify_callee"):
-            raise HttpError(501, codes.NOT_AVAILABLE_IN_VERSION,
-                            "callee verification is not available in this version of vvp; nothing was verified "
-                            f"(call {req.call_id!r})")
-        raise HttpError(501, codes.NOT_AVAILABLE_IN_VERSION,  # pragma: no cover - wired with the callee work
-                        "callee verification is not wired into the service yet")
+        call = CalleeInput(reference_time=_reference(req.at, received_at), callee=req.callee, call_id=req.call_id,
+                           cseq=str(req.cseq), dest=req.dest, caller_goal=req.caller_goal)
+        a = await self._answer(request, call, "verify-callee", received_at, started)
+        return json_response({"verdict": a.verdict_json, "record_id": a.record_id,
+                              "replay": a.replay.to_json() if a.replay else None, "deadline": a.deadline})
 
     async def record(self, request: Request) -> Response:
         rid = request.path_params["id"]

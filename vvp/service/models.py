@@ -177,7 +177,8 @@ class CalleeRequest(_Strict):
                               frozen=True)
     callee: IdentityValue
     call_id: Text
-    cseq: Annotated[int, BeforeValidator(_integral), Field(ge=0, le=2**31 - 1)]
+    cseq: Annotated[int, BeforeValidator(_integral), Field(ge=0, le=2**31 - 1)] | Annotated[
+        str, Field(pattern=r"^[0-9]{1,10}( [A-Z]{1,20})?$", description="the INVITE's CSeq: '1' or '1 INVITE'")]
     dest: Tn
     caller_goal: Text | None = None
     at: Rfc3339 | UnixSeconds | None = None
@@ -327,7 +328,7 @@ def openapi_document() -> dict[str, Any]:
                 "operationId": "verifyCallee", "summary": "verify a called party's PASSporT",
                 "requestBody": body(CalleeRequest),
                 "responses": {"200": _response(VerifyResponse, "verified; the record is stored"),
-                              **_errors(400, 413, 415, 501, 503)}}},
+                              **_errors(400, 413, 415, 503)}}},
             "/vvp/v1/records/{id}": {"get": {
                 "operationId": "getRecord", "summary": "a stored forensic record, byte for byte",
                 "parameters": [{"name": "id", "in": "path", "required": True,

@@ -48,7 +48,11 @@ from vvp.store.base import RecordStore
 from vvp.store.url import open_store
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Verdict
+from vvp.callee.inputs import CalleeInput
 from vvp.verifier import CallInput, Verifier
+
+AnyCall = CallInput | CalleeInput
+"""What a front end hands a worker: a caller's call, or a callee's answer (architecture §2.2)."""
 
 
 class ServiceRefusal(OperationalError):
@@ -94,9 +98,13 @@ class _Built:
     deadline: dict[str, Any] | None
 
 
-def replay_keys(call: CallInput) -> tuple[str, ...]:
+def replay_keys(call: AnyCall) -> tuple[str, ...]:
     """The replay-memory keys of a call: the digest of each PASSporT the verifier will judge (the
-    first VVP one and the first SHAKEN one), so a copy of either within the window is a replay."""
+    first VVP one and the first SHAKEN one; a callee's PASSporT), so a copy of either within the
+    window is a replay."""
+    if isinstance(call, CalleeInput):
+        token = (call.callee or "").split(";", 1)[0].strip()
+        return (f"callee:{hashlib.sha256(token.encode()).hexdigest()}",) if token else ()
     values = list(call.identities)
     if call.sip is not None:
         with contextlib.suppress(SipError):
@@ -205,7 +213,7 @@ class Worker:
         self.pending -= 1
         metrics.QUEUE_DEPTH.dec()
 
-    async def answer(self, call: CallInput, *, endpoint: str, received_at: _dt.datetime,
+    async def answer(self, call: AnyCall, *, endpoint: str, received_at: _dt.datetime,
                      started: float) -> Answer:
         """Admit, verify, store; the :class:`Answer` exists only once its record is committed.
         ``started`` is when the request arrived (``time.monotonic``): the deadline counts from it."""
@@ -220,7 +228,7 @@ class Worker:
         metrics.observe_verdict(endpoint, built.verdict_json)
         return Answer(built.verdict, built.verdict_json, record_id, built.replay, built.deadline)
 
-    def _replay(self, call: CallInput) -> ReplayFinding | None:
+    def _replay(self, call: AnyCall) -> ReplayFinding | None:
         assert self.trust is not None and self.store is not None
         window = self.trust.policy.replay_window_s
         if window <= 0:
@@ -235,12 +243,12 @@ class Worker:
         metrics.REPLAYS.inc()
         return ReplayFinding(window)
 
-    def _build(self, call: CallInput, endpoint: str, received_at: _dt.datetime, started: float) -> _Built:
+    def _build(self, call: AnyCall, endpoint: str, received_at: _dt.datetime, started: float) -> _Built:
         """In a verification thread, holding the CPU token except while a fetch waits."""
         with self.cpu:
             return self._build_holding(call, endpoint, received_at, started)
 
-    def _build_holding(self, call: CallInput, endpoint: str, received_at: _dt.datetime, started: float) -> _Built:
+    def _build_holding(self, call: AnyCall, endpoint: str, received_at: _dt.datetime, started: float) -> _Built:
         """In a verification thread: replay memory, verification under the deadline, the record."""
         assert self.verifier is not None and self.trust is not None and self.identity is not None
         t0 = time.perf_counter()
@@ -249,7 +257,8 @@ class Worker:
         guard = DeadlineFetcher(self.verifier.fetcher, started + deadline_s, self.fetch_pool, _observe_fetch,
                                 cpu=self.cpu)
         recorder = RecordingFetcher(guard, clock=self._wall)
-        verdict = self.verifier.verify(call, fetcher=recorder)
+        verdict = (self.verifier.verify_callee(call, fetcher=recorder) if isinstance(call, CalleeInput)
+                   else self.verifier.verify(call, fetcher=recorder))
         deadline = deadline_json(deadline_s) if guard.expired else None
         if deadline is not None:
             metrics.DEADLINES.inc()
