@@ -35,6 +35,7 @@ from vvp import strictjson
 from vvp._keri import acdc as _acdc
 from vvp._keri import tel as _tel
 from vvp._keri._store import Store, fresh_store
+from vvp._keri.codetables import fast_code_tables
 
 _PLACEHOLDER = _acdc.make_placeholder_acdc()
 _PLACEHOLDER_SAID = str(json.loads(_PLACEHOLDER)["d"])
@@ -589,7 +590,7 @@ def _dup_keys(raw: bytes) -> bool:
 
 def ingest(streams: Sequence[bytes]) -> Ingest:
     """Ingest ``streams`` (in order, each fed message by message) in one fresh store."""
-    with fresh_store() as st, _tel.multi_seal_anchors():
+    with fast_code_tables(), fresh_store() as st, _tel.multi_seal_anchors():
         f = _Feeder(st)
         for i, data in enumerate(streams):
             f.feed(i, data)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vvp._keri._store import Store, fresh_store  # first: it imports keri in the order keri needs
+from vvp._keri.codetables import fast_code_tables
 from keri import kering  # noqa: I001
 from keri import core
 from keri.core import coring, eventing, parsing, serdering
@@ -709,7 +710,7 @@ def verify_kel_stream(stream: bytes) -> KelStream:
     (INDETERMINATE: never VALID, never a traceback).
     """
     try:
-        with fresh_store() as store:
+        with fast_code_tables(), fresh_store() as store:
             return ingest(store, stream)
     except Exception as ex:  # noqa: BLE001 - keri faults become a coded, never-VALID result
         return KelStream(aids=(), events=(), issues=(StreamIssue(codes.INTERNAL_ERROR,
