@@ -54,7 +54,7 @@ from vvp.stir.x5ucache import ShakenCache
 from vvp.trust import TrustStore
 from vvp.witness import Directory, WitnessCache, WitnessPolicy
 from vvp.witness.check import signer_key_state, trusted_directory
-from vvp.witness.issuers import issuer_checks
+from vvp.witness.issuers import cached_issuer_checks, issuer_checks
 from vvp.verdict import (
     DECIDING_CLAIMS,
     Check,
@@ -403,14 +403,18 @@ def _as_key_state(kel: KelResult, checks: Sequence[Check]) -> KelResult:
 def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime, *, fetcher: Fetcher,
                        cache: VerifierCache | None, pol: _Policies) -> list[Check]:
     """Every credential issuer's KEL against its witnesses (architecture §2.4; vvp.witness.issuers)."""
-    if pol.witness.mode == "off" or not dres.issuer_kels:
+    if pol.witness.mode == "off" or not dres.issuer_kels or not dres.credentials:
         return []
-    creds = [(c.said, c.issuer, frozenset(e.said for e in c.tel)) for c in dres.credentials.values()]
-    if not creds:
-        return []
+
+    def creds() -> list[tuple[str, str, frozenset[str]]]:
+        return [(c.said, c.issuer, frozenset(e.said for e in c.tel)) for c in dres.credentials.values()]
+
     directory = _trusted_locations(pol, fetcher, cache).merged(extra).merged(dres.witness_locations)
-    return issuer_checks(dres.issuer_kels, creds, directory, ref=ref, fetcher=fetcher, policy=pol.witness,
-                         cache=cache.witnesses if cache is not None else None)
+    if cache is None:
+        return issuer_checks(dres.issuer_kels, creds(), directory, ref=ref, fetcher=fetcher, policy=pol.witness,
+                             cache=None)
+    return cached_issuer_checks(dres.issuer_kels, creds, directory, ref=ref, fetcher=fetcher, policy=pol.witness,
+                                cache=cache.witnesses)
 
 
 def _signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,

@@ -25,6 +25,7 @@ from typing import Any
 from vvp import codes
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, evidence_mark, evidence_since, note_cached
+from vvp.fetch.local import as_cached
 from vvp.keystate import KelStream, KeyEvent, Outcome, select_key_state
 from vvp.lru import Lru
 from vvp.verdict import Status
@@ -67,6 +68,8 @@ class Asked:
 
     comparison: Comparison
     streams: tuple[tuple[str, KelStream], ...]
+    expires: float = float("inf")
+    """With a cache: the monotonic time until which every answer in it is fresh."""
 
     def stream_of(self, eid: str) -> KelStream | None:
         return next((s for e, s in self.streams if e == eid), None)
@@ -82,6 +85,9 @@ class WitnessCache:
         self._answers: Lru[_Got] = Lru(max_entries, monotonic=monotonic)
         self._learnt: Lru[tuple[bytes, Directory]] = Lru(max_entries, monotonic=monotonic)
         self._memo: Lru[Any] = Lru(max_entries, monotonic=monotonic)
+        self._asked: Lru[tuple[float, Asked, tuple[FetchEvent, ...], ServedKel]] = Lru(max_entries,
+                                                                                        monotonic=monotonic)
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self.fetches = 0
 
@@ -143,7 +149,31 @@ def _ask_one(aid: str, eid: str, base: str, fetcher: Fetcher, cache: WitnessCach
 
 def ask(served: ServedKel, directory: Directory, *, fetcher: Fetcher, policy: WitnessPolicy,
         cache: WitnessCache | None) -> Asked:
-    """Ask ``served``'s witnesses (module docstring) and compare their answers with it."""
+    """Ask ``served``'s witnesses (module docstring) and compare their answers with it.
+
+    With a cache, the whole outcome is kept for as long as every answer in it is fresh (the
+    earliest of their freshness deadlines), keyed by the served KEL, the locations used and the
+    policy: a warm call is one lookup, and its recorder still gets every answer's fetch events."""
+    if cache is None:
+        return _ask(served, directory, fetcher=fetcher, policy=policy, cache=None)
+    key = (id(served), tuple(sorted((e, ep.url) for e, ep in directory.endpoints.items()
+                                    if e in served.witnesses)), policy.key())
+    now = cache._monotonic()
+    hit = cache._asked.get(key)
+    if hit is not None and hit[3] is served and now < hit[0]:
+        note_cached(fetcher, hit[2])
+        return hit[1]
+    started = now
+    mark = evidence_mark(fetcher)
+    asked = replace(_ask(served, directory, fetcher=fetcher, policy=policy, cache=cache),
+                    expires=started + policy.freshness_s)
+    events = tuple(as_cached(e) for e in evidence_since(fetcher, mark))
+    cache._asked.put(key, (asked.expires, asked, events, served))
+    return asked
+
+
+def _ask(served: ServedKel, directory: Directory, *, fetcher: Fetcher, policy: WitnessPolicy,
+         cache: WitnessCache | None) -> Asked:
     quorum = quorum_for(served, policy.quorum)
     answers: list[Answer] = []
     streams: list[tuple[str, KelStream]] = []

@@ -37,9 +37,21 @@ def describe(a: Answer) -> str:
 
 
 def judge(cmp: Comparison, policy: WitnessPolicy, *, id_: str, warn_ids: tuple[str, str, str], claim: str,
-          subject: str, what: str) -> list[Check]:
+          subject: str, what: str, cache: WitnessCache | None = None) -> list[Check]:
     """The checks of one comparison (module docstring). ``warn_ids`` name the checks for
-    withheld events, lagging witnesses and first-seen disagreements."""
+    withheld events, lagging witnesses and first-seen disagreements. Checks are immutable: with a
+    cache, one comparison's are made once."""
+    if cache is None:
+        return _judge(cmp, policy, id_=id_, warn_ids=warn_ids, claim=claim, subject=subject, what=what)
+    key = ("judge", id(cmp), policy.key(), id_, warn_ids, claim, subject, what)
+    held: tuple[Comparison, list[Check]] = cache.memo(key, lambda: (cmp, _judge(
+        cmp, policy, id_=id_, warn_ids=warn_ids, claim=claim, subject=subject, what=what)))
+    return list(held[1]) if held[0] is cmp else _judge(cmp, policy, id_=id_, warn_ids=warn_ids, claim=claim,
+                                                        subject=subject, what=what)
+
+
+def _judge(cmp: Comparison, policy: WitnessPolicy, *, id_: str, warn_ids: tuple[str, str, str], claim: str,
+           subject: str, what: str) -> list[Check]:
     asked = "; ".join(describe(a) for a in cmp.answers) or "nobody"
     if cmp.duplicity:
         d = cmp.duplicity[0]
@@ -129,7 +141,8 @@ def signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, stream: KelStream
     ``stream`` (and ``body``, its bytes, for the witness locations it carries) is what the kid
     host served; ``trusted`` the locations learnt from the trust store's ``witnesses``."""
     what = f"the KEL of {aid}"
-    foreign = kid_names_foreign_witness(kid, aid, stream)
+    foreign = (cache.memo(("kid", kid, aid, id(stream)), lambda: (stream, kid_names_foreign_witness(kid, aid, stream)))[1]
+               if cache is not None else kid_names_foreign_witness(kid, aid, stream))
     if foreign is not None:
         msg = f"the kid names witness {foreign}, which is not one of {aid}'s witnesses"
         res = KelResult(status=Status.INVALID, aid=aid, state=None, codes=(codes.KID_WITNESS_NOT_OF_AID,),
@@ -145,7 +158,8 @@ def signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, stream: KelStream
         return select_key_state(stream, aid, at=ref, source=kid), [
             none_designated(policy, id_="V-09", claim=claim, subject=aid, what=what)], directory
     asked = ask(served, directory, fetcher=fetcher, policy=policy, cache=cache)
-    checks = judge(asked.comparison, policy, id_="V-09", warn_ids=SIGNER_WARN_IDS, claim=claim, subject=aid, what=what)
+    checks = judge(asked.comparison, policy, id_="V-09", warn_ids=SIGNER_WARN_IDS, claim=claim, subject=aid, what=what,
+                   cache=cache)
     cmp = asked.comparison
     if cmp.duplicity:
         d = cmp.duplicity[0]

@@ -15,10 +15,12 @@ credentials with their accepted TEL events, witness locations) as plain paramete
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from vvp import clock, codes
-from vvp.fetch import Fetcher
+from vvp.fetch import Fetcher, evidence_mark, evidence_since, note_cached
+from vvp.fetch.local import as_cached
 from vvp.verdict import Check, failed, indeterminate
 from vvp.witness.ask import WitnessCache, ask
 from vvp.witness.check import judge, none_designated
@@ -55,7 +57,23 @@ def issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[tu
                   cache: WitnessCache | None) -> list[Check]:
     """The witness checks of every issuer of ``credentials`` (``(SAID, issuer, accepted TEL
     SAIDs)``) whose KEL the dossier verified, and the withheld-TEL checks they lead to."""
+    return _issuer_checks(issuer_kels, credentials, directory, ref=ref, fetcher=fetcher, policy=policy,
+                          cache=cache)[0]
+
+
+def memo_key(issuer_kels: Mapping[str, ServedKel], directory: Directory, policy: WitnessPolicy) -> tuple[Any, ...]:
+    """What a memo of :func:`issuer_checks` for one dossier result depends on besides the result."""
+    return (id(issuer_kels), tuple(sorted((e, ep.url) for e, ep in directory.endpoints.items())), policy.key())
+
+
+def _issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[tuple[str, str, frozenset[str]]],
+                   directory: Directory, *, ref: _dt.datetime, fetcher: Fetcher, policy: WitnessPolicy,
+                   cache: WitnessCache | None) -> tuple[list[Check], float, bool]:
+    """:func:`issuer_checks`, the time until which its answers are fresh, and whether the checks
+    depend on the reference time (a withheld TEL event was found)."""
     creds = list(credentials)
+    expires = float("inf")
+    timed = False
     out: list[Check] = []
     done: dict[str, Comparison | None] = {}
     for _, issuer, _ in creds:
@@ -71,14 +89,38 @@ def issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[tu
             done[issuer] = None
             continue
         asked = ask(served, directory, fetcher=fetcher, policy=policy, cache=cache)
+        expires = min(expires, asked.expires)
         out += judge(asked.comparison, policy, id_=ISSUER_ID, warn_ids=ISSUER_WARN_IDS, claim=CLAIM,
-                     subject=issuer, what=what)
+                     subject=issuer, what=what, cache=cache)
         done[issuer] = asked.comparison
     for said, issuer, known in creds:
         cmp = done.get(issuer)
         if cmp is None or not cmp.extra or cmp.duplicity:
             continue
+        timed = True
         chk = withheld(cmp, said, known, ref)
         if chk is not None:
             out.append(chk)
+    return out, expires, timed
+
+
+def cached_issuer_checks(issuer_kels: Mapping[str, ServedKel],
+                         credentials: Callable[[], Iterable[tuple[str, str, frozenset[str]]]], directory: Directory,
+                         *, ref: _dt.datetime, fetcher: Fetcher, policy: WitnessPolicy,
+                         cache: WitnessCache) -> list[Check]:
+    """:func:`issuer_checks` for a long-lived verifier: one dossier result's checks are kept
+    (with the fetch events of every answer, handed to each call's recorder) while all its
+    answers are fresh and nothing in them depends on the reference time."""
+    key = ("issuers",) + memo_key(issuer_kels, directory, policy)
+    hit = cache._memo.get(key)
+    now = cache._monotonic()
+    if hit is not None and hit[0] is issuer_kels and now < hit[1]:
+        note_cached(fetcher, hit[3])
+        return list(hit[2])
+    mark = evidence_mark(fetcher)
+    out, expires, timed = _issuer_checks(issuer_kels, credentials(), directory, ref=ref, fetcher=fetcher,
+                                         policy=policy, cache=cache)
+    if not timed:
+        cache._memo.put(key, (issuer_kels, expires, tuple(out),
+                              tuple(as_cached(e) for e in evidence_since(fetcher, mark))))
     return out
