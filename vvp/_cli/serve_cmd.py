@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 
-from vvp.errors import NotAvailable
 from vvp.service.config import ServiceConfig
 
 HELP = "run the verification service (HTTP API, optional SIP redirect front end)"
@@ -49,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metrics-dir", metavar="DIR",
                    help="prometheus-client multiprocess folder (default: a fresh temporary folder)")
     p.add_argument("--sip", metavar="udp:HOST:PORT", help="also answer SIP INVITEs with 302 + verstat here")
+    p.add_argument("--sip-at", metavar="TIME", help="verify SIP calls as of this time (RFC 3339 or Unix seconds; "
+                                                    "for replaying captured traffic; default: arrival)")
 
 
 def config_of(args: argparse.Namespace) -> ServiceConfig:
@@ -56,12 +57,10 @@ def config_of(args: argparse.Namespace) -> ServiceConfig:
                          keystore=args.keystore, evidence=args.evidence, offline=bool(args.offline),
                          threads=args.threads, max_pending=args.max_pending, retry_after_s=args.retry_after_s,
                          max_body_bytes=args.max_body_bytes, drain_s=args.drain_s,
-                         access_log=not args.no_access_log, metrics_dir=args.metrics_dir, sip=args.sip).check()
+                         access_log=not args.no_access_log, metrics_dir=args.metrics_dir, sip=args.sip,
+                         sip_at=args.sip_at).check()
 
 
 def run(args: argparse.Namespace) -> int:
     from vvp.service.runner import serve  # uvicorn and the app load only for this subcommand
-
-    if args.sip:
-        raise NotAvailable("the SIP front end (--sip) is not available in this version of vvp")
     return serve(config_of(args))

@@ -287,10 +287,17 @@ def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> AccessLog:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, w.open)
+        sip = None
+        if cfg.sip is not None:
+            from vvp.service.sipfront import start_sip
+            sip = await start_sip(cfg, w)
         try:
             yield
         finally:
             w.draining = True
+            if sip is not None:
+                await sip.drain(cfg.drain_s)
+                sip.close()
             await loop.run_in_executor(None, w.close)
 
     routes = [

@@ -57,6 +57,8 @@ class ServiceConfig:
     """prometheus-client's multiprocess folder (made and emptied by the serve command)."""
     sip: str | None = None
     """``udp:HOST:PORT``: also a SIP redirect front end (architecture §4.5)."""
+    sip_at: str | None = None
+    """A fixed reference time for SIP calls (replaying captured traffic, tests); None: arrival."""
 
     def check(self) -> ServiceConfig:
         """This config, or :class:`ServiceConfigError` naming the option that is out of range."""
@@ -69,6 +71,12 @@ class ServiceConfig:
                 raise ServiceConfigError(f"--{name.replace('_', '-')} must be an integer from {lo} to {hi}")
         if self.sip is not None:
             parse_sip_address(self.sip)
+        if self.sip_at is not None:
+            from vvp.clock import parse_time
+            try:
+                parse_time(self.sip_at)
+            except UsageError as ex:
+                raise ServiceConfigError(f"--sip-at: {ex.message}") from None
         return self
 
     def to_env(self) -> str:
