@@ -4,7 +4,8 @@ The artifacts are made here, deterministically, by the test PKI (:mod:`vvp.testi
 built for the world's legal entity: Acme's LEI and organisation name in the certificates) and
 the VC fixtures (:mod:`vvp.testing.foreign_vc`): RFC 9060 delegate certificate chains for Acme's
 number (valid; revoked before and after the call; expired; under a root nobody configured), the
-CRLs of their path as archived at the call and as issued later, RFC 9447 authority tokens (for
+CRLs of their path as archived at the call and as issued later, an OCSP response about the valid
+one archived at the call, RFC 9447 authority tokens (for
 ``orig``, and for another number), an SD-JWT VC of Acme (legal name, LEI, numbers, with key
 binding) and, when the W3C base context of the shared corpus is given, a W3C VC of Acme signed
 with ``eddsa-rdfc-2022``. :mod:`vvp._keri.worldgen.foreign` issues a bridge for each (a few point
@@ -118,6 +119,7 @@ def foreign_spec(base_url: str, *, contexts_dir: str | Path | None = None) -> Fo
         ForeignArtifact("crl-root-later", crl, p.crls["root_later"], "root-later.crl"),
         ForeignArtifact("crl-sti-ca-later", crl, p.crls["sti_ca_later"], "sti-ca-later.crl"),
         ForeignArtifact("crl-sp-later", crl, p.crls["sp_later"], "sp-later.crl"),
+        ForeignArtifact("ocsp-valid", pki_mod.OCSP_RESPONSE, p.ocsps["valid"], "ocsp-delegate-valid.der"),
         ForeignArtifact("rtu-orig", jwt, p.rtu_token().encode("ascii"), "rtu-orig.jwt"),
         ForeignArtifact("rtu-other-number", jwt, p.rtu_token(tns=(pki_mod.OTHER_TN,)).encode("ascii"),
                         "rtu-other-number.jwt"),
@@ -141,6 +143,8 @@ def foreign_spec(base_url: str, *, contexts_dir: str | Path | None = None) -> Fo
                    "gone", X509_RULES),
         *(BridgePlan(f"bridge_{a.replace('-', '_')}", f"CRL {a[4:]}", a, "data", CRL_RULES)
           for a in ("crl-root", "crl-sti-ca", "crl-sp", "crl-root-later", "crl-sti-ca-later", "crl-sp-later")),
+        BridgePlan("bridge_ocsp_valid", "OCSP response about the valid delegate certificate", "ocsp-valid", "url",
+                   "RFC 6960 OCSP response from the SP's delegated responder"),
         BridgePlan("bridge_rtu_orig", "authority token for Acme's number", "rtu-orig", "url", RTU_RULES),
         BridgePlan("bridge_rtu_other_number", "authority token for another number", "rtu-other-number", "url",
                    RTU_RULES),
@@ -149,6 +153,7 @@ def foreign_spec(base_url: str, *, contexts_dir: str | Path | None = None) -> Fo
     at_call, later = _crl_bridges("at_call"), _crl_bridges("later")
     cited: dict[str, tuple[str, ...]] = {
         "ev_cert_valid": ("bridge_cert_valid", *at_call),
+        "ev_cert_valid_ocsp": ("bridge_cert_valid", "bridge_crl_root", "bridge_crl_sti_ca", "bridge_ocsp_valid"),
         "ev_cert_revoked_before": ("bridge_cert_revoked_before", *at_call),
         "ev_cert_revoked_after": ("bridge_cert_revoked_after", *later),
         "ev_cert_expired": ("bridge_cert_expired", *at_call),

@@ -143,6 +143,8 @@ class ForeignCase:
 FOREIGN_CASES: tuple[ForeignCase, ...] = (
     ForeignCase("cert-valid", "a valid RFC 9060 delegate certificate for orig, with the CRLs of its path",
                 "ev_cert_valid", "VALID", None),
+    ForeignCase("cert-valid-ocsp", "a valid delegate certificate, its revocation status from an OCSP response "
+                "archived at the call", "ev_cert_valid_ocsp", "VALID", None),
     ForeignCase("cert-revoked-before", "a delegate certificate revoked before the call (CRL at the call)",
                 "ev_cert_revoked_before", "INVALID", codes.X509_REVOKED),
     ForeignCase("cert-revoked-after", "a delegate certificate revoked after the call (CRLs issued later)",
