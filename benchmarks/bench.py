@@ -208,9 +208,13 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
         from benchmarks.recorded import run_recorded  # here: it imports this module's helpers
 
         recorded = run_recorded(b.trust, b.fetcher, verifier, b.distinct or (b.call,), max(1, warm_n // 2), rounds)
+        from benchmarks.witness import run_witness
+
+        witness = run_witness(b.world, cold_n, max(1, warm_n // 4), rounds)
     budget = WARM_TARGET_FLOOR_MULTIPLE * ed_us + json_s
     return {
         **recorded,
+        **witness,
         "ed25519_verify_us": round(ed_us * 1e6, 2),
         "es256_verify_us": round(es_s * 1e6, 2),
         "json_parse_us": round(json_s * 1e6, 2),
@@ -233,6 +237,7 @@ def run(warm_n: int, cold_n: int, rounds: int) -> dict[str, Any]:
 
 def _report(r: dict[str, Any]) -> str:
     from benchmarks.recorded import report as recorded_report
+    from benchmarks.witness import report as witness_report
 
     ok = {True: "meets", False: "MISSES"}
     warm_ok = r["warm_ratio_to_budget"] <= 1.0
@@ -262,7 +267,7 @@ def _report(r: dict[str, Any]) -> str:
         "(for comparison: it compiles a schema per credential)\n"
         f"  Ed25519 verifications keri ran           {r['cold_signatures']:>10}\n"
         f"  ratio to signatures x Ed25519 floor      {r['cold_ratio_to_signature_floor']:>10}x\n"
-        + recorded_report(r) +
+        + recorded_report(r) + witness_report(r) +
         f"(medians of {r['rounds']} interleaved rounds; warm {r['warm_iterations']} calls, "
         f"cold {r['cold_iterations']} calls per round)\n")
 
