@@ -22,7 +22,9 @@ instead of merely observed.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +38,7 @@ from vvp._keri import acdc as _acdc
 from vvp._keri import tel as _tel
 from vvp._keri._store import Store, fresh_store
 from vvp._keri.codetables import fast_code_tables
+from vvp._keri.verified import Reuse, VerifiedKels
 
 _PLACEHOLDER = _acdc.make_placeholder_acdc()
 _PLACEHOLDER_SAID = str(json.loads(_PLACEHOLDER)["d"])
@@ -209,10 +212,13 @@ class _KelTap:
     that does not verify is altered evidence, as the KEL rules of :mod:`vvp.keystate` say.
     """
 
-    def __init__(self, real: Any) -> None:
+    def __init__(self, real: Any, reuse: Reuse | None = None) -> None:
         self._real = real
         self.seen: list[KelSeen] = []
         self._state: dict[tuple[str, str], tuple[Any, list[str] | None]] = {}
+        self.reuse = reuse
+        self.where = (0, 0)  # (stream, offset) of the message being fed
+        self.pending: Any = None  # what Reuse keeps of the event keri just accepted from this message
 
     def _in_force(self, serder: Any) -> tuple[Any, list[str] | None]:
         """(signing keys, witnesses) in force for an event: from keri's state right after it was
@@ -256,6 +262,8 @@ class _KelTap:
     def processEvent(self, **kwa: Any) -> Any:  # noqa: N802 - keri's name
         serder = kwa.get("serder")
         err: str | None = None
+        if serder is not None and self.reuse is not None:
+            self.reuse.handed_to_keri(str(serder.pre))
         try:
             return self._real.processEvent(**kwa)
         except Exception as ex:
@@ -266,12 +274,17 @@ class _KelTap:
                 ked = serder.ked
                 dater = kwa.get("dater")
                 di = ked.get("di")
+                delegator = di if isinstance(di, str) and di else None
+                seals = event_seals(ked) if ked.get("t") in ("ixn", "rot", "drt") else ()
+                bad = self._bad_signatures(serder, kwa.get("sigers"), kwa.get("wigers"))
                 self.seen.append(KelSeen(aid=str(serder.pre), sn=int(serder.sn), said=str(serder.said),
-                                         ilk=str(ked.get("t")), delegator=di if isinstance(di, str) and di else None,
+                                         ilk=str(ked.get("t")), delegator=delegator,
                                          first_seen=str(dater.dts) if dater is not None else None, error=err,
-                                         bad_signatures=self._bad_signatures(serder, kwa.get("sigers"),
-                                                                             kwa.get("wigers")),
-                                         seals=event_seals(ked) if ked.get("t") in ("ixn", "rot", "drt") else ()))
+                                         bad_signatures=bad, seals=seals))
+                if err is None and self.reuse is not None:
+                    self.pending = self.reuse.accepted(serder, kwa, delegator, seals, *self.where)
+                    if self.pending is not None:
+                        self.pending.bad_signatures = bad
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
@@ -385,9 +398,11 @@ def _claimed_said(body: bytes) -> str | None:
 
 
 class _Feeder:
-    def __init__(self, st: Store) -> None:
+    def __init__(self, st: Store, reuse: Reuse | None = None) -> None:
         self.st = st
-        self.kel = _KelTap(st.kvy)
+        self.reuse = reuse
+        self.stripped: list[bytes] = []  # each stream as fed (offsets are into these)
+        self.kel = _KelTap(st.kvy, reuse)
         self.tel = _TelTap(st.tvy)
         self.acdc = _AcdcTap()
         self.psr = parsing.Parser(framed=True, kvy=self.kel, tvy=self.tel, vry=self.acdc)
@@ -398,7 +413,9 @@ class _Feeder:
         return self.st.log.records[n:]
 
     def feed(self, idx: int, data: bytes) -> None:
-        ims = bytearray(data.strip(_WS))
+        stripped = data.strip(_WS)
+        self.stripped.append(stripped)
+        ims = bytearray(stripped)
         total = len(ims)
         while ims:
             while ims and ims[0] in _WS:
@@ -430,11 +447,23 @@ class _Feeder:
             self._problem("truncated", idx, offset, rest, proto, None,
                           f"the message declares {size} bytes but only {rest} remain")
             return False
+        if self.reuse is not None and proto == "KERI":
+            taken = self.reuse.try_take(ims)
+            if taken is not None:  # keri accepted exactly this event on exactly this state before
+                ev = taken.event
+                self.kel.seen.append(KelSeen(aid=ev.aid, sn=ev.sn, said=ev.said, ilk=ev.ilk, delegator=ev.delegator,
+                                             first_seen=taken.dts, error=None, bad_signatures=0, seals=ev.seals))
+                del ims[:taken.length]
+                return True
         body = bytes(ims[:size])
         n_log = len(self.st.log.records)
         self.acdc.stream, self.acdc.offset = idx, offset
+        self.kel.where, self.kel.pending = (idx, offset), None
         n_got = len(self.acdc.got)
         outcome = _drive(self.psr.onceParsator(ims=ims, framed=True), ims)
+        if self.kel.pending is not None:
+            self.kel.pending.length = rest - len(ims)
+            self.kel.pending = None
         if outcome == "shortage":
             self._problem("truncated", idx, offset, rest, proto, _claimed_said(body) if proto == "ACDC" else None,
                           "the message or its attachments are cut short")
@@ -570,14 +599,32 @@ def _tel_outcome(st: Store, t: TelSeen, accepted: set[tuple[str, str]], aids: Ma
     return "anchor_mismatch"
 
 
+_ILK = re.compile(rb'"t":"([a-z]{3})"')
+_ESTIVE = frozenset({b"icp", b"rot", b"dip", b"drt"})
+
+
 def _witness_count_at(st: Store, aid: str, sn: int | None) -> int | None:
+    """How many witnesses ``aid`` had in force at ``sn``: what keri's ``fetchWitnessState`` answers
+    (the witness list keri stored with the last establishment event at or before ``sn``), read
+    without re-verifying every event walked back over (keri parses each one with its SAID check;
+    these are events keri accepted in this store, so their ilk is read from the body's head)."""
     if sn is None:
         return None
     try:
-        wits = st.kvy.fetchWitnessState(aid, sn)
+        preb = aid.encode()
+        for digb in st.db.getKelBackIter(preb, sn):
+            key = dbing.dgKey(preb, bytes(digb))
+            raw = st.db.getEvt(key)
+            m = _ILK.search(bytes(raw[:80])) if raw is not None else None
+            if m is None:
+                wits = st.kvy.fetchWitnessState(aid, sn)  # not the plain form: keri's own walk
+                return len(wits) if wits is not None else None
+            if m.group(1) in _ESTIVE:
+                wits = st.db.wits.get(key)
+                return len(wits) if wits is not None else None
+        return 0
     except Exception:  # noqa: BLE001
         return None
-    return len(wits) if wits is not None else None
 
 
 def _dup_keys(raw: bytes) -> bool:
@@ -588,16 +635,25 @@ def _dup_keys(raw: bytes) -> bool:
     return False
 
 
-def ingest(streams: Sequence[bytes]) -> Ingest:
-    """Ingest ``streams`` (in order, each fed message by message) in one fresh store."""
+def ingest(streams: Sequence[bytes], *, known: VerifiedKels | None = None, source: str = "") -> Ingest:
+    """Ingest ``streams`` (in order, each fed message by message) in one fresh store.
+
+    ``known``: key events keri already accepted in this process (:mod:`vvp._keri.verified`); a
+    message that is one of them, arriving where keri accepted it, is not verified again, and what
+    keri accepts here is added to it (``source`` names these streams in a duplicity report). The
+    result is the same with or without it."""
     with fast_code_tables(), fresh_store() as st, _tel.multi_seal_anchors():
-        f = _Feeder(st)
+        reuse = Reuse(known, st) if known is not None else None
+        f = _Feeder(st, reuse)
         for i, data in enumerate(streams):
             f.feed(i, data)
         for _ in range(3):
             st.kvy.processEscrows()
             st.tvy.processEscrows()
-        return _explain(st, f)
+        out = _explain(st, f)
+        if reuse is not None:
+            reuse.try_learn(f.stripped, source)
+        return out
 
 
 def _explain(st: Store, f: _Feeder) -> Ingest:
@@ -631,6 +687,7 @@ def _explain(st: Store, f: _Feeder) -> Ingest:
                                 "outcome": _tel_outcome(st, t, accepted_pairs, aids, reg_issuer)})
                      for t in tel_raw)
     first_seen = {(k.aid, k.said): k.first_seen for k in kel_seen if k.first_seen}
+    witness_count = functools.lru_cache(maxsize=None)(functools.partial(_witness_count_at, st))
 
     def build(creder: Any, seal: tuple[str, int, str] | None, stream: int, offset: int, received_ok: bool,
               raw: bytes) -> IngestedAcdc:
@@ -646,7 +703,7 @@ def _explain(st: Store, f: _Feeder) -> Ingest:
             seal=seal, tel=tel, tel_seen=tuple(t for t in tel_seen if t.pre == said),
             registry_accepted=regi in reg_accepted, registry_issuer=reg_accepted.get(regi or ""),
             registry_claimed_issuer=reg_claimed.get(regi or ""),
-            issuer_witnesses=_witness_count_at(st, issuer, iss.anchor_sn if iss else None),
+            issuer_witnesses=witness_count(issuer, iss.anchor_sn if iss else None),
             stream=stream, offset=offset)
 
     good: dict[str, IngestedAcdc] = {}

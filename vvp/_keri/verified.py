@@ -1,0 +1,518 @@
+"""Verified KERI state kept across verifications: keri's verdict on a key event, reused when the
+same event arrives again (architecture §5, "Cold path").
+
+A terminating provider meets a new dossier whenever a new caller calls, and most of its KELs are
+shared (the identity root and its delegates, the QVIs, the regulators and carriers). Every dossier
+is still ingested in its own fresh keri store (:mod:`vvp._keri._store`: one call's evidence never
+changes another's verdict); what is kept between them is keri's *work*:
+
+* :class:`VerifiedKels` holds each key event keri accepted, as a :class:`KnownEvent`: the exact
+  message it accepted (body and attachments), keri's own database rows for it and keri's key-state
+  record right after it. Keyed by AID and event SAID; the SAIDs chain each event to its prior, so
+  an event names its whole KEL up to it.
+* :class:`Reuse` is one ingest's use of it. A message of the stream that is byte for byte a known
+  event (only the unsigned ``-E`` first-seen couple may differ: keri does not read it outside its
+  cloned mode, and the stream's own time is what vvp reports), arriving when this store's KEL of
+  its AID ends exactly at the event's prior (and, for a delegated establishment event, when the
+  delegator's approving event is accepted in this store), is *not* handed to keri: keri's rows
+  for it are written into the fresh store and keri reloads the key state from its own record, so
+  every later event, TEL anchor and delegation is judged by keri on exactly the state it would
+  have built itself. Anything else (a new event, a message whose signatures or receipts differ, an
+  event out of order, a delegated event whose delegator is not there yet) goes to keri.
+* After the ingest, :meth:`Reuse.learn` keeps the events keri accepted in this store from their own
+  message alone (in order, every attached signature verified, no receipt from elsewhere, no
+  superseded event in the AID's KEL).
+* A second, different event keri accepted at an sn the state already holds for that AID is
+  duplicity between two sources: it is kept as a :class:`Conflict` (``KEL_DUPLICITY``, with both
+  messages), the AID is never reused again (neither version), and nothing is merged. The call that
+  brought it is judged on its own evidence, as every call is.
+
+So the verdict of every call is a function of its own evidence, with or without this state (a
+long-lived verifier and a fresh one give byte-identical verdicts), and a record of a call that
+used it holds every byte the verdict relied on: the reused messages are the call's own bytes.
+Freshness is not this module's concern: it never says which state is *current* (that is the
+stream of the call, fetched within ``key_state_freshness_s`` by the caches above); it only says
+that a given event, on a given prior state, is valid.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from keri.core import coring  # noqa: I001  (keri.core before keri.db: import order)
+from keri.db import dbing
+
+from vvp import codes
+from vvp._keri._store import Store
+
+_log = logging.getLogger("vvp.keystate")
+
+# keri's rows for an accepted event (Kever.logEvent and Kevery.processEvent, keri 1.3.6): tables
+# keyed by (AID, event SAID) ...
+_DG_TABLES = ("evts", "dtss", "aess", "sigs", "wigs")
+_DG_SUBERS = ("fons", "esrs", "wits")
+# ... the KEL by sn (kels), the first-seen log by fn (fels), and the key-state record (states).
+_MAX_VARIANTS = 4  # messages kept per event (they may differ in their -E couple, or in attachments)
+
+_HEAD = re.compile(rb'\{"v":"KERI10JSON[0-9a-f]{6}_","t":"(icp|rot|ixn|dip|drt)","d":"([A-Za-z0-9_-]{44})",'
+                   rb'"i":"([A-Za-z0-9_-]{44})","s":"([0-9a-f]{1,32})"')
+# the -E first-seen couple as keri writes it: a Seqner (0A + 22) and a Dater (1AAG + 32)
+_FIRST_SEEN = re.compile(rb"0A[A-Za-z0-9_-]{22}1AAG\d{4}-\d\d-\d\dT\d\dc\d\dc\d\dd\d{6}[p-]\d\dc\d\d")
+_NEXT = frozenset(b"{ \t\r\n")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownEvent:
+    """A key event keri accepted from its own message, with what keri stored for it.
+
+    ``message`` is the body and its attachments exactly as verified; ``mask`` the span of its
+    ``-E`` first-seen couple (which another stream may carry with another time); ``rows`` keri's
+    database rows for the event (table name, raw key, raw value) and ``state`` keri's key-state
+    record after it. ``delegation`` is (delegator, sn, SAID) of the event that approved a delegated
+    establishment event. ``delegator``, ``seals`` and ``dts`` are what the ingest reports for it.
+    """
+
+    aid: str
+    sn: int
+    said: str
+    ilk: str
+    prior: str | None
+    message: bytes
+    mask: tuple[int, int] | None
+    dts: str | None
+    delegation: tuple[str, int, str] | None
+    delegator: str | None
+    seals: tuple[tuple[str, int, str], ...]
+    rows: tuple[tuple[str, bytes, bytes], ...]
+    state: bytes
+    signatures: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Two different events keri accepted at one sn of one AID, from two sources: duplicity (or a
+    recovery the state cannot tell from it). Neither is reused again; both messages are kept."""
+
+    aid: str
+    sn: int
+    known_said: str
+    new_said: str
+    known_source: str
+    new_source: str
+    known_message: bytes
+    new_message: bytes
+    code: str = codes.KEL_DUPLICITY
+
+    @property
+    def message(self) -> str:
+        return (f"{self.aid} sn {self.sn}: {self.known_said} (from {self.known_source}) and {self.new_said} "
+                f"(from {self.new_source}) were both accepted by keri: duplicity, never merged")
+
+
+@dataclass
+class _Aid:
+    by_sn: dict[int, str] = field(default_factory=dict)  # the verified KEL: sn -> SAID
+    events: dict[str, list[KnownEvent]] = field(default_factory=dict)  # SAID -> message variants
+    source: dict[int, str] = field(default_factory=dict)
+
+
+class VerifiedKels:
+    """Key events keri accepted, shared by the verifications of one process (module docstring).
+
+    Bounded (``max_events``, least recently used AIDs go first) and thread-safe: reads are dict
+    lookups of immutable entries, writes hold a lock. ``reused`` counts the events ingests took
+    from here instead of asking keri, ``learnt`` the events kept.
+    """
+
+    def __init__(self, max_events: int = 20_000, max_conflicts: int = 256) -> None:
+        self.max_events = max_events
+        self.max_conflicts = max_conflicts
+        self._lock = threading.Lock()
+        self._aids: OrderedDict[str, _Aid] = OrderedDict()
+        self._by_said: dict[str, tuple[KnownEvent, ...]] = {}
+        self._conflicted: set[str] = set()
+        self._conflicts: list[Conflict] = []
+        self._count = 0
+        self.reused = 0
+        self.learnt = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def lookup(self, said: str) -> tuple[KnownEvent, ...]:
+        """The known messages of the event ``said`` (empty when none, or when its AID conflicted)."""
+        return self._by_said.get(said, ())
+
+    def conflicts(self) -> tuple[Conflict, ...]:
+        """The duplicity found between sources so far (most recent last, bounded)."""
+        with self._lock:
+            return tuple(self._conflicts)
+
+    def conflicted(self, aid: str) -> bool:
+        return aid in self._conflicted
+
+    def known_said(self, aid: str, sn: int) -> str | None:
+        """The SAID of the verified event at ``sn`` of ``aid``, if this state holds one."""
+        entry = self._aids.get(aid)
+        return entry.by_sn.get(sn) if entry is not None else None
+
+    def learn(self, events: Iterable[KnownEvent], source: str, *, reused: Iterable[str] = (),
+              reused_count: int = 0) -> tuple[Conflict, ...]:
+        """Keep ``events`` (accepted by keri in one store); report and quarantine duplicity.
+        ``reused`` names the AIDs whose known events the ingest took (they stay recent)."""
+        found: list[Conflict] = []
+        with self._lock:
+            self.reused += reused_count
+            for aid in reused:
+                if aid in self._aids:
+                    self._aids.move_to_end(aid)
+            for ev in events:
+                if ev.aid in self._conflicted:
+                    continue
+                entry = self._aids.get(ev.aid)
+                if entry is None:
+                    entry = self._aids[ev.aid] = _Aid()
+                else:
+                    self._aids.move_to_end(ev.aid)
+                have = entry.by_sn.get(ev.sn)
+                if have is not None and have != ev.said:
+                    old = entry.events.get(have, [])
+                    c = Conflict(aid=ev.aid, sn=ev.sn, known_said=have, new_said=ev.said,
+                                 known_source=entry.source.get(ev.sn, ""), new_source=source,
+                                 known_message=old[0].message if old else b"", new_message=ev.message)
+                    found.append(c)
+                    self._quarantine(ev.aid)
+                    continue
+                variants = entry.events.setdefault(ev.said, [])
+                if any(v.message == ev.message for v in variants) or len(variants) >= _MAX_VARIANTS:
+                    continue
+                if have is None:
+                    entry.by_sn[ev.sn] = ev.said
+                    entry.source[ev.sn] = source
+                variants.append(ev)
+                self._by_said[ev.said] = self._by_said.get(ev.said, ()) + (ev,)
+                self._count += 1
+                self.learnt += 1
+            self._conflicts.extend(found)
+            del self._conflicts[:-self.max_conflicts]
+            while self._count > self.max_events and self._aids:
+                self._drop(next(iter(self._aids)))
+        for c in found:
+            _log.warning("%s: %s", c.code, c.message)
+        return tuple(found)
+
+    def _quarantine(self, aid: str) -> None:
+        self._drop(aid)
+        self._conflicted.add(aid)
+
+    def _drop(self, aid: str) -> None:
+        entry = self._aids.pop(aid, None)
+        if entry is None:
+            return
+        for said, variants in entry.events.items():
+            self._count -= len(variants)
+            rest = tuple(v for v in self._by_said.get(said, ()) if v.aid != aid)
+            if rest:
+                self._by_said[said] = rest
+            else:
+                self._by_said.pop(said, None)
+
+
+# --------------------------------------------------------------------------------------------
+# keri's rows: read after keri accepted an event, written into another fresh store
+
+
+def _items(txn: Any, handle: Any, key: bytes, *, prefix: bool) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) of ``handle`` at ``key`` (dups included), and with ``prefix`` at the keys
+    that extend it with a ``.``-separated suffix (keri's insertion-ordered sets)."""
+    out: list[tuple[bytes, bytes]] = []
+    cur = txn.cursor(db=handle)
+    if not cur.set_range(key):
+        return out
+    ext = key + b"."
+    for k, v in cur.iternext(keys=True, values=True):
+        kb = bytes(k)
+        if kb != key and not (prefix and kb.startswith(ext)):
+            break
+        out.append((kb, bytes(v)))
+    return out
+
+
+def _handles(db: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {name: getattr(db, name) for name in (*_DG_TABLES, "kels", "fels")}
+    for name in (*_DG_SUBERS, "states"):
+        out[name] = getattr(db, name).sdb
+    return out
+
+
+def _rows(st: Store, aid: str, sn: int, said: str) -> tuple[tuple[tuple[str, bytes, bytes], ...], int] | None:
+    """keri's rows for the accepted event and its first-seen ordinal; None when they are not the
+    plain rows of an event accepted once, in order (a superseded KEL, a second event at its sn)."""
+    db = st.db
+    h = _handles(db)
+    dg = dbing.dgKey(aid, said)
+    rows: list[tuple[str, bytes, bytes]] = []
+    with db.env.begin() as txn:
+        for name in (*_DG_TABLES, *_DG_SUBERS):
+            rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=name == "wits")]
+        kels = _items(txn, h["kels"], dbing.snKey(aid, sn), prefix=False)
+        if len(kels) != 1 or not kels[0][1].endswith(said.encode()):
+            return None
+        rows += [("kels", k, v) for k, v in kels]
+        fel = _items(txn, h["fels"], dbing.fnKey(aid, sn), prefix=False)
+        if len(fel) != 1 or fel[0][1] != said.encode():  # first-seen ordinal == sn: nothing superseded
+            return None
+        rows += [("fels", k, v) for k, v in fel]
+    if not any(n == "evts" for n, _, _ in rows):
+        return None
+    return tuple(rows), sn
+
+
+def state_row(st: Store, aid: str) -> bytes | None:
+    """keri's raw key-state record of ``aid`` in this store (as it stands now)."""
+    with st.db.env.begin() as txn:
+        got = txn.get(aid.encode(), db=st.db.states.sdb)
+    return bytes(got) if got is not None else None
+
+
+def _seed(st: Store, ev: KnownEvent) -> None:
+    """Write keri's rows for ``ev`` and its key-state record into this store, then make keri
+    reload the AID's key state from that record when it next needs it."""
+    db = st.db
+    h = _handles(db)
+    dups = {"sigs", "wigs", "kels"}
+    with db.env.begin(write=True) as txn:
+        for name, k, v in ev.rows:
+            if name in dups:
+                txn.put(k, v, db=h[name], dupdata=True)
+            else:
+                txn.put(k, v, db=h[name], overwrite=True)
+        txn.put(ev.aid.encode(), ev.state, db=h["states"], overwrite=True)
+    dict.pop(db.kevers, ev.aid, None)  # keri's read-through cache: reloads from the record
+
+
+def _dts(couple: bytes) -> str | None:
+    """The first-seen datetime of a ``-E`` couple (Seqner + Dater) as keri would report it."""
+    try:
+        return str(coring.Dater(qb64b=couple[24:]).dts)
+    except Exception:  # noqa: BLE001 - cannot happen for text the pattern accepted; never guess
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# one ingest's use of the shared state
+
+
+@dataclass
+class _Candidate:
+    """An event keri accepted directly from its message in this ingest (a KnownEvent to be)."""
+
+    aid: str
+    sn: int
+    said: str
+    ilk: str
+    prior: str | None
+    state: bytes
+    sigs: frozenset[bytes]
+    wigs: frozenset[bytes]
+    couple: bytes | None
+    dts: str | None
+    delegator: str | None
+    seals: tuple[tuple[str, int, str], ...]
+    stream: int = -1
+    offset: int = -1
+    length: int = 0
+    bad_signatures: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """A message taken from the shared state: the known event, and the first-seen datetime this
+    stream's own ``-E`` couple carries (what keri would have handed the ingest)."""
+
+    event: KnownEvent
+    dts: str | None
+    length: int
+
+
+class Reuse:
+    """One ingest's use of :class:`VerifiedKels` (module docstring). Not thread-safe: one per ingest."""
+
+    def __init__(self, known: VerifiedKels, st: Store) -> None:
+        self.known = known
+        self.st = st
+        self._at: dict[str, tuple[int, str]] = {}  # AIDs whose state this ingest last set by reuse
+        self._candidates: list[_Candidate] = []
+        self._reused: set[str] = set()
+        self.taken = 0
+        self.signatures_saved = 0
+
+    # -- before keri ------------------------------------------------------------------------
+
+    def try_take(self, ims: bytearray) -> Taken | None:
+        """:meth:`take`; a fault of ours hands the message to keri instead (the rows are written
+        in one transaction, so a failed write leaves the store as it was)."""
+        try:
+            return self.take(ims)
+        except Exception:  # noqa: BLE001 - reuse is an optimisation: keri judges when it fails
+            _log.exception("reusing a verified key event failed; keri verifies it")
+            return None
+
+    def take(self, ims: bytearray) -> Taken | None:
+        """If the message at the head of ``ims`` is a known event this store may take as keri's
+        verdict, write keri's rows for it and return it (the caller drops the message)."""
+        m = _HEAD.match(ims, 0, 220)
+        if m is None:
+            return None
+        said = m.group(2).decode()
+        variants = self.known.lookup(said)
+        if not variants:
+            return None
+        for ev in variants:
+            dts = self._match(ev, ims)
+            if dts is False:
+                continue
+            if not self._follows(ev):
+                return None
+            _seed(self.st, ev)
+            self._at[ev.aid] = (ev.sn, ev.said)
+            self._reused.add(ev.aid)
+            self.taken += 1
+            self.signatures_saved += ev.signatures
+            return Taken(ev, dts if isinstance(dts, str) else None, len(ev.message))
+        return None
+
+    @staticmethod
+    def _match(ev: KnownEvent, ims: bytearray) -> str | None | bool:
+        """False when the head of ``ims`` is not ``ev``'s message (mask aside); else the stream's
+        own first-seen datetime (None when it carries none)."""
+        msg = ev.message
+        n = len(msg)
+        if len(ims) < n or (len(ims) > n and ims[n] not in _NEXT):
+            return False
+        with memoryview(ims) as mv:
+            if ev.mask is None:
+                return ev.dts if mv[:n] == msg else False
+            a, b = ev.mask
+            if mv[:a] != msg[:a] or mv[b:n] != msg[b:]:
+                return False
+            couple = bytes(mv[a:b])
+        if couple == msg[a:b]:
+            return ev.dts
+        if _FIRST_SEEN.fullmatch(couple) is None:
+            return False
+        return _dts(couple)
+
+    def _follows(self, ev: KnownEvent) -> bool:
+        """This store's KEL of ``ev.aid`` ends at ``ev``'s prior, and a delegated establishment
+        event's approving event is accepted here: exactly where keri accepted it before."""
+        kevers = self.st.kvy.kevers
+        at = self._at.get(ev.aid)
+        if at is None:
+            if ev.aid in kevers:  # reads keri's record through its cache
+                k = kevers[ev.aid]
+                at = (int(k.sn), str(k.serder.said))
+        if ev.sn == 0:
+            if at is not None:
+                return False
+        elif at != (ev.sn - 1, ev.prior):
+            return False
+        if ev.delegation is not None:
+            delpre, dsn, dsaid = ev.delegation
+            if delpre not in kevers or kevers[delpre].doNotDelegate:
+                return False
+            dig = self.st.db.getKeLast(key=dbing.snKey(pre=delpre, sn=dsn))
+            if dig is None or bytes(dig).decode() != dsaid:
+                return False
+        return True
+
+    def handed_to_keri(self, aid: str) -> None:
+        """keri is about to process an event of ``aid``: its state is keri's again."""
+        self._at.pop(aid, None)
+
+    # -- after keri -------------------------------------------------------------------------
+
+    def accepted(self, serder: Any, kwa: Mapping[str, Any], delegator: str | None,
+                 seals: tuple[tuple[str, int, str], ...], stream: int, offset: int) -> _Candidate | None:
+        """keri accepted ``serder`` from its message just now (its processEvent returned): keep
+        what only this moment shows (the key-state record right after it)."""
+        aid, said = str(serder.pre), str(serder.said)
+        kevers = self.st.kvy.kevers
+        k = dict.get(kevers, aid)
+        if k is None or str(k.serder.said) != said:
+            return None  # a duplicate, or not the latest accepted
+        st = state_row(self.st, aid)
+        if st is None:
+            return None
+        firner, dater = kwa.get("firner"), kwa.get("dater")
+        couple = bytes(firner.qb64b) + bytes(dater.qb64b) if firner is not None and dater is not None else None
+        prior = serder.ked.get("p")
+        c = _Candidate(aid=aid, sn=int(serder.sn), said=said, ilk=str(serder.ilk),
+                       prior=prior if isinstance(prior, str) else None, state=st,
+                       sigs=frozenset(bytes(s.qb64b) for s in kwa.get("sigers") or ()),
+                       wigs=frozenset(bytes(w.qb64b) for w in kwa.get("wigers") or ()),
+                       couple=couple, dts=str(dater.dts) if dater is not None else None,
+                       delegator=delegator, seals=seals, stream=stream, offset=offset)
+        self._candidates.append(c)
+        return c
+
+    def try_learn(self, streams: Sequence[bytes], source: str) -> tuple[Conflict, ...]:
+        """:meth:`learn`; a fault of ours keeps nothing (this ingest's result is unaffected)."""
+        try:
+            return self.learn(streams, source)
+        except Exception:  # noqa: BLE001 - keeping state is an optimisation, never part of a verdict
+            _log.exception("keeping verified key events failed")
+            return ()
+
+    def learn(self, streams: Sequence[bytes], source: str) -> tuple[Conflict, ...]:
+        """Keep what keri accepted in this store from its own message alone (module docstring)."""
+        db = self.st.db
+        out: list[KnownEvent] = []
+        for c in self._candidates:
+            if c.length <= 0 or c.bad_signatures or c.stream < 0 or self.known.conflicted(c.aid):
+                continue
+            dg = dbing.dgKey(c.aid, c.said)
+            sigs = {bytes(x) for x in db.getSigs(dg)}
+            wigs = {bytes(x) for x in db.getWigs(dg)}
+            if not sigs or not sigs <= c.sigs or not wigs <= c.wigs:
+                continue  # keri relied on something besides this message
+            got = _rows(self.st, c.aid, c.sn, c.said)
+            if got is None:
+                continue
+            rows, _ = got
+            delegation = None
+            if c.ilk in ("dip", "drt"):
+                couple = db.getAes(dg)
+                if couple is None:
+                    continue
+                b = bytearray(bytes(couple))
+                seqner = coring.Seqner(qb64b=b, strip=True)
+                saider = coring.Saider(qb64b=b, strip=True)
+                delpre = _delegator_of(self.st, c.aid)
+                if delpre is None:
+                    continue
+                delegation = (delpre, int(seqner.sn), str(saider.qb64))
+            message = bytes(streams[c.stream][c.offset:c.offset + c.length])
+            mask = None
+            if c.couple is not None:
+                at = message.find(b"-EAB" + c.couple)
+                if at >= 0 and message.find(b"-EAB" + c.couple, at + 1) < 0:
+                    mask = (at + 4, at + 4 + len(c.couple))
+            out.append(KnownEvent(aid=c.aid, sn=c.sn, said=c.said, ilk=c.ilk, prior=c.prior, message=message,
+                                  mask=mask, dts=c.dts, delegation=delegation, delegator=c.delegator,
+                                  seals=c.seals, rows=rows, state=c.state, signatures=len(c.sigs) + len(c.wigs)))
+        return self.known.learn(out, source, reused=self._reused, reused_count=self.taken)
+
+
+def _delegator_of(st: Store, aid: str) -> str | None:
+    kevers = st.kvy.kevers
+    if aid not in kevers:
+        return None
+    d = kevers[aid].delpre
+    return str(d) if d else None
