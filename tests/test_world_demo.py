@@ -9,6 +9,7 @@ import pytest
 
 from vvp._cli import main
 from vvp.world import SCENARIOS, demo
+from vvp.world.scenarios import FOREIGN_CASES, foreign_scenarios
 
 
 def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
@@ -29,10 +30,18 @@ def test_demo_prints_the_table_and_how_to_rerun(capsys: pytest.CaptureFixture[st
     assert "vvp verify --identity" in out and "--offline" in out
     folder = next(tmp_path.glob("vvp-demo-*"))
     script = (folder / "calls.sh").read_text()
-    assert script.count("vvp verify --identity") == n
+    foreign = foreign_scenarios()  # the demo needs nothing from ../shared: no W3C VC case
+    assert script.count("vvp verify --identity") == n + len(foreign)
+    assert all(f"# {s.name}: " in script for s in foreign)
     assert (folder / "trust.json").is_file() and (folder / "evidence.json").is_file()
+    assert (folder / "trust-foreign-strict.json").is_file()
     if demo.verifier_available():
         assert f"verdicts  {n}/{n} calls verified" in out
+        cases = [c for c in FOREIGN_CASES if not c.w3c]
+        assert f"foreign   {len(cases)}/{len(cases)} cases as expected" in out
+        table = out.split("\nForeign evidence:", 1)[1]
+        assert " sd-jwt-vc " in table and "application/dc+sd-jwt: verified; facts agree" in table
+        assert "X509_REVOKED" in table and "BRIDGE_DIGEST_MISMATCH" in table
 
 
 def test_demo_without_a_verifier_says_so(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
