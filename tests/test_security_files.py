@@ -335,3 +335,17 @@ def test_regression_trust_folder_with_too_many_files_stops_at_the_cap(tmp_path: 
     with pytest.raises(OperationalError) as ei:
         parse_trust_store({"version": 1, "schemas": [str(many)]}, base=tmp_path)
     assert ei.value.code == codes.TRUST_BAD_VALUE and f"more than {MAX_TRUST_FILES} files" in ei.value.message
+
+
+@needs_posix_specials
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_regression_foreign_key_files_read_at_verification_time_refuse_special_files(
+        special: str, tmp_path: Path) -> None:
+    """JWK sets and JSON-LD contexts (foreign evidence) are read when a call needs them: a FIFO
+    there must not block the verification, a device must not be read."""
+    from vvp.evidence._trustfiles import read_trust_file
+
+    path = _fifo(tmp_path) if special == "fifo" else Path(special)
+    with pytest.raises(ValueError, match="regular file"):
+        read_trust_file(path)

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
+from vvp.errors import InputUnreadable
+from vvp.files import read_input
+
 T = TypeVar("T")
 
 MAX_TRUST_FILE_BYTES: Final = 1 << 20
@@ -55,9 +58,10 @@ class PerTrustCache(Generic[T]):
 
 
 def read_trust_file(path: Path) -> bytes:
-    """The bytes of a trust file, or OSError/ValueError (too large) for the loader to record."""
-    with path.open("rb") as f:
-        data = f.read(MAX_TRUST_FILE_BYTES + 1)
-    if len(data) > MAX_TRUST_FILE_BYTES:
-        raise ValueError(f"larger than {MAX_TRUST_FILE_BYTES} bytes")
-    return data
+    """The bytes of a trust file, or OSError/ValueError (too large, not a regular file) for the
+    loader to record. Read through :func:`vvp.files.read_input`: a FIFO named as a key file is
+    refused instead of blocking the verification, a device instead of being read (issue 21)."""
+    try:
+        return read_input(path, max_bytes=MAX_TRUST_FILE_BYTES, what="trust file")
+    except InputUnreadable as ex:
+        raise ValueError(ex.message) from None
