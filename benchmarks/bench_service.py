@@ -17,7 +17,9 @@ What it does, in one run, on 127.0.0.1 only, bounded in requests and time, stopp
    * **saturation**: ``POST /vvp/v1/verify`` closed-loop on many connections → requests/s;
    * **70 % of saturation**: open-loop at a fixed rate (latency counted from each request's
      scheduled time, so a stall is not hidden) → p50 and p99;
-   * **RSS** of every worker after 10,000 and after 100,000 requests (sustained load).
+   * **RSS** of every worker after 10,000 and after 100,000 requests (sustained load);
+   * the **SIP front end** (issue 23): INVITEs over UDP answered 302, saturation calls/s and
+     p50/p99 at 70 % of it, beside the HTTP figures.
 
 Printed as ratios to the targets: saturation per worker ≥ 0.6× the in-process recorded rate; at
 70 % of saturation p50 ≤ 1.5× (recorded call + loopback floor) and p99 ≤ 4× p50; RSS at 100,000
@@ -129,6 +131,82 @@ async def _open(port: int, req: bytes, rate: float, n: int, conns: int, limit_s:
             "p99_s": _pct(lat, 99)}
 
 
+class _SipClient(asyncio.DatagramProtocol):
+    """INVITEs over UDP; each waits for its final answer (302), matched by Call-ID."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, asyncio.Future[int]] = {}
+        self.transport: Any = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        code = int(data[8:11]) if data.startswith(b"SIP/2.0 ") else 0
+        if code < 200:
+            return
+        for line in data.split(b"\r\n"):
+            if line[:8].lower() == b"call-id:":
+                fut = self.waiting.pop(line[8:].strip().decode(), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(code)
+                return
+
+
+def _invite(template: bytes, n: int, port: int) -> tuple[str, bytes]:
+    cid = f"bench-{os.getpid()}-{n}"
+    return cid, template.replace(b"@CID@", cid.encode()).replace(b"@BRANCH@", f"z9hG4bK-b{n}".encode()) \
+        .replace(b"@PORT@", str(port).encode())
+
+
+async def _sip(port: int, template: bytes, n: int, conns: int, rate: float, limit_s: float) -> dict[str, Any]:
+    """``n`` INVITEs: closed-loop with ``conns`` outstanding (rate 0), else open-loop at ``rate``/s;
+    latency to the 302 (from the scheduled time in open loop)."""
+    loop = asyncio.get_running_loop()
+    transport, proto = await loop.create_datagram_endpoint(_SipClient, local_addr=("127.0.0.1", 0))
+    local_port = transport.get_extra_info("sockname")[1]
+    lat: list[float] = []
+    bad = 0
+    counter = iter(range(n))
+    t_end = time.monotonic() + limit_s
+    t_start = time.perf_counter() + 0.05
+
+    async def one(i: int, due: float | None) -> None:
+        nonlocal bad
+        if due is not None:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        if time.monotonic() > t_end:
+            return
+        cid, msg = _invite(template, i, local_port)
+        fut: asyncio.Future[int] = loop.create_future()
+        proto.waiting[cid] = fut
+        t0 = due if due is not None else time.perf_counter()
+        transport.sendto(msg, ("127.0.0.1", port))
+        try:
+            code = await asyncio.wait_for(fut, 10)
+        except TimeoutError:
+            code = 0
+        if code != 302:
+            bad += 1
+        lat.append(time.perf_counter() - t0)
+
+    async def closed_worker() -> None:
+        for i in counter:
+            if time.monotonic() > t_end:
+                return
+            await one(i, None)
+
+    t0 = time.perf_counter()
+    if rate > 0:
+        await asyncio.gather(*(one(i, t_start + i / rate) for i in range(n)))
+    else:
+        await asyncio.gather(*(closed_worker() for _ in range(conns)))
+    elapsed = time.perf_counter() - t0
+    transport.close()
+    return {"requests": len(lat), "non_302": bad, "seconds": elapsed, "per_s": len(lat) / elapsed,
+            "rate": rate, "p50_s": _pct(lat, 50), "p99_s": _pct(lat, 99)}
+
+
 def _pct(xs: list[float], p: float) -> float:
     if not xs:
         return float("nan")
@@ -139,7 +217,7 @@ def _pct(xs: list[float], p: float) -> float:
 def loadgen(argv: Sequence[str]) -> int:
     """``python -m benchmarks.bench_service loadgen MODE PORT N ...``: one JSON line on stdout."""
     ap = argparse.ArgumentParser(prog="loadgen")
-    ap.add_argument("mode", choices=["floor", "closed", "open"])
+    ap.add_argument("mode", choices=["floor", "closed", "open", "sip"])
     ap.add_argument("port", type=int)
     ap.add_argument("n", type=int)
     ap.add_argument("--body", default="")
@@ -148,7 +226,9 @@ def loadgen(argv: Sequence[str]) -> int:
     ap.add_argument("--limit-s", type=float, default=120.0)
     a = ap.parse_args(argv)
     body = Path(a.body).read_bytes() if a.body else b""
-    if a.mode == "floor":
+    if a.mode == "sip":
+        out = asyncio.run(_sip(a.port, body, a.n, a.conns, a.rate, a.limit_s))
+    elif a.mode == "floor":
         out = asyncio.run(_closed(a.port, _request("GET", "/healthz"), a.n, 1, a.limit_s))
     elif a.mode == "closed":
         out = asyncio.run(_closed(a.port, _request("POST", "/vvp/v1/verify", body), a.n, a.conns, a.limit_s))
@@ -262,15 +342,17 @@ def _rss_kib(pid: int) -> int:
 
 
 def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n: int, sustain_n: int,
-                  limit_s: float) -> dict[str, Any]:
+                  limit_s: float, sip_path: Path, sip_at: str) -> dict[str, Any]:
     port = _free_port()
+    sip_port = _free_port()
     env = {**os.environ, "VVP_KEYSTORE": str(tmp / "keystore"), "XDG_DATA_HOME": str(tmp / "xdg")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp / f"serve-{workers}.log", "wb")  # noqa: SIM115 - closed in finally
     server = subprocess.Popen(
         [str(REPO / ".venv" / "bin" / "vvp"), "serve", "--port", str(port), "--workers", str(workers),
          "--trust", str(files.trust), "--evidence", str(files.evidence_map), "--offline",
-         "--store", f"sqlite:///{tmp / f'records-{workers}.db'}", "--max-pending", "256"],
+         "--store", f"sqlite:///{tmp / f'records-{workers}.db'}", "--max-pending", "256",
+         "--sip", f"udp:127.0.0.1:{sip_port}", "--sip-at", sip_at],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env, start_new_session=True)
     try:
         t_ready = time.monotonic() + 120
@@ -294,6 +376,12 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         at70 = _run_loadgen("open", str(port), str(n70), "--body", str(body_path), "--rate", f"{rate:.1f}",
                             "--conns", str(32 * workers), "--limit-s", str(limit_s), timeout=to)
         served += at70["requests"]
+        sip_sat = _run_loadgen("sip", str(sip_port), str(sat_n // 2), "--body", str(sip_path), "--conns",
+                               str(16 * workers), "--limit-s", str(limit_s), timeout=to)
+        sip_rate = 0.7 * sip_sat["per_s"]
+        sip70 = _run_loadgen("sip", str(sip_port), str(max(500, int(sip_rate * min(20.0, limit_s)))), "--body",
+                             str(sip_path), "--rate", f"{sip_rate:.1f}", "--limit-s", str(limit_s), timeout=to)
+        served += sip_sat["requests"] + sip70["requests"]
         pids = _worker_pids(server, workers)
         rss_10k: dict[str, int] = {}
         rss_100k: dict[str, int] = {}
@@ -315,7 +403,10 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
                 "at70_rate": rate, "at70_requests": at70["requests"], "at70_p50_s": at70["p50_s"],
                 "at70_p99_s": at70["p99_s"], "at70_non_200": at70["non_200"],
                 "rss_kib_first": rss_10k, "rss_kib_last": rss_100k, "rss_first_after": at_10k,
-                "rss_last_after": served, "sigterm_exit": rc}
+                "rss_last_after": served, "sigterm_exit": rc,
+                "sip_saturation_per_s": sip_sat["per_s"], "sip_saturation_non_302": sip_sat["non_302"],
+                "sip_at70_rate": sip_rate, "sip_at70_p50_s": sip70["p50_s"], "sip_at70_p99_s": sip70["p99_s"],
+                "sip_at70_non_302": sip70["non_302"]}
     finally:
         try:
             os.killpg(server.pid, signal.SIGKILL)
@@ -342,6 +433,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         body = {"identity": [sp.identity], "orig": d.numbers[0], "dest": DEST, "at": rfc3339(CALL_AT)}
         body_path = tmp / "body.json"
         body_path.write_text(json.dumps(body))
+        sip_path = tmp / "invite.sip"
+        sip_path.write_bytes(
+            (f"INVITE sip:{DEST}@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:@PORT@;branch=@BRANCH@\r\n"
+             f"From: <sip:{d.numbers[0]}@example.com;user=phone>;tag=b\r\nTo: <sip:{DEST}@127.0.0.1;user=phone>\r\n"
+             f"Call-ID: @CID@\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nIdentity: {sp.identity}\r\n"
+             "Content-Length: 0\r\n\r\n").encode())
         rec = recorded_call(files.trust, files.evidence_map, body, tmp, args.recorded_n)
         results: dict[str, Any] = {"recorded_call_s": rec["recorded_s"], "recorded_per_s": rec["recorded_per_s"],
                                    "cpus": os.cpu_count(), "services": []}
@@ -350,7 +447,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             wdir.mkdir()
             results["services"].append(bench_service(w, files, body_path, wdir, sat_n=args.saturation_n,
                                                      sustain_n=args.sustain_n if w == args.workers[0] else 0,
-                                                     limit_s=args.limit_s))
+                                                     limit_s=args.limit_s, sip_path=sip_path,
+                                                     sip_at=rfc3339(CALL_AT)))
     for s in results["services"]:
         s["saturation_per_worker_over_recorded"] = s["saturation_per_s"] / s["workers"] / results["recorded_per_s"]
         s["at70_p50_over_budget"] = s["at70_p50_s"] / (results["recorded_call_s"] + s["floor_p50_s"])
@@ -389,6 +487,10 @@ def report(r: dict[str, Any]) -> str:
                       + ", ".join(f"{v / 1024:.1f} MiB" for v in s["rss_kib_last"].values()),
                       f"    growth                          {s['rss_growth']:9.2f}x  "
                       f"(target <= {RSS_TARGET}: {ok[s['rss_growth'] <= RSS_TARGET]})"]
+        lines += [f"  SIP INVITE -> 302 saturation        {s['sip_saturation_per_s']:10.0f} /s  "
+                  f"(non-302: {s['sip_saturation_non_302']})",
+                  f"  SIP at 70 % ({s['sip_at70_rate']:.0f}/s)  p50 {s['sip_at70_p50_s'] * 1e3:.2f} ms, "
+                  f"p99 {s['sip_at70_p99_s'] * 1e3:.2f} ms (non-302: {s['sip_at70_non_302']})"]
         lines.append(f"  SIGTERM exit code {s['sigterm_exit']}")
     lines.append(f"machine: {r['cpus']} CPUs (shared); load generator in its own process on the same machine")
     return "\n".join(lines) + "\n"
