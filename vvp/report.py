@@ -8,7 +8,10 @@ can this document be relied on? The page answers in that order:
 2. **Who was accountable**: the accountable party, the legal entity it acts for, the signer and
    the credential that let it sign, the numbers, the brand shown.
 3. **The evidence graph** (SVG): dossier → credentials → issuers and parties → roots of trust, with
-   the accountable party, the signer and the brand marked, and revoked or failing nodes marked.
+   the accountable party, the signer and the brand marked, and revoked or failing nodes marked;
+   beside it, the foreign artifacts the dossier's bridges bind (media type, digest, result and
+   codes, the anchor they chain to, the facts they assert, whether those agree with the dossier),
+   from the recorded ``evidence`` claim, and each bridge's node carries its artifact's result.
 4. **A timeline**: the signer's and the issuers' establishment events (their first-seen times as
    served), issuances, revocations, the PASSporT's signing, the call, the fetches, the reception.
    Events after the call are marked as such: they did not change the verdict.
@@ -97,6 +100,11 @@ CLAIM_WORDS: Mapping[str, tuple[str, str]] = {
                "brand is suppressed; by policy it does not by itself make the call invalid.)")),
     "business": ("The purpose of the call",
                  "Is the call's stated purpose (goal) within what the signer was authorised for?"),
+    "evidence": ("Foreign evidence the dossier binds",
+                 ("Do the artifacts that bridging credentials bind (certificates, authority tokens, verifiable "
+                  "credentials) verify under their own rules at the time of the call, and do the facts they assert "
+                  "agree with what the credentials proved? (Reported beside the verdict unless the trust store's "
+                  "policy makes it count.)")),
     "shaken": ("STIR/SHAKEN, beside VVP",
                ("The certificate-based SHAKEN token, if any. It is reported for comparison and never changes "
                 "the VVP verdict.")),
@@ -117,6 +125,7 @@ _CHECK_RANK = {"fail": 0, "indeterminate": 1, "warn": 2}
 _ROLE_TITLES: Mapping[str, str] = {
     "dossier": "Dossier", "vetting": "Legal-entity vetting", "qvi": "QVI authorisation",
     "tn_allocation": "Number (TN) allocation", "brand": "Brand credential", "gcd": "Governance credential",
+    "faa": "Evidence bridge", "citation": "Evidence bridge (citation)",
 }
 _GCD_USES: Mapping[str, str] = {
     "delsig": "Delegated signer (GCD)", "alloc": "Acting-for (alloc GCD)", "bproxy": "Brand proxy (GCD)",
@@ -134,7 +143,7 @@ _VERIFICATION_EVENTS = frozenset({"fetch", "received"})
 
 _KIND_WORDS: Mapping[str, str] = {
     "oobi": "KEL (OOBI)", "dossier": "dossier", "acdc": "credential", "schema": "schema", "x5u": "certificate",
-    "crl": "certificate revocation list",
+    "crl": "certificate revocation list", "artifact": "foreign artifact",
 }
 
 
@@ -395,6 +404,10 @@ def _summary(c: Credential) -> str:
         return ""
     if role == "dossier":
         return _text_attr(a, "name") or ""
+    if role in ("faa", "citation"):
+        mt = _text_attr(a, "content_type") or _text_attr(a, "typ")
+        label = _text_attr(a, "label") or _text_attr(a, "lbl")
+        return " ".join(x for x in (f"binds {mt}" if mt else None, f"({label})" if label else None) if x)
     return _text_attr(a, "role") or ""
 
 
@@ -502,6 +515,8 @@ def _parties(rec: Record, d: DossierResult | None, signer: str | None,
             roles.append("owns the brand")
         if "dossier" in issued_roles and aid != ap:
             roles.append("issued the dossier")
+        if issued_roles & {"faa", "citation"}:
+            roles.append("bridges foreign evidence")
         delegates = [a for a in order if _delegator(events.get(a, ())) == aid]
         if delegates:
             roles.append("delegator of " + ", ".join(_short(a) for a in delegates))
@@ -612,6 +627,7 @@ def graph_parts(rep: AuditReport) -> tuple[list[GraphNode], list[GraphLink], dic
             titles[2] = "Credentials they chain to"
     titles[party_col] = "Issuers and parties"
     titles[root_col] = "Roots of trust (trust store)"
+    judged = {a.bridge: a for a in _artifact_rows(rep)}
     for cv in rep.credentials:
         c = cv.credential
         classes = ["cred", f"status-{cv.status.lower()}"]
@@ -634,6 +650,9 @@ def graph_parts(rep: AuditReport) -> tuple[list[GraphNode], list[GraphLink], dic
             badges.append(("BRAND", "b-brand"))
         if "delegated-signer" in cv.marks:
             badges.append(("SIGNING AUTHORITY", "b-signer"))
+        art = judged.get(c.said)
+        if art is not None:  # a bridge: its own checks are the ACDC's; this is what it binds
+            badges.append((f"ARTIFACT {art.status}", _ARTIFACT_BADGES.get(art.status, "b-unknown")))
         tip = (f"{cv.title} {c.said}\nschema {c.schema}\nissued by {c.issuer}"
                + (f"\nissued to {c.issuee}" if c.issuee else "")
                + f"\nstate at the call: {c.state}; checks: {cv.status}"
@@ -642,6 +661,10 @@ def graph_parts(rep: AuditReport) -> tuple[list[GraphNode], list[GraphLink], dic
         data = [("kind", "credential"), ("said", c.said), ("role", c.role or ""), ("state", c.state),
                 ("status", cv.status), ("marks", " ".join(cv.marks)), ("issuer", c.issuer),
                 ("issuee", c.issuee or "")]
+        if art is not None:
+            data += [("artifact-status", art.status), ("artifact-media-type", art.media_type)]
+            tip += f"\nbinds {art.media_type} {art.digest}: {art.status}" + (f" ({', '.join(art.codes)})"
+                                                                              if art.codes else "")
         nodes.append(GraphNode(key=c.said, column=cv.depth, title=cv.title,
                                text=cv.summary or (f"issued to {_short(c.issuee)}" if c.issuee else ""),
                                ident=_short(c.said), classes=tuple(classes), badges=tuple(badges),
@@ -812,6 +835,28 @@ class EvidenceRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ArtifactRow:
+    """One foreign artifact of the recorded ``evidence`` claim, in words (architecture §4.3)."""
+
+    bridge: str
+    role: str
+    media_type: str
+    digest: str
+    status: str
+    pill: Pill
+    css: str
+    codes: tuple[str, ...]
+    anchor: str
+    facts: tuple[str, ...]
+    consistent: str
+    consistent_key: str
+    location: str
+    posture: str
+    use: str = ""
+    """What the artifact is used for when it is not judged alone (CRLs, OCSP responses)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DifferenceRow:
     path: str
     recorded: str
@@ -866,6 +911,8 @@ class PageView:
     record: RecordView
     limits: tuple[str, ...]
     version: str
+    artifacts: tuple[ArtifactRow, ...] = ()
+    artifacts_note: str = ""
 
 
 def _status_pill(status: str) -> Pill:
@@ -901,7 +948,10 @@ def _claim_status(verdict: Mapping[str, Any], claim: str) -> tuple[str, list[str
 def _headline(rep: AuditReport) -> str:
     v = rep.verdict
     status = str(v.get("status"))
-    bad = [(c, *_claim_status(v, c)) for c in _ordered_claims(v) if c in DECIDING_CLAIMS or c == "brand"]
+    ev = _claims(v).get("evidence")
+    strict_ev = isinstance(ev, Mapping) and ev.get("counts_in_status") is True
+    bad = [(c, *_claim_status(v, c)) for c in _ordered_claims(v)
+           if c in DECIDING_CLAIMS or c == "brand" or (c == "evidence" and strict_ev)]
     failing = [(c, s, cs) for c, s, cs in bad if s in ("INVALID", "INDETERMINATE")]
 
     def names(items: Sequence[tuple[str, str, list[str]]]) -> str:
@@ -922,6 +972,10 @@ def _headline(rep: AuditReport) -> str:
         brand_bad = [x for x in failing if x[0] == "brand"]
         if brand_bad:
             text += " The brand was not justified and was not shown: " + names(brand_bad) + "."
+        ev_status, ev_codes = _claim_status(v, "evidence")
+        if not strict_ev and ev_status in ("INVALID", "INDETERMINATE"):
+            text += (" Foreign evidence the dossier binds is " + STATUS_WORDS[ev_status]
+                     + (f" ({', '.join(ev_codes)})" if ev_codes else "") + "; by policy it is reported, not counted.")
         return text
     if status == "INVALID":
         inv = [x for x in failing if x[1] == "INVALID"]
@@ -1044,6 +1098,80 @@ def _claim_views(rep: AuditReport) -> tuple[ClaimView, ...]:
     return tuple(out)
 
 
+_ARTIFACT_BADGES: Mapping[str, str] = {"VALID": "b-artifact", "INVALID": "b-failed", "INDETERMINATE": "b-unknown"}
+_CONSISTENT_WORDS: Mapping[Any, tuple[str, str]] = {
+    True: ("agree", "its facts agree with what the credentials proved"),
+    False: ("contradict", "its facts CONTRADICT what the credentials proved"),
+    None: ("not-compared", "nothing it asserts could be compared"),
+}
+
+
+def _fact_lines(facts: Any) -> tuple[str, ...]:
+    """The normalised facts of an artifact entry, one line each (as recorded: text, escaped later)."""
+    if not isinstance(facts, Mapping):
+        return ()
+    out: list[str] = []
+    for key, title in (("legal_name", "legal name"), ("lei", "LEI"), ("domain", "domain")):
+        if facts.get(key) not in (None, ""):
+            out.append(f"{title} {facts[key]}")
+    for key, title in (("registration_ids", "registration"), ("tns", "numbers"), ("spcs", "SPCs")):
+        vals = facts.get(key)
+        if isinstance(vals, list) and vals:
+            out.append(f"{title} {', '.join(str(v) for v in vals)}")
+    ranges = facts.get("tn_ranges")
+    if isinstance(ranges, list) and ranges:
+        out.append("number ranges " + ", ".join(
+            f"{r[0]} to {r[1]}" if isinstance(r, list) and len(r) == 2 else str(r) for r in ranges))
+    return tuple(out)
+
+
+def _artifact_rows(rep: AuditReport) -> tuple[ArtifactRow, ...]:
+    """The recorded ``evidence`` claim's artifacts (none: an empty tuple). A record is
+    attacker-influenced: every value is taken as text and shown as such."""
+    ev = _claims(rep.verdict).get("evidence")
+    arts = ev.get("artifacts") if isinstance(ev, Mapping) else None
+    if not isinstance(arts, list):
+        return ()
+    rows: list[ArtifactRow] = []
+    for a in arts:
+        if not isinstance(a, Mapping):
+            continue
+        status = str(a.get("status"))
+        consistent = a.get("consistent") if isinstance(a.get("consistent"), bool) else None
+        key, words = _CONSISTENT_WORDS[consistent]
+        loc = a.get("location")
+        posture = a.get("art_posture")
+        latency = a.get("rev_latency")
+        codes_ = a.get("codes")
+        native = a.get("native")
+        use = str(native["use"]) if isinstance(native, Mapping) and isinstance(native.get("use"), str) else ""
+        rows.append(ArtifactRow(
+            bridge=str(a.get("bridge")), role=str(a.get("role") or "bridge"), media_type=str(a.get("media_type")),
+            digest=str(a.get("digest")), status=status, pill=_status_pill(status),
+            css={"INVALID": "r-fail", "INDETERMINATE": "r-indeterminate"}.get(status, ""),
+            codes=tuple(str(c) for c in codes_) if isinstance(codes_, list) else (),
+            anchor=str(a.get("anchor")) if a.get("anchor") is not None else "",
+            facts=_fact_lines(a.get("facts")), consistent=words, consistent_key=key,
+            location=("not obtained" if loc is None else "embedded in the bridge" if loc == "embedded"
+                      else "data: URI in the bridge" if loc == "data:" else f"from {loc}"),
+            posture=", ".join(x for x in (f"posture {posture}" if posture is not None else None,
+                                          f"rev_latency {latency} s (shown, not relied on)"
+                                          if latency is not None else None) if x), use=use))
+    return tuple(rows)
+
+
+def _artifacts_note(rep: AuditReport) -> str:
+    ev = _claims(rep.verdict).get("evidence")
+    if not isinstance(ev, Mapping) or not isinstance(ev.get("artifacts"), list):
+        return ""
+    status = str(ev.get("status"))
+    if ev.get("counts_in_status") is True:
+        return (f"The evidence claim is {STATUS_WORDS.get(status, status)} and counts in the verdict "
+                "(policy foreign_evidence: strict).")
+    return (f"The evidence claim is {STATUS_WORDS.get(status, status)}; it is reported beside the verdict and did "
+            "not change it (policy foreign_evidence: report).")
+
+
 def _credential_rows(rep: AuditReport) -> tuple[CredentialRow, ...]:
     rows = []
     for cv in rep.credentials:
@@ -1138,7 +1266,7 @@ def page_view(rep: AuditReport) -> PageView:
         graph=graph_svg(rep) if rep.credentials or rep.parties else None,
         timeline=_timeline_rows(rep), events_after_call=later, claims=_claim_views(rep),
         credentials=_credential_rows(rep), parties=_party_rows(rep), record=_record_view(rep), limits=_LIMITS,
-        version=__version__)
+        version=__version__, artifacts=_artifact_rows(rep), artifacts_note=_artifacts_note(rep))
 
 
 def render_html(rep: AuditReport) -> str:
