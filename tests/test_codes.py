@@ -18,6 +18,7 @@ CODE_RE = re.compile(r"\A[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\Z")
 NOT_CODES = frozenset({
     "KERI_BASER_MAP_SIZE",  # an environment variable name keri reads
     "VVP_KEYSTORE", "VVP_PYTHON", "VVP_TMPDIR", "XDG_DATA_HOME",  # environment variable names
+    "VVP_SERVICE_CONFIG", "PROMETHEUS_MULTIPROC_DIR",  # environment variables of vvp serve's workers
     "NOT_APPLICABLE",  # a claim status (verdict.Status), not a code
     "EXIT_CODES",  # the attribute a CLI subcommand module declares its exit codes in
 })
