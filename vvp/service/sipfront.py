@@ -35,6 +35,7 @@ import asyncio
 import contextlib
 import datetime as _dt
 import re
+import secrets
 import socket
 import time
 from collections import OrderedDict
@@ -154,7 +155,7 @@ class SipFront(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self._tx: OrderedDict[tuple[str, str, str], tuple[float, bytes]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._tag = f"vvp{int(time.time() * 1000) % 10**9:x}"
+        self._tag = "vvp" + secrets.token_hex(4)  # our To tag (RFC 3261 §8.2.6.2)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not the asyncio class
