@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import urllib.parse
+from typing import TYPE_CHECKING
 
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, Fetcher
 from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.verdict import Status
+
+if TYPE_CHECKING:
+    from vvp._keri.verified import VerifiedKels
 
 
 def aid_from_oobi(url: str) -> str | None:
@@ -40,11 +44,13 @@ def aid_from_oobi(url: str) -> str | None:
     return None
 
 
-def verify_stream(stream: bytes) -> KelStream:
-    """Every KEL in a CESR stream, verified by keri in a fresh temporary store (never raises)."""
+def verify_stream(stream: bytes, *, known: VerifiedKels | None = None, source: str = "") -> KelStream:
+    """Every KEL in a CESR stream, verified by keri in a fresh temporary store (never raises).
+    ``known``: key events keri already accepted in this process, not verified again when they
+    arrive again (:mod:`vvp._keri.verified`; the result is the same without it)."""
     from vvp._keri.kel import verify_kel_stream
 
-    return verify_kel_stream(stream)
+    return verify_kel_stream(stream, known=known, source=source)
 
 
 def verify_kel(stream: bytes, *, aid: str | None = None, at: _dt.datetime | None = None, sn: int | None = None,

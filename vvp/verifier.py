@@ -52,6 +52,7 @@ from vvp.stir.shaken import ShakenClaim, ShakenPolicy, shaken_claim, verify_shak
 from vvp.stir.sip import SipError, SipRequest, parse_sip
 from vvp.stir.x5ucache import ShakenCache
 from vvp.trust import TrustStore
+from vvp._keri.verified import VerifiedKels
 from vvp.witness import Directory, WitnessCache, WitnessPolicy
 from vvp.witness.check import signer_key_state, trusted_directory
 from vvp.witness.issuers import cached_issuer_checks, issuer_checks
@@ -276,8 +277,10 @@ class KelCache:
     on a monotonic clock (``monotonic``, injectable so tests can step past the freshness window
     without sleeping); ``fetches`` and ``ingests`` count the work done, for tests and metrics."""
 
-    def __init__(self, max_entries: int = 1024, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_entries: int = 1024, *, monotonic: Callable[[], float] = time.monotonic,
+                 known: VerifiedKels | None = None) -> None:
         self.max_entries = max_entries
+        self.known = known  # key events keri already accepted (VerifierCache.keystate): not verified again
         self._lock = threading.Lock()  # guards the per-stream dicts of selected key states
         # url -> (stream, key states selected from it: see _key_state, and the fetch events it
         # was built from: handed to the recorder of every call it serves)
@@ -301,7 +304,7 @@ class KelCache:
         got = fetcher.fetch(url, EvidenceKind.OOBI)
         events = evidence_since(fetcher, mark)
         self.fetches += 1
-        stream = verify_stream(got.body)
+        stream = verify_stream(got.body, known=self.known, source=url)
         self.ingests += 1
         selected: dict[Any, Any] = {}
         self._streams.put(url, (stream, selected, events, got.body))
@@ -443,6 +446,15 @@ class VerifierCache:
     """What witnesses said (within key_state_freshness_s), and what was learnt from it (§2.4)."""
     witness_oobis: Lru[tuple[Directory, tuple[FetchEvent, ...]]] = field(default_factory=lambda: Lru(256))
     """The trust store's witness OOBI URLs: the locations each vouched for, with its fetch events."""
+    keystate: VerifiedKels = field(default_factory=VerifiedKels)
+    """Key events keri accepted in this process's ingests (vvp._keri.verified; architecture §5, cold
+    path): a new dossier's KELs shared with earlier ones are not verified again. Every verdict is
+    still a function of its call's own evidence; duplicity between sources is kept in
+    ``keystate.conflicts()``."""
+
+    def __post_init__(self) -> None:
+        self.dossiers.known = self.keystate
+        self.kels.known = self.keystate
 
 
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock

@@ -281,10 +281,13 @@ class _KelTap:
                                          ilk=str(ked.get("t")), delegator=delegator,
                                          first_seen=str(dater.dts) if dater is not None else None, error=err,
                                          bad_signatures=bad, seals=seals))
-                if err is None and self.reuse is not None:
-                    self.pending = self.reuse.accepted(serder, kwa, delegator, seals, *self.where)
-                    if self.pending is not None:
-                        self.pending.bad_signatures = bad
+                if self.reuse is not None:
+                    if err is not None:
+                        self.reuse.refused(str(serder.pre), str(serder.said))
+                    else:
+                        self.pending = self.reuse.accepted(serder, kwa, delegator, seals, *self.where)
+                        if self.pending is not None:
+                            self.pending.bad_signatures = bad
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
@@ -450,10 +453,10 @@ class _Feeder:
         if self.reuse is not None and proto == "KERI":
             taken = self.reuse.try_take(ims)
             if taken is not None:  # keri accepted exactly this event on exactly this state before
-                ev = taken.event
-                self.kel.seen.append(KelSeen(aid=ev.aid, sn=ev.sn, said=ev.said, ilk=ev.ilk, delegator=ev.delegator,
-                                             first_seen=taken.dts, error=None, bad_signatures=0, seals=ev.seals))
-                del ims[:taken.length]
+                t = taken
+                self.kel.seen.append(KelSeen(aid=t.aid, sn=t.sn, said=t.said, ilk=t.ilk, delegator=t.delegator,
+                                             first_seen=t.dts, error=None, bad_signatures=0, seals=t.seals))
+                del ims[:t.length]
                 return True
         body = bytes(ims[:size])
         n_log = len(self.st.log.records)
@@ -521,13 +524,40 @@ class _Feeder:
 # after the escrows: explain
 
 
-def _kevers_get(st: Store, aid: str) -> Any:
+@dataclass(frozen=True, slots=True)
+class _KeyState:
+    """What the explanation reads of keri's key state of an AID."""
+
+    sn: int
+    wits: tuple[str, ...]
+    toad: int
+    delpre: str | None
+
+
+def _kevers_get(st: Store, aid: str) -> _KeyState | None:
+    """keri's key state of ``aid`` in this store: its Kever when keri holds one in memory, else
+    its key-state record, read as keri's Kever.reload reads it (sn, witnesses, toad, delegator)
+    without rebuilding a Kever (which re-verifies the last event: keys reused from
+    :mod:`vvp._keri.verified` are only on record until keri next needs them)."""
     try:
-        if aid in st.kvy.kevers:
-            return st.kvy.kevers[aid]
+        kever = dict.get(st.kvy.kevers, aid)
+        if kever is None:
+            raw = st.db.getVal(st.db.states.sdb, aid.encode())
+            if raw:
+                rec = json.loads(bytes(raw))
+                if isinstance(rec, dict) and isinstance(rec.get("s"), str) and isinstance(rec.get("b"), list) \
+                        and isinstance(rec.get("bt"), str) and st.db.getEvt(dbing.dgKey(aid, str(rec.get("d")))):
+                    di = rec.get("di")
+                    return _KeyState(int(rec["s"], 16), tuple(str(w) for w in rec["b"]), int(rec["bt"], 16),
+                                     di if isinstance(di, str) and di else None)
+            if aid not in st.kvy.kevers:
+                return None
+            kever = st.kvy.kevers[aid]
+        delpre = kever.delpre
+        return _KeyState(int(kever.sn), tuple(str(w) for w in kever.wits), int(kever.toader.num),
+                         delpre if isinstance(delpre, str) and delpre else None)
     except Exception:  # noqa: BLE001 - the read-through cache raises on odd keys
         return None
-    return None
 
 
 def _said_at(st: Store, aid: str, sn: int) -> str | None:
@@ -541,16 +571,12 @@ def _aid_state(st: Store, aid: str, seen: Sequence[KelSeen]) -> AidState:
     forged = [k for k in mine if k.bad_signatures]
     if forged:
         k = forged[0]
-        return AidState(aid, kever is not None, int(kever.sn) if kever is not None else None,
-                        tuple(str(w) for w in kever.wits) if kever is not None else (),
-                        int(kever.toader.num) if kever is not None else None,
+        return AidState(aid, kever is not None, kever.sn if kever is not None else None,
+                        kever.wits if kever is not None else (), kever.toad if kever is not None else None,
                         kever.delpre if kever is not None and kever.delpre else k.delegator, "invalid",
                         f"{k.bad_signatures} signature(s) attached to its sn {k.sn} {k.ilk} do not verify")
     if kever is not None:
-        sn = int(kever.sn)
-        wits = tuple(str(w) for w in kever.wits)
-        toad = int(kever.toader.num)
-        delpre = kever.delpre if isinstance(kever.delpre, str) and kever.delpre else None
+        sn, wits, toad, delpre = kever.sn, kever.wits, kever.toad, kever.delpre
         problem, detail = "", f"verified to sn {sn}"
         later = sorted({k.sn for k in mine if k.sn > sn})
         forks = [k for k in mine if k.sn <= sn and _said_at(st, aid, k.sn) not in (None, k.said)]
@@ -645,6 +671,8 @@ def ingest(streams: Sequence[bytes], *, known: VerifiedKels | None = None, sourc
     with fast_code_tables(), fresh_store() as st, _tel.multi_seal_anchors():
         reuse = Reuse(known, st) if known is not None else None
         f = _Feeder(st, reuse)
+        if reuse is not None:
+            reuse.streams = f.stripped
         for i, data in enumerate(streams):
             f.feed(i, data)
         for _ in range(3):

@@ -27,12 +27,13 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from vvp._keri._store import Store, fresh_store  # first: it imports keri in the order keri needs
 from vvp._keri.codetables import fast_code_tables
+from vvp._keri.verified import Reuse, VerifiedKels
 from keri import kering  # noqa: I001
 from keri import core
 from keri.core import coring, eventing, parsing, serdering
@@ -62,6 +63,7 @@ class Occurrence:
     first_seen: str | None
     anchor: tuple[int, str] | None  # the delegator's event it names (-G source seal couple)
     offset: int
+    known: bool = False  # taken from the verified state (vvp._keri.verified): its signatures all verified
 
 
 @dataclass
@@ -83,15 +85,18 @@ class RecordingKevery(eventing.Kevery):  # type: ignore[misc]
     Queries in the stream are not ours to answer and are only counted.
     """
 
-    def __init__(self, *, db: Any) -> None:
+    def __init__(self, *, db: Any, reuse: Reuse | None = None) -> None:
         # lax=False, local=False: every event is a remote one, judged strictly (no own prefixes,
         # no protected source). cloned=False: keri stamps its own first-seen times, which we do
         # not use; the ones the server attached are kept from the -E couples recorded here.
         super().__init__(db=db, lax=False, local=False, cloned=False)
+        self.reuse = reuse
+        self.pending: Any = None  # what ``reuse`` keeps of the event keri just accepted from its message
         self.recording = True
         self.offset = 0
         self.occurrences: list[Occurrence] = []
         self.last_error: dict[tuple[str, str], BaseException | None] = {}
+        self.raised: set[tuple[str, str]] = set()  # events keri refused or escrowed at least once
         self.calls = 0
         self.queries = 0
         self.receipts = 0
@@ -107,13 +112,29 @@ class RecordingKevery(eventing.Kevery):  # type: ignore[misc]
                 serder=serder, sigs=[s.qb64 for s in sigers or []], wigs=[w.qb64 for w in wigers or []],
                 first_seen=str(dater.dts) if dater is not None else None, anchor=anchor, offset=self.offset))
         key = (str(serder.pre), str(serder.said))
+        reuse = self.reuse if self.recording else None
+        if reuse is not None:
+            reuse.handed_to_keri(key[0])
         try:
             result = super().processEvent(serder, sigers, wigers=wigers, delseqner=delseqner, delsaider=delsaider,
                                           firner=firner, dater=dater, eager=eager, local=local)
         except Exception as ex:
             self.last_error[key] = ex
+            self.raised.add(key)
+            if reuse is not None:
+                reuse.refused(*key)
             raise
         self.last_error[key] = None
+        if reuse is not None:
+            from vvp._keri.dossier_ingest import event_seals  # what a dossier ingest reports for it
+
+            ked = serder.ked
+            di = ked.get("di")
+            self.pending = reuse.accepted(
+                serder, {"sigers": sigers, "wigers": wigers, "firner": firner, "dater": dater,
+                         "delseqner": delseqner, "delsaider": delsaider},
+                di if isinstance(di, str) and di else None,
+                event_seals(ked) if ked.get("t") in ("ixn", "rot", "drt") else (), 0, self.offset)
         return result
 
     def processQuery(self, serder: Any, source: Any = None, sigers: Any = None, cigars: Any = None) -> None:
@@ -234,12 +255,15 @@ def _skip_counted_group(ims: bytearray, cold: Any) -> bool:
     return True
 
 
-def drive(stream: bytes, *, kvy: Any, sinks: dict[str, Any]) -> DriveReport:
+def drive(stream: bytes, *, kvy: Any, sinks: dict[str, Any],
+          take: Callable[[bytearray, int], bool] | None = None) -> DriveReport:
     """Feed ``stream`` through keri's parser one message at a time (see module docstring).
 
     ``kvy`` gets the key events and receipts; ``sinks`` maps ``tvy``, ``rvy``, ``exc`` and
     ``vry`` to the handlers of the other message types. ``kvy.offset`` (when it has one) is set
     to each message's offset before the message is parsed, so occurrences know where they were.
+    ``take(ims, offset)``, when given, is offered each message first: True means it dealt with
+    the message (a key event keri already accepted, :mod:`vvp._keri.verified`) and removed it.
     """
     rep = DriveReport()
     ims = bytearray(stream)
@@ -271,6 +295,8 @@ def drive(stream: bytes, *, kvy: Any, sinks: dict[str, Any]) -> DriveReport:
                                           "group; the rest of the stream was not checked", offset))
             break
         rep.messages += 1
+        if take is not None and take(ims, offset):
+            continue
         if hasattr(kvy, "offset"):
             kvy.offset = offset
         calls = handled()
@@ -279,6 +305,9 @@ def drive(stream: bytes, *, kvy: Any, sinks: dict[str, Any]) -> DriveReport:
         try:
             next(gen)
         except StopIteration:
+            if getattr(kvy, "pending", None) is not None:
+                kvy.pending.length = (total - len(ims)) - offset
+                kvy.pending = None
             continue
         except kering.SizedGroupError as ex:  # keri already dropped the bad group: go on
             rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, f"unreadable attachment group: {ex}", offset))
@@ -459,10 +488,19 @@ def _accepted_events(ctx: _Ctx, pre: str, occs: dict[str, list[Occurrence]]) -> 
         mine = occs.get(said, [])
         first_seen = next((o.first_seen for o in mine if o.first_seen is not None), None)
         problems: list[tuple[str, str]] = []
-        _, _, bad = _check_sigs(serder.raw, [s for o in mine for s in o.sigs], verfers)
+        # keri stores exactly the signatures it verified, unless the event passed through an
+        # escrow (which stores them first): then, or when one attached is not stored, verify them
+        direct = (pre, said) not in ctx.kvy.raised
+        sigs = [s for o in mine for s in o.sigs]
+        bad: list[str] = []
+        if not (direct and set(sigs) <= {bytes(x).decode() for x in db.getSigs(dgkey) or []}):
+            _, _, bad = _check_sigs(serder.raw, sigs, verfers)
         if bad:
             problems.append((codes.KEL_BAD_SIGNATURE, f"controller signature {', '.join(bad)}"))
-        _, _, wbad = _check_sigs(serder.raw, [w for o in mine for w in o.wigs], werfers)
+        wigs = [w for o in mine for w in o.wigs]
+        wbad: list[str] = []
+        if not (direct and set(wigs) <= {bytes(x).decode() for x in db.getWigs(dgkey) or []}):
+            _, _, wbad = _check_sigs(serder.raw, wigs, werfers)
         if wbad:
             problems.append((codes.KEL_BAD_WITNESS_SIGNATURE, f"witness receipt {', '.join(wbad)}"))
         anchor = None
@@ -626,17 +664,37 @@ def _errtext(err: BaseException | None) -> str:
 # Public entry points
 
 
-def ingest(store: Store, stream: bytes, *, tvy: Any = None, vry: Any = None) -> KelStream:
+def ingest(store: Store, stream: bytes, *, tvy: Any = None, vry: Any = None, known: VerifiedKels | None = None,
+           source: str = "") -> KelStream:
     """Verify every KEL in ``stream`` inside ``store`` and report every key event's fate.
 
     ``tvy``/``vry`` (optional) receive the TEL events and ACDCs of the stream, for callers that
     verify more than KELs in the same store; without them those messages are only counted.
+    ``known``: key events keri already accepted in this process (:mod:`vvp._keri.verified`); one
+    arriving again where keri accepted it is not verified again, and what keri accepts here is
+    added to it. The result is the same with or without it.
     """
-    kvy = RecordingKevery(db=store.db)
+    reuse = Reuse(known, store) if known is not None else None  # keri's key states (db.kevers) are the store's
+    if reuse is not None:
+        reuse.streams = [stream]
+    kvy = RecordingKevery(db=store.db, reuse=reuse)
     counts: dict[str, int] = {}
     sinks = {"tvy": _Sink(counts, "tel", tvy), "rvy": _Sink(counts, "rpy"), "exc": _Sink(counts, "exn"),
              "vry": _Sink(counts, "acdc", vry)}
-    rep = drive(stream, kvy=kvy, sinks=sinks)
+
+    def take(ims: bytearray, offset: int) -> bool:
+        assert reuse is not None
+        got = reuse.try_take(ims)
+        if got is None:
+            return False
+        body = bytes(ims[:got.length])
+        del ims[:got.length]
+        kvy.occurrences.append(Occurrence(
+            serder=serdering.SerderKERI(raw=body, verify=False), sigs=[], wigs=[], first_seen=got.dts,
+            anchor=got.anchor, offset=offset, known=True))
+        return True
+
+    rep = drive(stream, kvy=kvy, sinks=sinks, take=take if reuse is not None else None)
     kvy.recording = False
     _settle(kvy)
     ctx = _Ctx(store=store, kvy=kvy, escrows=_escrow_index(store.db))
@@ -686,6 +744,9 @@ def ingest(store: Store, stream: bytes, *, tvy: Any = None, vry: Any = None) -> 
         count("qry")
     for _, text in rep.other_errors:
         count(f"refused: {text[:80]}")
+    if reuse is not None:
+        faulted = frozenset((e.aid, e.said) for e in events if e.outcome is not Outcome.ACCEPTED or e.code != codes.OK)
+        reuse.try_learn([stream], source, faulted)
     return KelStream(aids=tuple(order), events=tuple(events), issues=tuple(rep.issues),
                      ignored=tuple(sorted(counts.items())), messages=rep.messages)
 
@@ -703,15 +764,15 @@ def _settle(kvy: RecordingKevery) -> None:
             break
 
 
-def verify_kel_stream(stream: bytes) -> KelStream:
+def verify_kel_stream(stream: bytes, *, known: VerifiedKels | None = None, source: str = "") -> KelStream:
     """Verify every KEL in ``stream`` in a fresh temporary store; never raises for bad input.
 
     An unexpected fault inside keri is reported as a stream issue with code ``INTERNAL_ERROR``
-    (INDETERMINATE: never VALID, never a traceback).
+    (INDETERMINATE: never VALID, never a traceback). ``known``: see :func:`ingest`.
     """
     try:
         with fast_code_tables(), fresh_store() as store:
-            return ingest(store, stream)
+            return ingest(store, stream, known=known, source=source)
     except Exception as ex:  # noqa: BLE001 - keri faults become a coded, never-VALID result
         return KelStream(aids=(), events=(), issues=(StreamIssue(codes.INTERNAL_ERROR,
                                                                  f"{type(ex).__name__}: {ex}"[:300], 0),))

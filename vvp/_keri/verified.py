@@ -305,6 +305,36 @@ def _dts(couple: bytes) -> str | None:
         return None
 
 
+def _match(msg: bytes, mask: tuple[int, int] | None, dts: str | None, ims: bytearray) -> str | None | bool:
+    """False when the head of ``ims`` is not the message ``msg`` (its ``mask`` span aside, which
+    must then be a well-formed ``-E`` couple); else the first-seen datetime the head carries."""
+    n = len(msg)
+    if len(ims) < n or (len(ims) > n and ims[n] not in _NEXT):
+        return False
+    with memoryview(ims) as mv:
+        if mask is None:
+            return dts if mv[:n] == msg else False
+        a, b = mask
+        if mv[:a] != msg[:a] or mv[b:n] != msg[b:]:
+            return False
+        couple = bytes(mv[a:b])
+    if couple == msg[a:b]:
+        return dts
+    if _FIRST_SEEN.fullmatch(couple) is None:
+        return False
+    return _dts(couple)
+
+
+def _mask_of(message: bytes, couple: bytes | None) -> tuple[int, int] | None:
+    """The span of the ``-E`` couple in ``message`` when it is there exactly once."""
+    if couple is None:
+        return None
+    at = message.find(b"-EAB" + couple)
+    if at < 0 or message.find(b"-EAB" + couple, at + 1) >= 0:
+        return None
+    return (at + 4, at + 4 + len(couple))
+
+
 # --------------------------------------------------------------------------------------------
 # one ingest's use of the shared state
 
@@ -325,6 +355,7 @@ class _Candidate:
     dts: str | None
     delegator: str | None
     seals: tuple[tuple[str, int, str], ...]
+    anchor: tuple[int, str] | None
     stream: int = -1
     offset: int = -1
     length: int = 0
@@ -333,12 +364,23 @@ class _Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Taken:
-    """A message taken from the shared state: the known event, and the first-seen datetime this
-    stream's own ``-E`` couple carries (what keri would have handed the ingest)."""
+    """A message not handed to keri: a known event written into the store as keri's rows, or a
+    byte-identical copy of an event keri already accepted from its message in this very store
+    (``duplicate``: keri would re-verify the same signatures and store nothing new). ``dts`` is the
+    first-seen datetime this copy's own ``-E`` couple carries (what keri would have handed the
+    ingest); ``anchor`` the (sn, SAID) of a delegated event's approving event; ``length`` the bytes
+    of the message."""
 
-    event: KnownEvent
+    aid: str
+    sn: int
+    said: str
+    ilk: str
+    delegator: str | None
+    seals: tuple[tuple[str, int, str], ...]
     dts: str | None
     length: int
+    anchor: tuple[int, str] | None
+    duplicate: bool = False
 
 
 class Reuse:
@@ -350,6 +392,11 @@ class Reuse:
         self._at: dict[str, tuple[int, str]] = {}  # AIDs whose state this ingest last set by reuse
         self._candidates: list[_Candidate] = []
         self._reused: set[str] = set()
+        self._refused: set[tuple[str, str]] = set()  # events keri refused or escrowed here at least once
+        # events accepted in this store from their own message (by keri, or taken from the state), by SAID
+        self._local: dict[str, list[_Candidate | KnownEvent]] = {}
+        self.streams: Sequence[bytes] = ()  # the streams as fed (candidates' offsets are into these)
+        self.duplicates = 0
         self.taken = 0
         self.signatures_saved = 0
 
@@ -371,43 +418,57 @@ class Reuse:
         if m is None:
             return None
         said = m.group(2).decode()
-        variants = self.known.lookup(said)
-        if not variants:
-            return None
-        for ev in variants:
-            dts = self._match(ev, ims)
+        local = self._local.get(said)
+        if local:
+            got = self._duplicate(local, ims)
+            if got is not None:
+                return got
+        for ev in self.known.lookup(said):
+            dts = _match(ev.message, ev.mask, ev.dts, ims)
             if dts is False:
                 continue
             if not self._follows(ev):
                 return None
             _seed(self.st, ev)
             self._at[ev.aid] = (ev.sn, ev.said)
+            self._local.setdefault(ev.said, []).append(ev)
             self._reused.add(ev.aid)
             self.taken += 1
             self.signatures_saved += ev.signatures
-            return Taken(ev, dts if isinstance(dts, str) else None, len(ev.message))
+            return Taken(ev.aid, ev.sn, ev.said, ev.ilk, ev.delegator, ev.seals, dts if isinstance(dts, str) else None,
+                         len(ev.message), (ev.delegation[1], ev.delegation[2]) if ev.delegation else None)
         return None
 
-    @staticmethod
-    def _match(ev: KnownEvent, ims: bytearray) -> str | None | bool:
-        """False when the head of ``ims`` is not ``ev``'s message (mask aside); else the stream's
-        own first-seen datetime (None when it carries none)."""
-        msg = ev.message
-        n = len(msg)
-        if len(ims) < n or (len(ims) > n and ims[n] not in _NEXT):
-            return False
-        with memoryview(ims) as mv:
-            if ev.mask is None:
-                return ev.dts if mv[:n] == msg else False
-            a, b = ev.mask
-            if mv[:a] != msg[:a] or mv[b:n] != msg[b:]:
-                return False
-            couple = bytes(mv[a:b])
-        if couple == msg[a:b]:
-            return ev.dts
-        if _FIRST_SEEN.fullmatch(couple) is None:
-            return False
-        return _dts(couple)
+    def _duplicate(self, local: list[_Candidate | KnownEvent], ims: bytearray) -> Taken | None:
+        """A copy of an event keri accepted from its own message earlier in this ingest, byte for
+        byte (its ``-E`` couple aside), while that event is still the accepted one at its sn: keri's
+        duplicate path would verify the same signatures again and store nothing new (keri 1.3.6
+        ``Kevery.processEvent``: an inception, an interaction or a rotation at or below the
+        accepted sn)."""
+        for c in local:
+            # keri re-judges a copy of a delegated rotation as a possible superseding recovery
+            # (not as a duplicate): that one always goes to keri
+            if c.ilk == "drt" or (c.aid, c.said) in self._refused:
+                continue
+            if isinstance(c, KnownEvent):
+                msg, mask, signatures = c.message, c.mask, c.signatures
+                anchor = (c.delegation[1], c.delegation[2]) if c.delegation else None
+            else:
+                if c.length <= 0 or c.bad_signatures or c.stream < 0:
+                    continue
+                msg = bytes(self.streams[c.stream][c.offset:c.offset + c.length])
+                mask, signatures, anchor = _mask_of(msg, c.couple), len(c.sigs) + len(c.wigs), c.anchor
+            dts = _match(msg, mask, c.dts, ims)
+            if dts is False:
+                continue
+            dig = self.st.db.getKeLast(key=dbing.snKey(pre=c.aid, sn=c.sn))
+            if dig is None or bytes(dig).decode() != c.said:
+                return None
+            self.duplicates += 1
+            self.signatures_saved += signatures
+            return Taken(c.aid, c.sn, c.said, c.ilk, c.delegator, c.seals, dts if isinstance(dts, str) else None,
+                         len(msg), anchor, duplicate=True)
+        return None
 
     def _follows(self, ev: KnownEvent) -> bool:
         """This store's KEL of ``ev.aid`` ends at ``ev``'s prior, and a delegated establishment
@@ -436,6 +497,11 @@ class Reuse:
         """keri is about to process an event of ``aid``: its state is keri's again."""
         self._at.pop(aid, None)
 
+    def refused(self, aid: str, said: str) -> None:
+        """keri refused or escrowed this event once here: an escrow stores the attached signatures
+        before verifying them, so its rows are never kept, even if keri accepts it later."""
+        self._refused.add((aid, said))
+
     # -- after keri -------------------------------------------------------------------------
 
     def accepted(self, serder: Any, kwa: Mapping[str, Any], delegator: str | None,
@@ -453,29 +519,38 @@ class Reuse:
         firner, dater = kwa.get("firner"), kwa.get("dater")
         couple = bytes(firner.qb64b) + bytes(dater.qb64b) if firner is not None and dater is not None else None
         prior = serder.ked.get("p")
+        dseq, dsaid = kwa.get("delseqner"), kwa.get("delsaider")
         c = _Candidate(aid=aid, sn=int(serder.sn), said=said, ilk=str(serder.ilk),
                        prior=prior if isinstance(prior, str) else None, state=st,
                        sigs=frozenset(bytes(s.qb64b) for s in kwa.get("sigers") or ()),
                        wigs=frozenset(bytes(w.qb64b) for w in kwa.get("wigers") or ()),
                        couple=couple, dts=str(dater.dts) if dater is not None else None,
-                       delegator=delegator, seals=seals, stream=stream, offset=offset)
+                       delegator=delegator, seals=seals,
+                       anchor=(int(dseq.sn), str(dsaid.qb64)) if dseq is not None and dsaid is not None else None,
+                       stream=stream, offset=offset)
         self._candidates.append(c)
+        self._local.setdefault(said, []).append(c)
         return c
 
-    def try_learn(self, streams: Sequence[bytes], source: str) -> tuple[Conflict, ...]:
+    def try_learn(self, streams: Sequence[bytes], source: str,
+                  exclude: frozenset[tuple[str, str]] = frozenset()) -> tuple[Conflict, ...]:
         """:meth:`learn`; a fault of ours keeps nothing (this ingest's result is unaffected)."""
         try:
-            return self.learn(streams, source)
+            return self.learn(streams, source, exclude)
         except Exception:  # noqa: BLE001 - keeping state is an optimisation, never part of a verdict
             _log.exception("keeping verified key events failed")
             return ()
 
-    def learn(self, streams: Sequence[bytes], source: str) -> tuple[Conflict, ...]:
-        """Keep what keri accepted in this store from its own message alone (module docstring)."""
+    def learn(self, streams: Sequence[bytes], source: str,
+              exclude: frozenset[tuple[str, str]] = frozenset()) -> tuple[Conflict, ...]:
+        """Keep what keri accepted in this store from its own message alone (module docstring);
+        ``exclude`` names events the caller found fault with (an attached signature that does not
+        verify, though keri accepted the event on the others)."""
         db = self.st.db
         out: list[KnownEvent] = []
         for c in self._candidates:
-            if c.length <= 0 or c.bad_signatures or c.stream < 0 or self.known.conflicted(c.aid):
+            if c.length <= 0 or c.bad_signatures or c.stream < 0 or self.known.conflicted(c.aid) \
+                    or (c.aid, c.said) in self._refused or (c.aid, c.said) in exclude:
                 continue
             dg = dbing.dgKey(c.aid, c.said)
             sigs = {bytes(x) for x in db.getSigs(dg)}
@@ -499,11 +574,7 @@ class Reuse:
                     continue
                 delegation = (delpre, int(seqner.sn), str(saider.qb64))
             message = bytes(streams[c.stream][c.offset:c.offset + c.length])
-            mask = None
-            if c.couple is not None:
-                at = message.find(b"-EAB" + c.couple)
-                if at >= 0 and message.find(b"-EAB" + c.couple, at + 1) < 0:
-                    mask = (at + 4, at + 4 + len(c.couple))
+            mask = _mask_of(message, c.couple)
             out.append(KnownEvent(aid=c.aid, sn=c.sn, said=c.said, ilk=c.ilk, prior=c.prior, message=message,
                                   mask=mask, dts=c.dts, delegation=delegation, delegator=c.delegator,
                                   seals=c.seals, rows=rows, state=c.state, signatures=len(c.sigs) + len(c.wigs)))

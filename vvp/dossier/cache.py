@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vvp._keri import dossier_ingest as _ing
+from vvp._keri.verified import VerifiedKels
 from vvp.dossier.graph import DossierResult, _missing_targets, stream_digest, unwrap
 from vvp.lru import Lru
 from vvp.fetch import EvidenceKind, Fetched, Fetcher, FetchEvent, evidence_mark, evidence_since, note_cached
@@ -23,14 +24,20 @@ class DossierCache:
     * ingests (keri's work) by the digest of every stream they were made from;
     * results by (stream digest, policy, reference-time interval): a result changes with the
       reference time only where an issuance or revocation time falls, so every reference time
-      between two such instants shares one result.
+      between two such instants shares one result;
+    * ``known``: the key events keri accepted in this process's ingests
+      (:class:`vvp._keri.verified.VerifiedKels`, shared with the verifier's other caches), so that a
+      *new* dossier does not have keri verify again the KELs it shares with earlier ones. Each
+      ingest is still judged on its own streams alone (the result is the same without it).
 
     ``monotonic`` is the clock freshness is measured on (``time.monotonic``; tests inject one to
     step past ``revocation_freshness_s`` without sleeping).
     """
 
-    def __init__(self, max_entries: int = 256, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_entries: int = 256, *, monotonic: Callable[[], float] = time.monotonic,
+                 known: VerifiedKels | None = None) -> None:
         self.max_entries = max_entries
+        self.known = known if known is not None else VerifiedKels()
         lru = functools.partial(Lru, max_entries, monotonic=monotonic)
         self._fetched: Lru[tuple[Fetched, tuple[FetchEvent, ...]]] = lru()
         self._ingests: Lru[_ing.Ingest] = lru()
@@ -60,7 +67,7 @@ class DossierCache:
         hit = self._ingests.get(key)
         if hit is not None:
             return hit
-        got = _ing.ingest(streams)
+        got = _ing.ingest(streams, known=self.known, source=f"dossier streams {key}")
         self.ingest_runs += 1
         self._ingests.put(key, got)
         return got
