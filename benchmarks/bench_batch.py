@@ -39,6 +39,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -179,7 +180,7 @@ def child_main(argv: Sequence[str]) -> int:
 
 
 def run(rows_n: int, callers: int, rss_rows: Sequence[int], dask: bool, inprocess_n: int,
-        workdir: Path | None) -> dict[str, Any]:
+        workdir: Path | None, rounds: int = 1) -> dict[str, Any]:
     res: dict[str, Any] = {"machine": machine(), "rows": rows_n, "callers": callers, "batch_rows": BATCH_ROWS}
     world = build_world(WorldSpec())
     with tempfile.TemporaryDirectory(prefix="vvp-bench-batch-", dir=workdir) as tmp_s:
@@ -196,34 +197,52 @@ def run(rows_n: int, callers: int, rss_rows: Sequence[int], dask: bool, inproces
                   "--keystore", str(tmp / "keystore")]
         rows = _parsed(tmp / "calls.jsonl", inprocess_n)
         warm = min(len(rows) // 5, 2000)
-        res["inprocess_recorded_rows_per_s"] = round(inprocess_recorded(files.trust, files.evidence_map, rows, warm,
-                                                                        BATCH_ROWS), 1)
-        one = run_batch_process([str(tmp / "calls.jsonl"), "--out", str(tmp / "out-1"), *common, "--workers", "1"])
-        two = run_batch_process([str(tmp / "calls.jsonl"), "--out", str(tmp / "out-2"), *common, "--workers", "2"])
-        res["statuses"] = one["statuses"]
-        res["workers1_rows_per_s"] = one["rows_per_s"]
-        res["workers1_wall_s"] = one["wall_s"]
-        res["workers2_rows_per_s"] = two["rows_per_s"]
-        res["workers2_wall_s"] = two["wall_s"]
-        res["workers1_over_inprocess"] = round(one["rows_per_s"] / res["inprocess_recorded_rows_per_s"], 3)
-        res["workers2_over_workers1"] = round(two["rows_per_s"] / one["rows_per_s"], 3)
-        if dask:
-            d = run_batch_process([str(tmp / "calls.jsonl"), "--out", str(tmp / "out-dask"), *common,
-                                   "--engine", "dask", "--workers", "2"])
-            res["dask2_rows_per_s"] = d["rows_per_s"]
-            res["dask2_wall_s"] = d["wall_s"]
-            res["dask2_over_workers2"] = round(d["rows_per_s"] / two["rows_per_s"], 3)
-        per_worker = one["rows_per_s"]
-        res["cores_for_1e9_per_day"] = round(CALLS_PER_DAY / 86400 / per_worker, 1) if per_worker else None
+
+        def phase(name: str, args: Sequence[str], *, rss: bool = False) -> dict[str, Any] | None:
+            """One ``vvp batch`` run; a failure is reported in the figures, not raised, so the
+            other phases still run."""
+            try:
+                return run_batch_process(args, rss=rss)
+            except (RuntimeError, ValueError) as ex:
+                res[f"{name}_error"] = str(ex)[-500:]
+                return None
+
+        log = str(tmp / "calls.jsonl")
+        figures: dict[str, list[float]] = {}
+        for rnd in range(rounds):  # each round measures everything once, so load changes hit all alike
+            got: dict[str, float] = {"inprocess_recorded_rows_per_s": inprocess_recorded(
+                files.trust, files.evidence_map, rows, warm, BATCH_ROWS)}
+            plan = [("workers1", ["--workers", "1"]), ("workers2", ["--workers", "2"])]
+            if dask:
+                plan.append(("dask2", ["--engine", "dask", "--workers", "2"]))
+            for name, extra in plan:
+                out = phase(name, [log, "--out", str(tmp / f"out-{name}-{rnd}"), *common, *extra])
+                if out is not None:
+                    got[f"{name}_rows_per_s"] = out["rows_per_s"]
+                    got[f"{name}_wall_s"] = out["wall_s"]
+                    res["statuses"] = out["statuses"]
+            for a, b, key in (("workers1", "inprocess_recorded", "workers1_over_inprocess"),
+                              ("workers2", "workers1", "workers2_over_workers1"),
+                              ("dask2", "workers2", "dask2_over_workers2")):
+                if f"{a}_rows_per_s" in got and f"{b}_rows_per_s" in got:
+                    got[key] = got[f"{a}_rows_per_s"] / got[f"{b}_rows_per_s"]
+            for k, v in got.items():
+                figures.setdefault(k, []).append(v)
+        for k, vs in figures.items():  # medians over rounds (a ratio: the median of per-round ratios)
+            res[k] = round(statistics.median(vs), 3 if "_over_" in k else 1)
+        res["rounds"] = rounds
+        if "workers1_rows_per_s" in res:
+            res["cores_for_1e9_per_day"] = round(CALLS_PER_DAY / 86400 / res["workers1_rows_per_s"], 1)
         for i, n in enumerate(sorted(rss_rows)):
             src = tmp / f"rss-{n}.jsonl"
             _write_jsonl(_pooled(pool, n), src)
-            got = run_batch_process([str(src), "--out", str(tmp / f"out-rss-{n}"), *common, "--workers", "1"], rss=True)
-            src.unlink()
             key = "rss_small" if i == 0 else "rss_large"
-            res[f"{key}_rows"] = n
-            res[f"{key}_mb"] = round(got["peak_rss_kb"] / 1024, 1)
-            res[f"{key}_rows_per_s"] = got["rows_per_s"]
+            measured = phase(key, [str(src), "--out", str(tmp / f"out-rss-{n}"), *common, "--workers", "1"], rss=True)
+            src.unlink()
+            if measured is not None:
+                res[f"{key}_rows"] = n
+                res[f"{key}_mb"] = round(measured["peak_rss_kb"] / 1024, 1)
+                res[f"{key}_rows_per_s"] = measured["rows_per_s"]
         if "rss_small_mb" in res and "rss_large_mb" in res:
             res["rss_ratio"] = round(res["rss_large_mb"] / res["rss_small_mb"], 3)
     return res
@@ -239,35 +258,37 @@ def _ratio_line(label: str, value: float | None, target: float, *, at_least: boo
 def report(r: dict[str, Any]) -> str:
     m = r["machine"]
     st = r.get("statuses", {})
+    def rate(key: str) -> str:
+        if key in r:
+            return f"{r[key]:>10,.0f} rows/s  ({r[key.replace('rows_per_s', 'wall_s')]} s wall)"
+        err = r.get(key.split("_rows")[0] + "_error")
+        return f"(failed: {err[-160:]})" if err else "(not run)"
+
     lines = [
         f"vvp batch benchmark: {r['rows']:,} generated calls, {r['callers']} Zipf callers "
         f"(VALID {st.get('VALID', 0):,}, INVALID {st.get('INVALID', 0):,}, "
         f"INDETERMINATE {st.get('INDETERMINATE', 0):,}); batches of {r['batch_rows']} rows",
-        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_1m_at_start']} at start",
+        f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, load {m['load_1m_at_start']} at start; "
+        f"medians of {r.get('rounds', 1)} round(s)",
         "",
         f"  in-process recorded call (one core)          {r['inprocess_recorded_rows_per_s']:>10,.0f} rows/s",
-        f"  vvp batch --workers 1                        {r['workers1_rows_per_s']:>10,.0f} rows/s"
-        f"  ({r['workers1_wall_s']} s wall)",
-        f"  vvp batch --workers 2                        {r['workers2_rows_per_s']:>10,.0f} rows/s"
-        f"  ({r['workers2_wall_s']} s wall)",
-    ]
-    if "dask2_rows_per_s" in r:
-        lines.append(f"  vvp batch --engine dask --workers 2          {r['dask2_rows_per_s']:>10,.0f} rows/s"
-                     f"  ({r['dask2_wall_s']} s wall)")
-    lines += [
+        f"  vvp batch --workers 1                        {rate('workers1_rows_per_s')}",
+        f"  vvp batch --workers 2                        {rate('workers2_rows_per_s')}",
+        f"  vvp batch --engine dask --workers 2          {rate('dask2_rows_per_s')}",
         "",
-        _ratio_line("one worker / in-process recorded call", r["workers1_over_inprocess"], ONE_WORKER_TARGET),
-        _ratio_line("two workers / one worker", r["workers2_over_workers1"], TWO_WORKERS_TARGET),
+        _ratio_line("one worker / in-process recorded call", r.get("workers1_over_inprocess"), ONE_WORKER_TARGET),
+        _ratio_line("two workers / one worker", r.get("workers2_over_workers1"), TWO_WORKERS_TARGET),
         _ratio_line("dask on two / local on two", r.get("dask2_over_workers2"), DASK_TARGET),
         "",
-        f"  cores for 10^9 calls a day at {r['workers1_rows_per_s']:,.0f} rows/s per worker: "
-        f"{r['cores_for_1e9_per_day']}",
     ]
+    if "workers1_rows_per_s" in r:
+        lines.append(f"  cores for 10^9 calls a day at {r['workers1_rows_per_s']:,.0f} rows/s per worker: "
+                     f"{r['cores_for_1e9_per_day']}")
     if "rss_small_mb" in r:
         lines.append(f"  peak RSS, {r['rss_small_rows']:>9,} rows (--workers 1)     {r['rss_small_mb']:>8,.1f} MB")
     if "rss_large_mb" in r:
         lines.append(f"  peak RSS, {r['rss_large_rows']:>9,} rows (--workers 1)     {r['rss_large_mb']:>8,.1f} MB")
-        lines.append(_ratio_line("peak RSS larger / smaller", r["rss_ratio"], RSS_TARGET, at_least=False))
+        lines.append(_ratio_line("peak RSS larger / smaller", r.get("rss_ratio"), RSS_TARGET, at_least=False))
     return "\n".join(lines) + "\n"
 
 
@@ -282,12 +303,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="rows of the log timed in process (default 20,000)")
     ap.add_argument("--rss-rows", default="10000,1000000",
                     help="two log sizes whose peak RSS is compared (default 10000,1000000; '' to skip)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="measure everything this many times; medians are printed (default 1)")
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask run")
     ap.add_argument("--workdir", help="where the logs, stores and outputs go (default: the system temp folder)")
     ap.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     a = ap.parse_args(args_in)
     rss = [int(x) for x in a.rss_rows.split(",") if x.strip()]
-    r = run(a.rows, a.callers, rss, not a.no_dask, a.inprocess_rows, Path(a.workdir) if a.workdir else None)
+    r = run(a.rows, a.callers, rss, not a.no_dask, a.inprocess_rows, Path(a.workdir) if a.workdir else None,
+            max(1, a.rounds))
     if a.json:
         sys.stdout.write(json.dumps(r, indent=2) + "\n")
     else:
