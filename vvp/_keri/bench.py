@@ -14,11 +14,13 @@ counts them by wrapping keri's Ed25519 verify for Verfers made while it is activ
 from __future__ import annotations
 
 import contextlib
+import json
 import types
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from keri import core, kering
 from keri.core import coring, parsing, scheming  # noqa: I001
 from keri.vdr import verifying
 
@@ -94,3 +96,40 @@ def raw_ed25519_key(qb64: str) -> bytes:
     if verfer.code not in (coring.MtrDex.Ed25519, coring.MtrDex.Ed25519N):
         raise ValueError(f"{qb64} is not an Ed25519 key")
     return bytes(verfer.raw)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message of a stream as the benchmark picks parts of real streams: its body's fields and
+    its bytes (body and attachments)."""
+
+    ked: Mapping[str, Any]
+    raw: bytes
+
+
+def split_messages(stream: bytes) -> list[Message]:
+    """The messages of a stream, each with its attachments: a counted ``-V`` group (as keri and
+    KERIA frame a key event's), else everything up to the next message body (an ACDC's ``-I``
+    triple). For picking parts of a known stream in the benchmark, not for judging evidence.
+    Raises ValueError where no message starts."""
+    out: list[Message] = []
+    ims = bytearray(stream.strip())
+    while ims:
+        try:
+            smellage = kering.smell(ims)
+        except Exception as ex:  # noqa: BLE001 - not a message where one should start
+            raise ValueError(f"not a message at offset {len(stream) - len(ims)}: {ex}") from None
+        size = int(smellage.size)
+        body = bytes(ims[:size])
+        end = size
+        if len(ims) > size and ims[size:size + 2] == b"-V":
+            ctr = core.Counter(qb64b=bytes(ims[size:size + 8]), strip=False, gvrsn=kering.Vrsn_1_0)
+            end = size + len(ctr.qb64b) + ctr.count * 4
+        elif len(ims) > size and ims[size:size + 1] != b"{":  # unframed (an ACDC's -I triple): to the next body
+            nxt = ims.find(b'{"v":"', size)
+            end = len(ims) if nxt < 0 else nxt
+        out.append(Message(json.loads(body), bytes(ims[:end])))
+        del ims[:end]
+        while ims and ims[0] in b" \n\r\t":
+            del ims[:1]
+    return out
