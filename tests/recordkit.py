@@ -35,7 +35,7 @@ from vvp.fetch import (
     RecordingFetcher,
     build_fetcher,
 )
-from vvp.record import Record, VerifierIdentity, canonical_json, digest
+from vvp.record import Record, VerifierIdentity, canonical_json, digest, signed_content, signing_input
 from vvp.replay import VerifyFn, make_record
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import (
@@ -124,16 +124,24 @@ def _rt(call: CallInput) -> str:
     return clock.rfc3339(call.reference_time)
 
 
-def resign(data: Mapping[str, Any], identity: VerifierIdentity) -> dict[str, Any]:
+def resign(data: Mapping[str, Any], identity: VerifierIdentity, *, manifest: bool = True) -> dict[str, Any]:
     """Recompute the id and the signature after a deliberate change: what a verifier that signs
-    whatever it is given would produce. Used to reach the checks behind integrity and signature."""
-    content = {k: v for k, v in data.items() if k not in ("id", "signature")}
+    whatever it is given would produce. Used to reach the checks behind integrity and signature.
+    Either format, by the record's own media type; for v2, the manifest is made again from the
+    blobs the record holds (their declared sizes) unless ``manifest`` is false."""
+    content = signed_content(data)
+    if manifest and "manifest" in content and isinstance(data.get("blobs"), Mapping):
+        content["manifest"] = [{"digest": k, "size": v.get("size") if isinstance(v, Mapping) else None}
+                               for k, v in sorted(data["blobs"].items())]
     state = identity.state()
     content["verifier"] = {**content["verifier"], "aid": state.aid, "est_sn": state.est_sn,
                            "est_said": state.est_said, "kel": identity.kel().decode("ascii")}
     signed = canonical_json(content)
-    sig = identity.sign(signed)
-    return {**content, "id": digest(signed), "signature": {"sigs": list(sig.sigs)}}
+    sig = identity.sign(signing_input(str(data.get("media_type")), signed))
+    out = {**content, "id": digest(signed), "signature": {"sigs": list(sig.sigs)}}
+    if "blobs" in data and "blobs" not in out:
+        out["blobs"] = data["blobs"]
+    return out
 
 
 def top_level_spans(raw: bytes) -> dict[str, tuple[tuple[int, int], tuple[int, int]]]:

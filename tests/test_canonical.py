@@ -37,6 +37,7 @@ from vvp.record import (
     check_signature,
     digest,
     open_identity,
+    signed_content,
 )
 
 # --- the RFC's examples ------------------------------------------------------------------------
@@ -350,7 +351,7 @@ def _build(identity: VerifierIdentity, verdict: Any, bodies: list[bytes], policy
 def _assert_canonical_record(rec: Record) -> None:
     raw = rec.to_bytes()
     data = json.loads(raw)
-    whole, content = _reference(data), _reference({k: v for k, v in data.items() if k not in ("id", "signature")})
+    whole, content = _reference(data), _reference(signed_content(data))  # v2: blobs are outside it
     assert isinstance(whole, bytes) and raw == whole + b"\n"  # the file: the reference's canonical JSON of the record
     assert rec.content_bytes() == content  # what was signed: canonical content
     assert rec.id == data["id"] == digest(rec.content_bytes())
@@ -428,7 +429,7 @@ def test_evidence_blobs_seen_before_are_not_hashed_or_serialised_again(identity:
     again = build_record(inputs={"reference_time": "2026-01-15T12:00:00Z"}, received_at=T0, verdict=_verdict(),
                          trust=snap, events=events, identity=identity)
     assert again.to_bytes() == first.to_bytes()
-    assert hashed == [len(again.content_bytes())]  # only the record's id: no blob hashed again
+    assert hashed == []  # no blob hashed again (the id is the content's SHA-256, taken directly)
     hashed.clear()
     copies = _events([bytes(bytearray(kel)), bytes(bytearray(dossier))])
     fresh = build_record(inputs={"reference_time": "2026-01-15T12:00:00Z"}, received_at=T0, verdict=_verdict(),

@@ -4,7 +4,9 @@ test_record_reverify.py.)"""
 
 from __future__ import annotations
 
+import base64
 import datetime as _dt
+import hashlib
 import importlib
 import json
 from collections.abc import Iterator
@@ -26,20 +28,28 @@ from vvp.fetch import (
 )
 from vvp.record import (
     MEDIA_TYPE,
+    MEDIA_TYPE_V1,
+    MEDIA_TYPE_V2,
+    MEDIA_TYPES,
     Record,
     RecordBroken,
     ReplayFetcher,
     TrustFile,
     TrustSnapshot,
     VerifierIdentity,
+    blob_member,
     build_record,
     canonical_json,
+    check_signature,
+    join_file,
     digest,
     load_record,
     materialise_trust,
+    media_type_of,
     open_identity,
     record_schema,
     safe_relpath,
+    signed_content,
     write_record,
 )
 from vvp.verdict import build_verdict, indeterminate
@@ -124,10 +134,16 @@ def test_canonical_form_is_stable_through_a_json_round_trip() -> None:
 def test_a_record_holds_what_the_contract_says(identity: VerifierIdentity) -> None:
     rec = _record(identity)
     d = rec.data
-    assert d["media_type"] == MEDIA_TYPE
-    assert set(d) == {"media_type", "id", "received_at", "inputs", "trust", "evidence", "blobs", "verdict",
-                      "software", "verifier", "signature"}
+    assert d["media_type"] == MEDIA_TYPE == MEDIA_TYPE_V2 and rec.version == 2 and rec.media_type == MEDIA_TYPE
+    assert set(d) == {"media_type", "id", "received_at", "inputs", "trust", "evidence", "manifest", "blobs",
+                      "verdict", "software", "verifier", "signature"}
     assert rec.id == digest(rec.content_bytes()) and rec.id.startswith("sha256:")
+    # v2 signs the content without the blobs, which the manifest (and the references) commit to
+    assert rec.content_bytes() == canonical_json({k: v for k, v in d.items() if k not in ("id", "signature", "blobs")})
+    assert d["manifest"] == [{"digest": k, "size": d["blobs"][k]["size"]} for k in sorted(d["blobs"])]
+    assert rec.signed_bytes() == hashlib.sha256(rec.content_bytes()).digest() == bytes.fromhex(rec.id[7:])
+    assert check_signature(rec).ok
+    assert rec.status == d["verdict"]["status"] and rec.received_at == d["received_at"]
     assert d["verifier"]["aid"] == identity.aid and d["verifier"]["kel"].startswith('{"v":"KERI10JSON')
     assert [e["url"] for e in d["evidence"]] == [e.url for e in _events()]
     assert d["evidence"][3] == {"url": "http://d.example/oobi/E2", "kind": "oobi", "at": "2026-01-15T12:00:00Z",
@@ -180,8 +196,14 @@ def test_the_record_matches_its_json_schema(identity: VerifierIdentity) -> None:
     schema = record_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(json.loads(_record(identity).to_bytes()))
-    repo_copy = Path(__file__).resolve().parents[1] / "schemas/formats/verdict-record.v1.schema.json"
-    assert json.loads(repo_copy.read_text()) == schema
+    repo = Path(__file__).resolve().parents[1] / "schemas/formats"
+    assert json.loads((repo / "verdict-record.v2.schema.json").read_text()) == schema
+    v1 = record_schema(MEDIA_TYPE_V1)
+    jsonschema.Draft202012Validator.check_schema(v1)
+    assert json.loads((repo / "verdict-record.v1.schema.json").read_text()) == v1
+    assert v1["properties"]["media_type"]["const"] == MEDIA_TYPE_V1
+    assert schema["properties"]["media_type"]["const"] == MEDIA_TYPE_V2
+    assert set(schema["required"]) == set(v1["required"]) | {"manifest"}
 
 
 # --- writing and loading ----------------------------------------------------------------------
@@ -226,7 +248,8 @@ def test_unreadable_and_oversized_files_are_operational_errors(tmp_path: Path,
     (b'{"a":1,"a":2}', codes.RECORD_NOT_JSON),
     (b'{"x":NaN}', codes.RECORD_NOT_JSON),
     (b"[" * 100000, codes.RECORD_NOT_JSON),
-    (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=2"}', codes.RECORD_BAD_MEDIA_TYPE),
+    (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=3"}', codes.RECORD_BAD_MEDIA_TYPE),
+    (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=1"}', codes.RECORD_SCHEMA_INVALID),
     (b"{}", codes.RECORD_BAD_MEDIA_TYPE),
     (('{"media_type":"%s"}' % MEDIA_TYPE).encode(), codes.RECORD_SCHEMA_INVALID),
 ])
@@ -295,7 +318,7 @@ def test_signed_but_inconsistent_records_are_still_refused(identity: VerifierIde
 def test_a_verifier_kel_that_is_not_cesr_text_is_refused(identity: VerifierIdentity) -> None:
     data = json.loads(_record(identity).to_bytes())
     data["verifier"]["kel"] = "KEL \u2713"
-    data["id"] = digest(canonical_json({k: v for k, v in data.items() if k not in ("id", "signature")}))
+    data["id"] = digest(canonical_json(signed_content(data)))
     with pytest.raises(RecordBroken) as ei:
         Record(data)
     assert ei.value.code == codes.RECORD_SIGNER_KEL_INVALID
@@ -362,3 +385,142 @@ def test_received_at_and_times_are_rfc3339_utc(identity: VerifierIdentity) -> No
     local = _dt.datetime(2026, 1, 15, 13, 0, 0, 250000, tzinfo=_dt.timezone(_dt.timedelta(hours=1)))
     rec = _record(identity, received_at=local)
     assert rec.received_at == "2026-01-15T12:00:00.250000Z"
+
+
+# --- format v2: what is signed, the manifest, the spelling of blobs, two formats read -------------
+
+def test_a_built_record_makes_its_file_only_when_asked(identity: VerifierIdentity) -> None:
+    """A store needs the skeleton (every member but ``blobs``) and the blob bytes; the file is
+    exactly those joined, and a record read back from the file gives the same skeleton."""
+    rec = _record(identity)
+    assert rec.data_if_parsed() is None
+    skeleton = rec.skeleton()
+    assert skeleton is not None and rec.data_if_parsed() is None  # still neither file JSON nor parse
+    file = join_file(skeleton, {k: blob_member(v) for k, v in rec.blobs.items()})
+    assert file == rec.to_bytes()
+    d = json.loads(file)
+    assert skeleton == canonical_json({k: v for k, v in d.items() if k != "blobs"})
+    again = Record.from_bytes(file)
+    assert again.skeleton() == skeleton and again.blobs == rec.blobs and again == rec
+    assert (again.id, again.status, again.received_at, again.signature) == (rec.id, rec.status, rec.received_at,
+                                                                          rec.signature)
+
+
+def _unsigned_change(identity: VerifierIdentity, change: Any) -> dict[str, Any]:
+    """The record's JSON with ``change`` made outside the signed content: id and signature stay valid."""
+    data: dict[str, Any] = json.loads(_record(identity).to_bytes())
+    before = canonical_json(signed_content(data))
+    change(data)
+    assert canonical_json(signed_content(data)) == before
+    return data
+
+
+def _other_base64(data: bytes) -> str:
+    """Base64 of ``data`` that decodes to the same bytes but is not the standard spelling."""
+    text = base64.b64encode(data).decode()
+    stem = text.rstrip("=")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for c in alphabet:
+        other = stem[:-1] + c + text[len(stem):]
+        if other != text and base64.b64decode(other, validate=True) == data:
+            return other
+    raise AssertionError("no other spelling")
+
+
+@pytest.mark.parametrize("change,code", [
+    # a blob the signed manifest does not list, added after signing
+    (lambda d: d["blobs"].update({digest(b"extra"): {"size": 5, "text": "extra"}}), codes.RECORD_MANIFEST_MISMATCH),
+    # a listed blob taken out
+    (lambda d: d["blobs"].pop(digest(KEL)), codes.RECORD_BLOB_MISSING),
+    # a blob spelled otherwise than vvp writes it (text bytes as base64; another base64 of the same bytes)
+    (lambda d: d["blobs"].update({digest(KEL): {"size": len(KEL), "base64": base64.b64encode(KEL).decode()}}),
+     codes.RECORD_NOT_CANONICAL),
+    (lambda d: d["blobs"].update({digest(BINARY): {"size": len(BINARY), "base64": _other_base64(BINARY)}}),
+     codes.RECORD_NOT_CANONICAL),
+    # a blob changed under its digest
+    (lambda d: d["blobs"].update({digest(KEL): {"size": len(KEL), "text": KEL.decode().upper()}}),
+     codes.RECORD_BLOB_MISMATCH),
+])
+def test_v2_blobs_are_held_to_the_signed_manifest(identity: VerifierIdentity, change: Any, code: str) -> None:
+    """The blobs are outside the signed content, so every change to them keeps the id and the
+    signature valid: the manifest, the digests and the one spelling are what catch it."""
+    with pytest.raises(RecordBroken) as ei:
+        Record(_unsigned_change(identity, change))
+    assert ei.value.code == code
+
+
+def _manifest(change: Any) -> Any:
+    def f(d: dict[str, Any]) -> None:
+        d["manifest"] = change([dict(m) for m in d["manifest"]])
+    return f
+
+
+@pytest.mark.parametrize("change,code", [
+    (_manifest(lambda m: list(reversed(m))), codes.RECORD_MANIFEST_MISMATCH),
+    (_manifest(lambda m: m + m[-1:]), codes.RECORD_MANIFEST_MISMATCH),
+    (_manifest(lambda m: m[1:]), codes.RECORD_MANIFEST_MISMATCH),
+    (_manifest(lambda m: [{**m[0], "size": m[0]["size"] + 1}] + m[1:]), codes.RECORD_MANIFEST_MISMATCH),
+    (_manifest(lambda m: sorted(m + [{"digest": digest(b"absent"), "size": 6}], key=lambda e: e["digest"])),
+     codes.RECORD_BLOB_MISSING),
+    (_manifest(lambda m: [{**m[0], "extra": 1}] + m[1:]), codes.RECORD_SCHEMA_INVALID),
+])
+def test_a_signed_manifest_that_does_not_fit_the_blobs_is_refused(identity: VerifierIdentity, change: Any,
+                                                                  code: str) -> None:
+    data = resign(_unsigned_change(identity, lambda d: None), identity, manifest=False)
+    change(data)
+    with pytest.raises(RecordBroken) as ei:
+        Record(resign(data, identity, manifest=False))
+    assert ei.value.code == code
+
+
+def test_v2_signs_the_digest_of_its_content(identity: VerifierIdentity) -> None:
+    """Hash-then-sign: the signature is over the 32 bytes the id names; a signature over the
+    content bytes themselves (v1's rule) does not verify a v2 record."""
+    rec = _record(identity)
+    data = json.loads(rec.to_bytes())
+    data["signature"] = {"sigs": list(identity.sign(rec.content_bytes()).sigs)}
+    forged = Record(data)  # integrity holds: the signature is not part of it
+    check = check_signature(forged)
+    assert not check.ok and check.code == codes.RECORD_SIGNATURE_INVALID
+    assert check_signature(Record.from_bytes(rec.to_bytes())).ok
+
+
+GOLDEN_V1 = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "valid.json"
+
+
+def test_v1_records_are_read_as_v1() -> None:
+    """vvp 0.1.0's format: the signed content holds the blobs, and the signature is over it."""
+    raw = GOLDEN_V1.read_bytes()
+    rec = Record.from_bytes(raw)
+    assert (rec.version, rec.media_type) == (1, MEDIA_TYPE_V1)
+    assert rec.signed_bytes() == rec.content_bytes() == canonical_json(
+        {k: v for k, v in rec.data.items() if k not in ("id", "signature")})
+    assert check_signature(rec).ok and rec.status == rec.verdict["status"]
+    skeleton = rec.skeleton()
+    assert skeleton is not None and join_file(skeleton, {k: blob_member(v) for k, v in rec.blobs.items()}) == raw
+
+
+def test_a_v1_file_that_spells_a_blob_otherwise_has_no_skeleton(identity: VerifierIdentity) -> None:
+    """In v1 the spelling of a blob is signed, so another spelling is a different, valid record:
+    it is read, but a store must keep it whole."""
+    rec = Record.from_bytes(GOLDEN_V1.read_bytes())
+    data = json.loads(GOLDEN_V1.read_bytes())
+    key = next(k for k, b in data["blobs"].items() if "text" in b)
+    blob = rec.blob(key)
+    data["blobs"][key] = {"size": len(blob), "base64": base64.b64encode(blob).decode()}
+    other = Record(resign(data, identity))
+    assert other.version == 1 and other.skeleton() is None and other.blob(key) == blob
+    assert check_signature(other).ok
+
+
+def test_the_media_type_of_a_file(identity: VerifierIdentity) -> None:
+    assert media_type_of(_record(identity).to_bytes()) == MEDIA_TYPE_V2
+    assert media_type_of(GOLDEN_V1.read_bytes()) == MEDIA_TYPE_V1
+    assert media_type_of(b"not json") == MEDIA_TYPE == media_type_of(b"[1]")
+
+
+def test_vvp_version_names_both_record_formats() -> None:
+    from vvp._cli import RECORD_FORMATS, version_text
+
+    assert MEDIA_TYPES == (MEDIA_TYPE_V1, MEDIA_TYPE_V2)
+    assert all(m in RECORD_FORMATS and m in version_text() for m in MEDIA_TYPES)

@@ -496,9 +496,11 @@ RECORD_NOT_JSON: Final = _c("RECORD_NOT_JSON", "record",
                             "The record is not UTF-8 JSON, repeats a key, or nests too deep (exit 6).")
 RECORD_BAD_MEDIA_TYPE: Final = _c(
     "RECORD_BAD_MEDIA_TYPE", "record",
-    "The record's media type is not application/vnd.vvp.verdict-record+json;version=1 (exit 6).")
+    "The record's media type is not one this vvp reads (application/vnd.vvp.verdict-record+json;version=1 or "
+    "version=2) (exit 6).")
 RECORD_SCHEMA_INVALID: Final = _c("RECORD_SCHEMA_INVALID", "record",
-                                  "The record does not match verdict-record.v1.schema.json (exit 6).")
+                                  "The record does not match the JSON Schema of its version "
+                                  "(verdict-record.v1.schema.json, verdict-record.v2.schema.json) (exit 6).")
 RECORD_NOT_CANONICAL: Final = _c(
     "RECORD_NOT_CANONICAL", "record",
     "The record file is not byte for byte the canonical JSON vvp writes: it was reformatted or modified (exit 6).")
@@ -1267,6 +1269,13 @@ TEL_EVENT_WITHHELD: Final = _c(
     "TEL_EVENT_WITHHELD", "witness",
     "The issuer's KEL (as served, or as its witnesses hold it) seals a TEL event of this credential that the "
     "dossier stream lacks; at sn >= 1 that is a revocation, and the credential is never VALID after the seal.")
+
+
+# --- record format v2 (signed manifest of blob digests, hash-then-sign) --------------------
+RECORD_MANIFEST_MISMATCH: Final = _c(
+    "RECORD_MANIFEST_MISMATCH", "record",
+    "A v2 record's signed manifest does not list exactly the blobs the file holds, with their sizes, sorted by "
+    "digest (exit 6).")
 
 
 def markdown() -> str:

@@ -18,18 +18,31 @@ needed to re-run the verification with no network, and it says who produced it:
 Every byte blob (evidence and trust files alike) is stored once in ``blobs``, addressed by its
 SHA-256 digest (``sha256:<hex>``), so a KEL that two credentials share appears once.
 
-Integrity is byte-exact. The *signed content* is the record without ``id`` and ``signature``,
-serialised as canonical JSON (:func:`canonical_json`, RFC 8785: sorted keys, no whitespace,
-UTF-8, ECMAScript number form). ``id`` is the digest of those bytes and ``signature`` holds the
-verifier's indexed signatures over them. The file itself is the canonical JSON of the whole
-record plus a newline, and :meth:`Record.from_bytes` accepts nothing else: a reformatted file is
-reported as such (``RECORD_NOT_CANONICAL``), so every changed byte is detected, including ones
-JSON would consider insignificant.
+Integrity is byte-exact. Two formats are read (docs/record-format.md); :func:`build_record`
+writes the second:
+
+* **v1** (``…;version=1``, written by vvp 0.1.0): the *signed content* is the record without
+  ``id`` and ``signature``, serialised as canonical JSON (:func:`canonical_json`, RFC 8785:
+  sorted keys, no whitespace, UTF-8, ECMAScript number form); ``id`` is the digest of those bytes
+  and ``signature`` holds the verifier's indexed signatures over them, blobs and all (about
+  113 KB, which Ed25519 hashes twice: most of the cost of a v1 record).
+* **v2** (``…;version=2``): the signed content also leaves out ``blobs`` and holds a
+  ``manifest`` instead, every blob's digest and size; the evidence and the trust files name their
+  blobs by digest as in v1, so the content commits to every blob byte through SHA-256. ``id`` is
+  the digest of the content bytes (about 25 KB) and the verifier signs the 32 bytes of that
+  digest (hash-then-sign). Blobs must match their digests and the manifest exactly, and be
+  spelled as vvp spells them, so the file is still a function of what was signed.
+
+In both, the file itself is the canonical JSON of the whole record plus a newline, and
+:meth:`Record.from_bytes` accepts nothing else: a reformatted file is reported as such
+(``RECORD_NOT_CANONICAL``), so every changed byte is detected, including ones JSON would consider
+insignificant.
 
 A :class:`Record` that exists is well-formed (sigstore's ``Bundle`` discipline): its constructor
-checks the media type, the JSON Schema (``schemas/formats/verdict-record.v1.schema.json``), the
-id, every blob against its digest, every reference to a blob, and the shape of the trust files.
-Only the signature needs keri and is checked separately (:func:`check_signature`).
+checks the media type, the JSON Schema of its version (``schemas/formats/verdict-record.v1.schema.json``,
+``…v2.schema.json``), the id, every blob against its digest (and v2's manifest), every reference
+to a blob, and the shape of the trust files. Only the signature needs keri and is checked
+separately (:func:`check_signature`).
 
 Layer: record. It may import the vocabulary, fetch, clock and ``vvp._keri``; the trust store and
 the verifier sit above it, so turning a :class:`~vvp.trust.TrustStore` into a
@@ -58,6 +71,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from vvp import __version__, clock, codes, strictjson
 from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
@@ -81,11 +96,23 @@ from vvp.fetch import (
 )
 from vvp.verdict import ExitCode, Verdict
 
-MEDIA_TYPE = "application/vnd.vvp.verdict-record+json;version=1"
-SCHEMA_RESOURCE = "schemas/formats/verdict-record.v1.schema.json"
+MEDIA_TYPE_V1 = "application/vnd.vvp.verdict-record+json;version=1"
+MEDIA_TYPE_V2 = "application/vnd.vvp.verdict-record+json;version=2"
+MEDIA_TYPE = MEDIA_TYPE_V2
+"""The format :func:`build_record` writes (docs/record-format.md)."""
+MEDIA_TYPES = (MEDIA_TYPE_V1, MEDIA_TYPE_V2)
+"""Every format this vvp reads: records an earlier vvp wrote keep re-verifying (architecture §4.4)."""
+SCHEMA_RESOURCES = {MEDIA_TYPE_V1: "schemas/formats/verdict-record.v1.schema.json",
+                    MEDIA_TYPE_V2: "schemas/formats/verdict-record.v2.schema.json"}
+SCHEMA_RESOURCE = SCHEMA_RESOURCES[MEDIA_TYPE]
 DIGEST_PREFIX = "sha256:"
-UNSIGNED_FIELDS = ("id", "signature")
-"""The top-level fields outside the signed content: the digest of it, and the signature over it."""
+UNSIGNED_FIELDS_V1 = ("id", "signature")
+"""v1: the fields outside the signed content: the digest of it, and the signature over it."""
+UNSIGNED_FIELDS_V2 = ("id", "signature", "blobs")
+"""v2: also ``blobs``, which the signed ``manifest`` (and every reference by digest) commits to."""
+_UNSIGNED = {MEDIA_TYPE_V1: UNSIGNED_FIELDS_V1, MEDIA_TYPE_V2: UNSIGNED_FIELDS_V2}
+BLOBS_PREFIX = b'{"blobs":'
+"""How every record file starts: ``blobs`` sorts first among the members the schemas allow."""
 TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers", "foreign.x509", "foreign.rtu_authorities",
                      "foreign.sd_jwt_issuers", "foreign.vc_issuers", "foreign.contexts")
 """Trust store keys that name files or folders; their bytes go into the record. Most are lists of
@@ -175,7 +202,7 @@ class TrustSnapshot:
                 entries = []
                 for rel, data in tf.entries:
                     key = digest(data)
-                    blobs.setdefault(key, (canonical_json(_blob_json(data)), data))
+                    blobs.setdefault(key, (blob_member(data), data))
                     entries.append({"path": rel, "blob": key})
                 files.append({"field": tf.field, "index": tf.index, "type": tf.type, "name": tf.name,
                               "entries": entries})
@@ -217,7 +244,7 @@ class _RecordParts:
         if hit is not None and hit[0] is data:
             return hit[1], hit[2]
         key = digest(data)
-        member = canonical_json(_blob_json(data))
+        member = blob_member(data)
         size = len(data) + len(member)
         if size <= BLOB_MEMO_BYTES // 4:
             with self._lock:
@@ -367,20 +394,48 @@ def materialise_trust(snapshot: TrustSnapshot, directory: Path) -> dict[str, Any
 # The record
 
 
+def unsigned_fields(media_type: object) -> tuple[str, ...]:
+    """The top-level members outside the signed content of a record of ``media_type`` (v1:
+    ``id`` and ``signature``; v2: also ``blobs``). An unknown media type gets the current
+    format's (such a record is refused anyway)."""
+    return _UNSIGNED.get(media_type, UNSIGNED_FIELDS_V2) if isinstance(media_type, str) else UNSIGNED_FIELDS_V2
+
+
+def signed_content(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The signed content of a record's JSON, by the record's own media type."""
+    unsigned = unsigned_fields(data.get("media_type"))
+    return {k: v for k, v in data.items() if k not in unsigned}
+
+
+def signing_input(media_type: str, content: bytes) -> bytes:
+    """What the verifier's keys sign for a record of ``media_type`` whose canonical content is
+    ``content``: v1 the content bytes themselves; v2 the 32-byte SHA-256 of them (the bytes the
+    id names in hex: hash-then-sign, so a signature costs the same for any size of record)."""
+    if media_type == MEDIA_TYPE_V1:
+        return content
+    return hashlib.sha256(content).digest()
+
+
+def manifest_of(blobs: Mapping[str, bytes]) -> list[dict[str, Any]]:
+    """The v2 ``manifest`` of a record holding ``blobs``: every blob's digest and size, sorted by
+    digest (ASCII, so code point order is RFC 8785's order too)."""
+    return [{"digest": k, "size": len(blobs[k])} for k in sorted(blobs)]
+
+
 @functools.cache
-def record_schema() -> dict[str, Any]:
-    """The JSON Schema of records (package data, so it works from any directory)."""
-    text = resources.files("vvp").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+def record_schema(media_type: str = MEDIA_TYPE) -> dict[str, Any]:
+    """The JSON Schema of records of ``media_type`` (package data, so it works from any directory)."""
+    text = resources.files("vvp").joinpath(SCHEMA_RESOURCES[media_type]).read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 @functools.cache
-def _validator() -> Any:
+def _validator(media_type: str) -> Any:
     # jsonschema ships no type information (its stubs are a separate package vvp does not
     # require); importing it by name keeps mypy --strict clean whether or not the stubs exist.
     jsonschema = importlib.import_module("jsonschema")
-    schema = record_schema()
+    schema = record_schema(media_type)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
@@ -393,37 +448,95 @@ def _blob_json(data: bytes) -> dict[str, Any]:
         return {"size": len(data), "base64": base64.b64encode(data).decode("ascii")}
 
 
+def blob_member(data: bytes) -> bytes:
+    """The canonical JSON of one blob as records spell it (:func:`_blob_json`): with the blob
+    map, all a record store needs to put a record file back together."""
+    return canonical_json(_blob_json(data))
+
+
+def _spelled_as_written(b: Mapping[str, Any], data: bytes) -> bool:
+    """Whether a blob entry spells ``data`` as :func:`_blob_json` does: text exactly when the
+    bytes are UTF-8, else standard padded base64 (a decoder also takes other last characters)."""
+    if "text" in b:
+        return True  # its bytes are the UTF-8 of a string, so UTF-8
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        return bool(base64.b64encode(data).decode("ascii") == b["base64"])
+
+
 def _broken(code: str, message: str) -> RecordBroken:
     return RecordBroken(message, code=code)
 
 
-class Record:
-    """A forensic record that is well-formed and intact (module docstring); the signature is
-    checked by :func:`check_signature`. ``data`` is the record's JSON: treat it as read-only.
+def _check_manifest(manifest: Sequence[Mapping[str, Any]], blobs: Mapping[str, bytes]) -> None:
+    """v2: the signed manifest lists exactly the blobs present, each with its size, sorted."""
+    listed = [str(m["digest"]) for m in manifest]
+    if any(a >= b for a, b in zip(listed, listed[1:])):
+        raise _broken(codes.RECORD_MANIFEST_MISMATCH, "the manifest is not sorted by digest, or repeats one")
+    for m in manifest:
+        data = blobs.get(m["digest"])
+        if data is None:
+            raise _broken(codes.RECORD_BLOB_MISSING, f"the manifest lists blob {m['digest']}, which the record lacks")
+        if len(data) != m["size"]:
+            raise _broken(codes.RECORD_MANIFEST_MISMATCH,
+                          f"blob {m['digest']} has {len(data)} bytes; the signed manifest says {m['size']}")
+    if len(listed) != len(blobs):
+        extra = sorted(set(blobs) - set(listed))[0]
+        raise _broken(codes.RECORD_MANIFEST_MISMATCH, f"blob {extra} is not in the signed manifest")
 
-    Immutable, equal by ``data``. It holds its file bytes and its signed content's bytes, made
-    once: ``Record(data)`` serialises each top-level member once and joins the members twice
-    (:func:`~vvp.canonical.canonical_object`), and a record :func:`build_record` makes keeps the
-    bytes it signed and wrote. Such a record parses ``data`` from its own file bytes only when
-    ``data`` is first asked for (a front end that stores records never asks), so ``data`` is
-    always exactly what a reader of the file sees. (A hand-written class rather than a dataclass
-    for that one lazy attribute.)
+
+@dataclass(frozen=True, slots=True)
+class _Built:
+    """What :func:`build_record` keeps of a record it made, so that neither the file nor the
+    JSON need ever be made for a record that is only stored: the content's members as canonical
+    JSON (joined once into the signed content), each blob's canonical member (for the file), the
+    signature, and the two listing fields a store wants."""
+
+    members: Mapping[str, bytes]
+    blob_members: Mapping[str, bytes]
+    signature: Signature
+    received_at: str
+    status: str
+
+
+class Record:
+    """A forensic record that is well-formed and intact (module docstring), of either format
+    this vvp reads (:data:`MEDIA_TYPES`); the signature is checked by :func:`check_signature`.
+    ``data`` is the record's JSON: treat it as read-only.
+
+    Immutable, equal by content. What it holds depends on where it came from, and everything
+    else is made on first use:
+
+    * read from a file (:meth:`from_bytes`, or ``Record(data)``): the file bytes, the signed
+      content's bytes and the blobs, all checked;
+    * made by :func:`build_record` (v2): the signed content's bytes, its members, the blobs and
+      the signature. The file (``to_bytes``, about 113 KB for the test world's valid call) is
+      joined only when asked for, and ``data`` is parsed from it only when asked for: a front
+      end that only stores records asks for :meth:`skeleton` and :attr:`blobs` and never pays
+      for either. So ``data`` is always exactly what a reader of the file sees.
+
+    (A hand-written class rather than a dataclass for those lazy attributes.)
     """
 
-    __slots__ = ("_data", "_id", "_blobs", "_file", "_content")
+    __slots__ = ("_data", "_media_type", "_id", "_blobs", "_content", "_file", "_cut", "_built", "_skeleton")
     _data: Mapping[str, Any] | None
+    _media_type: str
     _id: str
     _blobs: Mapping[str, bytes]
-    _file: bytes
     _content: bytes
+    _file: bytes | None
+    _cut: int
+    _built: _Built | None
+    _skeleton: bytes | None
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        object.__setattr__(self, "_data", data)
-        blobs, content, file = self._check(data)
-        object.__setattr__(self, "_id", str(data["id"]))
-        object.__setattr__(self, "_blobs", blobs)
-        object.__setattr__(self, "_content", content)
-        object.__setattr__(self, "_file", file)
+        media_type, blobs, content, file, cut = self._check(data)
+        for name, value in (("_data", data), ("_media_type", media_type), ("_id", str(data["id"])),
+                            ("_blobs", blobs), ("_content", content), ("_file", file), ("_cut", cut),
+                            ("_built", None), ("_skeleton", None)):
+            object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
@@ -434,20 +547,20 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Record):
             return NotImplemented
-        return self._file == other._file or self.data == other.data
+        return self.to_bytes() == other.to_bytes() or self.data == other.data
 
     def __hash__(self) -> int:
         raise TypeError("unhashable type: 'Record'")
 
     def __repr__(self) -> str:
-        return f"Record(id={self._id!r}, {len(self._file)} bytes)"
+        return f"Record(id={self._id!r}, version={self.version}, {len(self._blobs)} blobs)"
 
     @property
     def data(self) -> Mapping[str, Any]:
         d = self._data
         if d is None:
             # The standard parser, as a reader's: orjson reads integers beyond 64 bits as floats.
-            d = json.loads(self._file)
+            d = json.loads(self.to_bytes())
             object.__setattr__(self, "_data", d)
         assert d is not None
         return d
@@ -456,8 +569,8 @@ class Record:
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Record:
-        """Parse a record file. Raises :class:`RecordBroken` unless the bytes are exactly a
-        well-formed, intact record as vvp writes it."""
+        """Parse a record file (v1 or v2). Raises :class:`RecordBroken` unless the bytes are
+        exactly a well-formed, intact record as vvp writes it."""
         try:
             text = raw.decode("utf-8")
             data = strictjson.loads(text)
@@ -473,31 +586,33 @@ class Record:
         return rec
 
     @classmethod
-    def _built(cls, file: bytes, content: bytes, blobs: dict[str, bytes], record_id: str) -> Record:
-        """A record :func:`build_record` has just assembled from checked parts, as its file bytes
-        and the bytes it signed: skips re-running the schema and re-hashing every blob (about
-        10 ms for a 100 KB record, on the service's per-call path) and parsing the file back.
-        Everything that reads a record from outside goes through the checks."""
+    def _made(cls, built: _Built, content: bytes, blobs: Mapping[str, bytes], record_id: str) -> Record:
+        """A v2 record :func:`build_record` has just assembled from checked parts: skips
+        re-running the schema, re-hashing every blob (about 10 ms for a 100 KB record, on the
+        service's per-call path) and making the file. Everything that reads a record from
+        outside goes through the checks."""
         rec = object.__new__(cls)
-        object.__setattr__(rec, "_data", None)
-        object.__setattr__(rec, "_id", record_id)
-        object.__setattr__(rec, "_file", file)
-        object.__setattr__(rec, "_content", content)
-        object.__setattr__(rec, "_blobs", blobs)
+        for name, value in (("_data", None), ("_media_type", MEDIA_TYPE_V2), ("_id", record_id), ("_blobs", blobs),
+                            ("_content", content), ("_file", None), ("_cut", -1), ("_built", built),
+                            ("_skeleton", None)):
+            object.__setattr__(rec, name, value)
         return rec
 
     @staticmethod
-    def _check(d: Mapping[str, Any]) -> tuple[dict[str, bytes], bytes, bytes]:
-        """The record's blobs, signed content bytes and file bytes, or :class:`RecordBroken`."""
+    def _check(d: Mapping[str, Any]) -> tuple[str, dict[str, bytes], bytes, bytes, int]:
+        """The record's media type, blobs, signed content bytes, file bytes and where the members
+        after ``blobs`` start in the file (-1 when a v1 file spells a blob otherwise than vvp
+        does), or :class:`RecordBroken`."""
         if not isinstance(d, Mapping):
             raise _broken(codes.RECORD_NOT_JSON, "the record is not a JSON object")
         if not _depth_within(d, MAX_DEPTH):
             raise _broken(codes.RECORD_NOT_JSON, f"the record nests deeper than {MAX_DEPTH} levels")
         mt = d.get("media_type")
-        if mt != MEDIA_TYPE:
+        if not isinstance(mt, str) or mt not in MEDIA_TYPES:
             raise _broken(codes.RECORD_BAD_MEDIA_TYPE,
-                          f"media type {mt!r} is not {MEDIA_TYPE} (a record of another version needs another vvp)")
-        errors = sorted(_validator().iter_errors(d), key=lambda e: list(e.absolute_path))
+                          f"media type {mt!r} is not one this vvp reads ({', '.join(MEDIA_TYPES)}; "
+                          "a record of a later version needs a later vvp)")
+        errors = sorted(_validator(mt).iter_errors(d), key=lambda e: list(e.absolute_path))
         if errors:
             e = errors[0]
             where = "/".join(str(p) for p in e.absolute_path) or "(top)"
@@ -511,6 +626,7 @@ class Record:
                 raise _broken(codes.RECORD_SCHEMA_INVALID, f"at {where}: {value!r} is not a time") from None
         # Blobs first: a changed byte inside evidence is named as such, not just as a wrong id.
         blobs: dict[str, bytes] = {}
+        as_written = True
         for key, b in d["blobs"].items():
             try:
                 data = (b["text"].encode("utf-8") if "text" in b
@@ -519,7 +635,18 @@ class Record:
                 raise _broken(codes.RECORD_BLOB_MISMATCH, f"blob {key} cannot be decoded") from None
             if len(data) != b["size"] or digest(data) != key:
                 raise _broken(codes.RECORD_BLOB_MISMATCH, f"blob {key} does not match its digest or size")
+            if not _spelled_as_written(b, data):
+                if mt != MEDIA_TYPE_V1:
+                    # v2 blobs are outside the signed content: only their bytes are signed (by
+                    # digest), so their spelling must be the one vvp writes, or the file would
+                    # not be the one that was signed.
+                    raise _broken(codes.RECORD_NOT_CANONICAL,
+                                  f"blob {key} is not spelled as vvp writes it (text exactly when its bytes are "
+                                  "UTF-8, else standard padded base64)")
+                as_written = False
             blobs[key] = data
+        if mt != MEDIA_TYPE_V1:
+            _check_manifest(d["manifest"], blobs)
         for i, ev in enumerate(d["evidence"]):
             if "fetched" in ev and ev["fetched"]["blob"] not in blobs:
                 raise _broken(codes.RECORD_BLOB_MISSING, f"evidence[{i}] refers to missing blob {ev['fetched']['blob']}")
@@ -554,16 +681,18 @@ class Record:
             d["verifier"]["kel"].encode("ascii")
         except UnicodeEncodeError:
             raise _broken(codes.RECORD_SIGNER_KEL_INVALID, "the verifier KEL is not CESR text") from None
+        unsigned = unsigned_fields(mt)
         try:
             members = {k: canonical_json(v) for k, v in d.items()}
-            content = canonical_object({k: v for k, v in members.items() if k not in UNSIGNED_FIELDS})
+            content = canonical_object({k: v for k, v in members.items() if k not in unsigned})
             file = canonical_object(members, trailer=b"\n")
         except ValueError as ex:
             raise _broken(codes.RECORD_NOT_JSON, f"the record cannot be canonicalised: {ex}") from None
         if digest(content) != d["id"]:
             raise _broken(codes.RECORD_ID_MISMATCH,
                           f"the id {d['id']} is not the digest of the signed content ({digest(content)})")
-        return blobs, content, file
+        cut = len(BLOBS_PREFIX) + len(members["blobs"]) if as_written else -1
+        return mt, blobs, content, file, cut
 
     # -- accessors --------------------------------------------------------------------------
 
@@ -572,9 +701,28 @@ class Record:
         return self._id
 
     @property
+    def media_type(self) -> str:
+        """The record's format: :data:`MEDIA_TYPE_V1` or :data:`MEDIA_TYPE_V2`."""
+        return self._media_type
+
+    @property
+    def version(self) -> int:
+        """The format's version number (1 or 2)."""
+        return 1 if self._media_type == MEDIA_TYPE_V1 else 2
+
+    @property
     def received_at(self) -> str:
         """When the verifier says it received the call: its own claim, covered by its signature."""
+        if self._built is not None:
+            return self._built.received_at
         return str(self.data["received_at"])
+
+    @property
+    def status(self) -> str:
+        """The recorded verdict's status (``VALID``, ``INVALID`` or ``INDETERMINATE``)."""
+        if self._built is not None:
+            return self._built.status
+        return str(self.data["verdict"]["status"])
 
     @property
     def inputs(self) -> Mapping[str, Any]:
@@ -593,11 +741,15 @@ class Record:
 
     @property
     def signer(self) -> SignerState:
+        if self._built is not None:
+            return self._built.signature.state
         v = self.data["verifier"]
         return SignerState(aid=str(v["aid"]), est_sn=int(v["est_sn"]), est_said=str(v["est_said"]))
 
     @property
     def signature(self) -> Signature:
+        if self._built is not None:
+            return self._built.signature
         return Signature(state=self.signer, sigs=tuple(str(s) for s in self.data["signature"]["sigs"]))
 
     @property
@@ -606,13 +758,17 @@ class Record:
         return str(self.data["verifier"]["kel"]).encode("ascii")
 
     def content(self) -> dict[str, Any]:
-        """The signed content: everything but ``id`` and ``signature``."""
-        return {k: v for k, v in self.data.items() if k not in UNSIGNED_FIELDS}
+        """The signed content: everything but ``id`` and ``signature`` (and, from v2 on, ``blobs``)."""
+        return signed_content(self.data)
 
     def content_bytes(self) -> bytes:
-        """The exact bytes the id digests and the verifier signed (canonical JSON of
-        :meth:`content`)."""
+        """The exact bytes the id digests (canonical JSON of :meth:`content`)."""
         return self._content
+
+    def signed_bytes(self) -> bytes:
+        """The exact bytes the verifier's signature covers (:func:`signing_input`): the content
+        bytes in v1, their 32-byte SHA-256 in v2."""
+        return signing_input(self._media_type, self._content)
 
     def blob(self, key: str) -> bytes:
         return self._blobs[key]
@@ -654,9 +810,63 @@ class Record:
                       for tf in t["files"])
         return TrustSnapshot(store=t["store"], as_loaded=t["as_loaded"], source=t["source"], files=files)
 
+    def _unsigned_members(self, built: _Built) -> dict[str, bytes]:
+        sig = built.signature
+        return {**built.members, "id": canonical_json(self._id), "signature": canonical_json({"sigs": list(sig.sigs)})}
+
+    def skeleton(self) -> bytes | None:
+        """The record file without its ``blobs`` member (canonical JSON of every other member,
+        no newline): with :attr:`blobs` all a store needs to keep, since the file is then
+        ``{"blobs":`` + each blob spelled as :func:`blob_member` spells it + ``,`` + the rest
+        (see :func:`join_file`). ``None`` for a v1 file that spells a blob otherwise (possible
+        only in a file written elsewhere, and signed as it is): it must be kept whole."""
+        sk = self._skeleton
+        if sk is not None:
+            return sk
+        built = self._built
+        if built is not None:
+            sk = canonical_object(self._unsigned_members(built))
+        elif self._cut < 0:
+            return None
+        else:
+            file = self._file
+            assert file is not None
+            sk = b"{" + file[self._cut + 1:-1]
+        object.__setattr__(self, "_skeleton", sk)
+        return sk
+
     def to_bytes(self) -> bytes:
-        """The record file: canonical JSON of the whole record and a newline."""
-        return self._file
+        """The record file: canonical JSON of the whole record (blobs included) and a newline."""
+        file = self._file
+        if file is None:
+            built = self._built
+            assert built is not None
+            members = self._unsigned_members(built)
+            members["blobs"] = canonical_object(built.blob_members)
+            file = canonical_object(members, trailer=b"\n")
+            object.__setattr__(self, "_file", file)
+        return file
+
+
+def media_type_of(file: bytes) -> str:
+    """The media type a record file declares (for a ``Content-Type``), or :data:`MEDIA_TYPE` when
+    it declares none this vvp reads. Not a check: :meth:`Record.from_bytes` is."""
+    try:
+        mt = orjson.loads(file).get("media_type")
+    except (orjson.JSONDecodeError, AttributeError):
+        return MEDIA_TYPE
+    return mt if isinstance(mt, str) and mt in MEDIA_TYPES else MEDIA_TYPE
+
+
+def join_file(skeleton: bytes, blob_members: Mapping[str, bytes]) -> bytes:
+    """A record file from its :meth:`Record.skeleton` and its blobs' canonical members
+    (digest → :func:`blob_member`): RFC 8785 is compositional and ``blobs`` sorts first, so this
+    is exactly the canonical JSON of the whole record. Digests are ASCII, so their byte order is
+    the canonical order."""
+    if not skeleton.startswith(b"{") or len(skeleton) < 3:
+        raise ValueError("not a record skeleton")
+    value = b"{" + b",".join(b'"' + k.encode("ascii") + b'":' + blob_members[k] for k in sorted(blob_members)) + b"}"
+    return BLOBS_PREFIX + value + b"," + skeleton[1:] + b"\n"
 
 
 def _depth_within(value: Any, limit: int) -> bool:
@@ -685,20 +895,40 @@ def software_versions() -> dict[str, str]:
     return {"vvp": __version__, "keri": keri_version(), "python": platform.python_version()}
 
 
+@functools.cache
+def _software_member() -> bytes:
+    """:func:`software_versions` as canonical JSON: fixed for the life of a process."""
+    return canonical_json(software_versions())
+
+
+@functools.lru_cache(maxsize=16)
+def _verifier_member(state: SignerState, kel: bytes) -> bytes:
+    """The ``verifier`` member: the same bytes for every record signed under one establishment
+    event (the identity hands out its KEL made once per event)."""
+    return canonical_json({"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
+                           "kel": kel.decode("ascii")})
+
+
+_MEDIA_TYPE_MEMBER = canonical_json(MEDIA_TYPE)
+
+
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
                  trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
                  software: Mapping[str, str] | None = None) -> Record:
-    """Assemble, sign and check a record of one verification.
+    """Assemble and sign a record (format v2, :data:`MEDIA_TYPE`) of one verification.
 
     ``inputs`` is the call's input JSON exactly as the verifier took it (``CallInput.to_json()``),
     ``received_at`` the verifier's reception time (from the front end's clock), ``events`` what
     a :class:`~vvp.fetch.RecordingFetcher` saw, in order.
 
-    Serialised once: each top-level member is made canonical JSON once (the trust member once
-    per snapshot), the members are joined into the signed content (which the id digests and the
-    verifier signs) and joined again with ``id`` and ``signature`` into the file. RFC 8785 is
-    compositional (:func:`~vvp.canonical.canonical_object`), so the file is exactly the
-    canonical JSON of the whole record, as :meth:`Record.from_bytes` demands.
+    Serialised once, and only what is signed: each member of the signed content is made
+    canonical JSON once (the trust member once per snapshot, the verifier member once per
+    establishment event), the members are joined into the content (about 25 KB: the blobs are
+    outside it, named by digest in the evidence, the trust files and the manifest), the id is
+    its SHA-256 and the verifier signs those 32 bytes. The file, with every blob, is joined only
+    when :meth:`Record.to_bytes` is asked for; RFC 8785 is compositional
+    (:func:`~vvp.canonical.canonical_object`), so it is exactly the canonical JSON of the whole
+    record, as :meth:`Record.from_bytes` demands.
     """
     blob_members: dict[str, bytes] = {}
     raw_blobs: dict[str, bytes] = {}
@@ -730,26 +960,27 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
                 blob_members[key] = member
                 raw_blobs[key] = data
         state = identity.state()
+        verdict_json = verdict.to_json() if isinstance(verdict, Verdict) else verdict
+        received = clock.rfc3339(received_at)
         members: dict[str, bytes] = {
-            "media_type": canonical_json(MEDIA_TYPE),
-            "received_at": canonical_json(clock.rfc3339(received_at)),
+            "media_type": _MEDIA_TYPE_MEMBER,
+            "received_at": canonical_json(received),
             "inputs": canonical_json(inputs),
             "trust": parts.member,
             "evidence": canonical_json(evidence),
-            "blobs": canonical_object(blob_members),
-            "verdict": canonical_json(verdict.to_json() if isinstance(verdict, Verdict) else verdict),
-            "software": canonical_json(software if software is not None else software_versions()),
-            "verifier": canonical_json({"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
-                                        "kel": identity.kel().decode("ascii")}),
+            "manifest": canonical_json(manifest_of(raw_blobs)),
+            "verdict": canonical_json(verdict_json),
+            "software": canonical_json(software) if software is not None else _software_member(),
+            "verifier": _verifier_member(state, identity.kel()),
         }
+        status = str(verdict_json.get("status"))
     except ValueError as ex:
         raise OperationalError(f"cannot build the record: {ex}", code=codes.RECORD_WRITE_FAILED) from None
-    signed = canonical_object(members)
-    sig = identity.sign(signed, expect=state)
-    record_id = digest(signed)
-    members["id"] = canonical_json(record_id)
-    members["signature"] = canonical_json({"sigs": list(sig.sigs)})
-    return Record._built(canonical_object(members, trailer=b"\n"), signed, raw_blobs, record_id)
+    content = canonical_object(members)
+    h = hashlib.sha256(content)
+    sig = identity.sign(h.digest(), expect=state)
+    record_id = DIGEST_PREFIX + h.hexdigest()
+    return Record._made(_Built(members, blob_members, sig, received, status), content, raw_blobs, record_id)
 
 
 def write_record(record: Record, path: str | Path, *, write_through: bool = False) -> Path:
@@ -778,9 +1009,10 @@ def load_record(path: str | Path) -> Record:
 
 
 def check_signature(record: Record) -> SignatureCheck:
-    """The verifier's signature over the signed content, checked against the KEL in the record
-    at the establishment event that signed (a later rotation changes nothing)."""
-    return verify_signature(record.kel, record.content_bytes(), record.signature)
+    """The verifier's signature over the signed content (v1: its bytes; v2: their SHA-256),
+    checked against the KEL in the record at the establishment event that signed (a later
+    rotation changes nothing)."""
+    return verify_signature(record.kel, record.signed_bytes(), record.signature)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ COMMANDS: tuple[str, ...] = ("verify", "reverify", "dossier", "kel", "evidence",
                              "report", "inspect", "demo")
 """Every subcommand of architecture §4.1, in help order."""
 
-RECORD_FORMATS = "application/vnd.vvp.verdict-record+json;version=1"
+RECORD_FORMATS = ("application/vnd.vvp.verdict-record+json;version=2 (written), "
+                  "application/vnd.vvp.verdict-record+json;version=1 (read)")
+"""The record formats (vvp.record.MEDIA_TYPES; spelled out here so --version imports no keri)."""
 
 EXIT_CODES_EPILOG = ("exit codes: 0 VALID, 1 INVALID, 2 usage error, 3 INDETERMINATE, 4 operational error "
                      "(cannot read inputs, internal fault, not available in this version)")

@@ -36,7 +36,7 @@ from starlette.routing import Route
 
 from vvp import clock, codes, strictjson
 from vvp.errors import UsageError, VvpError
-from vvp.record import MEDIA_TYPE
+from vvp.record import media_type_of
 from vvp.service import metrics
 from vvp.service.accesslog import AccessLog
 from vvp.service.config import ServiceConfig
@@ -227,7 +227,7 @@ class Service:
             if ex.code in (codes.STORE_NOT_FOUND, codes.STORE_BAD_ARGUMENT):
                 raise HttpError(404, codes.STORE_NOT_FOUND, f"no record {str(rid)[:100]!r} in the store") from None
             raise HttpError(503, ex.code, ex.message, headers={"Retry-After": str(self.cfg.retry_after_s)}) from None
-        return Response(raw, media_type=MEDIA_TYPE)
+        return Response(raw, media_type=media_type_of(raw))  # a v1 record imported stays v1
 
     async def healthz(self, request: Request) -> Response:
         return json_response({"status": "ok", "pid": os.getpid()})

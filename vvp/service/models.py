@@ -307,7 +307,8 @@ def openapi_document() -> dict[str, Any]:
         return {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
-    record_media = "application/vnd.vvp.verdict-record+json;version=1"
+    record_media = ("application/vnd.vvp.verdict-record+json;version=2",  # written now
+                    "application/vnd.vvp.verdict-record+json;version=1")  # imported from vvp 0.1.0
     return {
         "openapi": "3.1.0",
         "info": {"title": "vvp verification service", "version": __version__,
@@ -334,7 +335,7 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [{"name": "id", "in": "path", "required": True,
                                 "schema": {"type": "string", "maxLength": 200}}],
                 "responses": {"200": {"description": "the self-contained record file (architecture §4.4)",
-                                      "content": {record_media: {"schema": {"type": "object"}}}},
+                                      "content": {m: {"schema": {"type": "object"}} for m in record_media}},
                               **_errors(404, 503)}}},
             "/healthz": {"get": {"operationId": "healthz", "summary": "the worker answers",
                                  "responses": {"200": _response(Health, "alive")}}},

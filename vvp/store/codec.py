@@ -6,34 +6,33 @@ same dossier repeats. The store keeps two things per record:
 * its **blobs**, each once by digest across all records (``sha256:<hex>`` → bytes), compressed
   with zlib when that makes them smaller;
 * its **row body**: a header line naming the record's blobs, then the record file's bytes after
-  the ``blobs`` member (``,"evidence":[...],...}`` and the newline), zlib-compressed, usually
-  against a *preset dictionary*: the body of an earlier record. Records of one verifier differ
-  in a few fields (times, call ids, the signature), so a body of about 26 KB compresses to well
-  under 1 KB against a dictionary, against about 5.7 KB without one. zstd is not used: it is in
-  the standard library only from Python 3.14, and zlib with a dictionary already does this job.
+  the ``blobs`` member (``,"evidence":[...],...}`` and the newline), zlib-compressed, usually against a *preset
+  dictionary*: the body of an earlier record. Records of one verifier differ in a few fields
+  (times, call ids, the signature), so a body of about 26 KB compresses to about 1 KB against a
+  dictionary, against about 6 KB without one. zstd is not used: it is in the standard library
+  only from Python 3.14, and zlib with a dictionary already does this job.
 
-Why the file's own bytes and not its JSON: a record built in this process keeps its file bytes
-and has never been parsed (:class:`~vvp.record.Record` parses lazily), and re-serialising 26 KB of
-verdict JSON costs more than the rest of storing it. The ``blobs`` member comes first in every
-record file (keys are sorted and the schema allows no other key before it), so the file is
-``{"blobs":`` + the blobs value + the rest. The blobs value is what
-:func:`vvp.record.canonical_json` makes of each blob spelled the way records spell them (text
-when UTF-8, else base64): :class:`MemberCache` keeps those spelled members by digest, and
-:func:`split` checks that the file holds exactly them before storing the rest alone. A record
-spelling a blob any other way (possible only in a file written elsewhere) is stored whole
-(``F`` rows): never deduplicated, never altered.
+Writing never makes the record file. The rest after ``blobs`` is the record's
+:meth:`~vvp.record.Record.skeleton` (its members but ``blobs``, canonical JSON), which a record
+:func:`~vvp.record.build_record` made holds as parts (the signed content's members, the id and
+the signature), and the blobs are :attr:`~vvp.record.Record.blobs`: the ``blobs`` member comes
+first in every record file (keys are sorted and the schemas allow no other key before it), and
+each blob is spelled one way (:func:`~vvp.record.blob_member`: text when UTF-8, else base64), so
+the file is ``{"blobs":`` + the spelled blobs + ``,`` + the rest. A v1 record file written
+elsewhere may spell a blob another way (its signature covers the spelling, v2's does not, so a
+v2 record cannot); such a record has no skeleton and is stored whole (``F`` rows): never
+deduplicated, never altered.
 
-Reassembly joins the same three parts, then checks the result before handing it out: every blob
-against its digest; the file against its canonical form (every top-level member re-serialised
-with :func:`~vvp.record.canonical_json`); the id against the digest of the signed content (the
-members but ``id`` and ``signature``). Any mismatch, or bytes that do not decode, is
-``STORE_CORRUPT``.
+Reassembly joins the parts, then checks the result before handing it out: every blob against
+its digest; the file against its canonical form (every top-level member re-serialised with
+:func:`~vvp.record.canonical_json`); the id against the digest of the signed content (the members
+that are not ``id``, ``signature`` and, in v2, ``blobs``); in v2 the manifest against the blobs
+joined. Any mismatch, or bytes that do not decode, is ``STORE_CORRUPT``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -42,23 +41,32 @@ from typing import Any
 
 from vvp import codes
 from vvp.canonical import canonical_object
-from vvp.record import MAX_RECORD_BYTES, MEDIA_TYPE, UNSIGNED_FIELDS, Record, _blob_json, canonical_json, digest
+from vvp.record import (
+    BLOBS_PREFIX,
+    MAX_RECORD_BYTES,
+    MEDIA_TYPE_V1,
+    Record,
+    RecordBroken,
+    blob_member,
+    canonical_json,
+    digest,
+    manifest_of,
+    unsigned_fields,
+)
 from vvp.store.base import ID_RE, StoreError
 
-ZLIB_LEVEL = 3
-"""On a record body against a dictionary, level 3 costs about what level 1 does (about 50 µs) and
-gives about 0.7 KB instead of 1 KB; level 6 gives 0.4 KB for about 40 µs more (test world's
-valid call). A store grows by the row, so the cheap middle is chosen."""
+ZLIB_LEVEL = 1
+"""Measured on the test world's valid call (a 26 KB body against the body of an earlier record of
+the same caller as dictionary): levels 1 to 3 (zlib's fast strategy) cost about the same on such
+a body, whose long matches are not hashed byte by byte, and differ by a few hundred bytes of
+output; levels 4 and up (the lazy strategy) cost more for a little less. The write path takes
+the cheapest: docs/performance.md has the figures."""
+BLOB_ZLIB_LEVEL = 6
+"""Blobs are compressed once, when first stored: zlib's default level."""
 CODEC_RAW = 0
 CODEC_ZLIB = 1
-BLOBS_PREFIX = b'{"blobs":'
 MEMBER_CACHE_BYTES = 64 * 1024 * 1024
 """Spelled blob members kept in memory (about 87 KB per dossier's evidence)."""
-
-_RECEIVED_AT = b',"media_type":' + canonical_json(MEDIA_TYPE) + b',"received_at":"'
-_TIME_TEXT = re.compile(r"\A[0-9T:.+\-Z]{10,40}\Z")
-_STATUS_AT_END = re.compile(rb',"status":"(VALID|INVALID|INDETERMINATE)"\}\Z')
-_VERIFIER = b',"verifier":{'
 
 
 def _corrupt(message: str) -> StoreError:
@@ -80,7 +88,7 @@ class MemberCache:
         if got is not None:
             self._items.move_to_end(key)
             return got
-        member = canonical_json(_blob_json(data))
+        member = blob_member(data)
         self._items[key] = member
         self._bytes += len(member)
         while self._bytes > self._max and len(self._items) > 1:
@@ -103,63 +111,23 @@ class Parts:
     id: str
     received_at: str
     status: str
-    file: bytes
     body: bytes
     blobs: Mapping[str, bytes]
+    record: Record
 
 
-def _record_internals(record: Record) -> tuple[Mapping[str, bytes], Mapping[str, Any] | None]:
-    """The record's blob map and its parsed JSON if it has been parsed already.
-
-    :class:`~vvp.record.Record` has no public accessor for either (``blob(key)`` needs the keys,
-    and ``data`` parses a freshly built record's whole file, which is the cost the store exists
-    to avoid), so the slots are read here, with the public, slower way as the fallback should
-    they change."""
-    blobs = getattr(record, "_blobs", None)
-    parsed = getattr(record, "_data", None)
-    if not isinstance(blobs, Mapping):
-        parsed = record.data
-        blobs = {k: record.blob(k) for k in parsed["blobs"]}
-    return blobs, parsed if isinstance(parsed, Mapping) else None
-
-
-def split(record: Record, cache: MemberCache) -> Parts:
-    """Take a record apart (module docstring)."""
-    file = record.to_bytes()
-    blobs, parsed = _record_internals(record)
-    value = cache.blobs_value(blobs)
-    end = len(BLOBS_PREFIX) + len(value)
-    if file.startswith(BLOBS_PREFIX) and file[len(BLOBS_PREFIX):end] == value and file[end:end + 1] == b",":
-        rest = file[end:]
-        body = b"B" + ",".join(sorted(blobs)).encode("ascii") + b"\n" + rest
-        external: Mapping[str, bytes] = blobs
+def split(record: Record) -> Parts:
+    """Take a record apart (module docstring), through its public accessors only: a record
+    :func:`~vvp.record.build_record` made gives its skeleton, blobs and listing fields without
+    ever making its file or parsing it."""
+    skeleton = record.skeleton()
+    if skeleton is not None:
+        blobs = record.blobs
+        body = b"".join((b"B", ",".join(sorted(blobs)).encode("ascii"), b"\n,", skeleton[1:], b"\n"))
     else:
-        rest, body, external = file, b"F\n" + file, {}
-    received_at, status = _listing(record, rest, parsed)
-    return Parts(id=record.id, received_at=received_at, status=status, file=file, body=body, blobs=external)
-
-
-def _listing(record: Record, rest: bytes, parsed: Mapping[str, Any] | None) -> tuple[str, str]:
-    """The reception time and verdict status for the listing columns.
-
-    A parsed record answers directly. A record built in this process and never parsed is read
-    at two anchors instead of parsing 26 KB: ``received_at`` follows the constant ``media_type``
-    member, after ``evidence`` and ``inputs`` (whose shapes ``build_record`` fixes); the verdict's
-    top-level ``status`` is its last member when the verdict text ends with it, right before the
-    ``verifier`` member (the last one, which holds only strings and a number). If either anchor
-    is not found, the record is parsed after all."""
-    if parsed is None:
-        i = rest.find(_RECEIVED_AT)
-        v = rest.rfind(_VERIFIER)
-        if i >= 0 and v > 0:
-            start = i + len(_RECEIVED_AT)
-            j = rest.find(b'"', start)
-            at = rest[start:j].decode("ascii", "replace") if j > 0 else ""
-            m = _STATUS_AT_END.search(rest, max(0, v - 40), v)
-            if m is not None and _TIME_TEXT.match(at):
-                return at, m.group(1).decode("ascii")
-        parsed = record.data
-    return str(parsed["received_at"]), str(parsed["verdict"]["status"])
+        blobs, body = {}, b"F\n" + record.to_bytes()
+    return Parts(id=record.id, received_at=record.received_at, status=record.status, body=body, blobs=blobs,
+                 record=record)
 
 
 def body_blobs(body: bytes, where: str) -> tuple[list[str], bytes]:
@@ -184,10 +152,11 @@ def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: M
     """The record file from its row body and its blobs, checked (module docstring)."""
     keys, rest = body_blobs(body, where)
     whole = body.startswith(b"F")
+    mine: dict[str, bytes] = {}
     if whole:
         file = rest
+        value = b""
     else:
-        mine: dict[str, bytes] = {}
         for key in keys:
             data = blobs.get(key)
             if data is None:
@@ -205,13 +174,23 @@ def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: M
         if not whole:
             members["blobs"] = value
         canonical = canonical_object(members) + b"\n"
-        content = canonical_object({k: v for k, v in members.items() if k not in UNSIGNED_FIELDS})
+        unsigned = unsigned_fields(tail.get("media_type"))
+        content = canonical_object({k: v for k, v in members.items() if k not in unsigned})
     except (ValueError, UnicodeDecodeError, RecursionError, TypeError) as ex:
         raise _corrupt(f"{where}: the stored record does not parse: {ex}") from None
     if canonical != file:
         raise _corrupt(f"{where}: the reassembled record is not the canonical file that was stored")
     if tail.get("id") != record_id or digest(content) != record_id:
         raise _corrupt(f"{where}: the reassembled record does not match its id")
+    if tail.get("media_type") != MEDIA_TYPE_V1:
+        # v2: the blobs are outside the signed content; the signed manifest must list exactly them
+        if whole:
+            try:
+                Record.from_bytes(file)
+            except RecordBroken as ex:
+                raise _corrupt(f"{where}: the stored record is broken: {ex.code}: {ex.message}") from None
+        elif tail.get("manifest") != manifest_of(mine):
+            raise _corrupt(f"{where}: the stored blobs are not the ones the record's manifest lists")
     return file
 
 
@@ -219,8 +198,8 @@ def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: M
 # Compression
 
 
-def compress(data: bytes, zdict: bytes | None = None) -> bytes:
-    c = zlib.compressobj(ZLIB_LEVEL, zdict=zdict) if zdict is not None else zlib.compressobj(ZLIB_LEVEL)
+def compress(data: bytes, zdict: bytes | None = None, level: int = ZLIB_LEVEL) -> bytes:
+    c = zlib.compressobj(level, zdict=zdict) if zdict is not None else zlib.compressobj(level)
     return c.compress(data) + c.flush()
 
 
@@ -254,8 +233,9 @@ def decompress(payload: bytes, zdict: bytes | None, where: str) -> bytes:
 
 
 def encode_blob(data: bytes) -> tuple[int, bytes]:
-    """``(codec, payload)``: zlib when it saves space, else the bytes as they are."""
-    packed = compress(data)
+    """``(codec, payload)``: zlib when it saves space, else the bytes as they are. A blob is
+    compressed once, when it is first stored (not per record), so at zlib's default level."""
+    packed = compress(data, level=BLOB_ZLIB_LEVEL)
     return (CODEC_ZLIB, packed) if len(packed) < len(data) else (CODEC_RAW, data)
 
 

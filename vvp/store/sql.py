@@ -294,7 +294,7 @@ class SqlStore(RecordStore):
         if not records:
             return []
         with self._lock:
-            parts = [codec.split(r, self._members) for r in records]
+            parts = [codec.split(r) for r in records]
             wanted: dict[str, bytes] = {}
             for p in parts:
                 for k, v in p.blobs.items():
@@ -351,7 +351,7 @@ class SqlStore(RecordStore):
     def _same_or_conflict(self, cur: Cursor, p: codec.Parts) -> None:
         """A record with this id is stored already: the same file (a no-op) or, since the id
         covers everything but the signature, another signature (``STORE_CONFLICT``)."""
-        if self._read_file(cur, p.id) != p.file:
+        if self._read_file(cur, p.id) != p.record.to_bytes():
             raise StoreError(f"record {p.id} is already stored with another signature; not stored again",
                              code=codes.STORE_CONFLICT)
 
