@@ -370,7 +370,14 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         floor = _run_loadgen("floor", str(port), "2000", timeout=to)
         sat = _run_loadgen("closed", str(port), str(sat_n), "--body", str(body_path), "--conns",
                            str(16 * workers), "--limit-s", str(limit_s), timeout=to)
-        served = 200 * workers + sat["requests"]
+        served = 200 * workers + 2000 + sat["requests"]
+        if served < 10_000:  # the first RSS reading after 10,000 requests
+            extra = _run_loadgen("closed", str(port), str(10_000 - served), "--body", str(body_path), "--conns",
+                                 str(16 * workers), "--limit-s", str(limit_s * 4), timeout=limit_s * 4 + 60)
+            served += extra["requests"]
+        pids = _worker_pids(server, workers)
+        rss_10k = {str(p): _rss_kib(p) for p in pids}
+        at_10k = served
         rate = 0.7 * sat["per_s"]
         n70 = max(500, int(rate * min(20.0, limit_s)))
         at70 = _run_loadgen("open", str(port), str(n70), "--body", str(body_path), "--rate", f"{rate:.1f}",
@@ -382,15 +389,6 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         sip70 = _run_loadgen("sip", str(sip_port), str(max(500, int(sip_rate * min(20.0, limit_s)))), "--body",
                              str(sip_path), "--rate", f"{sip_rate:.1f}", "--limit-s", str(limit_s), timeout=to)
         served += sip_sat["requests"] + sip70["requests"]
-        pids = _worker_pids(server, workers)
-        rss_10k: dict[str, int] = {}
-        rss_100k: dict[str, int] = {}
-        if served < 10_000:
-            extra = _run_loadgen("closed", str(port), str(10_000 - served), "--body", str(body_path), "--conns",
-                                 str(16 * workers), "--limit-s", str(limit_s * 4), timeout=limit_s * 4 + 60)
-            served += extra["requests"]
-        rss_10k = {str(p): _rss_kib(p) for p in pids}
-        at_10k = served
         if sustain_n > served:
             extra = _run_loadgen("closed", str(port), str(sustain_n - served), "--body", str(body_path), "--conns",
                                  str(16 * workers), "--limit-s", str(limit_s * 10), timeout=limit_s * 10 + 60)
