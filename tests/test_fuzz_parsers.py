@@ -32,7 +32,8 @@ from vvp.trust import parse_trust_store
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = make_token()
 SIP_SAMPLES = [p.read_bytes() for p in sorted(SIP_DIR.glob("*.sip"))]
-RECORD = (REPO / "fixtures" / "records" / "valid.json").read_bytes()
+RECORDS = tuple(p.read_bytes() for p in (REPO / "fixtures" / "records" / "valid.json",
+                                          REPO / "fixtures" / "records" / "v2" / "valid.json") if p.exists())
 
 _SCALAR = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12))
@@ -171,8 +172,9 @@ def test_fuzz_evidence_map_parses_or_is_a_coded_error(data: Any) -> None:
 @fuzz_settings(150)
 @given(st.data())
 def test_fuzz_record_bytes_are_refused_unless_intact(data: st.DataObject) -> None:
-    raw = _mutate(RECORD, data.draw)
-    assume(raw != RECORD and raw != RECORD.rstrip(b"\n"))
+    good = data.draw(st.sampled_from(RECORDS))
+    raw = _mutate(good, data.draw)
+    assume(raw != good and raw != good.rstrip(b"\n"))
     try:
         rec = Record.from_bytes(raw)
     except RecordBroken as ex:
@@ -180,7 +182,7 @@ def test_fuzz_record_bytes_are_refused_unless_intact(data: st.DataObject) -> Non
         return
     # Accepted: the mutation can only have touched what the id does not cover (the signature),
     # and then the signature must fail.
-    original = Record.from_bytes(RECORD)
+    original = Record.from_bytes(good)
     assert rec.id == original.id
     assert rec.content_bytes() == original.content_bytes()
     assert not check_signature(rec).ok
