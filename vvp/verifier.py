@@ -507,7 +507,7 @@ class Verifier:
         f = fetcher if fetcher is not None else self.fetcher
         if self.cache is not None and not isinstance(f, RecordingFetcher):
             f = RecordingFetcher(f)
-        ref, cache, pol, p = call.reference_time, self.cache, self._pol, self.trust.policy
+        ref, cache, pol = call.reference_time, self.cache, self._pol
 
         def key_state(kid: str, aid: str) -> KelResult:
             kel, wchecks, _ = _signer_witnessed(kid, aid, ref, fetcher=f, cache=cache, pol=pol)

@@ -20,7 +20,7 @@ from vvp import clock, codes
 from vvp.fetch import Fetcher
 from vvp.keystate import KelResult, KelStream, select_key_state
 from vvp.verdict import Check, Status, failed, indeterminate, passed, warned
-from vvp.witness.ask import Asked, MergedStates, WitnessCache, ask, merged_stream, not_made, served_kel
+from vvp.witness.ask import MergedStates, WitnessCache, ask, merged_stream, not_made, served_kel
 from vvp.witness.model import Answer, Comparison, Directory, ServedKel, WitnessPolicy
 
 
