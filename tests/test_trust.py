@@ -167,3 +167,9 @@ def test_full_example_validates_against_the_schema(tmp_path: Path) -> None:
     jsonschema.validate(data, SCHEMA)
     ts = parse_trust_store(data, base=tmp_path)
     assert ts.policy.to_json() == ARCH_DEFAULTS
+
+
+def test_fractional_seconds_are_kept(tmp_path: Path) -> None:
+    """fetch_timeout_s is a float: 1.5 stays 1.5 (it was once cut to 1 by taking the default's type)."""
+    ts = load_trust_store(_write(tmp_path, {"policy": {"fetch_timeout_s": 1.5, "request_deadline_s": 0.25}}))
+    assert ts.policy.fetch_timeout_s == 1.5 and ts.policy.request_deadline_s == 0.25

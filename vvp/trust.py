@@ -243,13 +243,15 @@ def _paths(v: Any, where: str, base: Path) -> tuple[Path, ...]:
 def _policy(obj: Any) -> Policy:
     """The policy's values as their Python types (the schema has checked types, ranges and enums)."""
     d = _check_keys(obj, tuple(f.name for f in fields(Policy)), "policy")
-    defaults = Policy()
+    declared = {f.name: str(f.type) for f in fields(Policy)}  # the annotation decides, not the default's type
     vals: dict[str, Any] = {}
     for k, v in d.items():
         if v is None or isinstance(v, (bool, str)):
             vals[k] = v
+        elif declared[k].startswith("float"):
+            vals[k] = v if isinstance(v, int) and float(v) == v else float(v)  # 5 stays 5: the same JSON as before
         else:
-            vals[k] = float(v) if isinstance(getattr(defaults, k), float) else int(v)
+            vals[k] = int(v)
     return Policy(**vals)
 
 
