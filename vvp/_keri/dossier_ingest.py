@@ -217,6 +217,7 @@ class _KelTap:
         self.seen: list[KelSeen] = []
         self._state: dict[tuple[str, str], tuple[Any, list[str] | None]] = {}
         self.reuse = reuse
+        self.copies: set[tuple[str, str]] = set()  # events of which a copy reached this store
         self.where = (0, 0)  # (stream, offset) of the message being fed
         self.pending: Any = None  # what Reuse keeps of the event keri just accepted from this message
 
@@ -235,15 +236,20 @@ class _KelTap:
             return list(serder.verfers), ([str(b) for b in serder.backs] if serder.ilk in ("icp", "dip") else None)
         return None, None
 
-    def _bad_signatures(self, serder: Any, sigers: Any, wigers: Any) -> int:
+    def _bad_signatures(self, serder: Any, sigers: Any, wigers: Any, *, first: bool = False) -> int:
         """Attached signatures that do not verify against the keys and witnesses in force.
 
         Cheap in the honest case: keri stores exactly the signatures it verified, so only when an
         attached one is missing from keri's store are they verified here (to tell a bad one from a
-        duplicate)."""
+        duplicate). ``first``: keri just accepted this event from this, its first copy in the
+        store: what keri stored is then exactly the verified part of what is attached, so equal
+        counts of distinct signatures mean every attached one verified (no encoding needed)."""
         try:
             key = dbing.dgKey(str(serder.pre), str(serder.said))
-            stored = {bytes(x) for x in self._real.db.getSigs(key)} | {bytes(x) for x in self._real.db.getWigs(key)}
+            sigs, wigs = self._real.db.getSigs(key), self._real.db.getWigs(key)
+            if first and (sigs or wigs) and len(sigs) == _distinct(sigers) and len(wigs) == _distinct(wigers):
+                return 0
+            stored = {bytes(x) for x in sigs} | {bytes(x) for x in wigs}
             if stored and all(bytes(x.qb64b) in stored for x in list(sigers or ()) + list(wigers or ())):
                 return 0
             keys, wits = self._in_force(serder)
@@ -276,7 +282,10 @@ class _KelTap:
                 di = ked.get("di")
                 delegator = di if isinstance(di, str) and di else None
                 seals = event_seals(ked) if ked.get("t") in ("ixn", "rot", "drt") else ()
-                bad = self._bad_signatures(serder, kwa.get("sigers"), kwa.get("wigers"))
+                key = (str(serder.pre), str(serder.said))
+                bad = self._bad_signatures(serder, kwa.get("sigers"), kwa.get("wigers"),
+                                           first=err is None and key not in self.copies)
+                self.copies.add(key)
                 self.seen.append(KelSeen(aid=str(serder.pre), sn=int(serder.sn), said=str(serder.said),
                                          ilk=str(ked.get("t")), delegator=delegator,
                                          first_seen=str(dater.dts) if dater is not None else None, error=err,
@@ -291,6 +300,11 @@ class _KelTap:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
+
+
+def _distinct(sigers: Any) -> int:
+    """How many different indexed signatures (as keri would store them) are in ``sigers``."""
+    return len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in sigers or ()})
 
 
 class _TelTap:
@@ -456,6 +470,7 @@ class _Feeder:
                 t = taken
                 self.kel.seen.append(KelSeen(aid=t.aid, sn=t.sn, said=t.said, ilk=t.ilk, delegator=t.delegator,
                                              first_seen=t.dts, error=None, bad_signatures=0, seals=t.seals))
+                self.kel.copies.add((t.aid, t.said))
                 del ims[:t.length]
                 return True
         body = bytes(ims[:size])
@@ -666,9 +681,10 @@ def ingest(streams: Sequence[bytes], *, known: VerifiedKels | None = None, sourc
 
     ``known``: key events keri already accepted in this process (:mod:`vvp._keri.verified`); a
     message that is one of them, arriving where keri accepted it, is not verified again, and what
-    keri accepts here is added to it (``source`` names these streams in a duplicity report). The
-    result is the same with or without it."""
-    with fast_code_tables(), fresh_store() as st, _tel.multi_seal_anchors():
+    keri accepts here is added to it (``source`` names these streams in a duplicity report), and
+    the fresh store is an emptied one kept from an earlier ingest when there is one
+    (:func:`vvp._keri._store.fresh_store`). The result is the same with or without it."""
+    with fast_code_tables(), fresh_store(reusable=known is not None) as st, _tel.multi_seal_anchors():
         reuse = Reuse(known, st) if known is not None else None
         f = _Feeder(st, reuse)
         if reuse is not None:

@@ -771,7 +771,7 @@ def verify_kel_stream(stream: bytes, *, known: VerifiedKels | None = None, sourc
     (INDETERMINATE: never VALID, never a traceback). ``known``: see :func:`ingest`.
     """
     try:
-        with fast_code_tables(), fresh_store() as store:
+        with fast_code_tables(), fresh_store(reusable=known is not None) as store:
             return ingest(store, stream, known=known, source=source)
     except Exception as ex:  # noqa: BLE001 - keri faults become a coded, never-VALID result
         return KelStream(aids=(), events=(), issues=(StreamIssue(codes.INTERNAL_ERROR,

@@ -251,27 +251,25 @@ def _handles(db: Any) -> dict[str, Any]:
     return out
 
 
-def _rows(st: Store, aid: str, sn: int, said: str) -> tuple[tuple[tuple[str, bytes, bytes], ...], int] | None:
-    """keri's rows for the accepted event and its first-seen ordinal; None when they are not the
-    plain rows of an event accepted once, in order (a superseded KEL, a second event at its sn)."""
-    db = st.db
-    h = _handles(db)
+def _rows(txn: Any, h: Mapping[str, Any], aid: str, sn: int,
+          said: str) -> tuple[tuple[str, bytes, bytes], ...] | None:
+    """keri's rows for the accepted event; None when they are not the plain rows of an event
+    accepted once, in order (a superseded KEL, a second event at its sn)."""
     dg = dbing.dgKey(aid, said)
     rows: list[tuple[str, bytes, bytes]] = []
-    with db.env.begin() as txn:
-        for name in (*_DG_TABLES, *_DG_SUBERS):
-            rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=name == "wits")]
-        kels = _items(txn, h["kels"], dbing.snKey(aid, sn), prefix=False)
-        if len(kels) != 1 or not kels[0][1].endswith(said.encode()):
-            return None
-        rows += [("kels", k, v) for k, v in kels]
-        fel = _items(txn, h["fels"], dbing.fnKey(aid, sn), prefix=False)
-        if len(fel) != 1 or fel[0][1] != said.encode():  # first-seen ordinal == sn: nothing superseded
-            return None
-        rows += [("fels", k, v) for k, v in fel]
+    for name in (*_DG_TABLES, *_DG_SUBERS):
+        rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=name == "wits")]
+    kels = _items(txn, h["kels"], dbing.snKey(aid, sn), prefix=False)
+    if len(kels) != 1 or not kels[0][1].endswith(said.encode()):
+        return None
+    rows += [("kels", k, v) for k, v in kels]
+    fel = _items(txn, h["fels"], dbing.fnKey(aid, sn), prefix=False)
+    if len(fel) != 1 or fel[0][1] != said.encode():  # first-seen ordinal == sn: nothing superseded
+        return None
+    rows += [("fels", k, v) for k, v in fel]
     if not any(n == "evts" for n, _, _ in rows):
         return None
-    return tuple(rows), sn
+    return tuple(rows)
 
 
 def state_row(st: Store, aid: str) -> bytes | None:
@@ -325,14 +323,16 @@ def _match(msg: bytes, mask: tuple[int, int] | None, dts: str | None, ims: bytea
     return _dts(couple)
 
 
-def _mask_of(message: bytes, couple: bytes | None) -> tuple[int, int] | None:
-    """The span of the ``-E`` couple in ``message`` when it is there exactly once."""
-    if couple is None:
+_COUPLE = re.compile(rb"-EAB(0A[A-Za-z0-9_-]{22}1AAG[A-Za-z0-9_-]{32})")
+
+
+def _mask_of(message: bytes, body_size: int) -> tuple[int, int] | None:
+    """The span of the one ``-E`` first-seen couple among the message's attachments (after its
+    body, which is compared byte for byte), when there is exactly one."""
+    found = list(_COUPLE.finditer(message, body_size))
+    if len(found) != 1:
         return None
-    at = message.find(b"-EAB" + couple)
-    if at < 0 or message.find(b"-EAB" + couple, at + 1) >= 0:
-        return None
-    return (at + 4, at + 4 + len(couple))
+    return found[0].span(1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,9 +349,9 @@ class _Candidate:
     ilk: str
     prior: str | None
     state: bytes
-    sigs: frozenset[bytes]
-    wigs: frozenset[bytes]
-    couple: bytes | None
+    body_size: int
+    nsigs: int  # distinct controller signatures attached to its message
+    nwigs: int  # distinct witness signatures attached to its message
     dts: str | None
     delegator: str | None
     seals: tuple[tuple[str, int, str], ...]
@@ -457,7 +457,7 @@ class Reuse:
                 if c.length <= 0 or c.bad_signatures or c.stream < 0:
                     continue
                 msg = bytes(self.streams[c.stream][c.offset:c.offset + c.length])
-                mask, signatures, anchor = _mask_of(msg, c.couple), len(c.sigs) + len(c.wigs), c.anchor
+                mask, signatures, anchor = _mask_of(msg, c.body_size), c.nsigs + c.nwigs, c.anchor
             dts = _match(msg, mask, c.dts, ims)
             if dts is False:
                 continue
@@ -516,15 +516,14 @@ class Reuse:
         st = state_row(self.st, aid)
         if st is None:
             return None
-        firner, dater = kwa.get("firner"), kwa.get("dater")
-        couple = bytes(firner.qb64b) + bytes(dater.qb64b) if firner is not None and dater is not None else None
+        dater = kwa.get("dater")
         prior = serder.ked.get("p")
         dseq, dsaid = kwa.get("delseqner"), kwa.get("delsaider")
         c = _Candidate(aid=aid, sn=int(serder.sn), said=said, ilk=str(serder.ilk),
-                       prior=prior if isinstance(prior, str) else None, state=st,
-                       sigs=frozenset(bytes(s.qb64b) for s in kwa.get("sigers") or ()),
-                       wigs=frozenset(bytes(w.qb64b) for w in kwa.get("wigers") or ()),
-                       couple=couple, dts=str(dater.dts) if dater is not None else None,
+                       prior=prior if isinstance(prior, str) else None, state=st, body_size=int(serder.size),
+                       nsigs=len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in kwa.get("sigers") or ()}),
+                       nwigs=len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in kwa.get("wigers") or ()}),
+                       dts=str(dater.dts) if dater is not None else None,
                        delegator=delegator, seals=seals,
                        anchor=(int(dseq.sn), str(dsaid.qb64)) if dseq is not None and dsaid is not None else None,
                        stream=stream, offset=offset)
@@ -547,37 +546,36 @@ class Reuse:
         ``exclude`` names events the caller found fault with (an attached signature that does not
         verify, though keri accepted the event on the others)."""
         db = self.st.db
+        h = _handles(db)
         out: list[KnownEvent] = []
-        for c in self._candidates:
-            if c.length <= 0 or c.bad_signatures or c.stream < 0 or self.known.conflicted(c.aid) \
-                    or (c.aid, c.said) in self._refused or (c.aid, c.said) in exclude:
-                continue
-            dg = dbing.dgKey(c.aid, c.said)
-            sigs = {bytes(x) for x in db.getSigs(dg)}
-            wigs = {bytes(x) for x in db.getWigs(dg)}
-            if not sigs or not sigs <= c.sigs or not wigs <= c.wigs:
-                continue  # keri relied on something besides this message
-            got = _rows(self.st, c.aid, c.sn, c.said)
-            if got is None:
-                continue
-            rows, _ = got
-            delegation = None
-            if c.ilk in ("dip", "drt"):
-                couple = db.getAes(dg)
-                if couple is None:
+        with db.env.begin() as txn:
+            for c in self._candidates:
+                if c.length <= 0 or c.bad_signatures or c.stream < 0 or self.known.conflicted(c.aid) \
+                        or (c.aid, c.said) in self._refused or (c.aid, c.said) in exclude:
                     continue
-                b = bytearray(bytes(couple))
-                seqner = coring.Seqner(qb64b=b, strip=True)
-                saider = coring.Saider(qb64b=b, strip=True)
-                delpre = _delegator_of(self.st, c.aid)
-                if delpre is None:
+                message = bytes(streams[c.stream][c.offset:c.offset + c.length])
+                if any(v.message == message for v in self.known.lookup(c.said)):
+                    continue  # already kept, byte for byte
+                rows = _rows(txn, h, c.aid, c.sn, c.said)
+                # every signature keri stored came with this message (none from another copy or a
+                # receipt elsewhere): keri stores only verified ones, and all attached verified
+                if rows is None or c.nsigs == 0 or sum(n == "sigs" for n, _, _ in rows) != c.nsigs \
+                        or sum(n == "wigs" for n, _, _ in rows) != c.nwigs:
                     continue
-                delegation = (delpre, int(seqner.sn), str(saider.qb64))
-            message = bytes(streams[c.stream][c.offset:c.offset + c.length])
-            mask = _mask_of(message, c.couple)
-            out.append(KnownEvent(aid=c.aid, sn=c.sn, said=c.said, ilk=c.ilk, prior=c.prior, message=message,
-                                  mask=mask, dts=c.dts, delegation=delegation, delegator=c.delegator,
-                                  seals=c.seals, rows=rows, state=c.state, signatures=len(c.sigs) + len(c.wigs)))
+                delegation = None
+                if c.ilk in ("dip", "drt"):
+                    couple = next((v for n, _, v in rows if n == "aess"), None)
+                    delpre = _delegator_of(self.st, c.aid)
+                    if couple is None or delpre is None:
+                        continue
+                    b = bytearray(couple)
+                    seqner = coring.Seqner(qb64b=b, strip=True)
+                    saider = coring.Saider(qb64b=b, strip=True)
+                    delegation = (delpre, int(seqner.sn), str(saider.qb64))
+                mask = _mask_of(message, c.body_size)
+                out.append(KnownEvent(aid=c.aid, sn=c.sn, said=c.said, ilk=c.ilk, prior=c.prior, message=message,
+                                      mask=mask, dts=c.dts, delegation=delegation, delegator=c.delegator,
+                                      seals=c.seals, rows=rows, state=c.state, signatures=c.nsigs + c.nwigs))
         return self.known.learn(out, source, reused=self._reused, reused_count=self.taken)
 
 
