@@ -224,3 +224,33 @@ def test_state_is_bounded() -> None:
         stream = world.dossiers[name].stream
         assert _diff(di.ingest([stream]), di.ingest([stream], known=vk)) == []
         assert len(vk) <= 10
+
+
+def test_pooled_stores_come_back_empty() -> None:
+    """A store a long-lived verifier gives back is emptied before anyone else gets it: every
+    database of keri's two environments (its version record aside) and keri's in-memory caches."""
+    from vvp._keri._store import fresh_store
+
+    stream = own_world().dossiers["le"].stream
+    with fresh_store(reusable=True) as st:
+        path = st.path
+        st.parser().parse(ims=bytearray(stream))  # fill it with everything keri keeps
+        assert dict(st.db._kevers) and dict(st.reger._tevers)
+    with fresh_store(reusable=True) as st:
+        assert st.path == path  # the same store, emptied
+        for env in (st.db.env, st.reger.env):
+            with env.begin() as txn:
+                names = [bytes(k) for k, _ in txn.cursor()]
+                sizes = {n: txn.stat(env.open_db(n, txn=txn))["entries"] for n in names if n != b"__version__"}
+            assert sizes and not any(sizes.values()), {n: c for n, c in sizes.items() if c}
+        assert not dict(st.db._kevers) and not dict(st.reger._tevers) and not st.db.prefixes
+        assert _diff(di.ingest([stream]), di.ingest([stream], known=VerifiedKels())) == []
+
+
+def test_a_failed_verification_does_not_give_its_store_back() -> None:
+    from vvp._keri._store import fresh_store
+
+    with pytest.raises(RuntimeError), fresh_store(reusable=True) as st:
+        path = st.path
+        raise RuntimeError("a fault inside the verification")
+    assert not Path(path).exists()
