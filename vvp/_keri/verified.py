@@ -37,6 +37,7 @@ that a given event, on a given prior state, is valid.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -279,15 +280,16 @@ def state_row(st: Store, aid: str) -> bytes | None:
     return bytes(got) if got is not None else None
 
 
-def _seed(st: Store, ev: KnownEvent) -> None:
-    """Write keri's rows for ``ev`` and its key-state record into this store, then make keri
-    reload the AID's key state from that record when it next needs it."""
+_DUPS = frozenset({"sigs", "wigs", "kels"})
+
+
+def _seed(st: Store, ev: KnownEvent, h: Mapping[str, Any]) -> None:
+    """Write keri's rows for ``ev`` and its key-state record into this store (``h``: its
+    databases), then make keri reload the AID's key state from that record when it next needs it."""
     db = st.db
-    h = _handles(db)
-    dups = {"sigs", "wigs", "kels"}
     with db.env.begin(write=True) as txn:
         for name, k, v in ev.rows:
-            if name in dups:
+            if name in _DUPS:
                 txn.put(k, v, db=h[name], dupdata=True)
             else:
                 txn.put(k, v, db=h[name], overwrite=True)
@@ -360,6 +362,8 @@ class _Candidate:
     offset: int = -1
     length: int = 0
     bad_signatures: int = 0
+    message: bytes | None = None  # its message and -E span, once a copy of it is looked at
+    mask: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -396,6 +400,7 @@ class Reuse:
         # events accepted in this store from their own message (by keri, or taken from the state), by SAID
         self._local: dict[str, list[_Candidate | KnownEvent]] = {}
         self.streams: Sequence[bytes] = ()  # the streams as fed (candidates' offsets are into these)
+        self._h: dict[str, Any] | None = None  # the store's databases, looked up once
         self.duplicates = 0
         self.taken = 0
         self.signatures_saved = 0
@@ -429,7 +434,9 @@ class Reuse:
                 continue
             if not self._follows(ev):
                 return None
-            _seed(self.st, ev)
+            if self._h is None:
+                self._h = _handles(self.st.db)
+            _seed(self.st, ev, self._h)
             self._at[ev.aid] = (ev.sn, ev.said)
             self._local.setdefault(ev.said, []).append(ev)
             self._reused.add(ev.aid)
@@ -456,8 +463,10 @@ class Reuse:
             else:
                 if c.length <= 0 or c.bad_signatures or c.stream < 0:
                     continue
-                msg = bytes(self.streams[c.stream][c.offset:c.offset + c.length])
-                mask, signatures, anchor = _mask_of(msg, c.body_size), c.nsigs + c.nwigs, c.anchor
+                if c.message is None:
+                    c.message = bytes(self.streams[c.stream][c.offset:c.offset + c.length])
+                    c.mask = _mask_of(c.message, c.body_size)
+                msg, mask, signatures, anchor = c.message, c.mask, c.nsigs + c.nwigs, c.anchor
             dts = _match(msg, mask, c.dts, ims)
             if dts is False:
                 continue
@@ -473,12 +482,10 @@ class Reuse:
     def _follows(self, ev: KnownEvent) -> bool:
         """This store's KEL of ``ev.aid`` ends at ``ev``'s prior, and a delegated establishment
         event's approving event is accepted here: exactly where keri accepted it before."""
-        kevers = self.st.kvy.kevers
         at = self._at.get(ev.aid)
         if at is None:
-            if ev.aid in kevers:  # reads keri's record through its cache
-                k = kevers[ev.aid]
-                at = (int(k.sn), str(k.serder.said))
+            got = self._state_of(ev.aid)
+            at = got[:2] if got is not None else None
         if ev.sn == 0:
             if at is not None:
                 return False
@@ -486,12 +493,33 @@ class Reuse:
             return False
         if ev.delegation is not None:
             delpre, dsn, dsaid = ev.delegation
-            if delpre not in kevers or kevers[delpre].doNotDelegate:
+            d = self._state_of(delpre)
+            if d is None or d[2]:  # no delegator here, or it does not delegate
                 return False
             dig = self.st.db.getKeLast(key=dbing.snKey(pre=delpre, sn=dsn))
             if dig is None or bytes(dig).decode() != dsaid:
                 return False
         return True
+
+    def _state_of(self, aid: str) -> tuple[int, str, bool] | None:
+        """(sn, SAID of the last event, does-not-delegate) of keri's key state of ``aid`` here:
+        its Kever when keri holds one in memory, else its key-state record read as keri's
+        ``Kever.reload`` reads it (rebuilding the Kever would re-verify its last event); None
+        when keri has no key state for it."""
+        k = dict.get(self.st.kvy.kevers, aid)
+        if k is not None:
+            return int(k.sn), str(k.serder.said), bool(k.doNotDelegate)
+        raw = self.st.db.getVal(self.st.db.states.sdb, aid.encode())
+        if not raw:
+            return None
+        try:
+            rec = json.loads(bytes(raw))
+            said, sn, traits = str(rec["d"]), int(rec["s"], 16), rec.get("c") or []
+        except (ValueError, KeyError, TypeError):
+            return None
+        if self.st.db.getEvt(dbing.dgKey(aid, said)) is None:  # keri's reload would fail: no key state
+            return None
+        return sn, said, "DND" in traits
 
     def handed_to_keri(self, aid: str) -> None:
         """keri is about to process an event of ``aid``: its state is keri's again."""
