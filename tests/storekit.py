@@ -28,11 +28,20 @@ from vvp.store.url import parse_store_url
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN_DIR = REPO / "fixtures" / "records"
 GOLDEN = sorted(GOLDEN_DIR.glob("*.json"))
+"""The record format v1 golden records (vvp 0.1.0, frozen)."""
+GOLDEN_V2 = sorted((GOLDEN_DIR / "v2").glob("*.json"))
+"""The same calls in record format v2 (written now)."""
 VARIANTS = 40
 
 
 def golden_bytes() -> dict[str, bytes]:
+    """The v1 golden records by file name."""
     return {p.name: p.read_bytes() for p in GOLDEN}
+
+
+def all_golden_bytes() -> dict[str, bytes]:
+    """Both golden sets by path under fixtures/records (``valid.json``, ``v2/valid.json``, ...)."""
+    return {p.relative_to(GOLDEN_DIR).as_posix(): p.read_bytes() for p in GOLDEN + GOLDEN_V2}
 
 
 def make_variants(n: int, *, base: str = "valid.json", start: int = 10) -> list[Record]:

@@ -50,6 +50,7 @@ from vvp.record import (
     record_schema,
     safe_relpath,
     signed_content,
+    verdict_json_bytes,
     write_record,
 )
 from vvp.verdict import build_verdict, indeterminate
@@ -524,3 +525,34 @@ def test_vvp_version_names_both_record_formats() -> None:
 
     assert MEDIA_TYPES == (MEDIA_TYPE_V1, MEDIA_TYPE_V2)
     assert all(m in RECORD_FORMATS and m in version_text() for m in MEDIA_TYPES)
+
+
+def test_verdicts_are_serialised_in_parts_exactly(tmp_path: Path) -> None:
+    """build_record serialises a verdict from its checks' memoised JSON
+    (vvp.record.verdict_json_bytes): byte for byte canonical_json(verdict.to_json()), for every
+    scenario of the test world, cold and again warm (when most checks are cached objects)."""
+    from vvp.verdict import build_verdict as _build_verdict, passed as _passed
+    from vvp.verifier import CallInput, Verifier, VerifierCache
+    from vvp.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
+    from vvp.world.scenarios import make_calls
+    from vvp.trust import load_trust_store
+
+    base = "http://127.0.0.1:5642"
+    world = build_world(WorldSpec())
+    served = MemoryFetcher({base + p: (r.content_type, r.body) for p, r in routes_for(world).items()
+                            if r.status == 200}, missing_code=codes.FETCH_HTTP_STATUS)
+    files = write_evidence(world, base, str(tmp_path))
+    calls = make_calls(world, WorldUrls(base), files, list(SCENARIOS))
+    verifiers: dict[Path, Verifier] = {}
+    seen = 0
+    for _ in range(2):
+        for call in calls:
+            v = verifiers.setdefault(call.trust, Verifier(load_trust_store(call.trust), served, VerifierCache()))
+            verdict = v.verify(CallInput(reference_time=call.at, identities=(call.identity,), orig=call.orig,
+                                         dest=call.dest))
+            assert verdict_json_bytes(verdict) == canonical_json(verdict.to_json()), call.name
+            seen += 1
+    assert seen == 2 * len(SCENARIOS)
+    odd = _build_verdict([_passed("X-A", "passport", "\U0001f600 \u2028")], reference_time="2026-01-15T12:00:00Z",
+                         extra={"checks": ["taken over"], "n": 1.5})
+    assert verdict_json_bytes(odd) == canonical_json(odd.to_json())

@@ -18,7 +18,7 @@ import pytest
 
 from tests.pgcluster import pg_cluster  # noqa: F401 - fixture
 from tests.recordkit import no_network
-from tests.storekit import GOLDEN, REPO, golden_bytes, store_url  # noqa: F401 - fixture
+from tests.storekit import GOLDEN, GOLDEN_V2, REPO, golden_bytes, store_url  # noqa: F401 - fixture
 from vvp import codes
 from vvp._cli import main
 from vvp.store import open_store
@@ -32,15 +32,16 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any, 
 
 def test_golden_records_import_and_export_unchanged(store_url: str, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    rc, doc, _ = run(["records", "import", *map(str, GOLDEN), "--store", store_url, "--json"], capsys)
+    files = GOLDEN + GOLDEN_V2  # both record formats
+    rc, doc, _ = run(["records", "import", *map(str, files), "--store", store_url, "--json"], capsys)
     assert rc == 0 and doc["failed"] == []
-    ids = {Path(i["file"]).name: i["id"] for i in doc["imported"]}
-    assert set(ids) == {p.name for p in GOLDEN}
-    for p in GOLDEN:
-        out = tmp_path / f"out-{p.name}"
-        rc, _, err = run(["records", "export", ids[p.name], "-o", str(out), "--store", store_url], capsys)
+    ids = {i["file"]: i["id"] for i in doc["imported"]}
+    assert set(ids) == {str(p) for p in files}
+    for n, p in enumerate(files):
+        out = tmp_path / f"out-{n}-{p.name}"
+        rc, _, err = run(["records", "export", ids[str(p)], "-o", str(out), "--store", store_url], capsys)
         assert rc == 0, err
-        assert out.read_bytes() == p.read_bytes(), f"{p.name} does not export byte for byte"
+        assert out.read_bytes() == p.read_bytes(), f"{p} does not export byte for byte"
 
 
 def test_list_and_show(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:

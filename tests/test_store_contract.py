@@ -19,6 +19,7 @@ from tests.pgcluster import pg_cluster  # noqa: F401 - the session fixture store
 from tests.storekit import (
     REPO,
     cluster_of,
+    all_golden_bytes,
     golden_bytes,
     make_variants,
     sql,
@@ -44,7 +45,7 @@ def _open(url: str, *, schema_target: int | None = None) -> SqlStore:
 
 
 def test_golden_records_read_back_byte_identical(store_url: str) -> None:
-    files = golden_bytes()
+    files = all_golden_bytes()  # both formats
     with open_store(store_url) as s:
         ids = {name: s.import_bytes(raw) for name, raw in files.items()}
     with open_store(store_url, create=False) as s:  # reopened: nothing lives only in memory
@@ -60,7 +61,7 @@ def test_golden_records_read_back_byte_identical(store_url: str) -> None:
 
 
 def test_each_blob_is_stored_once(store_url: str) -> None:
-    files = golden_bytes()
+    files = all_golden_bytes()
     distinct = {k for raw in files.values() for k in json.loads(raw)["blobs"]}
     total = sum(len(json.loads(raw)["blobs"]) for raw in files.values())
     assert total > len(distinct)  # the golden records do share blobs
@@ -324,7 +325,7 @@ def test_corrupted_blob_row_and_dictionary_are_coded(store_url: str, request: py
 
 
 def test_migrations_from_v0_and_v1_to_current(store_url: str) -> None:
-    files = golden_bytes()
+    files = all_golden_bytes()
     with _open(store_url, schema_target=1) as s:
         assert s.schema_version() == 1
         ids = [s.import_bytes(raw) for raw in files.values()]

@@ -168,19 +168,33 @@ def canonical_object(members: Mapping[str, bytes], *, trailer: bytes = b"") -> b
     if not all(k.isascii() for k in keys):  # code point order is UTF-16 order for ASCII keys
         keys.sort(key=lambda k: k.encode("utf-16-be", "surrogatepass"))
     parts = [b"{"]
-    for i, k in enumerate(keys):
-        parts += (b"," if i else b"", _key(k), b":", members[k])
+    known = _KEYS
+    for k in keys:
+        kb = known.get(k) if type(k) is str else None
+        parts += (kb if kb is not None else _key(k), members[k])
+    if len(parts) > 1:
+        parts[1] = parts[1][1:]  # no comma before the first member
     parts += (b"}", trailer)
     return b"".join(parts)
 
 
+_KEYS: dict[str, bytes] = {}
+"""``,"name":`` of member names already seen (a record has a dozen, the same every time)."""
+_KEYS_MAX = 4096
+
+
 def _key(k: str) -> bytes:
-    """A member name as canonical JSON: a string alone has no order or number to get wrong, so
-    orjson's escaping (module docstring, point 3) is the whole of it; a lone surrogate or a
-    non-string goes to :func:`canonical_json`, which refuses it."""
+    """A member name as canonical JSON, preceded by a comma and followed by a colon: a string
+    alone has no order or number to get wrong, so orjson's escaping (module docstring, point 3)
+    is the whole of it; a lone surrogate or a non-string goes to :func:`canonical_json`, which
+    refuses it. Remembered for the next object (up to :data:`_KEYS_MAX` names)."""
     if type(k) is str:
         try:
-            return orjson.dumps(k)
+            out = b"," + orjson.dumps(k) + b":"
         except orjson.JSONEncodeError:
             pass
-    return canonical_json(k)
+        else:
+            if len(_KEYS) < _KEYS_MAX:
+                _KEYS[k] = out
+            return out
+    return b"," + canonical_json(k) + b":"

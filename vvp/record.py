@@ -94,7 +94,7 @@ from vvp.fetch import (
     FetchFailure,
     check_content_type,
 )
-from vvp.verdict import ExitCode, Verdict
+from vvp.verdict import Check, ExitCode, Verdict
 
 MEDIA_TYPE_V1 = "application/vnd.vvp.verdict-record+json;version=1"
 MEDIA_TYPE_V2 = "application/vnd.vvp.verdict-record+json;version=2"
@@ -911,6 +911,61 @@ def _verifier_member(state: SignerState, kel: bytes) -> bytes:
 
 _MEDIA_TYPE_MEMBER = canonical_json(MEDIA_TYPE)
 
+CHECK_MEMO_ENTRIES = 16384
+"""How many checks' canonical JSON :class:`_CheckMemo` keeps (a few MB), oldest dropped first."""
+
+
+class _CheckMemo:
+    """The canonical JSON of :class:`~vvp.verdict.Check` objects, by identity.
+
+    A warm verification answers most of its checks with the very objects its caches hold (a
+    cached dossier result's, a cached key state's): on the test world's valid call, 108 of 113
+    checks are the same objects call after call. A check is immutable, so its canonical JSON is
+    made once and kept, keyed by the object's ``id`` with the object held (so the id cannot be
+    reused), bounded by :data:`CHECK_MEMO_ENTRIES`. Serialising a verdict is then joining bytes
+    for all but the few checks made for this call (times, the PASSporT's iat and exp)."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, tuple[Check, bytes]] = {}
+        """``id(check) -> (check, bytes)``: read without the lock (a dict read is atomic)."""
+        self._lock = threading.Lock()
+
+    def bytes_of(self, check: Check) -> bytes:
+        hit = self.items.get(id(check))
+        if hit is not None and hit[0] is check:
+            return hit[1]
+        out = canonical_json(check.to_json())
+        with self._lock:
+            while len(self.items) >= CHECK_MEMO_ENTRIES:
+                self.items.pop(next(iter(self.items)))
+            self.items[id(check)] = (check, out)
+        return out
+
+
+_CHECKS = _CheckMemo()
+
+
+def verdict_json_bytes(verdict: Verdict) -> bytes:
+    """``canonical_json(verdict.to_json())``, made in parts: RFC 8785 is compositional, so the
+    ``checks`` array is ``[`` + each check's canonical JSON (:class:`_CheckMemo`) joined by ``,``
+    + ``]``, and the other members are made from the JSON of the same verdict without checks.
+    Should the verdict's JSON ever not be that (``checks`` taken over by ``extra``, or not the
+    array of the checks' own JSON), it is serialised whole instead; a test compares the two on
+    every world scenario."""
+    if "checks" not in verdict.extra:
+        top = dataclasses.replace(verdict, checks=()).to_json()
+        if top.get("checks") == []:
+            members = {k: canonical_json(v) for k, v in top.items() if k != "checks"}
+            memo, known = _CHECKS, _CHECKS.items
+            parts = [b"["]
+            for c in verdict.checks:
+                hit = known.get(id(c))
+                parts += (hit[1] if hit is not None and hit[0] is c else memo.bytes_of(c), b",")
+            parts[-1] = b"]" if len(parts) > 1 else b"[]"
+            members["checks"] = b"".join(parts)
+            return canonical_object(members)
+    return canonical_json(verdict.to_json())
+
 
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
                  trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
@@ -960,7 +1015,10 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
                 blob_members[key] = member
                 raw_blobs[key] = data
         state = identity.state()
-        verdict_json = verdict.to_json() if isinstance(verdict, Verdict) else verdict
+        if isinstance(verdict, Verdict):
+            verdict_member, status = verdict_json_bytes(verdict), verdict.status.value
+        else:
+            verdict_member, status = canonical_json(verdict), str(verdict.get("status"))
         received = clock.rfc3339(received_at)
         members: dict[str, bytes] = {
             "media_type": _MEDIA_TYPE_MEMBER,
@@ -969,11 +1027,10 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
             "trust": parts.member,
             "evidence": canonical_json(evidence),
             "manifest": canonical_json(manifest_of(raw_blobs)),
-            "verdict": canonical_json(verdict_json),
+            "verdict": verdict_member,
             "software": canonical_json(software) if software is not None else _software_member(),
             "verifier": _verifier_member(state, identity.kel()),
         }
-        status = str(verdict_json.get("status"))
     except ValueError as ex:
         raise OperationalError(f"cannot build the record: {ex}", code=codes.RECORD_WRITE_FAILED) from None
     content = canonical_object(members)

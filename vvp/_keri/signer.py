@@ -42,8 +42,7 @@ from keri.app import configing, habbing
 from keri.db import dbing
 from keri import core
 import keri
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+import pysodium
 
 from vvp import codes
 from vvp._keri.kel import verify_kel_stream
@@ -124,29 +123,30 @@ class _HeldKeys:
 
 
 def _held_key(signer: Any, index: int) -> _HeldKey:
-    """A key that signs without going back to keri: Ed25519 through OpenSSL (``cryptography``),
-    about a third faster than libsodium on a 100 KB record and byte-identical (Ed25519 signatures
-    are deterministic, RFC 8032), and the qb64 of the indexed signature written directly: its
-    code and index, which keri's ``Siger`` would compute each time (about 20 µs), are taken from
-    keri's own signature of a probe, and the 64 signature bytes follow in base64url after the
-    two zero bytes of lead padding that CESR gives them. Used only if it reproduces keri's own
-    signatures and public key; any other key type keeps keri's signer (still held, so still no
-    keystore read)."""
+    """A key that signs without going back to keri: Ed25519 through libsodium (``pysodium``,
+    which keri itself signs with), byte-identical (Ed25519 signatures are deterministic,
+    RFC 8032), and the qb64 of the indexed signature written directly: its code and index, which
+    keri's ``Siger`` would compute each time (about 20 µs), are taken from keri's own signature
+    of a probe, and the 64 signature bytes follow in base64url after the two zero bytes of lead
+    padding that CESR gives them. A v2 record signs 32 bytes (its id), where libsodium takes
+    about 15 µs and OpenSSL (``cryptography``) about 25 µs; OpenSSL was the faster one for v1's
+    100 KB messages, whose hashing dominated. Used only if it reproduces keri's own signatures and
+    public key; any other key type keeps keri's signer (still held, so still no keystore read)."""
 
     def keri_sign(ser: bytes) -> str:
         return str(signer.sign(ser, index=index, only=False, ondex=index).qb64)
 
     if signer.code != coring.MtrDex.Ed25519_Seed:
         return _HeldKey(index, keri_sign)
-    key = Ed25519PrivateKey.from_private_bytes(bytes(signer.raw))
+    public, secret = pysodium.crypto_sign_seed_keypair(bytes(signer.raw))
+    detached = pysodium.crypto_sign_detached
     expected = keri_sign(_PROBES[0])
-    body = base64.urlsafe_b64encode(b"\0\0" + key.sign(_PROBES[0]))[2:].decode("ascii")
+    body = base64.urlsafe_b64encode(b"\0\0" + detached(_PROBES[0], secret))[2:].decode("ascii")
     code = expected[:len(expected) - len(body)]
 
     def fast_sign(ser: bytes) -> str:
-        return code + base64.urlsafe_b64encode(b"\0\0" + key.sign(ser))[2:].decode("ascii")
+        return code + base64.urlsafe_b64encode(b"\0\0" + detached(ser, secret))[2:].decode("ascii")
 
-    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     if public != bytes(signer.verfer.raw) or any(fast_sign(m) != keri_sign(m) for m in _PROBES):
         return _HeldKey(index, keri_sign)
     return _HeldKey(index, fast_sign)

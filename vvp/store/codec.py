@@ -55,16 +55,19 @@ from vvp.record import (
 )
 from vvp.store.base import ID_RE, StoreError
 
-ZLIB_LEVEL = 1
-"""Measured on the test world's valid call (a 26 KB body against the body of an earlier record of
-the same caller as dictionary): levels 1 to 3 (zlib's fast strategy) cost about the same on such
-a body, whose long matches are not hashed byte by byte, and differ by a few hundred bytes of
-output; levels 4 and up (the lazy strategy) cost more for a little less. The write path takes
-the cheapest: docs/performance.md has the figures."""
+ZLIB_LEVEL = 3
+"""Row bodies (codec 2, the write path): measured on the test world's valid call (a 33 KB body
+against the body of an earlier call of the same caller), levels 1 to 3 (zlib's fast strategy,
+which does not hash the inside of long matches) cost the same, about 50 µs, and give 1.4 KB
+(level 1) to 1.0 KB (level 3); level 6 (the lazy strategy) gives 0.6 KB for twice the time.
+docs/performance.md has the figures."""
 BLOB_ZLIB_LEVEL = 6
 """Blobs are compressed once, when first stored: zlib's default level."""
 CODEC_RAW = 0
 CODEC_ZLIB = 1
+"""One zlib stream (with the row's dictionary, if it has one: rows written before codec 2)."""
+CODEC_ZLIB_PIECES = 2
+"""Row bodies against a dictionary, in pieces (:class:`DictCompressor`)."""
 MEMBER_CACHE_BYTES = 64 * 1024 * 1024
 """Spelled blob members kept in memory (about 87 KB per dossier's evidence)."""
 
@@ -123,7 +126,7 @@ def split(record: Record) -> Parts:
     skeleton = record.skeleton()
     if skeleton is not None:
         blobs = record.blobs
-        body = b"".join((b"B", ",".join(sorted(blobs)).encode("ascii"), b"\n,", skeleton[1:], b"\n"))
+        body = b"".join((b"B", ",".join(sorted(blobs)).encode("ascii"), b"\n,", memoryview(skeleton)[1:], b"\n"))
     else:
         blobs, body = {}, b"F\n" + record.to_bytes()
     return Parts(id=record.id, received_at=record.received_at, status=record.status, body=body, blobs=blobs,
@@ -203,17 +206,85 @@ def compress(data: bytes, zdict: bytes | None = None, level: int = ZLIB_LEVEL) -
     return c.compress(data) + c.flush()
 
 
+PIECE = 20 * 1024
+"""Row bodies compressed against a dictionary go in pieces of this many bytes (codec 2), each its
+own zlib stream against the part of the dictionary around the same offset (:func:`dict_slice`).
+Why: zlib reaches back at most 32 KB, and a body and its dictionary are each about 33 KB, so
+against the whole dictionary (codec 1) a body finds almost none of it (about 5 KB per row, and
+a second, plain compression on every write when the store judged that poor); in pieces the
+matching bytes are about 26 KB back. 16 KB pieces cost a little more (one more compressor
+copied per row) for the same size; 24 KB the same."""
+REACH = 6 * 1024
+"""How far before and after a piece's own offset its dictionary slice reaches: bodies of one
+caller differ by a few bytes here and there (times, call ids), so their parts sit within this of
+each other. PIECE + 2 * REACH is the 32 KB a zlib window holds."""
+DICT_PIECES = 64
+"""Pieces past this many (the first 1 MiB of a body) are compressed without a dictionary: the
+primed compressors a dictionary keeps (about 200 KB each) stay bounded for any body."""
+
+
+def dict_slice(zdict: bytes, k: int) -> bytes | None:
+    """The dictionary of piece ``k`` (codec 2): ``zdict`` from :data:`REACH` before the piece's
+    offset to :data:`REACH` after its end, the offset clipped to the dictionary's last piece
+    (so a body longer than its dictionary still finds the dictionary's tail); None past
+    :data:`DICT_PIECES` or for an empty dictionary."""
+    if k >= DICT_PIECES or not zdict:
+        return None
+    start = min(k * PIECE, max(0, len(zdict) - PIECE))
+    return zdict[max(0, start - REACH):start + PIECE + REACH]
+
+
 class DictCompressor:
-    """zlib against one preset dictionary, primed once: each body is compressed by a copy of the
-    primed state (the same output as a fresh compressor, for half the cost: priming with a 26 KB
-    dictionary is about 30 µs of the 50)."""
+    """zlib against one preset dictionary, in pieces (codec 2, :data:`PIECE`), each piece's
+    compressor primed once: a piece is compressed by a copy of the primed state (the same output
+    as a fresh compressor, without hashing the dictionary slice again). The payload is each
+    piece's compressed length (4 bytes, big-endian) and bytes, in order."""
 
     def __init__(self, zdict: bytes) -> None:
-        self._primed = zlib.compressobj(ZLIB_LEVEL, zdict=zdict)
+        self._zdict = zdict
+        self._last = max(0, (len(zdict) - 1) // PIECE)  # pieces from here on share the dictionary's tail
+        self._primed: dict[int, Any] = {}
+
+    def _compressor(self, k: int) -> Any:
+        key = min(k, self._last)
+        c = self._primed.get(key)
+        if c is None:
+            zd = dict_slice(self._zdict, key)
+            c = self._primed[key] = zlib.compressobj(ZLIB_LEVEL, zdict=zd) if zd else zlib.compressobj(ZLIB_LEVEL)
+        return c
 
     def compress(self, data: bytes) -> bytes:
-        c = self._primed.copy()
-        return c.compress(data) + c.flush()
+        out: list[bytes] = []
+        for k in range(max(1, -(-len(data) // PIECE))):
+            c = self._compressor(k).copy() if k < DICT_PIECES else zlib.compressobj(ZLIB_LEVEL)
+            z = c.compress(data[k * PIECE:(k + 1) * PIECE]) + c.flush()
+            out += (len(z).to_bytes(4, "big"), z)
+        return b"".join(out)
+
+
+def decompress_pieces(payload: bytes, zdict: bytes | None, where: str) -> bytes:
+    """A codec 2 payload (:class:`DictCompressor`) back to its bytes: every piece but the last
+    exactly :data:`PIECE` bytes, the whole bounded by the record size limit."""
+    out: list[bytes] = []
+    pos = total = 0
+    k = 0
+    while pos < len(payload) or k == 0:
+        if pos + 4 > len(payload):
+            raise _corrupt(f"{where}: stored data is truncated")
+        n = int.from_bytes(payload[pos:pos + 4], "big")
+        chunk = payload[pos + 4:pos + 4 + n]
+        if len(chunk) != n:
+            raise _corrupt(f"{where}: stored data is truncated")
+        pos += 4 + n
+        if out and len(out[-1]) != PIECE:
+            raise _corrupt(f"{where}: a stored piece is short")
+        piece = decompress(chunk, dict_slice(zdict, k) if zdict is not None else None, where)
+        total += len(piece)
+        if total > MAX_RECORD_BYTES:
+            raise _corrupt(f"{where}: stored data expands beyond {MAX_RECORD_BYTES} bytes")
+        out.append(piece)
+        k += 1
+    return b"".join(out)
 
 
 def decompress(payload: bytes, zdict: bytes | None, where: str) -> bytes:

@@ -12,8 +12,10 @@ PostgreSQL backend translates them) on the same tables:
     checked against its digest when loaded).
 ``records (seq, id, received_at, status, dict, codec, body)``
     one row per record: its id, the listing columns, and its body (the names of its blobs and
-    the record file after its ``blobs`` member, :mod:`vvp.store.codec`) compressed against
-    dictionary ``dict``. ``seq`` orders the listing.
+    the record file after its ``blobs`` member, :mod:`vvp.store.codec`): ``codec`` 2, in 16 KB
+    pieces each against the matching part of dictionary ``dict`` (written now), or 1, one zlib
+    stream (without a dictionary; rows written before codec 2 also against ``dict`` whole: still
+    read). ``seq`` orders the listing.
 ``passports_seen (key, at)``
     the replay memory behind :meth:`~vvp.store.base.RecordStore.seen_passport`.
 
@@ -332,9 +334,10 @@ class SqlStore(RecordStore):
                         row_dict, body = self._body_in_tx(cur, p.body, row_dict, body)
                         if row_dict is not None:
                             cur_dict = row_dict
+                    row_codec = codec.CODEC_ZLIB_PIECES if row_dict is not None else codec.CODEC_ZLIB
                     cur.execute("INSERT INTO records (id, received_at, status, dict, codec, body) "
                                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                                (p.id, p.received_at, p.status, row_dict, codec.CODEC_ZLIB, body))
+                                (p.id, p.received_at, p.status, row_dict, row_codec, body))
                     if cur.rowcount != 1:
                         self._same_or_conflict(cur, p)
             # committed: what this transaction stored is now known to be stored
@@ -362,9 +365,13 @@ class SqlStore(RecordStore):
         row = cur.fetchone()
         if row is None:
             raise RecordNotFound(f"{self.url} holds no record {record_id}")
-        if int(row[1]) != codec.CODEC_ZLIB:
+        zdict = self._dict(cur, int(row[0]) if row[0] is not None else None)
+        if int(row[1]) == codec.CODEC_ZLIB:
+            body = codec.decompress(bytes(row[2]), zdict, where)
+        elif int(row[1]) == codec.CODEC_ZLIB_PIECES and zdict is not None:
+            body = codec.decompress_pieces(bytes(row[2]), zdict, where)
+        else:
             raise StoreError(f"{where}: unknown codec {row[1]}", code=codes.STORE_CORRUPT)
-        body = codec.decompress(bytes(row[2]), self._dict(cur, int(row[0]) if row[0] is not None else None), where)
         keys, _ = codec.body_blobs(body, where)
         rows = self._select_in(cur, "SELECT digest, size, codec, data FROM blobs WHERE digest", keys)
         blobs = {str(r[0]): codec.decode_blob(str(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in rows}
