@@ -130,6 +130,29 @@ def tune_runtime() -> None:
     gc.collect()
     gc.freeze()
     sys.setswitchinterval(0.001)
+    _limit_malloc_arenas()
+
+
+M_ARENA_MAX = -8
+"""glibc's ``mallopt`` parameter number for the arena limit (malloc.h)."""
+
+
+def _limit_malloc_arenas(n: int = 2) -> None:
+    """At most ``n`` glibc malloc arenas: every verification and fetch thread would otherwise get
+    its own arena, and a worker's RSS keeps growing for tens of thousands of requests as each
+    arena keeps its own free memory (measured: 112 MiB after 10,000 requests, 150-260 MiB later,
+    flat at 2 arenas). Not glibc (musl, macOS): nothing to do."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        libc.mallopt(M_ARENA_MAX, n)
+    except (OSError, AttributeError):
+        pass
 
 
 class Worker:
