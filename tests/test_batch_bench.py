@@ -23,5 +23,6 @@ def test_batch_benchmark_prints_every_ratio_and_json(capsys: pytest.CaptureFixtu
     text = bench_batch.report(r)
     for words in ("in-process recorded call", "vvp batch --workers 1", "vvp batch --workers 2",
                   "one worker / in-process recorded call", "two workers / one worker", "dask on two / local on two",
-                  "cores for 10^9 calls a day", "peak RSS larger / smaller", r["machine"]["cpu"]):
+                  "cores for 10^9 calls a day", "peak RSS larger / smaller", "two workers / one worker (CPU, 2 free cores)",
+                  r["machine"]["cpu"]):
         assert words in text, words
