@@ -16,6 +16,7 @@ boolean, and nothing lets "no checks ran" pass for VALID.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, fields
@@ -359,3 +360,29 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
     s[6](v, dict(claim_details) if claim_details else {})
     s[7](v, direction)
     return v
+
+
+MAX_SAFE_INTEGER = 2 ** 53 - 1
+"""The largest integer a JSON number carries exactly (IEEE 754 doubles: RFC 8785, ECMAScript)."""
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` (JSON taken from a token or an artifact, for a verdict's details) with every
+    integer beyond ±:data:`MAX_SAFE_INTEGER` and every non-finite float replaced by its decimal
+    text. Why: a verdict is recorded as RFC 8785 canonical JSON, whose numbers are doubles, so
+    such a value cannot be written exactly (the record would fail, ``RECORD_WRITE_FAILED``) and a
+    JSON client would read another number. Containers are copied; everything else is kept."""
+    if isinstance(value, Mapping):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            return value
+        try:
+            return str(value)
+        except ValueError:  # beyond Python's digit limit for int -> str
+            return f"an integer of {value.bit_length()} bits"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

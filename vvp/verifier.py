@@ -66,6 +66,7 @@ from vvp.verdict import (
     claim_status,
     failed,
     indeterminate,
+    json_safe,
     not_applicable,
     passed,
     warned,
@@ -594,8 +595,8 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     parts.append(shaken.checks)
     details: dict[str, dict[str, Any]] = {
         "shaken": dict(_NO_SHAKEN_DETAILS) if shaken is _NO_SHAKEN else shaken.details()}
-    if evidence.detail:
-        details["evidence"] = dict(evidence.detail)
+    if evidence.detail:  # artifacts' own claims (token iat, exp...): JSON-safe, or the record cannot be written
+        details["evidence"] = json_safe(evidence.detail)
     if auth.detail:
         details["authorization"] = dict(auth.detail)
     if dres is not None and dres.said is not None:

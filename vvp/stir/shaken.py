@@ -58,8 +58,8 @@ from vvp.stir.tnauthlist import TNAuthList, TNAuthListError, tnauthlist_of
 from vvp.stir.verstat import Outcome, Verstat, outcome
 from vvp.stir.x5ucache import CrlEntry, PathEntry, ShakenCache, X5uEntry
 from vvp.tn import try_normalize_tn
-from vvp.verdict import Check, CheckStatus, ClaimResult, Status, failed, indeterminate, not_applicable, passed, \
-    warned
+from vvp.verdict import MAX_SAFE_INTEGER, Check, CheckStatus, ClaimResult, Status, failed, indeterminate, \
+    not_applicable, passed, warned
 
 CLAIM: Final = "shaken"
 ATTEST_VALUES: Final = ("A", "B", "C")
@@ -285,9 +285,14 @@ def _claims_stage(run: _Run, payload: Mapping[str, Any], at: _dt.datetime, polic
         shape = _shape(dest) if not isinstance(dest, dict) else "an object without a list of valid TNs"
         run.bad("X-SHAKEN-11", codes.SHAKEN_DEST_INVALID, f"dest is {shape}, not {{\"tn\": [TN, ...]}}")
     iat = payload.get("iat")
-    if type(iat) is int:
+    if type(iat) is int and -MAX_SAFE_INTEGER <= iat <= MAX_SAFE_INTEGER:
         c.iat = iat
         run.ok("X-SHAKEN-12", f"iat is {iat}")
+    elif type(iat) is int:
+        # The claim goes into the verdict (details, record): JSON numbers beyond ±(2**53 - 1) are
+        # not carried exactly (RFC 8785 numbers are doubles), and no NumericDate is that large.
+        run.bad("X-SHAKEN-12", codes.SHAKEN_IAT_INVALID,
+                f"iat {str(iat)[:40]} is beyond ±(2**53 - 1), not a NumericDate a JSON number carries exactly")
     else:
         run.bad("X-SHAKEN-12", codes.SHAKEN_IAT_INVALID, f"iat is {type(iat).__name__}, not an integer NumericDate")
     origid = payload.get("origid")
