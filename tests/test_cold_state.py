@@ -1,4 +1,4 @@
-"""Verified key state shared across ingests (issue 22, vvp._keri.verified): same results, less keri.
+"""Verified key and TEL state shared across ingests (issue 22, vvp._keri.verified): same results, less keri.
 
 Every comparison is against keri alone (``known=None``: every message judged by keri in a fresh
 store). The shared state may only save work: an ingest with it gives the very same result, on the
@@ -44,6 +44,7 @@ def test_world_dossiers_in_shuffled_order_ingest_as_keri_alone() -> None:
         stream = world.dossiers[name].stream
         assert _diff(di.ingest([stream]), di.ingest([stream], known=vk, source=name)) == [], name
     assert vk.learnt > 0 and vk.reused >= vk.learnt  # it was used, not merely filled
+    assert vk.tels_reused > 0  # TEL events too (registries, issuances, revocations)
     assert vk.conflicts() == ()
 
 
@@ -254,3 +255,23 @@ def test_a_failed_verification_does_not_give_its_store_back() -> None:
         path = st.path
         raise RuntimeError("a fault inside the verification")
     assert not Path(path).exists()
+
+
+def test_tel_events_reused_only_on_their_registry_and_anchor() -> None:
+    """A credential's issuance known from one dossier is taken in another only where keri would
+    accept it: its registry and the issuer's sealing event are there. A dossier that withholds the
+    registry (or the issuer's KEL) stays what keri makes of it."""
+    world = own_world()
+    vk = VerifiedKels()
+    le = world.dossiers["le"]
+    di.ingest([le.stream], known=vk)
+    creds = [world.credentials[n] for n in le.credentials]
+    cred = next(c for c in creds if c.tel)
+    registry = world.registries[cred.issuer_party]
+    no_registry = le.stream.replace(registry.tel, b"")
+    no_issuer_kel = le.stream.replace(world.parties[cred.issuer_party].kel, b"")
+    for stream in (no_registry, no_issuer_kel, le.stream):
+        reused = vk.tels_reused
+        assert _diff(di.ingest([stream]), di.ingest([stream], known=vk)) == []
+        if stream is le.stream:
+            assert vk.tels_reused > reused

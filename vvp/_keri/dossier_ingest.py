@@ -310,9 +310,12 @@ def _distinct(sigers: Any) -> int:
 class _TelTap:
     """Stands in for the Tevery in the parser: records each TEL event and keri's answer."""
 
-    def __init__(self, real: Any) -> None:
+    def __init__(self, real: Any, reuse: Reuse | None = None) -> None:
         self._real = real
         self.seen: list[TelSeen] = []
+        self.reuse = reuse
+        self.where = (0, 0)  # (stream, offset) of the message being fed
+        self.pending: Any = None  # what Reuse keeps of the TEL event keri just accepted from this message
 
     def processEvent(self, serder: Any, seqner: Any = None, saider: Any = None,  # noqa: N802
                      wigers: Any = None) -> Any:
@@ -332,12 +335,16 @@ class _TelTap:
                 sn = int(ked.get("s"), 16)
             except (TypeError, ValueError):
                 sn = -1
+            registry = ri if isinstance(ri, str) else (str(ked.get("i")) if ilk in ("vcp", "vrt") else None)
             self.seen.append(TelSeen(
-                ilk=ilk, pre=str(ked.get("i")), sn=sn, said=str(serder.said),
-                registry=ri if isinstance(ri, str) else (str(ked.get("i")) if ilk in ("vcp", "vrt") else None),
+                ilk=ilk, pre=str(ked.get("i")), sn=sn, said=str(serder.said), registry=registry,
                 registry_issuer=ii if isinstance(ii, str) else None, dt=dt if isinstance(dt, str) else None,
                 anchor_sn=int(seqner.sn) if seqner is not None else None,
                 anchor_said=str(saider.qb64) if saider is not None else None, error=err))
+            if err is None and self.reuse is not None:
+                t = self.seen[-1]
+                self.pending = self.reuse.accepted_tel(serder, seqner, saider, t.registry, t.registry_issuer, t.dt,
+                                                       *self.where)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
@@ -420,7 +427,7 @@ class _Feeder:
         self.reuse = reuse
         self.stripped: list[bytes] = []  # each stream as fed (offsets are into these)
         self.kel = _KelTap(st.kvy, reuse)
-        self.tel = _TelTap(st.tvy)
+        self.tel = _TelTap(st.tvy, reuse)
         self.acdc = _AcdcTap()
         self.psr = parsing.Parser(framed=True, kvy=self.kel, tvy=self.tel, vry=self.acdc)
         self.problems: list[StreamProblem] = []
@@ -473,15 +480,24 @@ class _Feeder:
                 self.kel.copies.add((t.aid, t.said))
                 del ims[:t.length]
                 return True
+            tel = self.reuse.try_take_tel(ims)
+            if tel is not None:  # keri accepted exactly this TEL event on exactly this state before
+                self.tel.seen.append(TelSeen(ilk=tel.ilk, pre=tel.pre, sn=tel.sn, said=tel.said, registry=tel.registry,
+                                             registry_issuer=tel.registry_issuer, dt=tel.dt, anchor_sn=tel.anchor[1],
+                                             anchor_said=tel.anchor[2], error=None))
+                del ims[:len(tel.message)]
+                return True
         body = bytes(ims[:size])
         n_log = len(self.st.log.records)
         self.acdc.stream, self.acdc.offset = idx, offset
         self.kel.where, self.kel.pending = (idx, offset), None
+        self.tel.where, self.tel.pending = (idx, offset), None
         n_got = len(self.acdc.got)
         outcome = _drive(self.psr.onceParsator(ims=ims, framed=True), ims)
-        if self.kel.pending is not None:
-            self.kel.pending.length = rest - len(ims)
-            self.kel.pending = None
+        for tap in (self.kel, self.tel):
+            if tap.pending is not None:
+                tap.pending.length = rest - len(ims)
+                tap.pending = None
         if outcome == "shortage":
             self._problem("truncated", idx, offset, rest, proto, _claimed_said(body) if proto == "ACDC" else None,
                           "the message or its attachments are cut short")

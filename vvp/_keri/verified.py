@@ -48,6 +48,7 @@ from typing import Any
 
 from keri.core import coring  # noqa: I001  (keri.core before keri.db: import order)
 from keri.db import dbing
+from keri.vdr import eventing as veventing
 
 from vvp import codes
 from vvp._keri._store import Store
@@ -116,6 +117,29 @@ class Conflict:
                 f"(from {self.new_source}) were both accepted by keri: duplicity, never merged")
 
 
+@dataclass(frozen=True, slots=True)
+class KnownTel:
+    """A TEL event (registry inception, issuance, revocation of a registry without backers) keri
+    accepted from its own message, with keri's rows for it in its TEL store and, for a registry
+    inception, the registry's state record after it (keri's ``RegStateRecord``). ``anchor`` is the
+    issuer's KEL event that seals it (issuer AID, sn, SAID); ``registry``, ``registry_issuer`` and
+    ``dt`` are what the ingest reports for it."""
+
+    pre: str
+    sn: int
+    said: str
+    ilk: str
+    regk: str
+    prior: str | None
+    anchor: tuple[str, int, str]
+    message: bytes
+    rows: tuple[tuple[str, bytes, bytes], ...]
+    state: Any
+    registry: str | None
+    registry_issuer: str | None
+    dt: str | None
+
+
 @dataclass
 class _Aid:
     by_sn: dict[int, str] = field(default_factory=dict)  # the verified KEL: sn -> SAID
@@ -137,10 +161,14 @@ class VerifiedKels:
         self._lock = threading.Lock()
         self._aids: OrderedDict[str, _Aid] = OrderedDict()
         self._by_said: dict[str, tuple[KnownEvent, ...]] = {}
+        self._tels: OrderedDict[str, dict[int, KnownTel]] = OrderedDict()  # TEL (registry or credential) by sn
+        self._tel_by_said: dict[str, KnownTel] = {}
+        self._tel_count = 0
         self._conflicted: set[str] = set()
         self._conflicts: list[Conflict] = []
         self._count = 0
         self.reused = 0
+        self.tels_reused = 0
         self.learnt = 0
 
     def __len__(self) -> int:
@@ -149,6 +177,39 @@ class VerifiedKels:
     def lookup(self, said: str) -> tuple[KnownEvent, ...]:
         """The known messages of the event ``said`` (empty when none, or when its AID conflicted)."""
         return self._by_said.get(said, ())
+
+    def lookup_tel(self, said: str) -> KnownTel | None:
+        """The known TEL event ``said`` (None when none, or when its TEL disagreed once)."""
+        return self._tel_by_said.get(said)
+
+    def learn_tels(self, events: Iterable[KnownTel]) -> None:
+        """Keep TEL events keri accepted; a TEL that shows two different events at one sn is
+        never reused again (neither is kept)."""
+        with self._lock:
+            for ev in events:
+                if ev.pre in self._conflicted:
+                    continue
+                tel = self._tels.get(ev.pre)
+                if tel is None:
+                    tel = self._tels[ev.pre] = {}
+                else:
+                    self._tels.move_to_end(ev.pre)
+                have = tel.get(ev.sn)
+                if have is not None:
+                    if have.said != ev.said:
+                        self._drop_tel(ev.pre)
+                        self._conflicted.add(ev.pre)
+                    continue
+                tel[ev.sn] = ev
+                self._tel_by_said[ev.said] = ev
+                self._tel_count += 1
+            while self._tel_count > self.max_events and self._tels:
+                self._drop_tel(next(iter(self._tels)))
+
+    def _drop_tel(self, pre: str) -> None:
+        for ev in self._tels.pop(pre, {}).values():
+            self._tel_by_said.pop(ev.said, None)
+            self._tel_count -= 1
 
     def conflicts(self) -> tuple[Conflict, ...]:
         """The duplicity found between sources so far (most recent last, bounded)."""
@@ -164,12 +225,13 @@ class VerifiedKels:
         return entry.by_sn.get(sn) if entry is not None else None
 
     def learn(self, events: Iterable[KnownEvent], source: str, *, reused: Iterable[str] = (),
-              reused_count: int = 0) -> tuple[Conflict, ...]:
+              reused_count: int = 0, tels_reused: int = 0) -> tuple[Conflict, ...]:
         """Keep ``events`` (accepted by keri in one store); report and quarantine duplicity.
         ``reused`` names the AIDs whose known events the ingest took (they stay recent)."""
         found: list[Conflict] = []
         with self._lock:
             self.reused += reused_count
+            self.tels_reused += tels_reused
             for aid in reused:
                 if aid in self._aids:
                     self._aids.move_to_end(aid)
@@ -281,6 +343,44 @@ def state_row(st: Store, aid: str) -> bytes | None:
 
 
 _DUPS = frozenset({"sigs", "wigs", "kels"})
+# keri's TEL rows for an accepted event (Tever.logEvent, keri 1.3.6): keyed by (prefix, event SAID)
+# and the TEL by sn; backers' rows (tibs, baks) must be empty: only registries without backers
+_TEL_DG = ("tvts", "ancs", "tets", "tibs", "baks")
+_TEL_HEAD = re.compile(rb'\{"v":"KERI10JSON[0-9a-f]{6}_","t":"(vcp|iss|rev)","d":"([A-Za-z0-9_-]{44})",'
+                       rb'"i":"([A-Za-z0-9_-]{44})"')
+
+
+def _tel_handles(reger: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {name: getattr(reger, name) for name in ("tvts", "tels", "ancs", "tibs", "baks")}
+    out["tets"] = reger.tets.sdb
+    return out
+
+
+def _tel_rows(txn: Any, h: Mapping[str, Any], pre: str, sn: int,
+              said: str) -> tuple[tuple[str, bytes, bytes], ...] | None:
+    dg = dbing.dgKey(pre, said)
+    rows: list[tuple[str, bytes, bytes]] = []
+    for name in _TEL_DG:
+        rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=False)]
+    tel = _items(txn, h["tels"], dbing.snKey(pre, sn), prefix=False)
+    if len(tel) != 1 or tel[0][1] != said.encode():
+        return None
+    rows += [("tels", k, v) for k, v in tel]
+    names = [n for n, _, _ in rows]
+    if "tvts" not in names or "ancs" not in names or "tibs" in names or "baks" in names:
+        return None
+    return tuple(rows)
+
+
+def _seed_tel(st: Store, ev: KnownTel, h: Mapping[str, Any]) -> None:
+    """Write keri's TEL rows for ``ev``; for a registry inception, keri's registry (its Tever,
+    which the store keeps in memory only) reloaded from its state record and those rows."""
+    reger = st.reger
+    with reger.env.begin(write=True) as txn:
+        for name, k, v in ev.rows:
+            txn.put(k, v, db=h[name], overwrite=True)
+    if ev.state is not None:
+        reger.tevers[ev.regk] = veventing.Tever(rsr=ev.state, db=st.db, reger=reger)
 
 
 def _seed(st: Store, ev: KnownEvent, h: Mapping[str, Any]) -> None:
@@ -366,6 +466,24 @@ class _Candidate:
     mask: tuple[int, int] | None = None
 
 
+@dataclass
+class _TelCandidate:
+    pre: str
+    sn: int
+    said: str
+    ilk: str
+    regk: str
+    prior: str | None
+    anchor: tuple[str, int, str]
+    state: Any
+    registry: str | None
+    registry_issuer: str | None
+    dt: str | None
+    stream: int
+    offset: int
+    length: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Taken:
     """A message not handed to keri: a known event written into the store as keri's rows, or a
@@ -401,6 +519,9 @@ class Reuse:
         self._local: dict[str, list[_Candidate | KnownEvent]] = {}
         self.streams: Sequence[bytes] = ()  # the streams as fed (candidates' offsets are into these)
         self._h: dict[str, Any] | None = None  # the store's databases, looked up once
+        self._th: dict[str, Any] | None = None  # its TEL store's
+        self._tel_candidates: list[_TelCandidate] = []
+        self.tels_taken = 0
         self.duplicates = 0
         self.taken = 0
         self.signatures_saved = 0
@@ -521,6 +642,88 @@ class Reuse:
             return None
         return sn, said, "DND" in traits
 
+    def try_take_tel(self, ims: bytearray) -> KnownTel | None:
+        """:meth:`take_tel`; a fault of ours hands the message to keri."""
+        try:
+            return self.take_tel(ims)
+        except Exception:  # noqa: BLE001 - reuse is an optimisation: keri judges when it fails
+            _log.exception("reusing a verified TEL event failed; keri verifies it")
+            return None
+
+    def take_tel(self, ims: bytearray) -> KnownTel | None:
+        """If the message at the head of ``ims`` is a known TEL event (byte for byte) arriving
+        where keri accepted it (its registry, its credential's earlier event and the issuer's KEL
+        event that seals it are here; the registry or the credential's event at its sn are not
+        yet), write keri's rows for it and return it (the caller drops the message)."""
+        m = _TEL_HEAD.match(ims, 0, 220)
+        if m is None:
+            return None
+        ev = self.known.lookup_tel(m.group(2).decode())
+        if ev is None or _match(ev.message, None, None, ims) is False or not self._tel_follows(ev):
+            return None
+        if self._th is None:
+            self._th = _tel_handles(self.st.reger)
+        _seed_tel(self.st, ev, self._th)
+        self.tels_taken += 1
+        return ev
+
+    def _tel_follows(self, ev: KnownTel) -> bool:
+        reger, db = self.st.reger, self.st.db
+        issuer, asn, asaid = ev.anchor
+        dig = db.getKeLast(key=dbing.snKey(pre=issuer, sn=asn))
+        if dig is None or bytes(dig).decode() != asaid:
+            return False  # the sealing KEL event is not (this) one here
+        registry = ev.regk in reger.tevers
+        if ev.ilk == "vcp":
+            return not registry
+        if not registry or reger.getTel(dbing.snKey(ev.pre, ev.sn)) is not None:
+            return False
+        if ev.sn == 0:
+            return True
+        prior = reger.getTel(dbing.snKey(ev.pre, ev.sn - 1))
+        return prior is not None and bytes(prior).decode() == ev.prior
+
+    def accepted_tel(self, serder: Any, seqner: Any, saider: Any, registry: str | None,
+                     registry_issuer: str | None, dt: str | None, stream: int, offset: int) -> _TelCandidate | None:
+        """keri accepted the TEL event ``serder`` from its message just now."""
+        ked = serder.ked
+        ilk = str(ked.get("t"))
+        if ilk not in ("vcp", "iss", "rev") or seqner is None or saider is None or ked.get("b"):
+            return None
+        regk = str(ked.get("i")) if ilk == "vcp" else ked.get("ri")
+        if not isinstance(regk, str):
+            return None
+        tever = self.st.reger.tevers.get(regk)
+        if tever is None or not isinstance(getattr(tever, "pre", None), str):
+            return None
+        issuer = str(tever.pre)
+        prior = ked.get("p")
+        c = _TelCandidate(pre=str(ked.get("i")), sn=int(str(ked.get("s")), 16), said=str(serder.said), ilk=ilk,
+                          regk=regk, prior=prior if isinstance(prior, str) else None,
+                          anchor=(issuer, int(seqner.sn), str(saider.qb64)),
+                          state=tever.state() if ilk == "vcp" else None, registry=registry,
+                          registry_issuer=registry_issuer, dt=dt, stream=stream, offset=offset)
+        self._tel_candidates.append(c)
+        return c
+
+    def _learn_tels(self, streams: Sequence[bytes]) -> None:
+        reger = self.st.reger
+        h = _tel_handles(reger)
+        out: list[KnownTel] = []
+        with reger.env.begin() as txn:
+            for c in self._tel_candidates:
+                if c.length <= 0 or self.known.lookup_tel(c.said) is not None:
+                    continue
+                rows = _tel_rows(txn, h, c.pre, c.sn, c.said)
+                if rows is None:
+                    continue
+                out.append(KnownTel(pre=c.pre, sn=c.sn, said=c.said, ilk=c.ilk, regk=c.regk, prior=c.prior,
+                                    anchor=c.anchor, message=bytes(streams[c.stream][c.offset:c.offset + c.length]),
+                                    rows=rows, state=c.state, registry=c.registry,
+                                    registry_issuer=c.registry_issuer, dt=c.dt))
+        if out:
+            self.known.learn_tels(out)
+
     def handed_to_keri(self, aid: str) -> None:
         """keri is about to process an event of ``aid``: its state is keri's again."""
         self._at.pop(aid, None)
@@ -604,7 +807,10 @@ class Reuse:
                 out.append(KnownEvent(aid=c.aid, sn=c.sn, said=c.said, ilk=c.ilk, prior=c.prior, message=message,
                                       mask=mask, dts=c.dts, delegation=delegation, delegator=c.delegator,
                                       seals=c.seals, rows=rows, state=c.state, signatures=c.nsigs + c.nwigs))
-        return self.known.learn(out, source, reused=self._reused, reused_count=self.taken)
+        if self._tel_candidates:
+            self._learn_tels(streams)
+        return self.known.learn(out, source, reused=self._reused, reused_count=self.taken,
+                                tels_reused=self.tels_taken)
 
 
 def _delegator_of(st: Store, aid: str) -> str | None:
