@@ -175,10 +175,11 @@ def test_replay_is_detected_across_two_workers(served_world: ServedWorld, tmp_pa
         assert other["replay"] is None
 
 
-def test_sigterm_drains_in_flight_requests(served_world: ServedWorld, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_drains_in_flight_requests(served_world: ServedWorld, tmp_path: Path, workers: int) -> None:
     trust = trust_with(served_world, "drain", request_deadline_s=3.0)
     with silent_server() as (base, _release):
-        srv = start_server(tmp_path / "srv", trust=trust)
+        srv = start_server(tmp_path / "srv", trust=trust, workers=workers)
         try:
             t, out = in_thread(post_json, srv.port, "/vvp/v1/verify", hanging_body(served_world, base))
             wait_admitted(srv)
