@@ -139,3 +139,33 @@ def test_sip_helpers() -> None:
     out = response(400, "Bad Request", h, [("X-VVP-Error", "SIP_MALFORMED")], to_tag="t1").decode()
     assert out.startswith("SIP/2.0 400 Bad Request\r\n") and "To: <sip:x@y>;tag=t1\r\n" in out
     assert out.endswith("Content-Length: 0\r\n\r\n")
+
+
+def test_the_cpu_token_is_given_back_only_by_its_holder() -> None:
+    from vvp.service.deadline import CpuToken
+
+    tok = CpuToken()
+    entered = threading.Event()
+
+    def other() -> None:
+        with tok:
+            entered.set()
+
+    with tok:
+        with tok.yielded():  # the holder waits on a fetch: another verification may compute
+            t = threading.Thread(target=other)
+            t.start()
+            assert entered.wait(5)
+            t.join(5)
+        # a thread that does not hold the token passes through without releasing it
+        seen: list[bool] = []
+
+        def stranger() -> None:
+            with tok.yielded():
+                pass
+            seen.append(tok._sem.acquire(blocking=False))
+
+        s = threading.Thread(target=stranger)
+        s.start()
+        s.join(5)
+        assert seen == [False]  # still held by this thread: nothing was released twice

@@ -19,9 +19,10 @@ for the metrics.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from vvp import codes
@@ -32,6 +33,39 @@ FetchObserver = Callable[[EvidenceKind, float, str | None], None]
 """Called after each fetch with (kind, seconds, failure code or None)."""
 
 
+class CpuToken:
+    """One verification computes at a time in a worker; a thread holding the token gives it back
+    while it waits on a fetch (:meth:`yielded`). A thread that does not hold it (a helper thread
+    the verifier might start) passes through :meth:`yielded` unchanged, so the token can never be
+    released twice."""
+
+    def __init__(self) -> None:
+        self._sem = threading.Semaphore(1)
+        self._owner: int | None = None
+
+    def __enter__(self) -> CpuToken:
+        self._sem.acquire()
+        self._owner = threading.get_ident()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._owner = None
+        self._sem.release()
+
+    @contextlib.contextmanager
+    def yielded(self) -> Iterator[None]:
+        mine = self._owner == threading.get_ident()
+        if mine:
+            self._owner = None
+            self._sem.release()
+        try:
+            yield
+        finally:
+            if mine:
+                self._sem.acquire()
+                self._owner = threading.get_ident()
+
+
 @dataclass
 class DeadlineFetcher:
     """``inner`` with a deadline on :func:`time.monotonic`'s scale (module docstring)."""
@@ -40,7 +74,7 @@ class DeadlineFetcher:
     deadline: float
     pool: concurrent.futures.Executor
     observe: FetchObserver | None = None
-    cpu: threading.Semaphore | None = None
+    cpu: CpuToken | None = None
     """A token the calling thread holds while it computes; given back while the fetch waits."""
     expired: bool = False
     """Whether the deadline cut a fetch short (the worker counts it)."""
@@ -52,16 +86,12 @@ class DeadlineFetcher:
             if left <= 0:
                 raise self._expired(url)
             fut = self.pool.submit(self.inner.fetch, url, kind)
-            if self.cpu is not None:
-                self.cpu.release()
             try:
-                got = fut.result(timeout=left)
+                with self.cpu.yielded() if self.cpu is not None else contextlib.nullcontext():
+                    got = fut.result(timeout=left)
             except concurrent.futures.TimeoutError:
                 fut.cancel()
                 raise self._expired(url) from None
-            finally:
-                if self.cpu is not None:
-                    self.cpu.acquire()
         except FetchError as ex:
             self._note(kind, t0, ex.code)
             raise

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
-import threading
 import concurrent.futures
 import contextlib
 import datetime as _dt
@@ -41,7 +40,7 @@ from vvp.replay import snapshot_trust
 from vvp.service import metrics
 from vvp.service.commit import GroupCommitWriter
 from vvp.service.config import ServiceConfig, default_store_url
-from vvp.service.deadline import DeadlineFetcher
+from vvp.service.deadline import CpuToken, DeadlineFetcher
 from vvp.stir.identity import route_identities
 from vvp.stir.sip import SipError, parse_sip
 from vvp.store.base import RecordStore
@@ -176,7 +175,7 @@ class Worker:
                                                                 thread_name_prefix="vvp-fetch")
         self.pending = 0
         self.draining = False
-        self.cpu = threading.Semaphore(1)
+        self.cpu = CpuToken()
         """The CPU token: one verification computes at a time (first come, first served) while
         others wait for it or for their fetches. Without it the GIL shares the CPU among all
         running verifications round-robin, so each of them takes as long as all of them (worse
