@@ -545,14 +545,31 @@ def test_verdicts_are_serialised_in_parts_exactly(tmp_path: Path) -> None:
     calls = make_calls(world, WorldUrls(base), files, list(SCENARIOS))
     verifiers: dict[Path, Verifier] = {}
     seen = 0
-    for _ in range(2):
+    for _ in range(3):  # cold, then checks remembered one by one, then in runs
         for call in calls:
             v = verifiers.setdefault(call.trust, Verifier(load_trust_store(call.trust), served, VerifierCache()))
             verdict = v.verify(CallInput(reference_time=call.at, identities=(call.identity,), orig=call.orig,
                                          dest=call.dest))
             assert verdict_json_bytes(verdict) == canonical_json(verdict.to_json()), call.name
             seen += 1
-    assert seen == 2 * len(SCENARIOS)
+    assert seen == 3 * len(SCENARIOS)
     odd = _build_verdict([_passed("X-A", "passport", "\U0001f600 \u2028")], reference_time="2026-01-15T12:00:00Z",
                          extra={"checks": ["taken over"], "n": 1.5})
     assert verdict_json_bytes(odd) == canonical_json(odd.to_json())
+
+
+def test_runs_of_remembered_checks_are_used_only_where_they_fit() -> None:
+    from vvp.record import _CheckMemo
+    from vvp.verdict import Check, passed as _passed
+
+    def array(cs: list[Check]) -> bytes:
+        return canonical_json([c.to_json() for c in cs])
+
+    a, b, c, d = (_passed(f"X-R-{i}", "passport", f"check {i} \u00e9") for i in range(4))
+    memo = _CheckMemo()
+    seqs = [[a, b, c, _passed("X-R-9", "passport", "new")], [a, b, c, _passed("X-R-9", "passport", "newer")],
+            [a, b, c], [a, b, d, c], [a, b], [b, c, a], [a], [], [a, b, c, a, b, c],
+            [_passed("X-R-0", "passport", "check 0 \u00e9"), b, c]]  # an equal check in another object
+    for seq in seqs + seqs:
+        assert memo.array(seq) == array(seq), seq
+    assert memo.runs  # runs were learned and used

@@ -149,3 +149,41 @@ def test_rows_of_the_single_stream_form_still_read(tmp_path: Path) -> None:
     with open_store(url) as s, pytest.raises(StoreError) as ei:
         s.get_bytes(ids[1])
     assert ei.value.code == codes.STORE_CORRUPT
+
+
+@pytest.mark.parametrize("cuts", [(), (0,), (5,), (codec.PIECE,), (codec.PIECE - 1, codec.PIECE + 1), (100, 30_000),
+                                  (0, 0, 41_000)])
+def test_pieces_from_parts_are_the_pieces_of_the_joined_bytes(cuts: tuple[int, ...]) -> None:
+    """A ``C`` body is compressed from its header and the record's content where they lie."""
+    zdict = _noise(45_000, 11)
+    body = _edited(zdict, 12)
+    bounds = [0, *cuts, len(body)]
+    parts = [body[a:b] for a, b in zip(bounds, bounds[1:])]
+    zc = codec.DictCompressor(zdict)
+    assert zc.compress(parts) == zc.compress(body)
+    assert codec.decompress_pieces(zc.compress(parts), zdict, "test") == body
+
+
+def test_a_v2_row_holds_the_signed_content_as_it_was_signed(tmp_path: Path) -> None:
+    """``C`` rows: the content bytes, the id and the signature; a content that is not the
+    canonical bytes of itself, or another id, is corrupt."""
+    rec = make_variants(1, start=300)[0]
+    parts = codec.split(rec)
+    assert parts.body_parts[1] is rec.content_bytes()
+    assert parts.body().startswith(b"C" + ",".join(sorted(rec.blobs)).encode() + b"\n")
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with open_store(url) as s:
+        rid = s.put(rec)
+        assert s.get_bytes(rid) == rec.to_bytes()
+    (dict_id, zd), = sql(url, "SELECT id, data FROM dicts")
+    zdict = codec.decompress(bytes(zd), None, "dict")
+    (body,), = sql(url, "SELECT body FROM records WHERE id = ?", (rid,))
+    raw = codec.decompress_pieces(bytes(body), zdict, "row")
+    head, sig, content = raw.split(b"\n", 2)
+    assert content == rec.content_bytes()
+    for bad in (head + b"\n" + sig + b"\n" + content.replace(b'{"evidence":', b'{ "evidence":', 1),
+                head + b"\n" + sig.replace(rid[7:17].encode(), b"0" * 10) + b"\n" + content):
+        sql(url, "UPDATE records SET codec = 1, dict = NULL, body = ? WHERE id = ?", (codec.compress(bad), rid))
+        with open_store(url) as s, pytest.raises(StoreError) as ei:
+            s.get_bytes(rid)
+        assert ei.value.code == codes.STORE_CORRUPT

@@ -913,21 +913,30 @@ _MEDIA_TYPE_MEMBER = canonical_json(MEDIA_TYPE)
 
 CHECK_MEMO_ENTRIES = 16384
 """How many checks' canonical JSON :class:`_CheckMemo` keeps (a few MB), oldest dropped first."""
+CHECK_RUNS_BYTES = 16 * 1024 * 1024
+"""How much joined JSON of runs of checks :class:`_CheckMemo` keeps, oldest dropped first."""
 
 
 class _CheckMemo:
-    """The canonical JSON of :class:`~vvp.verdict.Check` objects, by identity.
+    """The canonical JSON of :class:`~vvp.verdict.Check` objects, by identity, and of runs of them.
 
     A warm verification answers most of its checks with the very objects its caches hold (a
     cached dossier result's, a cached key state's): on the test world's valid call, 108 of 113
-    checks are the same objects call after call. A check is immutable, so its canonical JSON is
-    made once and kept, keyed by the object's ``id`` with the object held (so the id cannot be
-    reused), bounded by :data:`CHECK_MEMO_ENTRIES`. Serialising a verdict is then joining bytes
-    for all but the few checks made for this call (times, the PASSporT's iat and exp)."""
+    checks are the same objects call after call, in a few runs between the checks made for this
+    call (times, the PASSporT's iat and exp). A check is immutable, so its canonical JSON is made
+    once and kept, keyed by the object's ``id`` with the object held (so the id cannot be
+    reused); and a run of such checks that recurs is kept joined, keyed by its first check, so
+    that a verdict's checks array is a few byte strings joined rather than a hundred looked up
+    (on a machine whose caches the verification has just filled, each lookup is a cache miss).
+    A run is used only where the verdict holds those very checks (or equal ones, whose JSON is
+    the same) in that order. Both are bounded (:data:`CHECK_MEMO_ENTRIES`, :data:`CHECK_RUNS_BYTES`)."""
 
     def __init__(self) -> None:
         self.items: dict[int, tuple[Check, bytes]] = {}
         """``id(check) -> (check, bytes)``: read without the lock (a dict read is atomic)."""
+        self.runs: dict[int, tuple[tuple[Check, ...], bytes]] = {}
+        """``id(first check) -> (checks, their JSON joined by commas)``."""
+        self._runs_bytes = 0
         self._lock = threading.Lock()
 
     def bytes_of(self, check: Check) -> bytes:
@@ -940,6 +949,53 @@ class _CheckMemo:
                 self.items.pop(next(iter(self.items)))
             self.items[id(check)] = (check, out)
         return out
+
+    def _learn(self, run: tuple[Check, ...], parts: list[bytes]) -> None:
+        joined = b",".join(parts)
+        with self._lock:
+            old = self.runs.pop(id(run[0]), None)
+            if old is not None:
+                self._runs_bytes -= len(old[1])
+            while self.runs and self._runs_bytes + len(joined) > CHECK_RUNS_BYTES:
+                self._runs_bytes -= len(self.runs.pop(next(iter(self.runs)))[1])
+            if len(joined) <= CHECK_RUNS_BYTES:
+                self.runs[id(run[0])] = (run, joined)
+                self._runs_bytes += len(joined)
+
+    def array(self, checks: Sequence[Check]) -> bytes:
+        """The canonical JSON of the array of ``checks``' JSON (module docstring of the class)."""
+        out: list[bytes] = []
+        runs, items = self.runs, self.items
+        n = len(checks)
+        i = 0
+        start = -1  # where the current stretch of remembered checks outside any run began
+        learn: list[tuple[int, int, int]] = []  # (first check, end, first part) of stretches to keep as runs
+        while i < n:
+            c = checks[i]
+            r = runs.get(id(c))
+            if r is not None and r[0][0] is c and tuple(checks[i:i + len(r[0])]) == r[0]:
+                if start >= 0 and i - start > 1:
+                    learn.append((start, i, len(out) - (i - start)))
+                start = -1
+                out.append(r[1])
+                i += len(r[0])
+                continue
+            hit = items.get(id(c))
+            if hit is not None and hit[0] is c:
+                if start < 0:
+                    start = i
+                out.append(hit[1])
+            else:
+                if start >= 0 and i - start > 1:
+                    learn.append((start, i, len(out) - (i - start)))
+                start = -1
+                out.append(self.bytes_of(c))
+            i += 1
+        if start >= 0 and n - start > 1:
+            learn.append((start, n, len(out) - (n - start)))
+        for a, b, at in learn:
+            self._learn(tuple(checks[a:b]), out[at:at + b - a])
+        return b"[" + b",".join(out) + b"]"
 
 
 _CHECKS = _CheckMemo()
@@ -956,13 +1012,7 @@ def verdict_json_bytes(verdict: Verdict) -> bytes:
         top = dataclasses.replace(verdict, checks=()).to_json()
         if top.get("checks") == []:
             members = {k: canonical_json(v) for k, v in top.items() if k != "checks"}
-            memo, known = _CHECKS, _CHECKS.items
-            parts = [b"["]
-            for c in verdict.checks:
-                hit = known.get(id(c))
-                parts += (hit[1] if hit is not None and hit[0] is c else memo.bytes_of(c), b",")
-            parts[-1] = b"]" if len(parts) > 1 else b"[]"
-            members["checks"] = b"".join(parts)
+            members["checks"] = _CHECKS.array(verdict.checks)
             return canonical_object(members)
     return canonical_json(verdict.to_json())
 

@@ -1,33 +1,42 @@
 """How a record is taken apart for storage and put back together, byte for byte.
 
-A record file is about 113 KB, of which about 87 KB are evidence blobs that every record of the
+A record file is about 120 KB, of which about 87 KB are evidence blobs that every record of the
 same dossier repeats. The store keeps two things per record:
 
 * its **blobs**, each once by digest across all records (``sha256:<hex>`` → bytes), compressed
   with zlib when that makes them smaller;
-* its **row body**: a header line naming the record's blobs, then the record file's bytes after
-  the ``blobs`` member (``,"evidence":[...],...}`` and the newline), zlib-compressed, usually against a *preset
-  dictionary*: the body of an earlier record. Records of one verifier differ in a few fields
-  (times, call ids, the signature), so a body of about 26 KB compresses to about 1 KB against a
-  dictionary, against about 6 KB without one. zstd is not used: it is in the standard library
-  only from Python 3.14, and zlib with a dictionary already does this job.
+* its **row body**: a header line naming the record's blobs, then the rest of the record
+  (below), zlib-compressed, usually against a *preset dictionary*: the body of an earlier
+  record. Records of one verifier differ in a few places (times, call ids, the signature), so a
+  body of about 33 KB compresses to about 1 KB against a dictionary, against about 7 KB without
+  one. zstd is not used: it is in the standard library only from Python 3.14, and zlib with a
+  dictionary does this job once the body is compressed in pieces (:data:`PIECE`).
 
-Writing never makes the record file. The rest after ``blobs`` is the record's
-:meth:`~vvp.record.Record.skeleton` (its members but ``blobs``, canonical JSON), which a record
-:func:`~vvp.record.build_record` made holds as parts (the signed content's members, the id and
-the signature), and the blobs are :attr:`~vvp.record.Record.blobs`: the ``blobs`` member comes
-first in every record file (keys are sorted and the schemas allow no other key before it), and
-each blob is spelled one way (:func:`~vvp.record.blob_member`: text when UTF-8, else base64), so
-the file is ``{"blobs":`` + the spelled blobs + ``,`` + the rest. A v1 record file written
-elsewhere may spell a blob another way (its signature covers the spelling, v2's does not, so a
-v2 record cannot); such a record has no skeleton and is stored whole (``F`` rows): never
-deduplicated, never altered.
+The rest of the record, by row kind (:func:`split`):
+
+* ``C`` (format v2): a line with the canonical JSON of ``{"id", "signature"}``, then the signed
+  content's bytes exactly as :meth:`~vvp.record.Record.content_bytes` holds them (every member
+  but ``id``, ``signature`` and ``blobs``). Writing never makes the record file, nor even joins
+  the content into another string: a record :func:`~vvp.record.build_record` made hands its
+  content, id, signature, blobs and listing fields through public accessors, and the content is
+  compressed where it lies.
+* ``B`` (format v1): the record file's bytes after its ``blobs`` member (``,"evidence":[...],...}``
+  and the newline), from :meth:`~vvp.record.Record.skeleton`.
+* ``F``: the whole file, for a v1 file written elsewhere that spells a blob its own way (its
+  signature covers the spelling; v2's does not, so a v2 record cannot): never deduplicated,
+  never altered.
+
+The file is then ``{"blobs":`` + each blob spelled one way (:func:`~vvp.record.blob_member`:
+text when UTF-8, else base64) + ``,`` + the other members in canonical order: the ``blobs``
+member comes first in every record file (keys are sorted and the schemas allow no other key
+before it), and RFC 8785 is compositional.
 
 Reassembly joins the parts, then checks the result before handing it out: every blob against
 its digest; the file against its canonical form (every top-level member re-serialised with
-:func:`~vvp.record.canonical_json`); the id against the digest of the signed content (the members
-that are not ``id``, ``signature`` and, in v2, ``blobs``); in v2 the manifest against the blobs
-joined. Any mismatch, or bytes that do not decode, is ``STORE_CORRUPT``.
+:func:`~vvp.record.canonical_json`; a ``C`` row's content must be canonical as stored); the id
+against the digest of the signed content (the members that are not ``id``, ``signature`` and,
+in v2, ``blobs``); in v2 the manifest against the blobs joined. Any mismatch, or bytes that do
+not decode, is ``STORE_CORRUPT``.
 """
 
 from __future__ import annotations
@@ -35,7 +44,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,39 +117,59 @@ class MemberCache:
 
 @dataclass(frozen=True, slots=True)
 class Parts:
-    """A record taken apart: the columns of its row, its body (uncompressed) and the blobs the
-    body names (empty for an ``F`` row, which holds the whole file)."""
+    """A record taken apart: the columns of its row, its body (uncompressed, as the parts that
+    joined make it: a ``C`` body is its header and the record's signed content, never copied
+    into one string on the write path) and the blobs the body names (empty for an ``F`` row,
+    which holds the whole file)."""
 
     id: str
     received_at: str
     status: str
-    body: bytes
+    body_parts: tuple[bytes, ...]
     blobs: Mapping[str, bytes]
     record: Record
 
+    @property
+    def size(self) -> int:
+        return sum(len(b) for b in self.body_parts)
+
+    def body(self) -> bytes:
+        return b"".join(self.body_parts)
+
 
 def split(record: Record) -> Parts:
-    """Take a record apart (module docstring), through its public accessors only: a record
-    :func:`~vvp.record.build_record` made gives its skeleton, blobs and listing fields without
-    ever making its file or parsing it."""
+    """Take a record apart (module docstring), through its public accessors only: a v2 record
+    :func:`~vvp.record.build_record` made gives its signed content, id, signature, blobs and
+    listing fields without ever making its file or parsing it.
+
+    * ``C`` (v2): ``C`` + the blob keys, a line with the canonical JSON of ``{"id", "signature"}``,
+      then the signed content's bytes (every member but those two and ``blobs``);
+    * ``B`` (v1): ``B`` + the blob keys, then the file after its ``blobs`` member;
+    * ``F``: the whole file (a v1 file spelling a blob its own way)."""
+    keys = ",".join(sorted(record.blobs)).encode("ascii")
+    if record.media_type != MEDIA_TYPE_V1:
+        sig = canonical_json({"id": record.id, "signature": {"sigs": list(record.signature.sigs)}})
+        return Parts(id=record.id, received_at=record.received_at, status=record.status,
+                     body_parts=(b"C" + keys + b"\n" + sig + b"\n", record.content_bytes()), blobs=record.blobs,
+                     record=record)
     skeleton = record.skeleton()
     if skeleton is not None:
         blobs = record.blobs
-        body = b"".join((b"B", ",".join(sorted(blobs)).encode("ascii"), b"\n,", memoryview(skeleton)[1:], b"\n"))
+        body = b"".join((b"B", keys, b"\n,", memoryview(skeleton)[1:], b"\n"))
     else:
         blobs, body = {}, b"F\n" + record.to_bytes()
-    return Parts(id=record.id, received_at=record.received_at, status=record.status, body=body, blobs=blobs,
+    return Parts(id=record.id, received_at=record.received_at, status=record.status, body_parts=(body,), blobs=blobs,
                  record=record)
 
 
-def body_blobs(body: bytes, where: str) -> tuple[list[str], bytes]:
-    """``(blob keys, rest)`` of a ``B`` body, ``([], file)`` of an ``F`` body."""
+def body_blobs(body: bytes, where: str) -> tuple[str, list[str], bytes]:
+    """``(kind, blob keys, rest)`` of a row body: kind ``B``, ``C`` or ``F`` (``F`` has no keys)."""
     head, nl, rest = body.partition(b"\n")
     if not nl:
         raise _corrupt(f"{where}: the stored row has no header")
     if head == b"F":
-        return [], rest
-    if not head.startswith(b"B"):
+        return "F", [], rest
+    if not head[:1] in (b"B", b"C"):
         raise _corrupt(f"{where}: the stored row has an unknown header")
     try:
         keys = head[1:].decode("ascii").split(",") if len(head) > 1 else []
@@ -148,46 +177,59 @@ def body_blobs(body: bytes, where: str) -> tuple[list[str], bytes]:
         raise _corrupt(f"{where}: the stored row's blob list is not ASCII") from None
     if not all(ID_RE.match(k) for k in keys):
         raise _corrupt(f"{where}: the stored row's blob list is damaged")
-    return keys, rest
+    return head[:1].decode("ascii"), keys, rest
 
 
 def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: MemberCache, where: str) -> bytes:
     """The record file from its row body and its blobs, checked (module docstring)."""
-    keys, rest = body_blobs(body, where)
-    whole = body.startswith(b"F")
+    kind, keys, rest = body_blobs(body, where)
     mine: dict[str, bytes] = {}
-    if whole:
-        file = rest
-        value = b""
-    else:
-        for key in keys:
-            data = blobs.get(key)
-            if data is None:
-                raise _corrupt(f"{where}: blob {key} is missing from the store")
-            if digest(data) != key:
-                raise _corrupt(f"{where}: stored blob {key} does not match its digest")
-            mine[key] = data
-        value = cache.blobs_value(mine)
-        file = BLOBS_PREFIX + value + rest
+    for key in keys:
+        data = blobs.get(key)
+        if data is None:
+            raise _corrupt(f"{where}: blob {key} is missing from the store")
+        if digest(data) != key:
+            raise _corrupt(f"{where}: stored blob {key} does not match its digest")
+        mine[key] = data
+    value = cache.blobs_value(mine)
     try:
-        tail = json.loads(file if whole else b'{"blobs":{}' + rest)
-        if not isinstance(tail, dict):
-            raise ValueError("not an object")
-        members = {k: canonical_json(v) for k, v in tail.items() if whole or k != "blobs"}
-        if not whole:
+        if kind == "C":
+            sig_line, nl, content = rest.partition(b"\n")
+            unsigned = json.loads(sig_line) if nl else None
+            tail = json.loads(content)
+            if not isinstance(tail, dict) or not isinstance(unsigned, dict) or set(unsigned) != {"id", "signature"}:
+                raise ValueError("not a record's content, id and signature")
+            members = {k: canonical_json(v) for k, v in tail.items()}
+            if canonical_object(members) != content or set(members) & {"id", "signature", "blobs"}:
+                raise ValueError("the stored content is not canonical")
+            members.update((k, canonical_json(v)) for k, v in unsigned.items())
+            tail.update(unsigned)
+        else:
+            tail = json.loads(rest if kind == "F" else b'{"blobs":{}' + rest)
+            if not isinstance(tail, dict):
+                raise ValueError("not an object")
+            members = {k: canonical_json(v) for k, v in tail.items() if kind == "F" or k != "blobs"}
+            content = b""
+        if kind != "F":
             members["blobs"] = value
         canonical = canonical_object(members) + b"\n"
-        unsigned = unsigned_fields(tail.get("media_type"))
-        content = canonical_object({k: v for k, v in members.items() if k not in unsigned})
+        file = rest if kind == "F" else canonical
+        unsigned_names = unsigned_fields(tail.get("media_type"))
+        if kind != "C":
+            content = canonical_object({k: v for k, v in members.items() if k not in unsigned_names})
     except (ValueError, UnicodeDecodeError, RecursionError, TypeError) as ex:
         raise _corrupt(f"{where}: the stored record does not parse: {ex}") from None
-    if canonical != file:
+    if kind == "B" and BLOBS_PREFIX + value + rest != canonical:
         raise _corrupt(f"{where}: the reassembled record is not the canonical file that was stored")
+    if kind == "F" and canonical != file:
+        raise _corrupt(f"{where}: the reassembled record is not the canonical file that was stored")
+    if kind == "C" and tail.get("media_type") == MEDIA_TYPE_V1:
+        raise _corrupt(f"{where}: a v1 record stored as content")
     if tail.get("id") != record_id or digest(content) != record_id:
         raise _corrupt(f"{where}: the reassembled record does not match its id")
     if tail.get("media_type") != MEDIA_TYPE_V1:
         # v2: the blobs are outside the signed content; the signed manifest must list exactly them
-        if whole:
+        if kind == "F":
             try:
                 Record.from_bytes(file)
             except RecordBroken as ex:
@@ -253,12 +295,26 @@ class DictCompressor:
             c = self._primed[key] = zlib.compressobj(ZLIB_LEVEL, zdict=zd) if zd else zlib.compressobj(ZLIB_LEVEL)
         return c
 
-    def compress(self, data: bytes) -> bytes:
+    def compress(self, data: bytes | Sequence[bytes]) -> bytes:
+        """``data``, or the bytes ``data``'s parts make joined (not joined here: each piece is
+        fed from the parts it overlaps, through memory views)."""
+        parts = [memoryview(data)] if isinstance(data, bytes) else [memoryview(p) for p in data]
+        total = sum(len(p) for p in parts)
         out: list[bytes] = []
-        for k in range(max(1, -(-len(data) // PIECE))):
+        i = off = 0  # the part being read, and the offset in it
+        for k in range(max(1, -(-total // PIECE))):
             c = self._compressor(k).copy() if k < DICT_PIECES else zlib.compressobj(ZLIB_LEVEL)
-            z = c.compress(data[k * PIECE:(k + 1) * PIECE]) + c.flush()
-            out += (len(z).to_bytes(4, "big"), z)
+            want, z = PIECE, []
+            while want and i < len(parts):
+                chunk = parts[i][off:off + want]
+                z.append(c.compress(chunk))
+                want -= len(chunk)
+                off += len(chunk)
+                if off == len(parts[i]):
+                    i, off = i + 1, 0
+            z.append(c.flush())
+            piece = b"".join(z)
+            out += (len(piece).to_bytes(4, "big"), piece)
         return b"".join(out)
 
 

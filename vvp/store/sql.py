@@ -261,8 +261,8 @@ class SqlStore(RecordStore):
             zc = self._compressors[dict_id] = codec.DictCompressor(zd)
         return zc.compress(raw)
 
-    def _poor(self, packed: bytes, body: bytes) -> bool:
-        return len(body) >= DICT_MIN_BODY and len(packed) * DICT_RATIO > len(body)
+    def _poor(self, packed: bytes, size: int) -> bool:
+        return size >= DICT_MIN_BODY and len(packed) * DICT_RATIO > size
 
     def _body_in_tx(self, cur: Cursor, raw: bytes, dict_id: int | None, packed: bytes) -> tuple[int | None, bytes]:
         """``(dictionary, compressed body)`` for a row whose cheap guess, made outside the
@@ -274,7 +274,7 @@ class SqlStore(RecordStore):
         newest = (int(row[0]), int(row[1])) if row is not None else None
         if newest is not None and newest[0] != dict_id:
             dict_id, packed = newest[0], self._pack(cur, newest[0], raw)
-            if not self._poor(packed, raw):
+            if not self._poor(packed, len(raw)):
                 return dict_id, packed
         cur.execute("SELECT max(seq) FROM records")
         row = cur.fetchone()
@@ -320,7 +320,7 @@ class SqlStore(RecordStore):
             # compress against the newest dictionary this object knows, before the write transaction
             guess_id = self._latest_dict
             zc = self._compressors.get(guess_id) if guess_id is not None else None
-            bodies = [zc.compress(p.body) if zc is not None else b"" for p in parts]
+            bodies = [zc.compress(p.body_parts) if zc is not None else b"" for p in parts]
             cur_dict = guess_id if zc is not None else None
             with self._tx(write=True) as cur:
                 for k, (size, c, payload) in new_blobs.items():
@@ -328,10 +328,10 @@ class SqlStore(RecordStore):
                                 "ON CONFLICT (digest) DO NOTHING", (k, size, c, payload))
                 for p, body in zip(parts, bodies):
                     if cur_dict is not None and (zc is None or cur_dict != guess_id):
-                        body = self._pack(cur, cur_dict, p.body)  # the batch moved on to another dictionary
+                        body = self._pack(cur, cur_dict, p.body())  # the batch moved on to another dictionary
                     row_dict = cur_dict
-                    if row_dict is None or self._poor(body, p.body):
-                        row_dict, body = self._body_in_tx(cur, p.body, row_dict, body)
+                    if row_dict is None or self._poor(body, p.size):
+                        row_dict, body = self._body_in_tx(cur, p.body(), row_dict, body)
                         if row_dict is not None:
                             cur_dict = row_dict
                     row_codec = codec.CODEC_ZLIB_PIECES if row_dict is not None else codec.CODEC_ZLIB
@@ -372,7 +372,7 @@ class SqlStore(RecordStore):
             body = codec.decompress_pieces(bytes(row[2]), zdict, where)
         else:
             raise StoreError(f"{where}: unknown codec {row[1]}", code=codes.STORE_CORRUPT)
-        keys, _ = codec.body_blobs(body, where)
+        _, keys, _ = codec.body_blobs(body, where)
         rows = self._select_in(cur, "SELECT digest, size, codec, data FROM blobs WHERE digest", keys)
         blobs = {str(r[0]): codec.decode_blob(str(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in rows}
         return codec.reassemble(body, blobs, record_id, self._members, where)
