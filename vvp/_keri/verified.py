@@ -150,12 +150,14 @@ class _Aid:
 class VerifiedKels:
     """Key events keri accepted, shared by the verifications of one process (module docstring).
 
-    Bounded (``max_events``, least recently used AIDs go first) and thread-safe: reads are dict
-    lookups of immutable entries, writes hold a lock. ``reused`` counts the events ingests took
+    Bounded (``max_events`` key events and as many TEL events, least recently used AIDs and TELs
+    go first; an event with its message, keri's rows and record is about 5 KB, so the default is
+    of the order of 100 MB at most) and thread-safe: reads are dict lookups of immutable entries,
+    writes hold a lock. ``reused`` counts the events ingests took
     from here instead of asking keri, ``learnt`` the events kept.
     """
 
-    def __init__(self, max_events: int = 20_000, max_conflicts: int = 256) -> None:
+    def __init__(self, max_events: int = 10_000, max_conflicts: int = 256) -> None:
         self.max_events = max_events
         self.max_conflicts = max_conflicts
         self._lock = threading.Lock()
