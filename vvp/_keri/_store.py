@@ -4,6 +4,9 @@ Why fresh: a shared store keeps the first version of every KEL it saw ("first se
 accumulates escrow junk and cues, and lets one call's input affect the next (keri-notes §4, §7).
 On tmpfs a fresh Baser+Reger costs 1-2 ms. Why our own directory: keri's ``temp=True`` stores
 leak their parent directories; with ``headDirPath`` inside a directory we remove, nothing stays.
+Long-lived verifiers may instead take a store that an earlier verification used and that was
+emptied completely afterwards (``fresh_store(reusable=True)``, :class:`_Pool`): as fresh for
+keri, without opening 116 databases again.
 """
 
 from __future__ import annotations
