@@ -17,9 +17,7 @@ stops the run with exit 4 after writing what is complete; the rerun continues fr
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +47,7 @@ from vvp.batch.summary import RunFacts, Summary, render
 from vvp.batch.work import BatchResult, WorkerConfig
 from vvp.errors import OperationalError, UsageError
 from vvp.fetch import FetchLimits, build_fetcher
+from vvp.files import write_output
 from vvp.record import keystore_path, open_identity
 from vvp.store import open_store, parse_store_url
 from vvp.trust import load_trust_store
@@ -133,23 +132,6 @@ def _store_url(opts: BatchOptions) -> str:
     if loc.kind != "sqlite" or loc.target == ":memory:":
         return opts.store
     return str(Path(loc.target).expanduser().resolve())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as ex:
-        raise OperationalError(f"cannot write {path}: {ex.strerror or ex}", code=codes.BATCH_OUTPUT_FAILED) from None
 
 
 @dataclass
@@ -344,7 +326,8 @@ def _locked(opts: BatchOptions, source: Source, env: Mapping[str, str], started:
                              rows_this_run=this_run, rows_earlier=earlier_rows,
                              rate=(run.done / elapsed) if run is not None and elapsed > 0 else 0.0, complete=complete)
             try:
-                _write_atomic(out / SUMMARY, render(summary, facts))
+                write_output(out / SUMMARY, render(summary, facts).encode("utf-8"),
+                             fail_code=codes.BATCH_OUTPUT_FAILED, what="the batch summary")
             except OperationalError:
                 if complete:
                     raise  # else the error that stopped the run is the one to report
