@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tests.recordkit import SALT, shm_dir
 from vvp import canonical, codes
-from vvp.canonical import canonical_json, canonical_object
+from vvp.canonical import canonical_json, canonical_json_of_plain, canonical_object
 from vvp.errors import OperationalError
 from vvp.fetch import EvidenceKind, Fetched, FetchEvent, FetchFailure
 from vvp.record import (
@@ -294,6 +294,23 @@ def test_fuzzed_float_free_values_match_and_round_trip(value: Any) -> None:
     raw = canonical_json(value)
     assert raw == rfc8785.dumps(value)
     assert canonical_json(json.loads(raw)) == raw
+    assert canonical_json_of_plain(value) == raw  # the record path's shortcut for values it assembles
+
+
+_plain_leaves_any_int = st.recursive(
+    st.one_of(st.none(), st.booleans(), _text,
+              st.sampled_from([2 ** 53, -(2 ** 53), 2 ** 53 + 1, 295147905179352830000, 2 ** 68, 10 ** 30, "\ud800"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=5)), max_leaves=25)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_plain_leaves_any_int)
+def test_the_plain_shortcut_refuses_and_falls_back_as_canonical_json_does(value: Any) -> None:
+    try:
+        got: bytes | type[ValueError] = canonical_json_of_plain(value)
+    except ValueError:
+        got = ValueError
+    assert got == _ours(value) == _reference(value)
 
 
 @settings(max_examples=200, deadline=None)

@@ -76,7 +76,7 @@ import orjson
 from vvp import __version__, clock, codes, strictjson
 from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
-from vvp.canonical import canonical_object
+from vvp.canonical import canonical_json_of_plain, canonical_object
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -943,7 +943,9 @@ class _CheckMemo:
         hit = self.items.get(id(check))
         if hit is not None and hit[0] is check:
             return hit[1]
-        out = canonical_json(check.to_json())
+        j = check.to_json()
+        plain = all(v is None or isinstance(v, str) for v in j.values())  # a check's fields are text
+        out = canonical_json_of_plain(j) if plain else canonical_json(j)
         with self._lock:
             while len(self.items) >= CHECK_MEMO_ENTRIES:
                 self.items.pop(next(iter(self.items)))
@@ -1048,6 +1050,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     try:
         parts = trust.record_parts()
         evidence: list[dict[str, Any]] = []
+        texts: list[object] = []  # every leaf of the evidence that is not made here: text, checked below
         for ev in events:
             item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
                                     "at": clock.rfc3339(ev.at) if ev.at is not None else None}
@@ -1055,11 +1058,14 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
                 f = ev.fetched
                 item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,
                                    "blob": put(f.body)}
+                texts += (ev.url, f.final_url, f.content_type, f.source)
             elif ev.failure is not None:
                 item["failure"] = {"code": ev.failure.code, "message": ev.failure.message}
+                texts += (ev.url, ev.failure.code, ev.failure.message)
             else:
                 raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
             evidence.append(item)
+        evidence_plain = all(isinstance(t, str) for t in texts)
         for key, (member, data) in parts.blobs.items():
             if key not in blob_members:
                 blob_members[key] = member
@@ -1072,11 +1078,11 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
         received = clock.rfc3339(received_at)
         members: dict[str, bytes] = {
             "media_type": _MEDIA_TYPE_MEMBER,
-            "received_at": canonical_json(received),
+            "received_at": canonical_json_of_plain(received),
             "inputs": canonical_json(inputs),
             "trust": parts.member,
-            "evidence": canonical_json(evidence),
-            "manifest": canonical_json(manifest_of(raw_blobs)),
+            "evidence": canonical_json_of_plain(evidence) if evidence_plain else canonical_json(evidence),
+            "manifest": canonical_json_of_plain(manifest_of(raw_blobs)),
             "verdict": verdict_member,
             "software": canonical_json(software) if software is not None else _software_member(),
             "verifier": _verifier_member(state, identity.kel()),
