@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tests.recordkit import SALT, shm_dir
 from vvp import canonical, codes
-from vvp.canonical import canonical_json, canonical_json_of_plain, canonical_object
+from vvp.canonical import canonical_json, canonical_json_of_plain, canonical_object, canonical_object_parts
 from vvp.errors import OperationalError
 from vvp.fetch import EvidenceKind, Fetched, FetchEvent, FetchFailure
 from vvp.record import (
@@ -319,6 +319,9 @@ def test_canonical_object_joins_members_exactly(members: dict[str, Any]) -> None
     joined = {k: canonical_json(v) for k, v in members.items()}
     assert canonical_object(joined) == canonical_json(members)
     assert canonical_object(joined, trailer=b"\n") == canonical_json(members) + b"\n"
+    assert b"".join(canonical_object_parts(joined)) == canonical_json(members)
+    halves = {k: (v[:len(v) // 2], v[len(v) // 2:]) for k, v in joined.items()}  # values given in parts
+    assert b"".join(canonical_object_parts(halves)) == canonical_json(members)
 
 
 def test_canonical_object_refuses_what_canonical_json_refuses() -> None:

@@ -76,7 +76,7 @@ import orjson
 from vvp import __version__, clock, codes, strictjson
 from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
-from vvp.canonical import canonical_json_of_plain, canonical_object
+from vvp.canonical import canonical_json_of_plain, canonical_object, canonical_object_parts
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -494,7 +494,12 @@ class _Built:
     JSON (joined once into the signed content), each blob's canonical member (for the file), the
     signature, and the two listing fields a store wants."""
 
-    members: Mapping[str, bytes]
+    members: Mapping[str, bytes | tuple[bytes, ...]]
+    """The signed content's members as canonical JSON (the verdict as the parts that joined make it)."""
+    content_parts: tuple[bytes, ...]
+    """The signed content as the parts that joined make it (never joined on a store's write path)."""
+    digest: bytes
+    """The content's SHA-256: what was signed."""
     blob_members: Mapping[str, bytes]
     signature: Signature
     received_at: str
@@ -525,7 +530,7 @@ class Record:
     _media_type: str
     _id: str
     _blobs: Mapping[str, bytes]
-    _content: bytes
+    _content: bytes | None
     _file: bytes | None
     _cut: int
     _built: _Built | None
@@ -586,14 +591,14 @@ class Record:
         return rec
 
     @classmethod
-    def _made(cls, built: _Built, content: bytes, blobs: Mapping[str, bytes], record_id: str) -> Record:
+    def _made(cls, built: _Built, blobs: Mapping[str, bytes], record_id: str) -> Record:
         """A v2 record :func:`build_record` has just assembled from checked parts: skips
         re-running the schema, re-hashing every blob (about 10 ms for a 100 KB record, on the
         service's per-call path) and making the file. Everything that reads a record from
         outside goes through the checks."""
         rec = object.__new__(cls)
         for name, value in (("_data", None), ("_media_type", MEDIA_TYPE_V2), ("_id", record_id), ("_blobs", blobs),
-                            ("_content", content), ("_file", None), ("_cut", -1), ("_built", built),
+                            ("_content", None), ("_file", None), ("_cut", -1), ("_built", built),
                             ("_skeleton", None)):
             object.__setattr__(rec, name, value)
         return rec
@@ -763,12 +768,28 @@ class Record:
 
     def content_bytes(self) -> bytes:
         """The exact bytes the id digests (canonical JSON of :meth:`content`)."""
-        return self._content
+        content = self._content
+        if content is None:
+            built = self._built
+            assert built is not None
+            content = b"".join(built.content_parts)
+            object.__setattr__(self, "_content", content)
+        return content
+
+    def content_parts(self) -> tuple[bytes, ...]:
+        """:meth:`content_bytes` as byte strings that joined make it: a record
+        :func:`build_record` made has never joined them (a store compresses them where they lie);
+        any other record gives its content whole."""
+        built = self._built
+        return built.content_parts if built is not None else (self.content_bytes(),)
 
     def signed_bytes(self) -> bytes:
         """The exact bytes the verifier's signature covers (:func:`signing_input`): the content
         bytes in v1, their 32-byte SHA-256 in v2."""
-        return signing_input(self._media_type, self._content)
+        built = self._built
+        if built is not None:
+            return built.digest
+        return signing_input(self._media_type, self.content_bytes())
 
     def blob(self, key: str) -> bytes:
         return self._blobs[key]
@@ -812,7 +833,8 @@ class Record:
 
     def _unsigned_members(self, built: _Built) -> dict[str, bytes]:
         sig = built.signature
-        return {**built.members, "id": canonical_json(self._id), "signature": canonical_json({"sigs": list(sig.sigs)})}
+        members = {k: v if isinstance(v, bytes) else b"".join(v) for k, v in built.members.items()}
+        return {**members, "id": canonical_json(self._id), "signature": canonical_json({"sigs": list(sig.sigs)})}
 
     def skeleton(self) -> bytes | None:
         """The record file without its ``blobs`` member (canonical JSON of every other member,
@@ -965,7 +987,11 @@ class _CheckMemo:
                 self._runs_bytes += len(joined)
 
     def array(self, checks: Sequence[Check]) -> bytes:
-        """The canonical JSON of the array of ``checks``' JSON (module docstring of the class)."""
+        """The canonical JSON of the array of ``checks``' JSON (docstring of the class)."""
+        return b"".join(self.array_parts(checks))
+
+    def array_parts(self, checks: Sequence[Check]) -> list[bytes]:
+        """:meth:`array` as the byte strings that joined make it (runs and checks, commas, brackets)."""
         out: list[bytes] = []
         runs, items = self.runs, self.items
         n = len(checks)
@@ -997,26 +1023,37 @@ class _CheckMemo:
             learn.append((start, n, len(out) - (n - start)))
         for a, b, at in learn:
             self._learn(tuple(checks[a:b]), out[at:at + b - a])
-        return b"[" + b",".join(out) + b"]"
+        if not out:
+            return [b"[]"]
+        parts = [b"["]
+        for x in out:
+            parts += (x, b",")
+        parts[-1] = b"]"
+        return parts
 
 
 _CHECKS = _CheckMemo()
 
 
 def verdict_json_bytes(verdict: Verdict) -> bytes:
-    """``canonical_json(verdict.to_json())``, made in parts: RFC 8785 is compositional, so the
-    ``checks`` array is ``[`` + each check's canonical JSON (:class:`_CheckMemo`) joined by ``,``
-    + ``]``, and the other members are made from the JSON of the same verdict without checks.
-    Should the verdict's JSON ever not be that (``checks`` taken over by ``extra``, or not the
-    array of the checks' own JSON), it is serialised whole instead; a test compares the two on
-    every world scenario."""
+    """``canonical_json(verdict.to_json())``, made in parts (:func:`verdict_json_parts`)."""
+    return b"".join(verdict_json_parts(verdict))
+
+
+def verdict_json_parts(verdict: Verdict) -> list[bytes]:
+    """``canonical_json(verdict.to_json())`` as byte strings that joined make it: RFC 8785 is
+    compositional, so the ``checks`` array is ``[`` + each check's canonical JSON
+    (:class:`_CheckMemo`) joined by ``,`` + ``]``, and the other members are made from the JSON
+    of the same verdict without checks. Should the verdict's JSON ever not be that (``checks``
+    taken over by ``extra``, or not the array of the checks' own JSON), it is serialised whole
+    instead; a test compares the two on every world scenario."""
     if "checks" not in verdict.extra:
         top = dataclasses.replace(verdict, checks=()).to_json()
         if top.get("checks") == []:
-            members = {k: canonical_json(v) for k, v in top.items() if k != "checks"}
-            members["checks"] = _CHECKS.array(verdict.checks)
-            return canonical_object(members)
-    return canonical_json(verdict.to_json())
+            members: dict[str, bytes | list[bytes]] = {k: canonical_json(v) for k, v in top.items() if k != "checks"}
+            members["checks"] = _CHECKS.array_parts(verdict.checks)
+            return canonical_object_parts(members)
+    return [canonical_json(verdict.to_json())]
 
 
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
@@ -1071,12 +1108,13 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
                 blob_members[key] = member
                 raw_blobs[key] = data
         state = identity.state()
+        verdict_member: bytes | tuple[bytes, ...]
         if isinstance(verdict, Verdict):
-            verdict_member, status = verdict_json_bytes(verdict), verdict.status.value
+            verdict_member, status = tuple(verdict_json_parts(verdict)), verdict.status.value
         else:
             verdict_member, status = canonical_json(verdict), str(verdict.get("status"))
         received = clock.rfc3339(received_at)
-        members: dict[str, bytes] = {
+        members: dict[str, bytes | tuple[bytes, ...]] = {
             "media_type": _MEDIA_TYPE_MEMBER,
             "received_at": canonical_json_of_plain(received),
             "inputs": canonical_json(inputs),
@@ -1089,11 +1127,14 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
         }
     except ValueError as ex:
         raise OperationalError(f"cannot build the record: {ex}", code=codes.RECORD_WRITE_FAILED) from None
-    content = canonical_object(members)
-    h = hashlib.sha256(content)
-    sig = identity.sign(h.digest(), expect=state)
+    content = tuple(canonical_object_parts(members))
+    h = hashlib.sha256()
+    for part in content:  # hashed where the parts lie: the content is never joined here
+        h.update(part)
+    signed = h.digest()
+    sig = identity.sign(signed, expect=state)
     record_id = DIGEST_PREFIX + h.hexdigest()
-    return Record._made(_Built(members, blob_members, sig, received, status), content, raw_blobs, record_id)
+    return Record._made(_Built(members, content, signed, blob_members, sig, received, status), raw_blobs, record_id)
 
 
 def write_record(record: Record, path: str | Path, *, write_through: bool = False) -> Path:

@@ -150,7 +150,7 @@ def split(record: Record) -> Parts:
     if record.media_type != MEDIA_TYPE_V1:
         sig = canonical_json({"id": record.id, "signature": {"sigs": list(record.signature.sigs)}})
         return Parts(id=record.id, received_at=record.received_at, status=record.status,
-                     body_parts=(b"C" + keys + b"\n" + sig + b"\n", record.content_bytes()), blobs=record.blobs,
+                     body_parts=(b"C" + keys + b"\n" + sig + b"\n", *record.content_parts()), blobs=record.blobs,
                      record=record)
     skeleton = record.skeleton()
     if skeleton is not None:
