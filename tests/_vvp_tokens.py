@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from vvp.jose import b64url_encode, encode_cesr_0b
-from vvp.passport import PassportPolicy, check_passport, check_signature, ed25519_verifier
+from vvp.caller.passport import PassportPolicy, check_passport, check_signature, ed25519_verifier
 from vvp.verdict import Check, CheckStatus, Status, claim_status
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,6 +1,6 @@
 """The authorization claims on credential graphs the world does not publish.
 
-:func:`vvp.authorization.check_authorization` reads a proven :class:`DossierResult`; these tests
+:func:`vvp.caller.authorization.check_authorization` reads a proven :class:`DossierResult`; these tests
 take the world's real result for a good dossier and change one binding (drop the delegation, move
 a constraint, rename an issuee) to prove the rules the scenario matrix cannot reach without
 minting more credentials: P-08/V-15, V-19 (delegation constraints), V-21 (brand proxy), V-23
@@ -17,7 +17,7 @@ import pytest
 
 from tests.world_fixtures import own_world
 from vvp import codes
-from vvp.authorization import AuthPolicy, AuthResult, CallFacts, check_authorization
+from vvp.caller.authorization import AuthPolicy, AuthResult, CallFacts, check_authorization
 from vvp.dossier import Credential, DossierPolicy, DossierResult, verify_dossier_stream
 from vvp.fetch import MemoryFetcher
 from vvp.verdict import Check, CheckStatus, Status, claim_status

@@ -21,7 +21,7 @@ from tests.world_fixtures import own_world
 from vvp import codes
 from vvp.fetch import MemoryFetcher
 from vvp.keystate import KelResult, KeyState
-from vvp.passport import PassportPolicy, check_passport
+from vvp.caller.passport import PassportPolicy, check_passport
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import CallInput, VerifierCache, _key_state_checks, verify_call

@@ -169,7 +169,7 @@ import vvp.dossier.checks as d
 d._revocation = lambda ctx, a, tm: (d.passed("V-14", d.CLAIM, "revocation not checked", a.said), "issued")
 """),
     Disable("V-16", "test_authorization_matrix.py::test_V_16_delegated_signer_credential_issued_by_a_third_party", """
-import vvp.authorization as a
+import vvp.caller.authorization as a
 def _delegation(d, parties, facts, ref, out):
     out.append(a.passed("V-16", a.AUTH, "delegation not checked", facts.signer))
     return a._first(d, "delsig")

@@ -9,8 +9,8 @@ import pytest
 from tests._sip_fixtures import SIP_DIR
 from tests._vvp_tokens import DEST, ORIG, REF, T0, claims, evaluate, identity, make_token
 from vvp import codes
-from vvp.context import check_context
-from vvp.passport import parse_vvp_passport
+from vvp.caller.context import check_context
+from vvp.caller.passport import parse_vvp_passport
 from vvp.stir.sip import SipRequest, parse_sip
 from vvp.verdict import Check, Status, claim_status
 

@@ -17,7 +17,7 @@ import pytest
 
 from vvp import codes
 from vvp._keri.digests import compute_digest
-from vvp.authorization import Parties
+from vvp.caller.authorization import Parties
 from vvp.dossier import Credential, DossierResult
 from vvp.evidence.base import ForeignTrust
 from vvp.evidence.bridge import decode_data_uri, foreign_evidence, read_bridge

@@ -18,7 +18,7 @@ from tests._vvp_tokens import (
 from vvp import codes
 from vvp.errors import EvidenceInvalid, EvidenceUnavailable
 from vvp.jose import SignatureEncoding, b64url_encode
-from vvp.passport import (
+from vvp.caller.passport import (
     PassportPolicy, check_passport, check_signature, ed25519_verifier, find_aid_in_url, parse_vvp_passport,
 )
 from vvp.verdict import Check, CheckStatus, Status, claim_status

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import corpus_path
 from vvp import codes
 from vvp.jose import JoseError, b64url_decode
-from vvp.passport import PassportPolicy, check_passport, check_signature, ed25519_verifier, parse_vvp_passport
+from vvp.caller.passport import PassportPolicy, check_passport, check_signature, ed25519_verifier, parse_vvp_passport
 from vvp.verdict import Check, CheckStatus, Status, claim_status
 
 pytestmark = pytest.mark.corpus

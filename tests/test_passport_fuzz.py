@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from tests._sip_fixtures import SIP_DIR
 from tests._vvp_tokens import REF, T0, claims, evaluate, header, identity, make_token
 from vvp import codes
-from vvp.context import check_context
-from vvp.passport import check_passport
+from vvp.caller.context import check_context
+from vvp.caller.passport import check_passport
 from vvp.stir.sip import parse_sip
 from vvp.verdict import Check, CheckStatus, Status, claim_status
 

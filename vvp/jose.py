@@ -17,7 +17,7 @@ tolerate padding and non-canonical base64url, and they pick the algorithm from t
   was used is recorded (P-21). The signing input is the ASCII of ``header.payload`` as received.
 
 This module judges the *form* of a token only. Whether its ``alg`` is acceptable, and whether its
-signature verifies, is for the profile that uses it (:mod:`vvp.passport` for VVP; the SHAKEN
+signature verifies, is for the profile that uses it (:mod:`vvp.caller.passport` for VVP; the SHAKEN
 code for ES256), so that an RS256 token is reported as a forbidden algorithm rather than as an
 odd-looking signature.
 """

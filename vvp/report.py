@@ -69,7 +69,7 @@ from vvp.htmlpage import Pill, render_page, short_id
 from vvp.jose import JoseError
 from vvp.kel import verify_stream
 from vvp.keystate import KeyEvent, Outcome
-from vvp.passport import VvpPassport, parse_vvp_passport
+from vvp.caller.passport import VvpPassport, parse_vvp_passport
 from vvp.record import Record, ReplayFetcher, materialise_trust
 from vvp.replay import Reverification, reverify
 from vvp.report_svg import GraphLink, GraphNode, render_svg

@@ -34,10 +34,10 @@ from cryptography import x509
 
 from vvp import clock, codes
 from vvp._keri.kel import verify_signature
-from vvp.authorization import AuthPolicy, CallFacts, check_authorization
+from vvp.caller.authorization import AuthPolicy, CallFacts, check_authorization
 from vvp.callee.inputs import CalleeInput, is_callee_inputs
 from vvp.callee.verify import CalleePolicy, verify_callee
-from vvp.context import check_context
+from vvp.caller.context import check_context
 from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier
 from vvp.errors import ConfigError, FetchError
 from vvp.evidence.bridge import foreign_evidence
@@ -45,7 +45,7 @@ from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evide
 from vvp.kel import resolve_kel, verify_stream
 from vvp.lru import Lru
 from vvp.keystate import KelResult, KelStream, select_key_state
-from vvp.passport import PassportPolicy, VvpPassport, check_passport, check_signature
+from vvp.caller.passport import PassportPolicy, VvpPassport, check_passport, check_signature
 from vvp.stir.certs import X5uError, load_pem_certificates
 from vvp.stir.identity import IdentityRouting, PptKind, RoutedIdentity, route_identities
 from vvp.stir.shaken import ShakenClaim, ShakenPolicy, shaken_claim, verify_shaken

@@ -7,7 +7,7 @@ here); this module binds it to the answer, reusing the caller's rules where the 
 ``authorization``
     ``VC-05``      the dossier's issuer is the ``kid`` AID itself: a callee has no delegate.
     ``X-AUTH-01``  that AID is accountable: the vetting credential's issuee, or acting for it
-                   through an ``alloc`` GCD (the caller's rule, :func:`vvp.authorization.resolve_parties`).
+                   through an ``alloc`` GCD (the caller's rule, :func:`vvp.caller.authorization.resolve_parties`).
 ``dossier``
     ``VC-06``      full validation and revocation as V-08 to V-14: the dossier claim's outcome.
 ``tn_rights``
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from vvp import codes, goals
-from vvp.authorization import (
+from vvp.caller.authorization import (
     AuthPolicy,
     CallFacts,
     brand_checks,

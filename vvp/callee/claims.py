@@ -1,9 +1,9 @@
 """The callee PASSporT itself: its value, its header and its claims (vvp-protocol.md §1.6, §8.2).
 
 The token is parsed by the caller's strict JOSE parser and normalised by the caller's
-:func:`vvp.passport.passport_from_token` (``kid``, ``evd``, ``iat``, ``exp``, ``card``, ``goal``
+:func:`vvp.caller.passport.passport_from_token` (``kid``, ``evd``, ``iat``, ``exp``, ``card``, ``goal``
 read exactly as for a caller); its header is judged by the caller's own rules
-(:func:`vvp.passport.header_checks`: "same headers as the caller"). What differs is judged here,
+(:func:`vvp.caller.passport.header_checks`: "same headers as the caller"). What differs is judged here,
 each check under its requirement id, in the ``passport`` claim:
 
 ``CE-02``  the value is a compact JWT (a strict JWS) with the ``;type=vvp`` suffix; without the
@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from vvp import codes
 from vvp.jose import JoseError
-from vvp.passport import VvpPassport, header_checks, parse_vvp_passport, seconds_text
+from vvp.caller.passport import VvpPassport, header_checks, parse_vvp_passport, seconds_text
 from vvp.verdict import Check, CheckStatus, failed, indeterminate, not_applicable, passed, warned
 
 CLAIM: Final = "passport"

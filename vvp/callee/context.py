@@ -26,7 +26,7 @@ from vvp.callee.claims import Cseq, parse_cseq
 from vvp.callee.sdp import SipResponse
 from vvp.errors import VvpError
 from vvp.jose import JoseError
-from vvp.passport import parse_vvp_passport, seconds_text
+from vvp.caller.passport import parse_vvp_passport, seconds_text
 from vvp.stir.identity import PptKind, route_identities
 from vvp.stir.sip import SipError, SipRequest, parse_sip
 from vvp.tn import display_tn, try_normalize_tn

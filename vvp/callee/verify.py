@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from vvp import clock, codes
 from vvp._keri.kel import verify_signature
-from vvp.authorization import AuthPolicy
+from vvp.caller.authorization import AuthPolicy
 from vvp.callee.bindings import Bindings, CalleeFacts, check_bindings
 from vvp.callee.claims import CalleeClaims, check_claims
 from vvp.callee.context import check_binding, check_iat, invite_context
@@ -40,7 +40,7 @@ from vvp.callee.inputs import CalleeInput
 from vvp.callee.sdp import ResponseError, SipResponse, parse_response
 from vvp.dossier import DossierResult
 from vvp.keystate import KelResult
-from vvp.passport import VvpPassport, check_signature
+from vvp.caller.passport import VvpPassport, check_signature
 from vvp.verdict import (
     Check,
     CheckBlock,

@@ -45,7 +45,7 @@ from typing import Any, Final
 
 from vvp import codes, jose
 from vvp._keri.digests import check_digest
-from vvp.authorization import Parties, find_allocation
+from vvp.caller.authorization import Parties, find_allocation
 from vvp.dossier import Credential, DossierResult
 from vvp.errors import FetchError
 from vvp.evidence.base import ArtifactResult, CheckContext, EvidencePolicy, Facts, ForeignTrust

@@ -45,13 +45,14 @@ import json
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vvp import codes
 from vvp.canonical import canonical_object
 from vvp.record import (
     BLOBS_PREFIX,
+    DIGEST_PREFIX,
     MAX_RECORD_BYTES,
     MEDIA_TYPE_V1,
     Record,
@@ -128,6 +129,8 @@ class Parts:
     body_parts: tuple[bytes, ...]
     blobs: Mapping[str, bytes]
     record: Record
+    segments: Mapping[str, bytes] = field(default_factory=dict)
+    """Parts of the signed content the body names by digest (``S`` rows), kept like blobs."""
 
     @property
     def size(self) -> int:
@@ -137,7 +140,113 @@ class Parts:
         return b"".join(self.body_parts)
 
 
-def split(record: Record) -> Parts:
+SEGMENT_MIN = 1024
+"""Parts of a signed content shorter than this are always written inline."""
+SEGMENT_MEMO_BYTES = 32 * 1024 * 1024
+"""Parts remembered by :class:`SegmentMemo` (the parts themselves are held, oldest dropped first)."""
+
+
+class SegmentMemo:
+    """Which parts of records' signed content recur, by identity.
+
+    A record :func:`~vvp.record.build_record` made holds its content as parts
+    (:meth:`~vvp.record.Record.content_parts`), and the large ones that recur are the very same
+    objects record after record: the trust member (one per trust snapshot), the verifier member
+    (one per establishment event), the runs of checks a warm verification answers from its
+    caches (about 25 KB of the verdict's 26 KB). Such a part is stored once, like a blob, by its
+    SHA-256, and a row names it (``S`` rows): the part is hashed once and never compressed again.
+    A part is named only from its second sighting on (a part made for one call never is), and
+    held while remembered so that its ``id`` cannot be reused."""
+
+    def __init__(self, max_bytes: int = SEGMENT_MEMO_BYTES) -> None:
+        self._items: OrderedDict[int, tuple[bytes, str | None]] = OrderedDict()
+        self._bytes = 0
+        self._max = max_bytes
+
+    def digest_of(self, part: bytes) -> str | None:
+        """``part``'s digest when it was seen before (this very object), else None (and it is
+        remembered as seen)."""
+        key = id(part)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] is part:
+            if hit[1] is not None:
+                return hit[1]
+            d = digest(part)
+            self._items[key] = (part, d)
+            return d
+        if hit is not None:  # another object under a reused id: the old one is gone
+            self._bytes -= len(hit[0])
+        self._items[key] = (part, None)
+        self._bytes += len(part)
+        while self._bytes > self._max and len(self._items) > 1:
+            _, (old, _d) = self._items.popitem(last=False)
+            self._bytes -= len(old)
+        return None
+
+
+def _segmented(parts: Sequence[bytes], memo: SegmentMemo) -> tuple[list[bytes], dict[str, bytes]]:
+    """The items of an ``S`` body: runs of inline bytes (``I`` + 4-byte length + bytes) and
+    references to recurring parts (``R`` + the 32 bytes of their SHA-256)."""
+    items: list[bytes] = []
+    refs: dict[str, bytes] = {}
+    inline: list[bytes] = []
+    size = 0
+    for part in parts:
+        d = memo.digest_of(part) if len(part) >= SEGMENT_MIN else None
+        if d is None:
+            inline.append(part)
+            size += len(part)
+            continue
+        if inline:
+            items += (b"I" + size.to_bytes(4, "big"), *inline)
+            inline, size = [], 0
+        items.append(b"R" + bytes.fromhex(d[len(DIGEST_PREFIX):]))
+        refs[d] = part
+    if inline:
+        items += (b"I" + size.to_bytes(4, "big"), *inline)
+    return items, refs
+
+
+def segment_refs(rest: bytes, where: str) -> list[str]:
+    """The digests an ``S`` body's items name (after its id and signature line)."""
+    _, nl, items = rest.partition(b"\n")
+    if not nl:
+        raise _corrupt(f"{where}: the stored row has no id and signature line")
+    out: list[str] = []
+    pos = 0
+    while pos < len(items):
+        tag = items[pos:pos + 1]
+        if tag == b"R" and pos + 33 <= len(items):
+            out.append(DIGEST_PREFIX + items[pos + 1:pos + 33].hex())
+            pos += 33
+        elif tag == b"I" and pos + 5 <= len(items):
+            pos += 5 + int.from_bytes(items[pos + 1:pos + 5], "big")
+        else:
+            raise _corrupt(f"{where}: the stored row's content items are damaged")
+    if pos != len(items):
+        raise _corrupt(f"{where}: the stored row's content items are damaged")
+    return out
+
+
+def _join_segments(items: bytes, segments: Mapping[str, bytes], where: str) -> bytes:
+    out: list[bytes] = []
+    pos = 0
+    while pos < len(items):
+        if items[pos:pos + 1] == b"R":
+            d = DIGEST_PREFIX + items[pos + 1:pos + 33].hex()
+            part = segments.get(d)
+            if part is None:
+                raise _corrupt(f"{where}: content part {d} is missing from the store")
+            out.append(part)
+            pos += 33
+        else:
+            n = int.from_bytes(items[pos + 1:pos + 5], "big")
+            out.append(items[pos + 5:pos + 5 + n])
+            pos += 5 + n
+    return b"".join(out)
+
+
+def split(record: Record, segments: SegmentMemo | None = None) -> Parts:
     """Take a record apart (module docstring), through its public accessors only: a v2 record
     :func:`~vvp.record.build_record` made gives its signed content, id, signature, blobs and
     listing fields without ever making its file or parsing it.
@@ -149,9 +258,15 @@ def split(record: Record) -> Parts:
     keys = ",".join(sorted(record.blobs)).encode("ascii")
     if record.media_type != MEDIA_TYPE_V1:
         sig = canonical_json({"id": record.id, "signature": {"sigs": list(record.signature.sigs)}})
+        content = record.content_parts()
+        if segments is not None and len(content) > 1:
+            items, refs = _segmented(content, segments)
+            if refs:
+                return Parts(id=record.id, received_at=record.received_at, status=record.status,
+                             body_parts=(b"S" + keys + b"\n" + sig + b"\n", *items), blobs=record.blobs,
+                             record=record, segments=refs)
         return Parts(id=record.id, received_at=record.received_at, status=record.status,
-                     body_parts=(b"C" + keys + b"\n" + sig + b"\n", *record.content_parts()), blobs=record.blobs,
-                     record=record)
+                     body_parts=(b"C" + keys + b"\n" + sig + b"\n", *content), blobs=record.blobs, record=record)
     skeleton = record.skeleton()
     if skeleton is not None:
         blobs = record.blobs
@@ -163,13 +278,13 @@ def split(record: Record) -> Parts:
 
 
 def body_blobs(body: bytes, where: str) -> tuple[str, list[str], bytes]:
-    """``(kind, blob keys, rest)`` of a row body: kind ``B``, ``C`` or ``F`` (``F`` has no keys)."""
+    """``(kind, blob keys, rest)`` of a row body: kind ``B``, ``C``, ``S`` or ``F`` (``F`` has no keys)."""
     head, nl, rest = body.partition(b"\n")
     if not nl:
         raise _corrupt(f"{where}: the stored row has no header")
     if head == b"F":
         return "F", [], rest
-    if not head[:1] in (b"B", b"C"):
+    if not head[:1] in (b"B", b"C", b"S"):
         raise _corrupt(f"{where}: the stored row has an unknown header")
     try:
         keys = head[1:].decode("ascii").split(",") if len(head) > 1 else []
@@ -181,8 +296,18 @@ def body_blobs(body: bytes, where: str) -> tuple[str, list[str], bytes]:
 
 
 def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: MemberCache, where: str) -> bytes:
-    """The record file from its row body and its blobs, checked (module docstring)."""
+    """The record file from its row body and its blobs (and, for an ``S`` row, the content parts
+    it names, found among ``blobs`` too), checked (module docstring)."""
     kind, keys, rest = body_blobs(body, where)
+    if kind == "S":
+        sig_line, _, items = rest.partition(b"\n")
+        named = segment_refs(rest, where)
+        for d in named:
+            part = blobs.get(d)
+            if part is not None and digest(part) != d:
+                raise _corrupt(f"{where}: stored content part {d} does not match its digest")
+        rest = sig_line + b"\n" + _join_segments(items, blobs, where)
+        kind = "C"
     mine: dict[str, bytes] = {}
     for key in keys:
         data = blobs.get(key)

@@ -5,8 +5,9 @@ PostgreSQL backend translates them) on the same tables:
 ``schema_version (version, description)``
     one row per migration applied; the store's version is the largest.
 ``blobs (digest, size, codec, data)``
-    every evidence blob once, by ``sha256:<hex>`` digest; ``data`` zlib-compressed (codec 1) or
-    as it is (codec 0).
+    every evidence blob once, by ``sha256:<hex>`` digest, and every recurring part of records'
+    signed content that ``S`` rows name (:class:`~vvp.store.codec.SegmentMemo`); ``data``
+    zlib-compressed (codec 1) or as it is (codec 0).
 ``dicts (id, digest, made_at_seq, data)``
     zlib preset dictionaries: each is the row body of a record that was stored (kept compressed,
     checked against its digest when loaded).
@@ -105,6 +106,7 @@ class SqlStore(RecordStore):
         self._latest_dict: int | None = None
         self._known_blobs: set[str] = set()
         self._members = codec.MemberCache()
+        self._segments = codec.SegmentMemo()
         self._compressors: dict[int, codec.DictCompressor] = {}
 
     # -- backend hooks ----------------------------------------------------------------------
@@ -296,10 +298,10 @@ class SqlStore(RecordStore):
         if not records:
             return []
         with self._lock:
-            parts = [codec.split(r) for r in records]
+            parts = [codec.split(r, self._segments) for r in records]
             wanted: dict[str, bytes] = {}
             for p in parts:
-                for k, v in p.blobs.items():
+                for k, v in (*p.blobs.items(), *p.segments.items()):
                     if k not in self._known_blobs:
                         wanted[k] = v
             new_blobs: dict[str, tuple[int, int, bytes]] = {}
@@ -372,7 +374,9 @@ class SqlStore(RecordStore):
             body = codec.decompress_pieces(bytes(row[2]), zdict, where)
         else:
             raise StoreError(f"{where}: unknown codec {row[1]}", code=codes.STORE_CORRUPT)
-        _, keys, _ = codec.body_blobs(body, where)
+        kind, keys, rest = codec.body_blobs(body, where)
+        if kind == "S":  # the content parts it names are kept like blobs
+            keys = keys + codec.segment_refs(rest, where)
         rows = self._select_in(cur, "SELECT digest, size, codec, data FROM blobs WHERE digest", keys)
         blobs = {str(r[0]): codec.decode_blob(str(r[0]), int(r[1]), int(r[2]), bytes(r[3])) for r in rows}
         return codec.reassemble(body, blobs, record_id, self._members, where)

@@ -29,7 +29,7 @@ import functools
 from typing import Final
 
 from vvp import codes
-from vvp.passport import VvpPassport, seconds_text
+from vvp.caller.passport import VvpPassport, seconds_text
 from vvp.stir.sip import SipRequest
 from vvp.tn import display_tn, try_normalize_tn
 from vvp.verdict import Check, failed, indeterminate, not_applicable, passed
