@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from vvp import jose
 from benchmarks.bench import interleaved, per_call
 from vvp.fetch import MemoryFetcher
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.stir.shaken import ShakenPolicy, verify_shaken
 from vvp.stir.tnauthlist import encode_tnauthlist
 from vvp.stir.verstat import Verstat

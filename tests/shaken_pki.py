@@ -1,4 +1,4 @@
-"""A fixed STI PKI for the SHAKEN tests, made with ``cryptography`` (through vvp.stir.stipki).
+"""A fixed STI PKI for the SHAKEN tests, made with ``cryptography`` (through vvp.testing.stipki).
 
 STI-PA root (the trust anchor) → STI-CA → service-provider certificates with TNAuthList as an SPC,
 as one TN and as a range, plus an expired one, a revoked one and one without TNAuthList; a
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from cryptography import x509
 
 from vvp.fetch import MemoryFetcher
-from vvp.stir import stipki
-from vvp.stir.stipki import Issued, make_ca, make_crl, make_crl_signer, make_ee, make_root, name, p256_key
+from vvp.testing import stipki
+from vvp.testing.stipki import Issued, make_ca, make_crl, make_crl_signer, make_ee, make_root, name, p256_key
 from vvp.stir.tnauthlist import TnRange, encode_tnauthlist
 
 UTC = _dt.UTC

@@ -22,7 +22,7 @@ import pytest
 from tests import shaken_pki
 from tests.hostile_server import EXPECTED, MODES, hostile
 from vvp._cli import main
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.world import CARD, DEST, GOAL, ServedWorld
 
 DEADLINE = 1  # fetch_timeout_s of the trust store (an integer: the policy field is read as one)

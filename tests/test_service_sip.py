@@ -29,7 +29,7 @@ import pytest
 from tests import shaken_pki
 from tests.servicekit import Server, request, reverify_json, start_server
 from vvp.clock import rfc3339
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.world import CALL_AT, ServedWorld
 
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from tests import shaken_pki as P
 from vvp import codes
 from vvp.stir import certs as C
-from vvp.stir import stipki
+from vvp.testing import stipki
 
 
 def test_pem_chain_with_explanatory_text() -> None:

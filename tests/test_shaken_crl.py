@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from tests import shaken_pki as P
 from vvp import codes
 from vvp.stir import crl as C
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.stir.shaken import ShakenPolicy, check_revocation
 from vvp.verdict import CheckStatus
 

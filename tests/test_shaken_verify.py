@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from tests import shaken_pki as P
 from vvp import codes, jose
 from vvp.fetch import Fetcher, FetchEvent, FetchFailure, MemoryFetcher
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.stir.shaken import ShakenPolicy, ShakenResult, verify_shaken
 from vvp.stir.verstat import Verstat
 from vvp.verdict import CheckStatus

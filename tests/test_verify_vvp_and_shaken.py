@@ -11,7 +11,7 @@ import pytest
 
 from tests import shaken_pki
 from vvp._cli import main
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.world import ServedWorld
 
 PEM = "application/pem-certificate-chain"

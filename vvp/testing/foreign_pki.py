@@ -9,7 +9,7 @@ test world binds these artifacts into ACDCs by digest, so every byte must be the
 run. Hence: keys are derived from seed strings (:func:`seed_key`), certificates and CRLs are
 signed with RFC 6979 deterministic ECDSA, OCSP responses (whose builder has no deterministic
 option) are signed by a delegated responder with an Ed25519 key (deterministic by design), RTU
-tokens by :func:`vvp.stir.stipki.sign_jws` (deterministic ES256), and every time is fixed.
+tokens by :func:`vvp.testing.stipki.sign_jws` (deterministic ES256), and every time is fixed.
 
 Hierarchy (``T`` = :data:`CALL_AT`, the test world's call time)::
 
@@ -40,7 +40,7 @@ from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from vvp import jose
-from vvp.stir import stipki
+from vvp.testing import stipki
 from vvp.stir.tnauthlist import TnRange, encode_tnauthlist, tnauthlist_extension
 
 UTC = _dt.UTC
