@@ -15,7 +15,7 @@ import pytest
 from tests.storekit import make_variants, sql
 from vvp import codes
 from vvp.record import Record
-from vvp.store import StoreError, codec, open_store
+from vvp.store import RecordStore, StoreError, codec, open_store
 
 
 def _noise(n: int, seed: int) -> bytes:
@@ -169,7 +169,7 @@ def test_a_v2_row_holds_the_signed_content_as_it_was_signed(tmp_path: Path) -> N
     canonical bytes of itself, or another id, is corrupt."""
     rec = make_variants(1, start=300)[0]
     parts = codec.split(rec)
-    assert b"".join(parts.body_parts[1:]) == rec.content_bytes() and len(parts.body_parts) > 2  # never joined
+    assert parts.body().endswith(b"\n" + rec.content_bytes())
     assert parts.body().startswith(b"C" + ",".join(sorted(rec.blobs)).encode() + b"\n")
     url = f"sqlite:///{tmp_path / 'r.db'}"
     with open_store(url) as s:
@@ -186,4 +186,90 @@ def test_a_v2_row_holds_the_signed_content_as_it_was_signed(tmp_path: Path) -> N
         sql(url, "UPDATE records SET codec = 1, dict = NULL, body = ? WHERE id = ?", (codec.compress(bad), rid))
         with open_store(url) as s, pytest.raises(StoreError) as ei:
             s.get_bytes(rid)
+        assert ei.value.code == codes.STORE_CORRUPT
+
+
+@pytest.fixture(scope="module")
+def warm_records(tmp_path_factory: pytest.TempPathFactory) -> list[Record]:
+    """Records of one call verified again and again by one warm Verifier, as a service records
+    them: most of each verdict is checks its caches hold, so the content's large parts recur."""
+    import datetime as _dt
+
+    from tests.recordkit import SALT, shm_dir
+    from vvp.fetch import MemoryFetcher, RecordingFetcher
+    from vvp.record import open_identity
+    from vvp.replay import make_record, snapshot_trust
+    from vvp.trust import load_trust_store
+    from vvp.verifier import CallInput, Verifier, VerifierCache
+    from vvp.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
+    from vvp.world.scenarios import make_calls
+
+    base = "http://127.0.0.1:5642"
+    world = build_world(WorldSpec())
+    served = MemoryFetcher({base + p: (r.content_type, r.body) for p, r in routes_for(world).items()
+                            if r.status == 200}, missing_code=codes.FETCH_HTTP_STATUS)
+    files = write_evidence(world, base, str(tmp_path_factory.mktemp("world")))
+    call = make_calls(world, WorldUrls(base), files, [s for s in SCENARIOS if s.name == "valid"])[0]
+    trust = load_trust_store(call.trust)
+    verifier = Verifier(trust, served, VerifierCache())
+    snap = snapshot_trust(trust)
+    ci = CallInput(reference_time=call.at, identities=(call.identity,), orig=call.orig, dest=call.dest)
+    out: list[Record] = []
+    with shm_dir() as d, open_identity(d / "ks", salt=SALT) as ident:
+        for i in range(8):
+            rf = RecordingFetcher(served)
+            v = verifier.verify(ci, fetcher=rf)
+            out.append(make_record(ci, v, trust=trust, events=rf.events, identity=ident, snapshot=snap,
+                                   received_at=call.at + _dt.timedelta(seconds=i)))
+    return out
+
+
+def test_recurring_content_parts_are_stored_once_and_named(tmp_path: Path, warm_records: list[Record]) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    memo = codec.SegmentMemo()
+    kinds = [codec.split(r, memo).body_parts[0][:1] for r in warm_records]
+    assert kinds[0] == b"C" and set(kinds[2:]) == {b"S"}  # named from the second sighting on
+    with open_store(url) as s:
+        ids = s.put_many(warm_records[:4])
+        ids += s.put_many(warm_records[4:])
+        st = s.stats()
+        assert [s.get_bytes(i) for i in ids] == [r.to_bytes() for r in warm_records]
+    assert st.blobs > warm_records[0].blob_count  # the shared parts, beside the evidence blobs
+    per_record = st.record_bytes / len(ids)
+    assert per_record < len(warm_records[0].content_bytes()) / 10, per_record
+    # a damaged or missing shared part is corrupt, not a wrong record
+    evidence = set(warm_records[0].blobs)
+    parts = [str(r[0]) for r in sql(url, "SELECT digest FROM blobs") if str(r[0]) not in evidence]
+    assert parts
+    (size, data), = sql(url, "SELECT size, data FROM blobs WHERE digest = ?", (parts[0],))
+    sql(url, "UPDATE blobs SET codec = 0, data = ? WHERE digest = ?", (b"x" * int(size), parts[0]))
+    with open_store(url) as s:
+        bad = [i for i in ids if not _reads(s, i)]
+    assert bad and ids[0] not in bad  # the first record was written whole (C row)
+    sql(url, "DELETE FROM blobs WHERE digest = ?", (parts[0],))
+    with open_store(url) as s:
+        assert [i for i in ids if not _reads(s, i)] == bad
+
+
+def _reads(s: RecordStore, rid: str) -> bool:
+    try:
+        s.get_bytes(rid)
+        return True
+    except StoreError as ex:
+        assert ex.code == codes.STORE_CORRUPT
+        return False
+
+
+def test_damaged_content_items_are_corrupt() -> None:
+    memo = codec.SegmentMemo()
+    part = b"p" * codec.SEGMENT_MIN
+    parts = (b"{", part, b"}")
+    codec._segmented(parts, memo)
+    items, refs = codec._segmented(parts, memo)
+    assert list(refs.values()) == [part]
+    rest = b'{"id":"x"}\n' + b"".join(items)
+    assert codec.segment_refs(rest, "t") == list(refs)
+    for bad in (rest[:-1], rest + b"Z", rest.replace(b"I\x00\x00\x00\x01{", b"I\x00\x00\x00\x09{"), b"no line"):
+        with pytest.raises(StoreError) as ei:
+            codec.segment_refs(bad, "t")
         assert ei.value.code == codes.STORE_CORRUPT

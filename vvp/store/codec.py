@@ -8,18 +8,23 @@ same dossier repeats. The store keeps two things per record:
 * its **row body**: a header line naming the record's blobs, then the rest of the record
   (below), zlib-compressed, usually against a *preset dictionary*: the body of an earlier
   record. Records of one verifier differ in a few places (times, call ids, the signature), so a
-  body of about 33 KB compresses to about 1 KB against a dictionary, against about 7 KB without
-  one. zstd is not used: it is in the standard library only from Python 3.14, and zlib with a
+  body compresses to about 1 KB against a dictionary (a ``C`` body of 33 KB: about 7 KB without
+  one). zstd is not used: it is in the standard library only from Python 3.14, and zlib with a
   dictionary does this job once the body is compressed in pieces (:data:`PIECE`).
 
 The rest of the record, by row kind (:func:`split`):
 
-* ``C`` (format v2): a line with the canonical JSON of ``{"id", "signature"}``, then the signed
-  content's bytes exactly as :meth:`~vvp.record.Record.content_bytes` holds them (every member
-  but ``id``, ``signature`` and ``blobs``). Writing never makes the record file, nor even joins
-  the content into another string: a record :func:`~vvp.record.build_record` made hands its
-  content, id, signature, blobs and listing fields through public accessors, and the content is
-  compressed where it lies.
+* ``S`` (format v2, a record built in this process): a line with the canonical JSON of
+  ``{"id", "signature"}``, then the signed content (every member but ``id``, ``signature`` and
+  ``blobs``) as items: runs of its bytes, and references by SHA-256 to the large parts of it
+  that recur record after record as the very same objects (the trust member, the runs of checks
+  a warm verification answers from its caches: about 26 KB of the 32 KB), each kept once in the
+  ``blobs`` table (:class:`SegmentMemo`). What is compressed per record is the 7 KB rest.
+* ``C`` (format v2 otherwise): the same line, then the signed content's bytes whole.
+
+  Writing never makes the record file: a record :func:`~vvp.record.build_record` made hands its
+  content (as the parts that make it: :meth:`~vvp.record.Record.content_parts`), id, signature,
+  blobs and listing fields through public accessors.
 * ``B`` (format v1): the record file's bytes after its ``blobs`` member (``,"evidence":[...],...}``
   and the newline), from :meth:`~vvp.record.Record.skeleton`.
 * ``F``: the whole file, for a v1 file written elsewhere that spells a blob its own way (its
@@ -261,12 +266,13 @@ def split(record: Record, segments: SegmentMemo | None = None) -> Parts:
         content = record.content_parts()
         if segments is not None and len(content) > 1:
             items, refs = _segmented(content, segments)
-            if refs:
+            if refs:  # the inline rest is a few KB: joined once, compressed in one call
                 return Parts(id=record.id, received_at=record.received_at, status=record.status,
-                             body_parts=(b"S" + keys + b"\n" + sig + b"\n", *items), blobs=record.blobs,
+                             body_parts=(b"".join((b"S", keys, b"\n", sig, b"\n", *items)),), blobs=record.blobs,
                              record=record, segments=refs)
         return Parts(id=record.id, received_at=record.received_at, status=record.status,
-                     body_parts=(b"C" + keys + b"\n" + sig + b"\n", *content), blobs=record.blobs, record=record)
+                     body_parts=(b"".join((b"C", keys, b"\n", sig, b"\n", *content)),), blobs=record.blobs,
+                     record=record)
     skeleton = record.skeleton()
     if skeleton is not None:
         blobs = record.blobs
