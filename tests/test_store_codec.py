@@ -273,3 +273,22 @@ def test_damaged_content_items_are_corrupt() -> None:
         with pytest.raises(StoreError) as ei:
             codec.segment_refs(bad, "t")
         assert ei.value.code == codes.STORE_CORRUPT
+
+
+def test_a_stream_of_s_rows_soon_gets_a_dictionary_of_its_kind(tmp_path: Path, warm_records: list[Record],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first record of a process goes whole (C) and becomes the first dictionary; the next
+    ones name their shared parts (S) and compress poorly against a C body, so after
+    DICT_KIND_GAP records one of them becomes the dictionary (not after DICT_MIN_GAP)."""
+    from vvp.store import sql as sqlstore
+
+    monkeypatch.setattr(sqlstore, "DICT_KIND_GAP", 3)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with open_store(url) as s:
+        for r in warm_records:
+            s.put(r)
+        assert [s.get_bytes(r.id) for r in warm_records] == [r.to_bytes() for r in warm_records]
+    kinds = [codec.decompress(bytes(d), None, "dict")[:1] for (d,) in sql(url, "SELECT data FROM dicts ORDER BY id")]
+    assert kinds == [b"C", b"S"]
+    last = sql(url, "SELECT dict FROM records ORDER BY seq DESC LIMIT 2")
+    assert {r[0] for r in last} == {2}  # the later rows use the S dictionary

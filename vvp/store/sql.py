@@ -62,6 +62,10 @@ DICT_MIN_BODY = 2048
 """Bodies smaller than this never become dictionaries (nothing to gain)."""
 DICT_MIN_GAP = 1000
 """At most one new dictionary per this many records stored."""
+DICT_KIND_GAP = 32
+"""...or per this many when the newest dictionary is a body of another kind (a ``C`` or ``B``
+body where ``S`` bodies are being written: the first record of a process goes whole, the next
+ones name their shared parts), so that a stream of one kind soon has a dictionary of its kind."""
 IN_CHUNK = 500
 """Most values in one ``IN (...)`` list (SQLite's default limit on variables is 32,766)."""
 KNOWN_BLOBS_MAX = 1_000_000
@@ -269,8 +273,9 @@ class SqlStore(RecordStore):
     def _body_in_tx(self, cur: Cursor, raw: bytes, dict_id: int | None, packed: bytes) -> tuple[int | None, bytes]:
         """``(dictionary, compressed body)`` for a row whose cheap guess, made outside the
         transaction against ``dict_id``, did poorly (or had no dictionary): the store's newest
-        dictionary if it does well, else a new dictionary made of this body, else (at most one
-        new dictionary per :data:`DICT_MIN_GAP` records) the smaller of the guess and plain zlib."""
+        dictionary if it does well, else a new dictionary made of this body (at most one per
+        :data:`DICT_MIN_GAP` records, or :data:`DICT_KIND_GAP` when the newest is a body of
+        another kind), else the smaller of the guess and plain zlib."""
         cur.execute("SELECT id, made_at_seq FROM dicts ORDER BY id DESC LIMIT 1")
         row = cur.fetchone()
         newest = (int(row[0]), int(row[1])) if row is not None else None
@@ -281,7 +286,8 @@ class SqlStore(RecordStore):
         cur.execute("SELECT max(seq) FROM records")
         row = cur.fetchone()
         seq = int(row[0]) if row is not None and row[0] is not None else 0
-        if newest is None or seq - newest[1] >= DICT_MIN_GAP:
+        other_kind = newest is not None and (self._dict(cur, newest[0]) or b"")[:1] != raw[:1]
+        if newest is None or seq - newest[1] >= (DICT_KIND_GAP if other_kind else DICT_MIN_GAP):
             cur.execute("INSERT INTO dicts (digest, made_at_seq, data) VALUES (?, ?, ?) RETURNING id",
                         (digest(raw), seq, codec.compress(raw)))
             new_id = int(cur.fetchone()[0])
