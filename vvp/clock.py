@@ -87,8 +87,14 @@ def to_unix(t: _dt.datetime) -> float:
 
 
 def rfc3339(t: _dt.datetime) -> str:
-    """RFC 3339 UTC with ``Z``; sub-second digits only when there are some."""
+    """RFC 3339 UTC with ``Z``; sub-second digits only when there are some.
+
+    ``isoformat`` writes the same text as the ``strftime`` forms for years from 1000 (it
+    zero-pads earlier years, which ``%Y`` does not), at half the cost: a record writes a few
+    times per call."""
     u = t.astimezone(UTC)
+    if u.year >= 1000:
+        return u.isoformat()[:-6] + "Z"  # "...+00:00" -> "...Z"; microseconds only when non-zero
     if u.microsecond:
         return u.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return u.strftime("%Y-%m-%dT%H:%M:%SZ")
