@@ -194,21 +194,21 @@ def _segmented(parts: Sequence[bytes], memo: SegmentMemo) -> tuple[list[bytes], 
     references to recurring parts (``R`` + the 32 bytes of their SHA-256)."""
     items: list[bytes] = []
     refs: dict[str, bytes] = {}
-    inline: list[bytes] = []
-    size = 0
-    for part in parts:
-        d = memo.digest_of(part) if len(part) >= SEGMENT_MIN else None
+    start = 0
+    for i in [i for i, p in enumerate(parts) if len(p) >= SEGMENT_MIN]:
+        part = parts[i]
+        d = memo.digest_of(part)
         if d is None:
-            inline.append(part)
-            size += len(part)
             continue
-        if inline:
-            items += (b"I" + size.to_bytes(4, "big"), *inline)
-            inline, size = [], 0
+        if start < i:
+            chunk = b"".join(parts[start:i])
+            items += (b"I" + len(chunk).to_bytes(4, "big"), chunk)
         items.append(b"R" + bytes.fromhex(d[len(DIGEST_PREFIX):]))
         refs[d] = part
-    if inline:
-        items += (b"I" + size.to_bytes(4, "big"), *inline)
+        start = i + 1
+    if start < len(parts):
+        chunk = b"".join(parts[start:])
+        items += (b"I" + len(chunk).to_bytes(4, "big"), chunk)
     return items, refs
 
 
