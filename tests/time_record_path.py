@@ -18,8 +18,8 @@ of ``n`` repetitions each, in this process's CPU time:
 * its parts: the verdict's canonical JSON as build_record makes it (from remembered checks) and
   as a plain ``canonical_json(verdict.to_json())`` would, ``sha256`` of the content bytes (the
   id), ``sign`` of those 32 bytes, ``kel()``, ``state()``;
-* the store's share: taking the record apart (``split``, a ``C`` row) and compressing its body
-  against the body of an earlier record (codec 2);
+* the store's share: taking the record apart (``split``: an ``S`` row, its recurring parts named
+  by digest) and compressing the rest against the body of an earlier record (codec 2);
 * ``build_record + to_bytes()``: a record made into its file, as ``vvp verify --record`` does
   (a store never asks for the file).
 
@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             rec = build()
             signed = rec.content_bytes()
             h = hashlib.sha256(signed).digest()
-            zc = codec.DictCompressor(codec.split(rec).body())
+            memo = codec.SegmentMemo()
+            codec.split(rec, memo)  # first sighting of its recurring parts: from now on an S row
+            zc = codec.DictCompressor(codec.split(rec, memo).body())
             parts: dict[str, Callable[[], object]] = {
                 "warm verify": warm,
                 "recorded warm call": recorded,
@@ -124,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 "  sign(32-byte digest)": lambda: ident.sign(h),
                 "  kel()": ident.kel,
                 "  state()": ident.state,
-                "store: split (C row)": lambda: codec.split(rec),
-                "store: compress the body": lambda: zc.compress(codec.split(rec).body_parts),
+                "store: split (S row)": lambda: codec.split(rec, memo),
+                "store: compress the body": lambda: zc.compress(codec.split(rec, memo).body_parts),
                 "build_record + to_bytes()": lambda: build().to_bytes(),
             }
             for fn in parts.values():  # warm up
