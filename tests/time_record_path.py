@@ -115,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             h = hashlib.sha256(signed).digest()
             memo = codec.SegmentMemo()
             codec.split(rec, memo)  # first sighting of its recurring parts: from now on an S row
-            zc = codec.DictCompressor(codec.split(rec, memo).body())
+            body = codec.split(rec, memo).body()
+            zc = codec.DictCompressor(body)
             parts: dict[str, Callable[[], object]] = {
                 "warm verify": warm,
                 "recorded warm call": recorded,
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                 "  kel()": ident.kel,
                 "  state()": ident.state,
                 "store: split (S row)": lambda: codec.split(rec, memo),
-                "store: compress the body": lambda: zc.compress(codec.split(rec, memo).body_parts),
+                "store: compress the body": lambda: zc.compress(body),
                 "build_record + to_bytes()": lambda: build().to_bytes(),
             }
             for fn in parts.values():  # warm up
