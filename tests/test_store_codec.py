@@ -278,11 +278,16 @@ def test_damaged_content_items_are_corrupt() -> None:
 def test_a_stream_of_s_rows_soon_gets_a_dictionary_of_its_kind(tmp_path: Path, warm_records: list[Record],
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The first record of a process goes whole (C) and becomes the first dictionary; the next
-    ones name their shared parts (S) and compress poorly against a C body, so after
-    DICT_KIND_GAP records one of them becomes the dictionary (not after DICT_MIN_GAP)."""
+    ones name their shared parts (S) and may compress poorly against a C body: then after
+    DICT_KIND_GAP records one of them becomes the dictionary (not after DICT_MIN_GAP), and only
+    one (the S dictionary is of their kind)."""
     from vvp.store import sql as sqlstore
 
     monkeypatch.setattr(sqlstore, "DICT_KIND_GAP", 3)
+    # how well an S body does against the C dictionary depends on how long the runs of checks
+    # this process remembers are: make every row "poor" so that only the gap rules decide
+    monkeypatch.setattr(sqlstore, "DICT_RATIO", 10_000)
+    monkeypatch.setattr(sqlstore, "DICT_MIN_BODY", 0)
     url = f"sqlite:///{tmp_path / 'r.db'}"
     with open_store(url) as s:
         for r in warm_records:
