@@ -516,11 +516,13 @@ class Record:
 
     * read from a file (:meth:`from_bytes`, or ``Record(data)``): the file bytes, the signed
       content's bytes and the blobs, all checked;
-    * made by :func:`build_record` (v2): the signed content's bytes, its members, the blobs and
-      the signature. The file (``to_bytes``, about 113 KB for the test world's valid call) is
-      joined only when asked for, and ``data`` is parsed from it only when asked for: a front
-      end that only stores records asks for :meth:`skeleton` and :attr:`blobs` and never pays
-      for either. So ``data`` is always exactly what a reader of the file sees.
+    * made by :func:`build_record` (v2): the signed content as the parts that make it, its
+      digest, its members, the blobs and the signature. The content's bytes are joined only
+      when asked for (:meth:`content_bytes`), the file (``to_bytes``, about 120 KB for the test
+      world's valid call) likewise, and ``data`` is parsed from the file only when asked for: a
+      front end that only stores records asks for :meth:`content_parts`, :attr:`blobs`, the id,
+      the signature and the listing fields, and never pays for any of those. So ``data`` is
+      always exactly what a reader of the file sees.
 
     (A hand-written class rather than a dataclass for those lazy attributes.)
     """
