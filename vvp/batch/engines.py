@@ -223,8 +223,12 @@ class DaskEngine(Engine):
             if scheduler is not None:
                 self._client = distributed.Client(scheduler, timeout=connect_timeout_s, set_as_default=False)
             else:
-                # Tasks stay where they are sent: moving one would move it away from its warm cache.
-                dask.config.set({"distributed.scheduler.work-stealing": False})
+                # Tasks stay where they are sent (moving one would move it away from its warm
+                # cache), and the workers' statistical profiler, which samples every thread's
+                # stack every 10 ms, is off: the verifier's CPU is for verifying. Workers receive
+                # this configuration from their nanny.
+                dask.config.set({"distributed.scheduler.work-stealing": False,
+                                 "distributed.worker.profile.enabled": False})
                 self._cluster = distributed.LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                     memory_limit=0, silence_logs=logging.ERROR, host="127.0.0.1")
