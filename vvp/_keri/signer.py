@@ -172,6 +172,9 @@ class VerifierIdentity:
         self._lock = threading.Lock()
         self._held: _HeldKeys | None = None
         self._kel: tuple[tuple[int, str], bytes] | None = None
+        self._current: SignerState | None = None
+        """The current establishment event, read from keri once and again after :meth:`rotate`
+        (reading it goes through keri's key-state store: a few µs per record)."""
 
     @property
     def aid(self) -> str:
@@ -183,8 +186,11 @@ class VerifierIdentity:
             return self._state()
 
     def _state(self) -> SignerState:
-        est = self._hab.kever.lastEst
-        return SignerState(aid=self.aid, est_sn=int(est.s), est_said=str(est.d))
+        current = self._current
+        if current is None:
+            est = self._hab.kever.lastEst
+            current = self._current = SignerState(aid=self.aid, est_sn=int(est.s), est_said=str(est.d))
+        return current
 
     def _keys(self, state: SignerState) -> _HeldKeys:
         """The held keys of ``state``'s establishment event, read from the keystore on first use
@@ -229,6 +235,9 @@ class VerifierIdentity:
         (golden records) and leaves nothing unsigned in the KEL for a tamperer to flip.
         """
         with self._lock:
+            if self._kel is not None and self._current is not None and self._kel[0] == (
+                    self._current.est_sn, self._current.est_said):
+                return self._kel[1]  # the identifier makes establishment events only: same event, same KEL
             kever = self._hab.kever
             last = (int(kever.sn), str(kever.serder.said))
             if self._kel is not None and self._kel[0] == last:
@@ -250,6 +259,7 @@ class VerifierIdentity:
             with contextlib.redirect_stdout(io.StringIO()):
                 self._hab.rotate()
             self._held = None  # the new event's keys are read on the next signature
+            self._current = None
             return self._state()
 
     def close(self) -> None:
