@@ -198,7 +198,7 @@ KEL_FIRST_SEEN_INCONSISTENT: Final = _c(
 
 # --- passport ------------------------------------------------------------------------------
 # (Identity header values, JOSE compact parsing, the VVP PASSporT: vvp/stir, vvp/jose.py,
-# vvp/passport.py)
+# vvp/caller/passport.py)
 IDENTITY_MALFORMED: Final = _c("IDENTITY_MALFORMED", "passport",
                                "An Identity header value does not follow the RFC 8224 grammar.")
 JOSE_TOO_LARGE: Final = _c("JOSE_TOO_LARGE", "passport",
@@ -289,7 +289,7 @@ PASSPORT_PREREQUISITE_FAILED: Final = _c(
 
 # --- context -------------------------------------------------------------------------------
 # (TN normalisation, raw SIP requests, and the context claim: vvp/tn.py, vvp/stir/sip.py,
-# vvp/context.py)
+# vvp/caller/context.py)
 TN_INVALID: Final = _c("TN_INVALID", "context",
                        "A value that should be a telephone number is not E.164 digits with optional + and separators.")
 SIP_TOO_LARGE: Final = _c("SIP_TOO_LARGE", "context",
