@@ -155,22 +155,38 @@ def inprocess_recorded(trust_path: Path, evidence: Path, rows: Sequence[Row], wa
         return len(timed) / (time.perf_counter() - start), (time.process_time() - cpu0) / len(timed)
 
 
+def _busy_s() -> float | None:
+    """CPU seconds the whole machine has spent busy (all processes), from /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        ticks = [int(x) for x in fields]
+    except (OSError, ValueError, IndexError):
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def run_batch_process(args: Sequence[str], *, rss: bool = False) -> dict[str, Any]:
     """``vvp batch ... --json`` in a fresh process; with ``rss``, through :func:`child_main`,
     which adds the process's peak RSS (and its children's) to the JSON."""
     prefix = [sys.executable, "-m", "benchmarks.bench_batch", "--child"] if rss else [sys.executable, "-m", "vvp"]
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy0 = _busy_s()
     proc = subprocess.run([*prefix, "batch", *args, "--json", "--no-progress"], cwd=REPO, capture_output=True,
                           check=False)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy1 = _busy_s()
     if proc.returncode not in (0, 1, 3):
         raise RuntimeError(f"vvp batch exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
     got: dict[str, Any] = json.loads(proc.stdout)
     got["wall_s"] = round(wall, 2)
     # CPU of the run and of every process it waited for (its workers; Dask's nannies and workers)
     got["cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    # how many cores other processes kept busy meanwhile: what the wall-clock rate competed with
+    if busy0 is not None and busy1 is not None and wall > 0:
+        got["others_cores"] = max(0.0, (busy1 - busy0 - got["cpu_s"]) / wall)
     return got
 
 
@@ -239,6 +255,8 @@ def run(rows_n: int, callers: int, rss_rows: Sequence[int], dask: bool, inproces
                 if out is not None:
                     got[f"{name}_rows_per_s"] = out["rows_per_s"]
                     got[f"{name}_wall_s"] = out["wall_s"]
+                    if "others_cores" in out:
+                        got[f"{name}_others_cores"] = out["others_cores"]
                     res["statuses"] = out["statuses"]
                     if base is not None and out["rows"] > base["rows"]:
                         # start-up (interpreters, keystore, cluster) and the first cold calls are
@@ -257,7 +275,7 @@ def run(rows_n: int, callers: int, rss_rows: Sequence[int], dask: bool, inproces
             for k, v in got.items():
                 figures.setdefault(k, []).append(v)
         for k, vs in figures.items():  # medians over rounds (a ratio: the median of per-round ratios)
-            res[k] = round(statistics.median(vs), 3 if "_over_" in k else 1)
+            res[k] = round(statistics.median(vs), 3 if "_over_" in k or "_cores" in k else 1)
         res["rounds"] = rounds
         if "workers1_rows_per_s" in res:
             res["cores_for_1e9_per_day"] = round(CALLS_PER_DAY / 86400 / res["workers1_rows_per_s"], 1)
@@ -288,7 +306,9 @@ def report(r: dict[str, Any]) -> str:
     st = r.get("statuses", {})
     def rate(key: str) -> str:
         if key in r:
-            return f"{r[key]:>10,.0f} rows/s  ({r[key.replace('rows_per_s', 'wall_s')]} s wall)"
+            others = r.get(key.replace("rows_per_s", "others_cores"))
+            busy = f"; other processes busy on {others:.2f} cores" if others is not None else ""
+            return f"{r[key]:>10,.0f} rows/s  ({r[key.replace('rows_per_s', 'wall_s')]} s wall{busy})"
         err = r.get(key.split("_rows")[0] + "_error")
         return f"(failed: {err[-160:]})" if err else "(not run)"
 
