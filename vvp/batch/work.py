@@ -56,6 +56,9 @@ class WorkerConfig:
     offline: bool
     store: str
     keystore: str
+    commit_rows: int = 128
+    """Records per group commit (``--batch-rows``): a batch larger than this (a Dask task) is
+    stored in several commits, all of them done before its lines are returned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,8 @@ class WorkerContext:
         return record, verdict_line(row, verdict, record.id)
 
     def process(self, items: Sequence[Item]) -> BatchResult:
-        """Verify, record and store a batch (module docstring). Never raises."""
+        """Verify, record and store a batch (module docstring), committing every
+        ``commit_rows`` records. Never raises."""
         lines: list[bytes] = []
         errors: list[RowError] = []
         records: list[Record] = []
@@ -148,15 +152,27 @@ class WorkerContext:
                 continue
             records.append(record)
             lines.append(line)
-        if records:
-            try:
-                self.store.put_many(records)
-            except VvpError as ex:
-                return BatchResult(rows=len(items), failure=(ex.code, f"storing {len(records)} records: {ex.message}"))
-            except Exception as ex:  # noqa: BLE001
-                return BatchResult(rows=len(items), failure=(codes.STORE_WRITE_FAILED,
-                                                             f"storing {len(records)} records: {type(ex).__name__}: {ex}"))
+            if len(records) >= self.config.commit_rows:
+                failure = self._store(records)
+                if failure is not None:
+                    return BatchResult(rows=len(items), failure=failure)
+                records = []
+        failure = self._store(records)
+        if failure is not None:
+            return BatchResult(rows=len(items), failure=failure)
         return BatchResult(rows=len(items), lines=tuple(lines), errors=tuple(errors))
+
+    def _store(self, records: list[Record]) -> tuple[str, str] | None:
+        """One group commit; the failure (code, message) when the store refused it."""
+        if not records:
+            return None
+        try:
+            self.store.put_many(records)
+        except VvpError as ex:
+            return ex.code, f"storing {len(records)} records: {ex.message}"
+        except Exception as ex:  # noqa: BLE001
+            return codes.STORE_WRITE_FAILED, f"storing {len(records)} records: {type(ex).__name__}: {ex}"
+        return None
 
 
 _CONTEXTS: dict[WorkerConfig, WorkerContext] = {}
