@@ -31,6 +31,7 @@ its ``Call-ID`` its call id. Files are taken in directory order (streamed, never
 
 from __future__ import annotations
 
+import abc
 import csv
 import datetime as _dt
 import math
@@ -261,7 +262,7 @@ def parse_row(item: Item) -> Row | RowError:
 # Sources
 
 
-class Source:
+class Source(abc.ABC):
     """The rows of one input, streamed: yields :class:`RawRow` (JSON Lines, CSV), :class:`Row`
     (SIP files, parsed as they are read) or :class:`RowError`. ``position`` and ``size`` (bytes,
     or files for a folder) let progress estimate what is left."""
@@ -270,8 +271,9 @@ class Source:
     size: int = 0
     position: int = 0
 
+    @abc.abstractmethod
     def __iter__(self) -> Iterator[Item | RowError]:
-        raise NotImplementedError
+        """Each input kind reads its own rows."""
 
     def close(self) -> None:
         """Release the file (a generator left unfinished keeps it open otherwise)."""

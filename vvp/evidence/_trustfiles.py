@@ -13,13 +13,12 @@ so that a broken file turns into a coded INDETERMINATE for the artifacts that ne
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final, Generic, TypeVar
 
 from vvp.errors import InputUnreadable
+from vvp.evidence.base import ForeignTrust
 from vvp.files import read_input
 
 T = TypeVar("T")
@@ -29,32 +28,16 @@ MAX_TRUST_FILE_BYTES: Final = 1 << 20
 
 
 class PerTrustCache(Generic[T]):
-    """Values derived from a trust object, kept for the last few trust objects seen.
+    """Values a checker derives from a :class:`~vvp.evidence.base.ForeignTrust`, kept on that
+    trust object itself (``ForeignTrust.derived``) under this cache's ``name``: they live as long
+    as the trust store that holds them, owned by the Verifier that owns the store (architecture
+    §2.1), not in a process-wide table keyed by ``id(trust)``."""
 
-    Keyed by ``id(trust)``; the entry keeps the trust object itself, so the id cannot be reused
-    by another object while the entry lives, and a hit is confirmed with ``is``. A service
-    replaces its trust store rarely; the small bound only stops a loop of test trust stores from
-    holding memory."""
+    def __init__(self, name: str) -> None:
+        self.name = name
 
-    def __init__(self, max_entries: int = 8) -> None:
-        self._entries: OrderedDict[int, tuple[object, T]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max = max_entries
-
-    def get(self, trust: object, build: Callable[[], T]) -> T:
-        key = id(trust)
-        with self._lock:
-            hit = self._entries.get(key)
-            if hit is not None and hit[0] is trust:
-                self._entries.move_to_end(key)
-                return hit[1]
-        value = build()  # outside the lock: building reads files; a race only builds twice
-        with self._lock:
-            self._entries[key] = (trust, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
-        return value
+    def get(self, trust: ForeignTrust, build: Callable[[], T]) -> T:
+        return trust.derived(self.name, build)
 
 
 def read_trust_file(path: Path) -> bytes:

@@ -11,14 +11,17 @@ through the ``fetcher`` they are given, so that it is recorded like all evidence
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pathlib import Path
 
 from vvp.fetch import Fetcher
 from vvp.verdict import Status
+
+_T = TypeVar("_T")
+_MISSING: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,18 @@ class ForeignTrust:
     read once when the trust store is loaded (:func:`vvp.trust.load_files`, recorded as
     ``foreign.<key>``): checkers use these during a call, never the paths. Empty for a
     ForeignTrust made by hand (tests, tools): the checkers then read the paths themselves."""
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: str, make: Callable[[], _T]) -> _T:
+        """``make()`` once per trust object and ``key``: what a checker derives from these
+        anchors (parsed key sets, frozen contexts) lives exactly as long as the trust store that
+        holds them, owned by whoever owns the store (a Verifier), never in process-wide state.
+        A race only builds twice; ``make`` is a pure function of this object."""
+        got = self._derived.get(key, _MISSING)
+        if got is _MISSING:
+            got = make()
+            self._derived[key] = got
+        return got  # type: ignore[no-any-return]
 
     def to_json(self, words: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The trust-store v1 JSON of this section (paths as the user wrote them when known)."""

@@ -288,7 +288,7 @@ class SdJwtChecker:
     media_types: tuple[str, ...] = MEDIA_TYPES
 
     def __init__(self) -> None:
-        self._keys: PerTrustCache[_Keys] = PerTrustCache()
+        self._keys: PerTrustCache[_Keys] = PerTrustCache("sdjwt.keys")
 
     def check(self, data: bytes, media_type: str, ctx: CheckContext) -> ArtifactResult:
         native: dict[str, Any] = {"format": "sd-jwt"}

@@ -201,7 +201,7 @@ class W3cVcChecker:
     media_types: tuple[str, ...] = MEDIA_TYPES
 
     def __init__(self) -> None:
-        self._trust: PerTrustCache[_TrustView] = PerTrustCache()
+        self._trust: PerTrustCache[_TrustView] = PerTrustCache("w3cvc.trust")
 
     def trust_view(self, trust: ForeignTrust) -> _TrustView:
         return self._trust.get(trust, lambda: _load_trust(trust))
