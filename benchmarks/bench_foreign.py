@@ -44,26 +44,9 @@ from vvp.testing import foreign_vc as fv
 from vvp.trust import Policy
 from vvp.verdict import Status
 
+from benchmarks.bench import interleaved, per_call  # noqa: E402 - the timing helpers of every benchmark
+
 CORPUS_CONTEXTS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "vc" / "contexts"
-
-
-def per_call(fn: Callable[[], object], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - start) / n
-
-
-def interleaved(floor: Callable[[], object], measured: Callable[[], object], n_floor: int, n: int,
-                rounds: int) -> tuple[float, float, float]:
-    fs, ms, ratios = [], [], []
-    for _ in range(rounds):
-        f = per_call(floor, n_floor)
-        m = per_call(measured, n)
-        fs.append(f)
-        ms.append(m)
-        ratios.append(m / f)
-    return statistics.median(fs), statistics.median(ms), statistics.median(ratios)
 
 
 def _floor() -> Callable[[], object]:
