@@ -53,7 +53,7 @@ from vvp.fetch import MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Verdict
 from vvp.verifier import CallInput, Verifier, VerifierCache
-from vvp.world import (
+from vvp.testing.world import (
     CALL_AT,
     CARD,
     DEST,

@@ -63,7 +63,7 @@ from vvp.store import open_store
 from vvp.testing.calllog import call_rows
 from vvp.trust import load_trust_store
 from vvp.verifier import Verifier
-from vvp.world import WorldSpec, build_world, served_world
+from vvp.testing.world import WorldSpec, build_world, served_world
 
 ONE_WORKER_TARGET = 0.8
 TWO_WORKERS_TARGET = 1.7

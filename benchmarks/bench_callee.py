@@ -44,8 +44,8 @@ from vvp.fetch import MemoryFetcher
 from vvp.trust import load_trust_store
 from vvp.verdict import Verdict
 from vvp.verifier import CallInput, Verifier, VerifierCache
-from vvp.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, routes_for, write_evidence
-from vvp.world.scenarios import callee_scenario, make_callee_call
+from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, routes_for, write_evidence
+from vvp.testing.world.scenarios import callee_scenario, make_callee_call
 
 BASE = "http://127.0.0.1:5642"  # never contacted: the evidence is served from memory
 

@@ -416,7 +416,7 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from vvp.clock import rfc3339
-    from vvp.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, build_world, write_evidence
+    from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, build_world, write_evidence
 
     with tempfile.TemporaryDirectory(prefix="vvp-bench-service-") as tmp_s:
         tmp = Path(tmp_s)

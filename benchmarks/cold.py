@@ -51,7 +51,7 @@ from vvp.fetch import EvidenceKind, MemoryFetcher
 from vvp.trust import PUBLISHED_SCHEMA_ROLES, load_trust_store
 from vvp.verdict import Verdict
 from vvp.verifier import CallInput, Verifier, VerifierCache
-from vvp.world import CALL_AT, CARD, DEST, GOAL, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
+from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
 
 BASE = "http://127.0.0.1:5642"  # never contacted: the evidence is served from memory
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -1,6 +1,6 @@
 """The cost of asking witnesses (architecture §2.4, issue 15), beside the caller benchmark.
 
-The test world served for real on 127.0.0.1 (``vvp.world.EvidenceServer``) with every witness at
+The test world served for real on 127.0.0.1 (``vvp.testing.world.EvidenceServer``) with every witness at
 its own endpoint and kid OOBIs that carry the witnesses' signed location replies; the valid call
 verified through the HTTP fetcher (loopback) with a fresh cache each time, once with
 ``witness_check: "off"`` (the served streams alone) and once with ``"available"`` (the signer's
@@ -22,7 +22,7 @@ from typing import Any
 from vvp.fetch import FetchLimits, build_fetcher
 from vvp.trust import load_trust_store
 from vvp.verifier import CallInput, Verifier, VerifierCache
-from vvp.world import CALL_AT, CARD, DEST, GOAL, World, served_world
+from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, World, served_world
 
 
 def _per_call(fn: Callable[[], object], n: int) -> float:

@@ -14,8 +14,8 @@ import datetime as _dt
 from pathlib import Path
 
 from tests.callee_kit import BASE, callee_world
-from vvp.world import CALL_AT, GOAL, WorldUrls
-from vvp.world.scenarios import CALLER_TN, invite_text, response_text
+from vvp.testing.world import CALL_AT, GOAL, WorldUrls
+from vvp.testing.world.scenarios import CALLER_TN, invite_text, response_text
 
 SIP_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "sip"
 CALL_ID = "a84b4c76e66710@gw1.acme.example"

@@ -27,7 +27,7 @@ from vvp.fetch import FetchLimits, build_fetcher
 from vvp.testing.calllog import call_rows, write_jsonl
 from vvp.trust import load_trust_store
 from vvp.verifier import Verifier
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 SEED = 3
 ROWS = 36

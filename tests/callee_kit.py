@@ -29,9 +29,9 @@ from vvp.fetch import Fetcher, MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Verdict
 from vvp.verifier import Verifier
-from vvp.world import CALL_AT, GOAL, ServedWorld, WorldUrls, routes_for, served_world, write_evidence
-from vvp.world.files import EvidenceFiles
-from vvp.world.scenarios import CALLEE_SCENARIOS, CalleeCall, crlf, invite_text, make_callee_call, response_text
+from vvp.testing.world import CALL_AT, GOAL, ServedWorld, WorldUrls, routes_for, served_world, write_evidence
+from vvp.testing.world.files import EvidenceFiles
+from vvp.testing.world.scenarios import CALLEE_SCENARIOS, CalleeCall, crlf, invite_text, make_callee_call, response_text
 
 BASE = "http://127.0.0.1:5642"  # never contacted: evidence is served from memory
 CALL_ID = "c1@acme.example"

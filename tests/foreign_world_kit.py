@@ -1,7 +1,7 @@
 """The foreign-evidence test world, served once per test process, and helpers to read its verdicts.
 
 One server and one build for every test module that uses :func:`foreign_world` (a build takes a
-couple of seconds, and the world is built for its server's base URL: see vvp.world.foreign). The
+couple of seconds, and the world is built for its server's base URL: see vvp.testing.world.foreign). The
 W3C VC case is in it only when ``../shared/corpus/vc/contexts`` exists; tests of that case skip
 with a reason otherwise.
 """
@@ -24,9 +24,9 @@ import pytest
 
 from tests.conftest import CORPUS
 from vvp._cli import main
-from vvp.world import ServedWorld
-from vvp.world.foreign import served_foreign_world
-from vvp.world.scenarios import ForeignCase, foreign_case
+from vvp.testing.world import ServedWorld
+from vvp.testing.world.foreign import served_foreign_world
+from vvp.testing.world.scenarios import ForeignCase, foreign_case
 
 CONTEXTS = CORPUS / "vc" / "contexts"
 _LOCK = threading.Lock()

@@ -35,7 +35,7 @@ from vvp.record import Record, open_identity
 from vvp.replay import make_record
 from vvp.trust import load_trust_store
 from vvp.verifier import CallInput, verify_call
-from vvp.world import (
+from vvp.testing.world import (
     SCENARIOS,
     WorldSpec,
     WorldUrls,
@@ -43,7 +43,7 @@ from vvp.world import (
     routes_for,
     write_evidence,
 )
-from vvp.world.scenarios import make_calls
+from vvp.testing.world.scenarios import make_calls
 
 OUT = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "v2"
 BASE_URL = "http://127.0.0.1:5642"  # never contacted: evidence is served from memory

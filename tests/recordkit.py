@@ -48,7 +48,7 @@ from vvp.verdict import (
     passed,
 )
 from vvp.verifier import CallInput
-from vvp.world import Call
+from vvp.testing.world import Call
 
 SALT = b"vvp-test-record!"  # 16 bytes: the deterministic test verifier
 OTHER_SALT = b"another-verifier"

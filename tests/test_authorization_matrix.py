@@ -25,7 +25,7 @@ from vvp import codes
 from vvp._cli import main
 from vvp._keri.worldgen.build import TN_ACTING, TN_LE
 from vvp.clock import rfc3339
-from vvp.world import CALL_AT, CARD, DEST, REVOKE_AT, ServedWorld
+from vvp.testing.world import CALL_AT, CARD, DEST, REVOKE_AT, ServedWorld
 
 SHAPES = ("le", "acting")
 Shape = Literal["le", "acting"]

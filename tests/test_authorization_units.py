@@ -21,7 +21,7 @@ from vvp.caller.authorization import AuthPolicy, AuthResult, CallFacts, check_au
 from vvp.dossier import Credential, DossierPolicy, DossierResult, verify_dossier_stream
 from vvp.fetch import MemoryFetcher
 from vvp.verdict import Check, CheckStatus, Status, claim_status
-from vvp.world import CALL_AT, CARD, GOAL, World
+from vvp.testing.world import CALL_AT, CARD, GOAL, World
 
 
 def policy(w: World) -> DossierPolicy:

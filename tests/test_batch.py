@@ -30,7 +30,7 @@ from vvp.store import open_store
 from vvp.testing.calllog import sip_request, write_csv, write_jsonl, write_sip_folder
 from vvp.trust import load_trust_store
 from vvp.verifier import CallInput, Verifier
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from tests.batchkit import BatchWorld, batch_world
 from tests.test_report_browser import chromium, decode_png, load_in_chromium, page_requests, pixels
 from vvp._cli import main
 from vvp.batch.summary import COLOURS
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 __all__ = ["chromium"]  # the fixture, imported for this module's tests
 

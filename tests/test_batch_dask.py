@@ -28,7 +28,7 @@ from vvp.batch.engines import DaskEngine
 from vvp.batch.work import WorkerConfig
 from vvp.errors import OperationalError
 from vvp.store import open_store
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 
 def _need_distributed() -> None:

@@ -26,7 +26,7 @@ from tests.batchkit import BatchWorld, batch_world, by_id, read_jsonl
 from vvp._cli import main
 from vvp.store import open_store
 from vvp.testing.calllog import call_rows, write_jsonl
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 ROWS = 240
 REPO = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ from tests.batchkit import BatchWorld, batch_world, by_id, read_jsonl, reference
 from tests.pgcluster import PgCluster, pg_cluster  # noqa: F401 - fixture
 from vvp._cli import main
 from vvp.store import open_store
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from vvp.batch.runner import BatchOptions, run_batch
 from vvp.batch.rows import RawRow, Row, RowError, RowKind, parse_row, peek_csv, peek_json
 from vvp.batch.summary import RunFacts, Summary, TopCounter, render
 from vvp.errors import OperationalError
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "formats" / "batch-row.v1.schema.json")
                     .read_text())

@@ -29,7 +29,7 @@ from vvp.dossier import DossierCache, schema_compilations
 from vvp.fetch import MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verifier import CallInput, KelCache, VerifierCache, verify_call
-from vvp.world import (
+from vvp.testing.world import (
     CALL_AT,
     CARD,
     DEST,

@@ -19,8 +19,8 @@ from vvp.callee.inputs import CalleeInput
 from vvp.trust import load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import Verifier, VerifierCache
-from vvp.world import CALL_AT, GOAL
-from vvp.world.scenarios import CALLEE_SCENARIOS, crlf
+from vvp.testing.world import CALL_AT, GOAL
+from vvp.testing.world.scenarios import CALLEE_SCENARIOS, crlf
 
 
 def _st(v: object, cid: str) -> tuple[str, str]:

@@ -14,8 +14,8 @@ import pytest
 
 from tests.callee_kit import by_id, run_cli, served_callee, write  # noqa: F401 - fixture
 from vvp import codes
-from vvp.world import ServedWorld
-from vvp.world.scenarios import CALLEE_SCENARIOS, crlf, response_text
+from vvp.testing.world import ServedWorld
+from vvp.testing.world.scenarios import CALLEE_SCENARIOS, crlf, response_text
 
 EXIT = {"VALID": 0, "INVALID": 1, "INDETERMINATE": 3}
 

@@ -22,7 +22,7 @@ from vvp.fetch import RecordingFetcher
 from vvp.record import VerifierIdentity, canonical_json, open_identity
 from vvp.replay import make_record, reverify_file
 from vvp.verifier import Verifier, VerifierCache, input_from_json
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 SALT = b"vvp-test-callee!"
 

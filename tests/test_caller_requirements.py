@@ -25,9 +25,9 @@ from vvp.caller.passport import PassportPolicy, check_passport
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import CallInput, VerifierCache, _key_state_checks, verify_call
-from vvp.world import CALL_AT, CARD, DEST, GOAL, SCENARIOS, World, WorldUrls, routes_for, write_evidence
-from vvp.world.files import EvidenceFiles
-from vvp.world.scenarios import make_calls
+from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, SCENARIOS, World, WorldUrls, routes_for, write_evidence
+from vvp.testing.world.files import EvidenceFiles
+from vvp.testing.world.scenarios import make_calls
 
 BASE = "http://127.0.0.1:5642"  # never contacted
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.recordkit import shm_dir
 from vvp._cli import main
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 pytest_plugins = ["tests.world_fixtures"]
 

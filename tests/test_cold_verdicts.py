@@ -36,7 +36,7 @@ from vvp.replay import make_record, reverify
 from vvp.trust import load_trust_store
 from vvp.verdict import Status, Verdict
 from vvp.verifier import CallInput, KelCache, Verifier, VerifierCache, _signer_key_state
-from vvp.world import CALL_AT, DEST, GOAL, WorldUrls, make_callee_calls, make_calls, write_evidence
+from vvp.testing.world import CALL_AT, DEST, GOAL, WorldUrls, make_callee_calls, make_calls, write_evidence
 
 OOBI = "application/json+cesr"
 

@@ -1,7 +1,7 @@
 """Dossier checks (issue 6), named after the requirement ids of vvp-protocol.md §8.3 and §8.6.
 
 Each negative test asserts the failing check's id and code next to a positive control over the
-same evidence. The realistic dossiers come from the shared test world (``vvp.world``); the
+same evidence. The realistic dossiers come from the shared test world (``vvp.testing.world``); the
 credentials no honest issuer makes come from the mini world of ``test_dossier_gen``.
 """
 
@@ -30,7 +30,7 @@ from vvp.dossier import (
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, Fetched, MemoryFetcher
 from vvp.verdict import Check, CheckStatus, Status
-from vvp.world import CALL_AT, REVOKE_AT, World, build_world
+from vvp.testing.world import CALL_AT, REVOKE_AT, World, build_world
 
 
 @functools.cache

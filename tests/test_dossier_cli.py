@@ -12,7 +12,7 @@ from tests.test_dossier_checks import world
 from vvp import codes
 from vvp._cli import main
 from vvp.clock import rfc3339
-from vvp.world import CALL_AT, REVOKE_AT, EvidenceFiles, write_evidence
+from vvp.testing.world import CALL_AT, REVOKE_AT, EvidenceFiles, write_evidence
 
 BASE = "http://127.0.0.1:9"  # never contacted: everything comes from the evidence map
 
@@ -72,7 +72,7 @@ def test_url_unreachable_is_indeterminate(files: EvidenceFiles, capsys: pytest.C
 
 
 def test_served_over_http(files: EvidenceFiles, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from vvp.world import EvidenceServer, routes_for
+    from vvp.testing.world import EvidenceServer, routes_for
     w = world()
     d = w.dossiers["le"]
     with EvidenceServer(routes_for(w)) as server:

@@ -112,14 +112,14 @@ def test_V_10_published_schemas_validate_real_credentials() -> None:
 
 @functools.cache
 def _published_world() -> object:
-    from vvp.world import WorldSpec, build_world
+    from vvp.testing.world import WorldSpec, build_world
     return build_world(WorldSpec(schemas="published", published_dir=str(CORPUS / "schemas")))
 
 
 def test_DS_05_provenant_dossier_root_without_issuee_is_accepted() -> None:
     """The real Provenant VVP dossier schema (EH1jN4U4…) has no issuee by design; the peer verifier
     rejects such a root as a bearer token. Here it is VALID."""
-    from vvp.world import CALL_AT, World
+    from vvp.testing.world import CALL_AT, World
     w = _published_world()
     assert isinstance(w, World)
     d = w.dossiers["le"]

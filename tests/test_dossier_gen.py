@@ -1,6 +1,6 @@
 """A small keri-made world for the dossier tests that the shared test world does not cover.
 
-The shared world (``vvp.world``) has the realistic dossiers; the checks of issue 6 also need
+The shared world (``vvp.testing.world``) has the realistic dossiers; the checks of issue 6 also need
 credentials no honest issuer makes: one "issued" from an attacker's registry while claiming
 another issuer, edges whose ``s`` lies or whose operator does not hold, an issuer without
 witnesses, a TEL anchored among several seals, SAIDs over the most compact form, a compacted

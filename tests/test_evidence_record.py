@@ -19,7 +19,7 @@ from vvp.testing import foreign_pki as F
 from vvp.trust import load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import verify_call
-from vvp.world import served_world
+from vvp.testing.world import served_world
 
 
 def test_foreign_anchor_files_are_recorded_and_replayed(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Foreign evidence in the test world, end to end (issues 19 and 20: the world's cases).
 
-Each case of vvp.world.scenarios.FOREIGN_CASES is a dossier of the accountable party whose vetting
+Each case of vvp.testing.world.scenarios.FOREIGN_CASES is a dossier of the accountable party whose vetting
 credential cites evidence bridges; the call is verified through ``vvp verify`` (in process, over
 HTTP from the world's server) under the world's ``trust.json`` (``foreign_evidence: "report"``:
 the evidence claim is reported, the status is the other claims') and ``trust-foreign-strict.json``
@@ -28,8 +28,8 @@ from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher, build_fetcher
 from vvp.trust import load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import CallInput, Verifier
-from vvp.world.foreign import LEGAL_NAME, foreign_world_spec
-from vvp.world.scenarios import FOREIGN_CASES, ForeignCase, foreign_case, foreign_scenarios
+from vvp.testing.world.foreign import LEGAL_NAME, foreign_world_spec
+from vvp.testing.world.scenarios import FOREIGN_CASES, ForeignCase, foreign_case, foreign_scenarios
 
 EXIT = {"VALID": 0, "INVALID": 1, "INDETERMINATE": 3}
 ALL = [s.name for s in foreign_scenarios(w3c=True)]

@@ -30,7 +30,7 @@ from vvp.replay import reverify_file, snapshot_trust
 from vvp.testing import foreign_vc as fv
 from vvp.trust import load_trust_store, parse_trust_store
 from vvp.verifier import verify_call
-from vvp.world.scenarios import FOREIGN_CASES, ForeignCase
+from vvp.testing.world.scenarios import FOREIGN_CASES, ForeignCase
 
 EXIT = {"VALID": 0, "INVALID": 1, "INDETERMINATE": 3}
 

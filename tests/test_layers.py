@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                 "vvp.witness")),
     ("inputs", ("vvp.trust", "vvp.config")),
     ("verifier", ("vvp.verifier", "vvp.replay")),
-    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.world", "vvp.report", "vvp.report_svg", "vvp.htmlpage",
+    ("front", ("vvp._cli", "vvp.service", "vvp.batch", "vvp.report", "vvp.report_svg", "vvp.htmlpage",
                "vvp.__main__", "vvp.testing")),
 ]
 """Architecture §3, lowest first. ``vvp.testing`` (test worlds, test PKIs) sits with the front ends:
@@ -32,7 +32,7 @@ the demo and the tests use it, and nothing below them may."""
 
 NET_MODULES = {"socket", "ssl", "http.client", "urllib.request", "http.server", "socketserver", "requests",
                "httpx", "urllib3", "aiohttp", "asyncio"}
-NET_ALLOWED = {"vvp.fetch.http", "vvp.world.server", "vvp.service"}
+NET_ALLOWED = {"vvp.fetch.http", "vvp.testing.world.server", "vvp.service"}
 CLOCK_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
                ("time", "time"), ("time", "time_ns"), ("time", "gmtime"), ("time", "localtime"),
                ("time", "ctime"), ("helping", "nowUTC"), ("helping", "nowIso8601")}
@@ -177,7 +177,7 @@ def test_the_core_reads_no_file_by_path_during_a_call(monkeypatch: Any) -> None:
     from vvp.trust import load_trust_store
     from vvp.verdict import Status
     from vvp.verifier import CallInput, Verifier
-    from vvp.world import served_world
+    from vvp.testing.world import served_world
 
     import tempfile
 

@@ -533,8 +533,8 @@ def test_verdicts_are_serialised_in_parts_exactly(tmp_path: Path) -> None:
     scenario of the test world, cold and again warm (when most checks are cached objects)."""
     from vvp.verdict import build_verdict as _build_verdict, passed as _passed
     from vvp.verifier import CallInput, Verifier, VerifierCache
-    from vvp.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
-    from vvp.world.scenarios import make_calls
+    from vvp.testing.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
+    from vvp.testing.world.scenarios import make_calls
     from vvp.trust import load_trust_store
 
     base = "http://127.0.0.1:5642"

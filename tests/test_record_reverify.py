@@ -43,7 +43,7 @@ from vvp.replay import compare_verdicts, make_record, reverify_file, write_call_
 from vvp.trust import load_trust_store
 from vvp.verdict import Verdict, build_verdict, failed
 from vvp.verifier import CallInput, verify_call
-from vvp.world import ServedWorld, served_world
+from vvp.testing.world import ServedWorld, served_world
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from vvp._keri.worldgen import WorldSpec, build_world
 from vvp.record import open_identity
 from vvp.verdict import exit_code
 from vvp.verifier import verify_call
-from vvp.world import SCENARIOS, Call, served_world
+from vvp.testing.world import SCENARIOS, Call, served_world
 
 NAMES = [s.name for s in SCENARIOS]
 

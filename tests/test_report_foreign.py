@@ -23,7 +23,7 @@ from tests.test_report import HOSTILE, HOSTILE_ATTR, Page, _write, assert_inert,
 from vvp._keri.worldgen.build import LEI_LE
 from vvp.record import VerifierIdentity, open_identity
 from vvp.verifier import verify_call
-from vvp.world.scenarios import foreign_case
+from vvp.testing.world.scenarios import foreign_case
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from vvp import codes
 from vvp._cli import main
 from vvp.errors import InputUnreadable, OperationalError
 from vvp.files import read_input, write_output
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 needs_posix_specials = pytest.mark.skipif(not Path("/dev/zero").exists() or not hasattr(os, "mkfifo"),
                                           reason="needs /dev/zero and mkfifo (POSIX)")

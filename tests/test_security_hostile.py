@@ -23,7 +23,7 @@ from tests import shaken_pki
 from tests.hostile_server import EXPECTED, MODES, hostile
 from vvp._cli import main
 from vvp.testing import stipki
-from vvp.world import CARD, DEST, GOAL, ServedWorld
+from vvp.testing.world import CARD, DEST, GOAL, ServedWorld
 
 DEADLINE = 1  # fetch_timeout_s of the trust store (an integer: the policy field is read as one)
 SLACK = 3.0  # deadline + slack: robust on a loaded 2-core machine

@@ -24,7 +24,7 @@ from tests.hostile_server import EXPECTED, MODES, hostile
 from tests.servicekit import Server, post_json, request, running
 from tests.test_security_hostile import CONTENT_TYPE, DEADLINE, DRIP, SLACK, argv_for, Setup
 from vvp.clock import rfc3339
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 pytestmark = pytest.mark.slow
 TARGETS = ("kid", "evd", "x5u")

@@ -21,7 +21,7 @@ from vvp import codes
 from vvp.clock import rfc3339
 from vvp.record import MEDIA_TYPE
 from vvp.service.models import api_schemas, openapi_document
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 from tests.servicekit import Server, post_json, request, reverify_json, start_server
 
 pytestmark = pytest.mark.slow

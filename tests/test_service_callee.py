@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from vvp.clock import rfc3339
-from vvp.world import ServedWorld, served_world
+from vvp.testing.world import ServedWorld, served_world
 from tests.callee_kit import callee_world
 from tests.servicekit import Server, post_json, request, reverify_json, start_server
 

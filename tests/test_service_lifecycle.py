@@ -22,7 +22,7 @@ from vvp import codes
 from vvp.clock import rfc3339
 from vvp.record import Record
 from vvp.replay import reverify
-from vvp.world import CALL_AT, CARD, DEST, GOAL, ServedWorld
+from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, ServedWorld
 from tests.pgcluster import PgCluster, pg_cluster  # noqa: F401 - fixture
 from tests.servicekit import Server, post_json, request, reverify_json, running, silent_server, start_server
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 from tests.servicekit import REPO, running
 
 pytestmark = pytest.mark.slow

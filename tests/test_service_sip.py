@@ -30,7 +30,7 @@ from tests import shaken_pki
 from tests.servicekit import Server, request, reverify_json, start_server
 from vvp.clock import rfc3339
 from vvp.testing import stipki
-from vvp.world import CALL_AT, ServedWorld
+from vvp.testing.world import CALL_AT, ServedWorld
 
 pytestmark = pytest.mark.slow
 PEM = "application/pem-certificate-chain"

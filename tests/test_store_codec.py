@@ -201,8 +201,8 @@ def warm_records(tmp_path_factory: pytest.TempPathFactory) -> list[Record]:
     from vvp.replay import make_record, snapshot_trust
     from vvp.trust import load_trust_store
     from vvp.verifier import CallInput, Verifier, VerifierCache
-    from vvp.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
-    from vvp.world.scenarios import make_calls
+    from vvp.testing.world import SCENARIOS, WorldSpec, WorldUrls, build_world, routes_for, write_evidence
+    from vvp.testing.world.scenarios import make_calls
 
     base = "http://127.0.0.1:5642"
     world = build_world(WorldSpec())

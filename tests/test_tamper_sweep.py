@@ -44,7 +44,7 @@ from vvp.keystate import KelResult
 from vvp.trust import load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import CallInput, Verifier
-from vvp.world import ServedWorld, World
+from vvp.testing.world import ServedWorld, World
 
 MODES = ("bit", "b64")
 ALLOWED_UNSIGNED = {"-E": "first-seen ordinal and datetime", "-G": "seal-source couple",

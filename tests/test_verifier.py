@@ -21,7 +21,7 @@ from vvp.replay import snapshot_trust
 from vvp.trust import load_trust_store
 from vvp.verdict import Status
 from vvp.verifier import CallInput, Verifier, VerifierCache, verify_call
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 pytest_plugins = ["tests.world_fixtures"]
 

@@ -12,7 +12,7 @@ import pytest
 from tests import shaken_pki
 from vvp._cli import main
 from vvp.testing import stipki
-from vvp.world import ServedWorld
+from vvp.testing.world import ServedWorld
 
 PEM = "application/pem-certificate-chain"
 

@@ -14,8 +14,8 @@ import pytest
 from vvp._cli import main
 from vvp._keri.worldgen.model import CALL_AT, SignedPassport
 from vvp.clock import rfc3339
-from vvp.world import ServedWorld
-from vvp.world.scenarios import DEST
+from vvp.testing.world import ServedWorld
+from vvp.testing.world.scenarios import DEST
 
 
 def _verify(sw: ServedWorld, capsys: pytest.CaptureFixture[str], sp: SignedPassport, *, at: _dt.datetime = CALL_AT,

@@ -23,7 +23,7 @@ from vvp.record import Record, open_identity
 from vvp.replay import make_record, reverify
 from vvp.trust import load_trust_store
 from vvp.verifier import Verifier, VerifierCache
-from vvp.world import served_world
+from vvp.testing.world import served_world
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ from vvp.replay import make_record, reverify
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Status, Verdict
 from vvp.verifier import CallInput, Verifier, VerifierCache
-from vvp.world import CALL_AT, REVOKE_AT, ROTATE_AT, Resource, ServedWorld, served_world
-from vvp.world.server import OOBI_TYPE
+from vvp.testing.world import CALL_AT, REVOKE_AT, ROTATE_AT, Resource, ServedWorld, served_world
+from vvp.testing.world.server import OOBI_TYPE
 
 DEST = "+16135550142"
 

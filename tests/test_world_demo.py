@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vvp._cli import main
-from vvp.world import SCENARIOS, demo
-from vvp.world.scenarios import FOREIGN_CASES, foreign_scenarios
+from vvp.testing.world import SCENARIOS, demo
+from vvp.testing.world.scenarios import FOREIGN_CASES, foreign_scenarios
 
 
 def _run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:

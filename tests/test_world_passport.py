@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests.world_fixtures import served_world, world  # noqa: F401 - fixtures
 from vvp._keri.worldgen import BEFORE_ROTATION_AT, CALL_AT, SignedPassport, World
-from vvp.world import SCENARIOS, ServedWorld
+from vvp.testing.world import SCENARIOS, ServedWorld
 
 IAT = int(CALL_AT.timestamp())
 

@@ -15,7 +15,7 @@ from vvp._keri.worldgen import World
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher, MapFetcher, OfflineFetcher
 from vvp.trust import load_trust_store
-from vvp.world import EvidenceServer, Resource, ServedWorld, routes_for
+from vvp.testing.world import EvidenceServer, Resource, ServedWorld, routes_for
 
 FETCH = HttpFetcher(FetchLimits(allow_private_addresses=True))
 

@@ -49,7 +49,7 @@ from vvp.replay import snapshot_trust  # noqa: E402
 from vvp.store import codec  # noqa: E402
 from vvp.trust import load_trust_store  # noqa: E402
 from vvp.verifier import CallInput, Verifier, VerifierCache  # noqa: E402
-from vvp.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, build_world, routes_for, write_evidence  # noqa: E402
+from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, WorldUrls, build_world, routes_for, write_evidence  # noqa: E402
 
 BASE = "http://127.0.0.1:5642"  # never contacted: served from memory
 SALT = b"vvp-test-record!"

@@ -28,7 +28,7 @@ from vvp.canonical import canonical_json
 from vvp.fetch import FetchLimits, build_fetcher
 from vvp.trust import load_trust_store
 from vvp.verifier import CalleeInput, CallInput, Verifier, VerifierCache, verify_call
-from vvp.world import served_world
+from vvp.testing.world import served_world
 
 
 def snapshot() -> dict[str, str]:

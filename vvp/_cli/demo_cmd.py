@@ -1,12 +1,12 @@
 """``vvp demo``: build the deterministic world in a temporary folder, serve it on 127.0.0.1,
-verify a handful of calls in it and print the verdicts (see :mod:`vvp.world.demo`)."""
+verify a handful of calls in it and print the verdicts (see :mod:`vvp.testing.world.demo`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from vvp.world.demo import run_demo
+from vvp.testing.world.demo import run_demo
 
 
 HELP = "build the demo world, serve it on 127.0.0.1, verify calls in it"

@@ -16,7 +16,7 @@ fail. :func:`call_rows` makes such a log, deterministically from a seed:
 Rows are dicts in the JSON Lines form of architecture §4.6 (``id``, ``identity``, ``orig``,
 ``dest``, ``call_id``, ``time``); :func:`write_jsonl`, :func:`write_csv` and :func:`write_sip_folder`
 put them on disk in each input form. The world's world-building needs keri, but this module does
-not import it: signing goes through :class:`vvp.world.ServedWorld`.
+not import it: signing goes through :class:`vvp.testing.world.ServedWorld`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vvp.clock import rfc3339
-from vvp.world import CALL_AT, CARD, GOAL, ServedWorld
+from vvp.testing.world import CALL_AT, CARD, GOAL, ServedWorld
 
 Fault = Literal["signature", "orig", "revoked", "no-dossier"]
 FAULTS: tuple[Fault, ...] = ("signature", "orig", "revoked", "no-dossier")

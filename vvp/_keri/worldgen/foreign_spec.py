@@ -3,7 +3,7 @@
 Why plain data here: the artifacts (certificate chains, CRLs, authority tokens, SD-JWT VCs, W3C
 VCs) are made by the test PKI and VC fixtures of :mod:`vvp.testing`, which sit above this layer,
 and the bridges that bind them are ACDCs, which only this layer may make. So the front end
-(:mod:`vvp.world.foreign`) makes the bytes and hands them down in a :class:`ForeignSpec`, and
+(:mod:`vvp.testing.world.foreign`) makes the bytes and hands them down in a :class:`ForeignSpec`, and
 :mod:`vvp._keri.worldgen.foreign` issues the bridges. A spec is part of the
 :class:`~vvp._keri.worldgen.model.WorldSpec`, so two equal specs still build byte-identical
 worlds; the world keeps it (``world.spec.foreign``), and the evidence server and the trust-store
@@ -11,7 +11,7 @@ writer read the artifacts and trust files from there.
 
 Artifact URLs are fixed when the bridges are issued (they are inside the SAID), so the spec names
 the server's base URL: the world is built for the server that will serve it
-(:func:`vvp.world.foreign.served_foreign_world` starts the server first).
+(:func:`vvp.testing.world.foreign.served_foreign_world` starts the server first).
 """
 
 from __future__ import annotations

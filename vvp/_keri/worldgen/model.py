@@ -1,7 +1,7 @@
 """The deterministic test world as data: parties, registries, credentials, dossiers, times.
 
 Everything here is plain frozen data (bytes, strings, datetimes), so a built world can be cached
-for a whole test session, pickled, served by the pure-Python evidence server (``vvp.world``) and
+for a whole test session, pickled, served by the pure-Python evidence server (``vvp.testing.world``) and
 compared byte for byte between two builds. The only behaviour that needs keri (signing a
 PASSporT with a party's key) is delegated to :mod:`vvp._keri.worldgen.passport`.
 

@@ -7,7 +7,7 @@ the ``kid`` or ``evd`` host lie while the witnesses tell the truth, or to make a
 fork: splitting a KEL into its messages, dropping events, moving an event's first-seen time,
 and a second, properly signed and witnessed event at a sequence number (duplicity).
 
-Test-world code only (the keys are the world's test keys); ``vvp.world.server`` serves it.
+Test-world code only (the keys are the world's test keys); ``vvp.testing.world.server`` serves it.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from vvp import codes
 from vvp._keri.worldgen.build import BRAND_VCARD, DELSIG_GOALS
 from vvp._keri.worldgen.model import BEFORE_ROTATION_AT, CALL_AT, REVOKE_AT, SignedCallee, SignedPassport
 from vvp.clock import rfc3339
-from vvp.world.files import EvidenceFiles
-from vvp.world.server import WorldUrls
+from vvp.testing.world.files import EvidenceFiles
+from vvp.testing.world.server import WorldUrls
 
 if TYPE_CHECKING:
     from vvp._keri.worldgen.model import World
@@ -123,11 +123,11 @@ def scenario(name: str) -> Scenario:
     raise KeyError(name)
 
 
-# --- foreign evidence (architecture §2.3): calls on the dossiers of vvp.world.foreign ------------
+# --- foreign evidence (architecture §2.3): calls on the dossiers of vvp.testing.world.foreign ------------
 
 @dataclass(frozen=True, slots=True)
 class ForeignCase:
-    """One foreign-evidence case of the world :mod:`vvp.world.foreign` builds: the dossier whose
+    """One foreign-evidence case of the world :mod:`vvp.testing.world.foreign` builds: the dossier whose
     vetting credential cites the case's bridges, the ``evidence`` claim a correct verifier reaches,
     and the first code of the case's artifact entry (None: it verifies). ``w3c``: the case exists
     only in a world built with the W3C contexts of the shared corpus."""

@@ -2,9 +2,9 @@
 
 The world itself is generated with keri under ``vvp._keri.worldgen`` (the only place allowed to
 import keri); this package is plain Python around it: an HTTP evidence server on 127.0.0.1
-(:mod:`vvp.world.server`), the trust store and ``--evidence`` map writer
-(:mod:`vvp.world.files`), the named calls (:mod:`vvp.world.scenarios`) and the demo
-(:mod:`vvp.world.demo`).
+(:mod:`vvp.testing.world.server`), the trust store and ``--evidence`` map writer
+(:mod:`vvp.testing.world.files`), the named calls (:mod:`vvp.testing.world.scenarios`) and the demo
+(:mod:`vvp.testing.world.demo`).
 
 Typical test use::
 
@@ -32,23 +32,23 @@ from vvp._keri.worldgen import SignedPassport as SignedPassport
 from vvp._keri.worldgen import World as World
 from vvp._keri.worldgen import WorldSpec as WorldSpec
 from vvp._keri.worldgen import build_world as build_world
-from vvp.world.files import EvidenceFiles as EvidenceFiles
-from vvp.world.files import write_evidence as write_evidence
-from vvp.world.scenarios import CARD as CARD
-from vvp.world.scenarios import DEST as DEST
-from vvp.world.scenarios import GOAL as GOAL
-from vvp.world.scenarios import SCENARIOS as SCENARIOS
-from vvp.world.scenarios import CALLEE_SCENARIOS as CALLEE_SCENARIOS
-from vvp.world.scenarios import Call as Call
-from vvp.world.scenarios import CalleeCall as CalleeCall
-from vvp.world.scenarios import CalleeScenario as CalleeScenario
-from vvp.world.scenarios import make_callee_calls as make_callee_calls
-from vvp.world.scenarios import Scenario as Scenario
-from vvp.world.scenarios import make_calls as make_calls
-from vvp.world.server import EvidenceServer as EvidenceServer
-from vvp.world.server import Resource as Resource
-from vvp.world.server import WorldUrls as WorldUrls
-from vvp.world.server import routes_for as routes_for
+from vvp.testing.world.files import EvidenceFiles as EvidenceFiles
+from vvp.testing.world.files import write_evidence as write_evidence
+from vvp.testing.world.scenarios import CARD as CARD
+from vvp.testing.world.scenarios import DEST as DEST
+from vvp.testing.world.scenarios import GOAL as GOAL
+from vvp.testing.world.scenarios import SCENARIOS as SCENARIOS
+from vvp.testing.world.scenarios import CALLEE_SCENARIOS as CALLEE_SCENARIOS
+from vvp.testing.world.scenarios import Call as Call
+from vvp.testing.world.scenarios import CalleeCall as CalleeCall
+from vvp.testing.world.scenarios import CalleeScenario as CalleeScenario
+from vvp.testing.world.scenarios import make_callee_calls as make_callee_calls
+from vvp.testing.world.scenarios import Scenario as Scenario
+from vvp.testing.world.scenarios import make_calls as make_calls
+from vvp.testing.world.server import EvidenceServer as EvidenceServer
+from vvp.testing.world.server import Resource as Resource
+from vvp.testing.world.server import WorldUrls as WorldUrls
+from vvp.testing.world.server import routes_for as routes_for
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,10 @@ def served_world(world: World, out_dir: str | Path, *,
     """Serve ``world`` on 127.0.0.1, write its trust stores and evidence map into ``out_dir``,
     sign the scenario calls; stop the server on exit (the files stay). ``witnesses``: also serve
     each witness at its own endpoint and make the kid OOBIs carry the witnesses' signed location
-    replies, as real witness OOBIs do (architecture §2.4; :func:`vvp.world.server.witness_routes`)."""
+    replies, as real witness OOBIs do (architecture §2.4; :func:`vvp.testing.world.server.witness_routes`)."""
     with EvidenceServer(routes_for(world)) as server:
         if witnesses:
-            from vvp.world.server import kid_routes, witness_routes
+            from vvp.testing.world.server import kid_routes, witness_routes
 
             for path, res in {**witness_routes(world, server.base_url), **kid_routes(world, server.base_url)}.items():
                 server.set(path, res)

@@ -15,7 +15,7 @@ The world includes the called party (``WorldSpec(callee=True)``), so after the c
 verifies *answers*: each callee scenario's 200 OK, whose SDP carries the callee's own PASSporT,
 with ``vvp verify --sip RESPONSE --invite INVITE`` (architecture §2.2), in a table of its own.
 
-It also holds foreign evidence (:mod:`vvp.world.foreign`, architecture §2.3): dossiers whose
+It also holds foreign evidence (:mod:`vvp.testing.world.foreign`, architecture §2.3): dossiers whose
 vetting credential cites bridges binding delegate certificates, CRLs, an OCSP response, authority
 tokens and an SD-JWT VC (the W3C VC case needs the shared corpus and is left out). Each case is
 verified under ``trust.json`` (``foreign_evidence: "report"``) and ``trust-foreign-strict.json``,
@@ -43,9 +43,9 @@ from vvp import codes
 from vvp.clock import rfc3339
 from vvp.errors import VvpError
 from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher
-from vvp.world import ServedWorld
-from vvp.world.foreign import served_foreign_world
-from vvp.world.scenarios import FOREIGN_CASES, Call, CalleeCall, ForeignCase
+from vvp.testing.world import ServedWorld
+from vvp.testing.world.foreign import served_foreign_world
+from vvp.testing.world.scenarios import FOREIGN_CASES, Call, CalleeCall, ForeignCase
 
 CLAIM_ORDER = ("passport", "context", "dossier", "authorization", "tn_rights", "brand", "business", "evidence")
 NOT_AVAILABLE = "vvp verify is not available in this version"

@@ -15,7 +15,7 @@ Layout of the output folder::
     schemas/<SAID>.json    the schemas the world was built with (the trust store's "schemas")
     evidence/...           kel/, dossiers/, credentials/, tels/, schemas/ as served
 
-A world with foreign evidence (``WorldSpec(foreign=...)``, :mod:`vvp.world.foreign`) adds::
+A world with foreign evidence (``WorldSpec(foreign=...)``, :mod:`vvp.testing.world.foreign`) adds::
 
     foreign/...            the foreign trust files (X.509 and token-authority anchors, SD-JWT
                            issuer keys, JSON-LD contexts); every trust store names them in its
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vvp.world.server import routes_for
+from vvp.testing.world.server import routes_for
 
 if TYPE_CHECKING:
     from vvp._keri.worldgen.model import World

@@ -11,7 +11,7 @@ binding) and, when the W3C base context of the shared corpus is given, a W3C VC 
 with ``eddsa-rdfc-2022``. :mod:`vvp._keri.worldgen.foreign` issues a bridge for each (a few point
 at their artifact by URL, the CRLs and the SD-JWT VC carry it in a ``data:`` URI, one binds a
 digest of other bytes, one points at a URL that answers 404) and one dossier per case of
-:data:`vvp.world.scenarios.FOREIGN_CASES`.
+:data:`vvp.testing.world.scenarios.FOREIGN_CASES`.
 
 Bridges hold their artifacts' URLs inside their SAIDs, so the world is built for one server:
 :func:`served_foreign_world` starts the evidence server first and builds the world for its base
@@ -39,10 +39,10 @@ from vvp._keri.worldgen.foreign_spec import (
 from vvp._keri.worldgen.model import CALL_AT, World
 from vvp.testing import foreign_pki as pki_mod
 from vvp.testing import foreign_vc as fv
-from vvp.world import ServedWorld
-from vvp.world.files import write_evidence
-from vvp.world.scenarios import FOREIGN_CASES, SCENARIOS, foreign_scenarios, make_callee_calls, make_calls
-from vvp.world.server import EvidenceServer, WorldUrls, routes_for
+from vvp.testing.world import ServedWorld
+from vvp.testing.world.files import write_evidence
+from vvp.testing.world.scenarios import FOREIGN_CASES, SCENARIOS, foreign_scenarios, make_callee_calls, make_calls
+from vvp.testing.world.server import EvidenceServer, WorldUrls, routes_for
 
 LEGAL_NAME: Final = "Acme Widgets Inc"
 SD_JWT_ISSUER: Final = "vvp world sd-jwt issuer"
@@ -201,7 +201,7 @@ def served_foreign_world(out_dir: str | Path, *, contexts_dir: str | Path | None
                          extra_routes: Mapping[str, Any] | None = None) -> Iterator[ServedWorld]:
     """Start the evidence server, build the foreign world for its base URL, serve it, write its
     files into ``out_dir`` and sign every scenario call (the default ones and
-    :func:`~vvp.world.scenarios.foreign_scenarios`); stop the server on exit (the files stay)."""
+    :func:`~vvp.testing.world.scenarios.foreign_scenarios`); stop the server on exit (the files stay)."""
     with EvidenceServer({}) as server:
         world = build_world(foreign_world_spec(server.base_url, contexts_dir=contexts_dir, callee=callee))
         for path, res in {**routes_for(world), **(extra_routes or {})}.items():
