@@ -15,7 +15,7 @@ Architecture §5's targets, each printed beside its measurement:
   reference time (same caller, signer and dossier), so that nothing keyed by a call's own values
   can make the figure look better than a stream of real calls (for information: no target).
 * Cold path (:mod:`benchmarks.cold`): the first dossier of a process (a fresh cache) against
-  keri's own bare ingest of the same streams (:func:`vvp._keri.bench.bare_ingest`: Kevery and
+  keri's own bare ingest of the same streams (:func:`vvp._keri.baseline.bare_ingest`: Kevery and
   Tevery, ACDCs parsed but not judged; keri's own credential Verifier is timed beside it for
   comparison), target at most 1.0; a new dossier of an ecosystem the verifier already knows
   against the signatures it newly needs × the Ed25519 floor, target at most 3; both on the test
@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from vvp import codes, jose
-from vvp._keri.bench import raw_ed25519_key
+from vvp._keri.baseline import raw_ed25519_key
 from vvp.fetch import MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import Verdict

@@ -45,7 +45,7 @@ from typing import Any
 import pysodium
 
 from vvp import codes, jose
-from vvp._keri.bench import bare_ingest, count_signature_verifications, raw_ed25519_key, split_messages
+from vvp._keri.baseline import bare_ingest, count_signature_verifications, raw_ed25519_key, split_messages
 from vvp.dossier import DossierCache, DossierPolicy, verify_dossier_stream
 from vvp.fetch import EvidenceKind, MemoryFetcher
 from vvp.trust import PUBLISHED_SCHEMA_ROLES, load_trust_store

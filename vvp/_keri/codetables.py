@@ -11,7 +11,7 @@ While :func:`fast_code_tables` is active, those tables answer ``iter`` from a tu
 a frozenset made once per table instance: the same values, in the same order, for the same
 questions. Only tables that are frozen dataclasses whose every field is a ``str`` are changed (a
 table holding anything mutable would hand out shared objects), and only their ``__iter__`` and
-``__contains__``. Outside the block keri runs exactly as shipped; :func:`vvp._keri.bench.bare_ingest`
+``__contains__``. Outside the block keri runs exactly as shipped; :func:`vvp._keri.baseline.bare_ingest`
 (the baseline the cold path is measured against) runs outside it.
 
 The block is counted (re-entrant, thread-safe): the tables are changed when the first caller

@@ -1,14 +1,18 @@
-"""keri's side of the caller benchmark (:mod:`benchmarks.bench`): the baseline and the signature count.
+"""keri's own ingest, nothing of vvp: the floor the cold path is measured against.
 
 Architecture §5 measures the cold path against "keri's own bare ingest": Kevery and Tevery (and
 keri's credential Verifier, since the streams hold ACDCs) parsing the very same streams in a fresh
 store, with none of vvp's bookkeeping (message-by-message feeding, explanations, first-seen
-times, checks). That baseline lives here because only ``vvp._keri`` may import keri.
+times, checks). The benchmarks (``benchmarks/``: ``bench``, ``cold``, ``bench_callee``) hold the
+harness; the keri calls they need live here because only ``vvp._keri`` may import keri, and
+nothing in vvp's verification path imports this module.
 
 The cold path's cost is also shown against the cryptography it cannot avoid: the number of
 Ed25519 verifications keri performed for it (controller signatures, witness receipts, delegation
 seals are digests, not signatures) times the measured floor. :func:`count_signature_verifications`
-counts them by wrapping keri's Ed25519 verify for Verfers made while it is active.
+counts them by wrapping keri's Ed25519 verify for Verfers made while it is active;
+:func:`raw_ed25519_key` gives a key's raw bytes for the libsodium floor, and
+:func:`split_messages` picks the messages of a known stream with keri's own framing rules.
 """
 
 from __future__ import annotations
