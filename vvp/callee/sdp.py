@@ -26,7 +26,7 @@ from typing import Final
 
 from vvp import codes
 from vvp.errors import EvidenceInvalid
-from vvp.stir.sip import MAX_HEADER_FIELDS, MAX_HEADER_VALUE_CHARS, MAX_SIP_BYTES, canonical_header_name
+from vvp.stir import sipmessage
 
 ATTRIBUTE: Final = "callee-passport"
 MAX_SDP_LINES: Final = 4096
@@ -35,7 +35,6 @@ MAX_MIME_DEPTH: Final = 3
 
 _STATUS_LINE_RE: Final = re.compile(r"\ASIP/2\.0 ([1-6][0-9]{2})(?: (.*))?\Z", re.IGNORECASE)
 _REQUEST_LINE_RE: Final = re.compile(r"\A[A-Za-z]+ \S+ SIP/2\.0\Z", re.IGNORECASE)
-_HEADER_RE: Final = re.compile(r"\A([A-Za-z0-9\-.!%*_+`'~]+)[ \t]*:(.*)\Z", re.DOTALL)
 _SDP_LINE_RE: Final = re.compile(r"\A([a-z])=(.*)\Z", re.DOTALL)
 _BOUNDARY_RE: Final = re.compile(r';\s*boundary\s*=\s*(?:"([^"]{1,70})"|([^\s;"]{1,70}))', re.IGNORECASE)
 
@@ -44,6 +43,10 @@ class ResponseError(EvidenceInvalid):
     """A SIP response, or its SDP, that cannot be read; ``code`` says which."""
 
     default_code = codes.CALLEE_RESPONSE_MALFORMED
+
+
+_KIND: Final = sipmessage.MessageKind("response", ResponseError)
+"""Framing as for requests (:mod:`vvp.stir.sipmessage`); every refusal CALLEE_RESPONSE_MALFORMED."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,45 +75,6 @@ class SipResponse:
     attributes: tuple[CalleeAttribute, ...]
 
 
-def _lines(text: str) -> list[str]:
-    out = []
-    for ln in text.split("\n"):
-        if ln.endswith("\r"):
-            ln = ln[:-1]
-        if "\r" in ln:
-            raise ResponseError("a bare CR inside a line")
-        out.append(ln)
-    return out
-
-
-def _split_head(text: str) -> tuple[str, str]:
-    """(header section, body): the body starts after the first empty line."""
-    m = re.search(r"\r?\n\r?\n", text)
-    return (text[: m.start()], text[m.end():]) if m else (text, "")
-
-
-def _header_fields(lines: list[str], what: str) -> tuple[tuple[str, str], ...]:
-    """Header lines (continuations folded in) as (canonical name, value)."""
-    fields: list[list[str]] = []
-    for ln in lines:
-        if not ln:
-            break
-        if ln[:1] in (" ", "\t"):
-            if not fields:
-                raise ResponseError(f"a continuation line before the first {what} header")
-            fields[-1][1] += " " + ln.strip(" \t")
-        else:
-            hm = _HEADER_RE.match(ln)
-            if hm is None:
-                raise ResponseError(f"not a {what} header line: {ln[:80]!r}")
-            if len(fields) >= MAX_HEADER_FIELDS:
-                raise ResponseError(f"more than {MAX_HEADER_FIELDS} {what} header fields")
-            fields.append([canonical_header_name(hm.group(1)), hm.group(2)])
-        if len(fields[-1][1]) > MAX_HEADER_VALUE_CHARS:
-            raise ResponseError(f"{what} header {fields[-1][0]} longer than {MAX_HEADER_VALUE_CHARS} characters")
-    return tuple((n, v.strip(" \t")) for n, v in fields)
-
-
 def _media_type(content_type: str | None) -> str | None:
     return content_type.split(";", 1)[0].strip().lower() if content_type else None
 
@@ -118,7 +82,7 @@ def _media_type(content_type: str | None) -> str | None:
 def parse_sdp(text: str) -> tuple[CalleeAttribute, ...]:
     """Every ``a=callee-passport`` value of one SDP body, with its level. Raises
     :class:`ResponseError` (``CALLEE_SDP_MALFORMED``) for text that is not SDP."""
-    lines = [ln for ln in _lines(text) if ln.strip(" \t")]
+    lines = [ln for ln in sipmessage.lines(text, _KIND) if ln.strip(" \t")]
     if not lines:
         raise ResponseError("the SDP body is empty", code=codes.CALLEE_SDP_MALFORMED)
     if len(lines) > MAX_SDP_LINES:
@@ -178,8 +142,8 @@ def _parts(body: str, content_type: str, depth: int) -> list[tuple[str | None, s
         if not chunk or not chunk[0].rstrip("\r"):  # no part headers: the default type, text/plain
             out.append((None, "\n".join(chunk[1:])))
             continue
-        head, part_body = _split_head("\n".join(chunk))
-        headers = _header_fields(_lines(head), "body part")
+        head, part_body = sipmessage.split_head("\n".join(chunk))
+        headers = sipmessage.header_fields(sipmessage.lines(head, _KIND), _KIND, "body part ")
         ctype = next((v for n, v in headers if n == "Content-Type"), None)
         if (_media_type(ctype) or "").startswith("multipart/"):
             out += _parts(part_body, ctype or "", depth + 1)
@@ -206,36 +170,15 @@ def _attributes(body: str, content_type: str | None) -> tuple[CalleeAttribute, .
 def parse_response(data: bytes | str) -> SipResponse:
     """Parse a raw SIP response and the callee attributes of its SDP (module docstring); raise
     :class:`ResponseError` with a stable code."""
-    if len(data) > MAX_SIP_BYTES:
-        raise ResponseError(f"SIP message larger than {MAX_SIP_BYTES} bytes")
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ResponseError("the SIP response is not UTF-8") from None
-    else:
-        text = data
-    if "\x00" in text:
-        raise ResponseError("the SIP response contains a NUL character")
-    text = text.removeprefix("\ufeff").lstrip("\r\n")
-    head, body = _split_head(text)
-    lines = _lines(head)
-    if not lines or not lines[0]:
-        raise ResponseError("empty SIP message")
+    text = sipmessage.decode(data, _KIND)
+    lines, body = sipmessage.head_lines(text, _KIND)
     m = _STATUS_LINE_RE.match(lines[0])
     if m is None:
         if _REQUEST_LINE_RE.match(lines[0]):
             raise ResponseError("this is a SIP request, not a response")
         raise ResponseError(f"not a SIP status line: {lines[0][:80]!r}")
-    headers = _header_fields(lines[1:], "SIP")
-
-    def one(name: str) -> str | None:
-        vals = [v for n, v in headers if n == name]
-        if len(vals) > 1:
-            raise ResponseError(f"the {name} header appears {len(vals)} times")
-        return vals[0] if vals else None
-
-    call_id, cseq, ctype = one("Call-ID"), one("CSeq"), one("Content-Type")
+    headers = sipmessage.header_fields(lines[1:], _KIND, "SIP ")
+    call_id, cseq, ctype = (sipmessage.single(headers, n, _KIND) for n in ("Call-ID", "CSeq", "Content-Type"))
     return SipResponse(status=int(m.group(1)), reason=(m.group(2) or "").strip(), headers=headers, call_id=call_id,
                        cseq=" ".join(cseq.split()) if cseq is not None else None, content_type=ctype,
                        attributes=_attributes(body, ctype))

@@ -16,7 +16,8 @@ Refused, with a stable code, rather than guessed at: a response instead of a req
 line without a colon, a continuation line before any header, bytes that are not UTF-8, NUL or
 stray CR characters, and *repeated* From, To, Call-ID, CSeq or Date headers (two From headers
 would let a verifier and a switch bind the call to different callers). Sizes and counts are
-capped (constants below).
+capped. The framing (line ends, folding, header names, caps) is :mod:`vvp.stir.sipmessage`, shared
+with the SIP responses :mod:`vvp.callee.sdp` reads; the request line and the headers' meaning are here.
 """
 
 from __future__ import annotations
@@ -24,46 +25,29 @@ from __future__ import annotations
 import datetime as _dt
 import email.utils
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Final
 from urllib.parse import unquote
 
 from vvp import codes
 from vvp.errors import EvidenceInvalid
-from vvp.stir.identity import MAX_IDENTITY_VALUE_CHARS, MAX_IDENTITY_VALUES, split_header_values
+from vvp.stir import sipmessage
+from vvp.stir.identity import MAX_IDENTITY_VALUES, split_header_values
+# The framing (limits, compact and canonical header names, line ends, folding) is shared with SIP
+# responses in vvp.stir.sipmessage; these names stay importable from here, where they used to live.
+from vvp.stir.sipmessage import COMPACT_NAMES as COMPACT_NAMES
+from vvp.stir.sipmessage import MAX_HEADER_FIELDS as MAX_HEADER_FIELDS
+from vvp.stir.sipmessage import MAX_HEADER_VALUE_CHARS as MAX_HEADER_VALUE_CHARS
+from vvp.stir.sipmessage import MAX_SIP_BYTES as MAX_SIP_BYTES
+from vvp.stir.sipmessage import TOKEN
+from vvp.stir.sipmessage import canonical_header_name as canonical_header_name
 from vvp.tn import try_normalize_tn
 
-# --- limits ---------------------------------------------------------------------------------
-# A SIP message over UDP is at most 64 KiB; over TCP/TLS a logged INVITE with a large SDP body
-# and several PASSporTs stays far below 256 KiB.
-MAX_SIP_BYTES: Final = 256 * 1024
-# Real INVITEs carry 15–40 header fields.
-MAX_HEADER_FIELDS: Final = 256
-# The longest legitimate field is an Identity header holding one PASSporT and its parameters.
-MAX_HEADER_VALUE_CHARS: Final = MAX_IDENTITY_VALUE_CHARS + 1024
-
-# Compact header names (RFC 3261 §7.3.3 and the IANA SIP header registry).
-COMPACT_NAMES: Final[Mapping[str, str]] = MappingProxyType({
-    "a": "Accept-Contact", "b": "Referred-By", "c": "Content-Type", "d": "Request-Disposition",
-    "e": "Content-Encoding", "f": "From", "i": "Call-ID", "j": "Reject-Contact", "k": "Supported",
-    "l": "Content-Length", "m": "Contact", "n": "Identity-Info", "o": "Event", "r": "Refer-To",
-    "s": "Subject", "t": "To", "u": "Allow-Events", "v": "Via", "x": "Session-Expires", "y": "Identity",
-})
-# Canonical spellings of the names this module reads or that commonly appear; others are kept
-# as written.
-_CANONICAL: Final[Mapping[str, str]] = MappingProxyType({n.lower(): n for n in (
-    *COMPACT_NAMES.values(), "CSeq", "Date", "Max-Forwards", "P-Asserted-Identity", "Allow", "Require",
-    "User-Agent", "Record-Route", "Route", "Privacy", "P-Charging-Vector", "Diversion", "History-Info",
-    "Call-Info", "Reason", "Expires", "Min-SE")})
 # Headers that must not repeat: the context binds to exactly one of each.
 _SINGLETONS: Final = ("From", "To", "Call-ID", "CSeq", "Date")
 
-_TOKEN: Final = r"[A-Za-z0-9\-.!%*_+`'~]+"
-_REQUEST_LINE_RE: Final = re.compile(rf"\A({_TOKEN}) (\S+) SIP/2\.0\Z", re.IGNORECASE)
+_REQUEST_LINE_RE: Final = re.compile(rf"\A({TOKEN}) (\S+) SIP/2\.0\Z", re.IGNORECASE)
 _STATUS_LINE_RE: Final = re.compile(r"\ASIP/2\.0 \d{3}", re.IGNORECASE)
-_HEADER_RE: Final = re.compile(rf"\A({_TOKEN})[ \t]*:(.*)\Z", re.DOTALL)
 _TN_USER_RE: Final = re.compile(r"\A\+?[0-9\-.()]+\Z")
 
 
@@ -71,6 +55,9 @@ class SipError(EvidenceInvalid):
     """A SIP request that cannot be parsed; ``code`` is SIP_MALFORMED or SIP_TOO_LARGE."""
 
     default_code = codes.SIP_MALFORMED
+
+
+_KIND: Final = sipmessage.MessageKind("message", SipError, codes.SIP_TOO_LARGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +90,6 @@ class SipRequest:
         """All values of header ``name`` (any case, compact or full name), in order."""
         want = canonical_header_name(name)
         return tuple(v for n, v in self.headers if n == want)
-
-
-def canonical_header_name(name: str) -> str:
-    """``f`` → ``From``, ``call-id`` → ``Call-ID``; unknown names are returned as written."""
-    low = name.lower()
-    if low in COMPACT_NAMES:
-        return COMPACT_NAMES[low]
-    return _CANONICAL.get(low, name)
 
 
 # --- URIs and TNs ---------------------------------------------------------------------------
@@ -188,41 +167,11 @@ def _parse_date(raw: str) -> _dt.datetime | None:
 
 # --- the request ----------------------------------------------------------------------------
 
-def _lines(text: str) -> list[str]:
-    lines = text.split("\n")
-    out = []
-    for ln in lines:
-        if ln.endswith("\r"):
-            ln = ln[:-1]
-        if "\r" in ln:
-            raise SipError("a bare CR inside a line")
-        out.append(ln)
-    return out
-
-
 def parse_sip(data: bytes | str) -> SipRequest:
     """Parse a raw SIP request (module docstring); raise :class:`SipError` with a stable code."""
-    if len(data) > MAX_SIP_BYTES:
-        raise SipError(f"SIP message larger than {MAX_SIP_BYTES} bytes", code=codes.SIP_TOO_LARGE)
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise SipError("the SIP message is not UTF-8") from None
-    else:
-        text = data
-    if "\x00" in text:
-        raise SipError("the SIP message contains a NUL character")
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    # Leading blank lines are ignored (RFC 3261 §7.5); only the header section matters, and the
-    # body starts after the first empty line.
-    text = text.lstrip("\r\n")
-    head_end = re.search(r"\r?\n\r?\n", text)
-    head = text[: head_end.start()] if head_end else text
-    lines = _lines(head)
-    if not lines or not lines[0]:
-        raise SipError("empty SIP message")
+    text = sipmessage.decode(data, _KIND)
+    # Only the header section matters; the body starts after the first empty line.
+    lines, _ = sipmessage.head_lines(text, _KIND)
     request_line = lines[0]
     if _STATUS_LINE_RE.match(request_line):
         raise SipError("this is a SIP response, not a request")
@@ -231,33 +180,8 @@ def parse_sip(data: bytes | str) -> SipRequest:
         raise SipError(f"not a SIP request line: {request_line[:80]!r}")
     method, request_uri = m.group(1).upper(), m.group(2)
 
-    fields: list[list[str]] = []
-    for ln in lines[1:]:
-        if not ln:  # only possible at the very end, when the message has no body separator
-            break
-        if ln[:1] in (" ", "\t"):
-            if not fields:
-                raise SipError("a continuation line before the first header")
-            fields[-1][1] += " " + ln.strip(" \t")
-        else:
-            hm = _HEADER_RE.match(ln)
-            if hm is None:
-                raise SipError(f"not a header line: {ln[:80]!r}")
-            if len(fields) >= MAX_HEADER_FIELDS:
-                raise SipError(f"more than {MAX_HEADER_FIELDS} header fields", code=codes.SIP_TOO_LARGE)
-            fields.append([canonical_header_name(hm.group(1)), hm.group(2)])
-        if len(fields[-1][1]) > MAX_HEADER_VALUE_CHARS:
-            raise SipError(f"header {fields[-1][0]} longer than {MAX_HEADER_VALUE_CHARS} characters",
-                           code=codes.SIP_TOO_LARGE)
-    headers = tuple((n, v.strip(" \t")) for n, v in fields)
-
-    def one(name: str) -> str | None:
-        vals = [v for n, v in headers if n == name]
-        if len(vals) > 1:
-            raise SipError(f"the {name} header appears {len(vals)} times")
-        return vals[0] if vals else None
-
-    single = {name: one(name) for name in _SINGLETONS}
+    headers = sipmessage.header_fields(lines[1:], _KIND)
+    single = {name: sipmessage.single(headers, name, _KIND) for name in _SINGLETONS}
     identities: list[str] = []
     for n, v in headers:
         if n == "Identity":
