@@ -1,7 +1,7 @@
 """Generated KELs shared by the kel tests: built once per session with keri and fixed salts.
 
 ``world()`` returns a :class:`KelWorld` holding, per scenario, the AID and its messages (plain
-values from :mod:`vvp._keri.testkel`), plus the keys in force after each step, so tests compare
+values from :mod:`vvp.testing.kels`), plus the keys in force after each step, so tests compare
 against what the generator really did rather than against numbers copied by hand.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from vvp._keri.testkel import EventMessage, KelFactory
+from vvp.testing.kels import EventMessage, KelFactory
 
 
 @dataclass

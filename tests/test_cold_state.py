@@ -22,7 +22,7 @@ from tests.world_fixtures import own_world
 from vvp import codes
 from vvp._keri import dossier_ingest as di
 from vvp._keri.kel import verify_kel_stream
-from vvp._keri.testkel import render
+from vvp.testing.kels import render
 from vvp._keri.verified import VerifiedKels
 from vvp.keystate import Outcome, select_key_state
 from vvp.verdict import Status
@@ -204,7 +204,7 @@ def test_event_not_on_the_known_prior_goes_to_keri() -> None:
 def test_tampered_copies_of_known_events_are_judged_by_keri() -> None:
     """A known event whose signature or receipt was altered is not the known message: keri judges
     it, and the tampering is reported exactly as without the state."""
-    from vvp._keri.testkel import flip_receipt, flip_signature
+    from vvp.testing.kels import flip_receipt, flip_signature
 
     w = kel_world()
     msgs = w.msgs["witnessed"]

@@ -26,7 +26,7 @@ import pytest
 from tests.callee_kit import BASE, callee_world, memory_fetcher
 from tests.recordkit import SALT, call_input, shm_dir
 from vvp import clock, codes
-from vvp._keri.testkel import KelFactory, render
+from vvp.testing.kels import KelFactory, render
 from vvp._keri.verified import VerifiedKels
 from vvp._keri.worldgen.build import CALLEE_VCARD
 from vvp.callee.inputs import CalleeInput

@@ -11,7 +11,7 @@ import pytest
 from tests.kel_helpers import world
 from vvp import codes
 from vvp._cli import main
-from vvp._keri.testkel import flip_signature, keep_receipts, render
+from vvp.testing.kels import flip_signature, keep_receipts, render
 from vvp.fetch import MemoryFetcher
 from vvp.kel import aid_from_oobi, resolve_kel
 from vvp.verdict import Status

@@ -1,4 +1,4 @@
-"""Deterministic, keri-made KELs for tests (and the tampered variants tests need).
+"""Deterministic, keri-made KELs for tests, and the signature tampering that needs keri's codecs.
 
 Every AID comes from its own keri Habery seeded with a fixed salt, so AIDs, keys, SAIDs and
 signatures are the same on every run; first-seen datetimes are assigned from a fixed clock
@@ -9,13 +9,13 @@ Messages are kept as :class:`EventMessage` values (body plus qb64 attachments), 
 drop, reorder or tamper with them without touching CESR; :func:`render` builds the stream with
 keri's own primitives, exactly as keri's ``cloneEvtMsg`` frames an event: controller signatures,
 witness signatures, the delegator's source seal couple and the first-seen couple, inside one
-pipelined ``-V`` group. Test code only; vvp itself never generates KELs here.
+pipelined ``-V`` group. Test code only (``vvp.testing.kels`` is the tests' entry point, with the
+tampering that needs no keri); vvp itself never generates KELs.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -102,35 +102,9 @@ def flip_receipt(m: EventMessage, which: int = 0) -> EventMessage:
     return replace(m, wigs=m.wigs[:which] + (bad,) + m.wigs[which + 1:])
 
 
-def tamper_body(m: EventMessage) -> EventMessage:
-    """Change one character of the body, keeping its length and its claimed SAID: for an
-    inception the first next-key digest, otherwise the prior-event digest."""
-    ked = dict(serdering.SerderKERI(raw=m.body).ked)
-    field = "n" if m.ilk in ("icp", "dip") else "p"
-    if field == "n":
-        digs = list(ked["n"])
-        digs[0] = _swap_char(digs[0])
-        ked["n"] = digs
-    else:
-        ked["p"] = _swap_char(ked["p"])
-    body = json.dumps(ked, separators=(",", ":"), ensure_ascii=False).encode()
-    assert len(body) == len(m.body)
-    return replace(m, body=body)
-
-
-def _swap_char(text: str) -> str:
-    i = len(text) // 2
-    return text[:i] + ("B" if text[i] != "B" else "C") + text[i + 1:]
-
-
 def keep_signatures(m: EventMessage, indices: Sequence[int]) -> EventMessage:
     """Keep only the controller signatures whose key index is in ``indices``."""
     return replace(m, sigs=tuple(s for s in m.sigs if core.Siger(qb64=s).index in set(indices)))
-
-
-def keep_receipts(m: EventMessage, count: int) -> EventMessage:
-    """Keep only the first ``count`` witness receipts."""
-    return replace(m, wigs=m.wigs[:count])
 
 
 def signature_indices(m: EventMessage) -> tuple[int, ...]:
