@@ -37,7 +37,7 @@ import pysodium
 from benchmarks.bench import WARM_TARGET_FLOOR_MULTIPLE, interleaved, per_call
 from vvp import codes, jose
 from vvp._keri.baseline import raw_ed25519_key
-from vvp._keri.worldgen import WorldSpec, build_world
+from vvp.testing.worldgen import WorldSpec, build_world
 from vvp.callee.claims import split_value
 from vvp.callee.inputs import CalleeInput
 from vvp.fetch import MemoryFetcher

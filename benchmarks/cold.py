@@ -89,7 +89,7 @@ def _world_case() -> dict[str, Any]:
     fetcher = MemoryFetcher({BASE + p: (r.content_type, r.body) for p, r in routes.items() if r.status == 200},
                             missing_code=codes.FETCH_HTTP_STATUS)
     urls = WorldUrls(BASE)
-    from vvp._keri.worldgen.build import CALLEE_VCARD
+    from vvp.testing.worldgen.build import CALLEE_VCARD
 
     def call(name: str, card: tuple[str, ...]) -> tuple[CallInput, str, str, bytes]:
         d = world.dossiers[name]

@@ -21,9 +21,9 @@ import pytest
 
 from vvp import codes
 from vvp._cli import main
-from vvp._keri.worldgen import World, WorldSpec, build_world
-from vvp._keri.worldgen.build import TN_CALLEE
-from vvp._keri.worldgen.model import SignedCallee
+from vvp.testing.worldgen import World, WorldSpec, build_world
+from vvp.testing.worldgen.build import TN_CALLEE
+from vvp.testing.worldgen.model import SignedCallee
 from vvp.callee.inputs import CalleeInput
 from vvp.fetch import Fetcher, MemoryFetcher
 from vvp.trust import TrustStore, load_trust_store

@@ -12,7 +12,7 @@ earlier version wrote (``tests/test_record_golden.py`` does, offline, in every t
 change to the verifier is *meant* to change a verdict, that test fails on purpose; rerun this
 script and commit the new records together with the change, saying why in the commit message.
 
-Deterministic: the world is built from fixed salts and times (``vvp._keri.worldgen``), its
+Deterministic: the world is built from fixed salts and times (``vvp.testing.worldgen``), its
 evidence is served from memory under a fixed base URL, the verifier's keystore is made from a
 fixed test salt, and every clock reading (fetch times, reception time) is a fixed offset from the
 call's reference time. Only the ``software`` versions change when vvp, keri or Python do.
@@ -102,7 +102,7 @@ def readme(goldens: list[Golden]) -> str:
         "# Golden forensic records, format v2",
         "",
         "Records in the current format (`application/vnd.vvp.verdict-record+json;version=2`,",
-        "docs/record-format.md) written by vvp for the deterministic test world (`vvp._keri.worldgen`),",
+        "docs/record-format.md) written by vvp for the deterministic test world (`vvp.testing.worldgen`),",
         "signed by the test verifier identifier (keystore salt `vvp-test-record!`: a test key, never a",
         "production one). `tests/test_record_golden.py` re-verifies every file here offline in every test",
         "run: a change that can no longer reproduce one of these verdicts fails the build. The format v1",

@@ -5,7 +5,7 @@ Every case runs the published contract, ``vvp verify ... --json`` in process, ag
 world, and asserts the overall status, the claims that are not VALID (with their status), and
 the failing check's id, code and subject. Shape ``le``: the legal entity is the accountable party
 (AP); shape ``acting``: an AID acting for it through an ``alloc`` GCD. The world has every variant
-in both shapes (``vvp._keri.worldgen.build``), so each case is parametrised over both.
+in both shapes (``vvp.testing.worldgen.build``), so each case is parametrised over both.
 
 Tests are named after the requirement id they prove, so ``docs/conformance.md`` can cite them.
 """
@@ -23,7 +23,7 @@ import pytest
 from tests.world_fixtures import served_world, world  # noqa: F401 - fixtures
 from vvp import codes
 from vvp._cli import main
-from vvp._keri.worldgen.build import TN_ACTING, TN_LE
+from vvp.testing.worldgen.build import TN_ACTING, TN_LE
 from vvp.clock import rfc3339
 from vvp.testing.world import CALL_AT, CARD, DEST, REVOKE_AT, ServedWorld
 

@@ -152,7 +152,7 @@ def _without_revocation(w: World, dossier: str, credential: str) -> bytes:
     holds only the ``iss`` event, and its issuer's KEL ends before the event that anchors the
     ``rev`` (a KEL that already seals a TEL event the stream lacks withholds it: TEL_EVENT_WITHHELD,
     architecture §2.4)."""
-    from vvp._keri.worldgen.witnesses import without
+    from vvp.testing.worldgen.witnesses import without
 
     c = w.credentials[credential]
     tel = c.tel

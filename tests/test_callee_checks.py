@@ -14,7 +14,7 @@ import pytest
 
 from tests.callee_kit import BASE, CALL_ID, CALLEE_TN, Kit, by_id, ck, memory_fetcher  # noqa: F401 - fixture
 from vvp import codes
-from vvp._keri.worldgen.build import CALLEE_VCARD, TN_CALLEE_DNO
+from vvp.testing.worldgen.build import CALLEE_VCARD, TN_CALLEE_DNO
 from vvp.callee.inputs import CalleeInput
 from vvp.trust import load_trust_store
 from vvp.verdict import Status

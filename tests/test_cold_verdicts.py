@@ -28,7 +28,7 @@ from tests.recordkit import SALT, call_input, shm_dir
 from vvp import clock, codes
 from vvp.testing.kels import KelFactory, render
 from vvp._keri.verified import VerifiedKels
-from vvp._keri.worldgen.build import CALLEE_VCARD
+from vvp.testing.worldgen.build import CALLEE_VCARD
 from vvp.callee.inputs import CalleeInput
 from vvp.fetch import EvidenceKind, MemoryFetcher, RecordingFetcher
 from vvp.record import Record, open_identity

@@ -24,9 +24,9 @@ from keri.core import coring, eventing, serdering
 from keri.vc import proving
 
 from vvp._keri import tel as _tel
-from vvp._keri.worldgen.gen import Generator, StepClock, keri_clock, quiet_keri, said_block
-from vvp._keri.worldgen.model import iso
-from vvp._keri.worldgen.schemas import load_schema_set, rules_for
+from vvp._keri.forge.generator import Generator, StepClock, keri_clock, quiet_keri, said_block
+from vvp.testing.worldgen.model import iso
+from vvp.testing.worldgen.schemas import load_schema_set, rules_for
 from vvp.dossier import DossierPolicy
 
 EPOCH = _dt.datetime(2025, 6, 1, tzinfo=_dt.UTC)

@@ -20,9 +20,9 @@ from tests.foreign_world_kit import artifact_entry, foreign_world, main_bridge, 
 from tests.world_fixtures import own_world
 from vvp import codes
 from vvp._keri.digests import compute_digest
-from vvp._keri.worldgen import build_world
-from vvp._keri.worldgen.build import LEI_LE, TN_LE
-from vvp._keri.worldgen.check import check_dossier, check_party
+from vvp.testing.worldgen import build_world
+from vvp.testing.worldgen.build import LEI_LE, TN_LE
+from vvp.testing.worldgen.check import check_dossier, check_party
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher, build_fetcher
 from vvp.trust import load_trust_store

@@ -1,8 +1,9 @@
 """The layer order of architecture §3, enforced on the source.
 
 Imports go down only; only ``vvp/_keri/`` imports keri; only the fetcher opens client
-connections (the demo evidence server is the one listening exception); only ``vvp/clock.py``
-reads the wall clock.
+connections (the test world's evidence server, ``vvp/testing/world/server.py``, and the service
+are the listening exceptions); only ``vvp/clock.py`` reads the wall clock; nothing in the core
+imports the test tooling (``vvp.testing``, ``vvp._keri.forge``, ``vvp._keri.baseline``).
 """
 
 from __future__ import annotations
@@ -122,6 +123,44 @@ def test_only_vvp_keri_imports_keri() -> None:
             if name == "keri" or name.startswith("keri.") or name == "hio" or name.startswith("hio."):
                 bad.append(f"{path.relative_to(REPO)}:{line}: {name}")
     assert not bad, "keri imported outside vvp/_keri:\n" + "\n".join(bad)
+
+
+# Test tooling (architecture §3): the test worlds and PKIs, and the keri that makes them or
+# measures keri alone, are for tests, the demo and benchmarks. Who may import each:
+TEST_TOOLING: dict[str, tuple[str, ...]] = {
+    "vvp.testing": ("vvp.testing", "vvp._cli.demo_cmd"),
+    "vvp._keri.forge": ("vvp._keri.forge", "vvp.testing"),
+    "vvp._keri.baseline": (),  # benchmarks/ only
+}
+
+
+def _tooling_violations(mod: str, names: list[str]) -> list[str]:
+    """The names ``mod`` imports from test tooling it may not import (:data:`TEST_TOOLING`)."""
+
+    def within(m: str, prefixes: tuple[str, ...]) -> bool:
+        return any(m == p or m.startswith(p + ".") for p in prefixes)
+
+    return [n for n in names for tool, allowed in TEST_TOOLING.items()
+            if within(n, (tool,)) and not within(mod, allowed)]
+
+
+def test_the_core_never_imports_test_tooling() -> None:
+    """``vvp.testing`` is imported only by itself and ``vvp demo``; the keri that makes test
+    worlds (``vvp._keri.forge``) only by ``vvp.testing``; keri's bare-ingest baseline by nothing in
+    the package (the benchmarks use it)."""
+    bad = []
+    for mod, path, tree in _modules():
+        for line, name in _imports(mod, tree, is_pkg=_is_pkg(path)):
+            bad += [f"{path.relative_to(REPO)}:{line}: {mod} imports {n}" for n in _tooling_violations(mod, [name])]
+    assert not bad, "test tooling imported by the core:\n" + "\n".join(bad)
+
+
+def test_the_tooling_rule_catches_a_violation() -> None:
+    tree = ast.parse("from vvp.testing.world import served_world\nfrom vvp._keri.forge import generator\n")
+    names = [n for _, n in _imports("vvp._keri.kel", tree)]
+    assert _tooling_violations("vvp._keri.kel", names)
+    assert not _tooling_violations("vvp.testing.worldgen.build", [n for n in names if "forge" in n])
+    assert _tooling_violations("vvp.verifier", ["vvp._keri.baseline"])
 
 
 def test_only_the_fetcher_opens_sockets() -> None:

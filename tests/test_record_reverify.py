@@ -30,7 +30,7 @@ from tests.recordkit import (
 from tests.world_fixtures import own_world
 from vvp import clock, codes
 from vvp._cli import main
-from vvp._keri.worldgen import World, WorldSpec, build_world
+from vvp.testing.worldgen import World, WorldSpec, build_world
 from vvp.fetch import EvidenceKind, FetchLimits, RecordingFetcher, build_fetcher
 from vvp.record import (
     VerifierIdentity,

@@ -25,7 +25,7 @@ from tests.recordkit import SALT, Made, no_network, record_call, shm_dir
 from tests.world_fixtures import own_world
 from vvp import codes
 from vvp._cli import main
-from vvp._keri.worldgen import WorldSpec, build_world
+from vvp.testing.worldgen import WorldSpec, build_world
 from vvp.record import open_identity
 from vvp.verdict import exit_code
 from vvp.verifier import verify_call

@@ -20,7 +20,7 @@ import pytest
 from tests.foreign_world_kit import foreign_world, main_bridge
 from tests.recordkit import SALT, record_call, resign, shm_dir
 from tests.test_report import HOSTILE, HOSTILE_ATTR, Page, _write, assert_inert, parse_page, render
-from vvp._keri.worldgen.build import LEI_LE
+from vvp.testing.worldgen.build import LEI_LE
 from vvp.record import VerifierIdentity, open_identity
 from vvp.verifier import verify_call
 from vvp.testing.world.scenarios import foreign_case

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from vvp._cli import main
-from vvp._keri.worldgen.model import CALL_AT, SignedPassport
+from vvp.testing.worldgen.model import CALL_AT, SignedPassport
 from vvp.clock import rfc3339
 from vvp.testing.world import ServedWorld
 from vvp.testing.world.scenarios import DEST

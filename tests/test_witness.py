@@ -21,7 +21,7 @@ import pytest
 from tests.recordkit import SALT, no_network, shm_dir
 from tests.world_fixtures import own_world
 from vvp import clock, codes
-from vvp._keri.worldgen import witnesses as W
+from vvp.testing.worldgen import witnesses as W
 from vvp.fetch import FetchLimits, MapFetcher, OfflineFetcher, RecordingFetcher, build_fetcher
 from vvp.record import open_identity
 from vvp.replay import make_record, reverify

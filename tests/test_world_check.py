@@ -8,9 +8,9 @@ import dataclasses
 import pytest
 
 from tests.world_fixtures import world, world_published  # noqa: F401 - fixtures
-from vvp._keri.worldgen import BEFORE_ROTATION_AT, CALL_AT, REVOKE_AT, ROTATE_AT, World, check_world
-from vvp._keri.worldgen.check import check_dossier, check_party
-from vvp._keri.worldgen.build import CARRIER_RANGE
+from vvp.testing.worldgen import BEFORE_ROTATION_AT, CALL_AT, REVOKE_AT, ROTATE_AT, World, check_world
+from vvp.testing.worldgen.check import check_dossier, check_party
+from vvp.testing.worldgen.build import CARRIER_RANGE
 from vvp.trust import PUBLISHED_SCHEMA_ROLES
 
 

@@ -17,8 +17,8 @@ from keri.help import helping
 
 from tests.world_fixtures import world  # noqa: F401 - fixture
 from vvp._keri._store import tmp_root
-from vvp._keri.worldgen import REVOKE_AT, ROTATE_AT, World, WorldBuildError, WorldSpec, build_world
-from vvp._keri.worldgen.gen import Generator, StepClock
+from vvp.testing.worldgen import REVOKE_AT, ROTATE_AT, World, WorldBuildError, WorldSpec, build_world
+from vvp._keri.forge.generator import Generator, StepClock
 
 
 def test_two_builds_are_byte_identical(world: World) -> None:  # noqa: F811

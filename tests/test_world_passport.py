@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests.world_fixtures import served_world, world  # noqa: F401 - fixtures
-from vvp._keri.worldgen import BEFORE_ROTATION_AT, CALL_AT, SignedPassport, World
+from vvp.testing.worldgen import BEFORE_ROTATION_AT, CALL_AT, SignedPassport, World
 from vvp.testing.world import SCENARIOS, ServedWorld
 
 IAT = int(CALL_AT.timestamp())

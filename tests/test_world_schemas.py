@@ -11,8 +11,8 @@ import pytest
 from keri.core import scheming
 
 from tests.world_fixtures import need_corpus, world  # noqa: F401 - fixture
-from vvp._keri.worldgen import World
-from vvp._keri.worldgen.schemas import (
+from vvp.testing.worldgen import World
+from vvp.testing.worldgen.schemas import (
     EXTRA_FILES,
     OWN_FILES,
     all_own_files,

@@ -11,7 +11,7 @@ import pytest
 
 from tests.world_fixtures import served_world, world  # noqa: F401 - fixtures
 from vvp import codes
-from vvp._keri.worldgen import World
+from vvp.testing.worldgen import World
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, FetchLimits, HttpFetcher, MapFetcher, OfflineFetcher
 from vvp.trust import load_trust_store

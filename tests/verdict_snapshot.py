@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from vvp._keri.worldgen import WorldSpec, build_world
+from vvp.testing.worldgen import WorldSpec, build_world
 from vvp.canonical import canonical_json
 from vvp.fetch import FetchLimits, build_fetcher
 from vvp.trust import load_trust_store

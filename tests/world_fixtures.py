@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from vvp._keri.worldgen import World, WorldSpec, build_world
+from vvp.testing.worldgen import World, WorldSpec, build_world
 from vvp.testing.world import ServedWorld, served_world as _served_world
 
 CORPUS_SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "schemas"

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from vvp.testing.world.server import routes_for
 
 if TYPE_CHECKING:
-    from vvp._keri.worldgen.model import World
+    from vvp.testing.worldgen.model import World
 
 EVIDENCE_DIR = "evidence"
 SCHEMAS_DIR = "schemas"

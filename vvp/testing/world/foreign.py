@@ -8,7 +8,7 @@ CRLs of their path as archived at the call and as issued later, an OCSP response
 one archived at the call, RFC 9447 authority tokens (for
 ``orig``, and for another number), an SD-JWT VC of Acme (legal name, LEI, numbers, with key
 binding) and, when the W3C base context of the shared corpus is given, a W3C VC of Acme signed
-with ``eddsa-rdfc-2022``. :mod:`vvp._keri.worldgen.foreign` issues a bridge for each (a few point
+with ``eddsa-rdfc-2022``. :mod:`vvp.testing.worldgen.foreign` issues a bridge for each (a few point
 at their artifact by URL, the CRLs and the SD-JWT VC carry it in a ``data:`` URI, one binds a
 digest of other bytes, one points at a URL that answers 404) and one dossier per case of
 :data:`vvp.testing.world.scenarios.FOREIGN_CASES`.
@@ -27,16 +27,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from vvp._keri.worldgen import WorldSpec, build_world
-from vvp._keri.worldgen.build import LEI_LE, TN_LE
-from vvp._keri.worldgen.foreign_spec import (
+from vvp.testing.worldgen import WorldSpec, build_world
+from vvp.testing.worldgen.build import LEI_LE, TN_LE
+from vvp.testing.worldgen.foreign_spec import (
     BridgePlan,
     ForeignArtifact,
     ForeignDossierPlan,
     ForeignSpec,
     TrustInput,
 )
-from vvp._keri.worldgen.model import CALL_AT, World
+from vvp.testing.worldgen.model import CALL_AT, World
 from vvp.testing import foreign_pki as pki_mod
 from vvp.testing import foreign_vc as fv
 from vvp.testing.world import ServedWorld

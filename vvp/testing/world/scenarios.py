@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from vvp import codes
-from vvp._keri.worldgen.build import BRAND_VCARD, DELSIG_GOALS
-from vvp._keri.worldgen.model import BEFORE_ROTATION_AT, CALL_AT, REVOKE_AT, SignedCallee, SignedPassport
+from vvp.testing.worldgen.build import BRAND_VCARD, DELSIG_GOALS
+from vvp.testing.worldgen.model import BEFORE_ROTATION_AT, CALL_AT, REVOKE_AT, SignedCallee, SignedPassport
 from vvp.clock import rfc3339
 from vvp.testing.world.files import EvidenceFiles
 from vvp.testing.world.server import WorldUrls
 
 if TYPE_CHECKING:
-    from vvp._keri.worldgen.model import World
+    from vvp.testing.worldgen.model import World
 
 DEST = "+16135550142"
 GOAL = DELSIG_GOALS[0]

@@ -50,7 +50,7 @@ from vvp import codes
 from vvp.errors import OperationalError
 
 if TYPE_CHECKING:
-    from vvp._keri.worldgen.model import World
+    from vvp.testing.worldgen.model import World
 
 OOBI_TYPE = "application/json+cesr"
 CESR_TYPE = "application/cesr"
@@ -115,7 +115,7 @@ def witness_base(base_url: str, eid: str) -> str:
 
 def witness_locations(world: World, base_url: str) -> dict[str, bytes]:
     """Each witness's signed ``/loc/scheme`` reply for its endpoint under ``base_url``."""
-    from vvp._keri.worldgen.witnesses import loc_scheme
+    from vvp.testing.worldgen.witnesses import loc_scheme
 
     return {p.aid: loc_scheme(p.aid, witness_base(base_url, p.aid))
             for p in world.parties.values() if not p.transferable}

@@ -49,8 +49,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vvp._keri.worldgen.gen import Generator, StepClock, WorldBuildError, acdc_json, keri_clock, quiet_keri
-from vvp._keri.worldgen.model import (
+from vvp._keri.forge.generator import Generator, StepClock, WorldBuildError, acdc_json, keri_clock, quiet_keri
+from vvp.testing.worldgen.model import (
     EPOCH,
     VALID_UNTIL,
     Credential,
@@ -62,7 +62,7 @@ from vvp._keri.worldgen.model import (
     WorldSpec,
     iso,
 )
-from vvp._keri.worldgen.schemas import LoadedSchema, SchemaSet, allows, allows_top, load_schema_set, rules_for
+from vvp.testing.worldgen.schemas import LoadedSchema, SchemaSet, allows, allows_top, load_schema_set, rules_for
 
 ISSUANCE_PHASE_END = EPOCH + _dt.timedelta(days=1)
 
@@ -189,7 +189,7 @@ class _Composer:
         self.g = gen
         self.aids: dict[str, str] = {}
         self.meta: dict[str, dict[str, Any]] = {}
-        # what an additive part of the world (vvp._keri.worldgen.foreign) adds to the cast
+        # what an additive part of the world (vvp.testing.worldgen.foreign) adds to the cast
         self.extra_parties: list[tuple[str, str, str | None]] = []
         self.extra_issuers: list[str] = []
         self.extra_dossiers: list[_DossierPlan] = []
@@ -233,7 +233,7 @@ class _Composer:
         if self.spec.callee:
             self._callee()
         if self.spec.foreign is not None:
-            from vvp._keri.worldgen import foreign  # the additive part imports this module
+            from vvp.testing.worldgen import foreign  # the additive part imports this module
 
             foreign.compose(self, self.spec.foreign)
         self._timeline()

@@ -1,10 +1,11 @@
 """Signing VVP PASSporTs and Identity header values with the world's keys.
 
 The JWS signing input is ``base64url(header) "." base64url(payload)`` (RFC 7515); keri's Ed25519
-``Signer`` signs it. The signature travels in one of the two forms a verifier must accept
-(vvp-protocol.md §1.5): plain JWS, the 64 raw bytes in base64url (86 characters), or CESR, which
-is keri's own qb64 of an Ed25519 signature: code ``0B`` then 86 characters (88 in all; the same
-as left-padding the raw bytes to 66, base64url, and replacing the leading ``AA`` with ``0B``).
+``Signer`` signs it (:mod:`vvp._keri.forge.signatures`). The signature travels in one of the two
+forms a verifier must accept (vvp-protocol.md §1.5): plain JWS, the 64 raw bytes in base64url
+(86 characters), or CESR, which is keri's own qb64 of an Ed25519 signature: code ``0B`` then 86
+characters (88 in all; the same as left-padding the raw bytes to 66, base64url, and replacing
+the leading ``AA`` with ``0B``).
 
 The Identity header value is ``<jws>;info=<kid URL>;alg=EdDSA;ppt=vvp`` (RFC 8224 puts the
 ``info`` URI in angle brackets).
@@ -18,12 +19,11 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from keri.core import coring, signing
-
-from vvp._keri.worldgen.model import SignedPassport
+from vvp._keri.forge.signatures import cesr_ed25519_signature, ed25519_sign
+from vvp.testing.worldgen.model import SignedPassport
 
 if TYPE_CHECKING:
-    from vvp._keri.worldgen.model import World
+    from vvp.testing.worldgen.model import World
 
 
 TAMPERED_DEST = "+19995550100"
@@ -78,12 +78,11 @@ def sign(world: World, *, signer: str, kid: str, evd: str, orig: str, dest: str,
     for k, v in (extra_claims or {}).items():
         claims[k] = v
     signing_input = f"{b64url(_compact(header))}.{b64url(_compact(claims))}"
-    cigar = signing.Signer(qb64=epoch.seeds[0], transferable=True).sign(signing_input.encode("ascii"))
-    raw = bytes(cigar.raw)
+    raw = ed25519_sign(epoch.seeds[0], signing_input.encode("ascii"))
     if tamper == "signature":
         raw = raw[:31] + bytes([raw[31] ^ 0x01]) + raw[32:]
     if form == "cesr":
-        sig = str(coring.Cigar(raw=raw, code=cigar.code).qb64)
+        sig = cesr_ed25519_signature(raw)
     else:
         sig = b64url(raw)
     if tamper == "payload":

@@ -1,4 +1,8 @@
-"""The keri side of the world generator: parties, witnesses, delegation, registries, ACDCs.
+"""keri making a world's parties, witnesses, delegation, registries and ACDCs, step by step.
+
+The keri side of the test world generator (``vvp.testing.worldgen`` decides the cast, the
+credentials and the timeline; this module only runs keri for it and records what keri made as
+frozen dataclasses: :class:`KelEvent`, :class:`KeyEpoch`, :class:`TelEvent`).
 
 This follows keripy's own offline patterns (keri-notes §1.5, §2.2): each party is one Hab in its
 own Habery with a fixed salt; witnesses are non-transferable Habs that receipt every event (so
@@ -43,13 +47,49 @@ from keri.vdr import credentialing, viring
 
 from vvp import codes
 from vvp._keri._store import tmp_root
-from vvp._keri.worldgen.model import KelEvent, KeyEpoch, TelEvent, iso
 from vvp.errors import OperationalError
 
+UTC = _dt.UTC
 WITNESS_COUNT = 3
 TOAD = 2
 
 _CLOCK_LOCK = threading.Lock()
+
+
+def iso(t: _dt.datetime) -> str:
+    """KERI/ACDC datetime text, exactly as keri's ``nowIso8601`` writes it."""
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True, slots=True)
+class KelEvent:
+    """One key event as the generator made it; ``at`` is its intended first-seen time."""
+
+    sn: int
+    ilk: str
+    said: str
+    at: _dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEpoch:
+    """The signing keys established by one establishment event, and from when they apply."""
+
+    sn: int
+    said: str
+    at: _dt.datetime
+    public_keys: tuple[str, ...]
+    seeds: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TelEvent:
+    """One TEL event (``vcp``, ``iss``, ``rev``) with its intended date (``dt`` for iss/rev)."""
+
+    sn: int
+    ilk: str
+    said: str
+    at: _dt.datetime
 
 
 class WorldBuildError(OperationalError):
@@ -329,6 +369,18 @@ class Generator:
 
     def witness_pres(self) -> list[str]:
         return [str(w.pre) for w in self.witnesses]
+
+    def witness_seeds(self) -> tuple[tuple[str, str], ...]:
+        """``(witness AID, private seed)`` of every witness made by :meth:`make_witnesses`, so a
+        witness can sign replies after the build."""
+        out = []
+        for w in self.witnesses:
+            verfer = w.kever.verfers[0]
+            signer = self._wby.mgr.ks.pris.get(keys=verfer.qb64, decrypter=self._wby.mgr.decrypter)
+            if signer is None:
+                raise WorldBuildError(f"no private key for witness {w.pre}")
+            out.append((str(w.pre), str(signer.qb64)))
+        return tuple(out)
 
     def registry_tel(self, name: str) -> bytes:
         p = self.parties[name]

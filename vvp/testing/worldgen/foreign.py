@@ -21,14 +21,14 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from vvp._keri.digests import compute_digest
-from vvp._keri.worldgen.build import ISSUANCE_PHASE_END, LEI_LE, TN_LE, _DossierPlan
-from vvp._keri.worldgen.foreign_spec import GONE_PREFIX, BridgePlan, ForeignSpec
-from vvp._keri.worldgen.gen import WorldBuildError
-from vvp._keri.worldgen.model import iso
-from vvp._keri.worldgen.schemas import LoadedSchema, load_extra_schemas, rules_for
+from vvp.testing.worldgen.build import ISSUANCE_PHASE_END, LEI_LE, TN_LE, _DossierPlan
+from vvp.testing.worldgen.foreign_spec import GONE_PREFIX, BridgePlan, ForeignSpec
+from vvp._keri.forge.generator import WorldBuildError
+from vvp.testing.worldgen.model import iso
+from vvp.testing.worldgen.schemas import LoadedSchema, load_extra_schemas, rules_for
 
 if TYPE_CHECKING:
-    from vvp._keri.worldgen.build import _Composer
+    from vvp.testing.worldgen.build import _Composer
 
 BRIDGE_PARTY = "bridge"
 FOREIGN_PARTIES: tuple[tuple[str, str, str | None], ...] = (

@@ -7,15 +7,15 @@ from a ``corpus/schemas`` folder at build time (never copied into the project).
 
 SAIDs are keri's: every ``$id`` (the top one and those of the ``a``/``e``/``r`` blocks) is the SAID
 of its JSON object computed by ``Saider.saidify`` with label ``$id``, innermost first, exactly
-what ``keri.core.scheming.Schemer`` checks on load. ``python -m vvp._keri.worldgen.schemas --write
-schemas/acdc`` recomputes them after an edit (a cross reference is written ``"SAID:<file>"`` or as
-the referenced file's previous ``$id`` and is replaced by the new SAID); ``--check`` only verifies.
+what ``keri.core.scheming.Schemer`` checks on load (computed by :mod:`vvp._keri.forge.schemas`).
+``python -m vvp.testing.worldgen.schemas --write schemas/acdc`` recomputes them after an edit (a
+cross reference is written ``"SAID:<file>"`` or as the referenced file's previous ``$id`` and is
+replaced by the new SAID); ``--check`` only verifies.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from keri.core import coring, scheming
-
 import vvp
 from vvp import codes
-from vvp._keri.worldgen.model import SchemaSetName
+from vvp._keri.forge.schemas import SchemaSaidError, check_schema_ids, saidify_schema, verified_said
+from vvp.testing.worldgen.model import SchemaSetName
 from vvp.errors import OperationalError
 
 ROLES: tuple[str, ...] = ("qvi", "vetting", "tn_allocation", "gcd", "brand", "dossier")
@@ -41,7 +40,7 @@ OWN_FILES: Mapping[str, str] = {
     "brand": "brand.json",
     "dossier": "dossier.json",
 }
-# Schemas only the foreign-evidence world uses (``WorldSpec(foreign=...)``; vvp._keri.worldgen.foreign),
+# Schemas only the foreign-evidence world uses (``WorldSpec(foreign=...)``; vvp.testing.worldgen.foreign),
 # after the six above in dependency order: (trust store role, file). The vetting variant cites
 # evidence bridges (the dossier schema closes its edges, so bridges hang from a credential).
 EXTRA_FILES: tuple[tuple[str, str], ...] = (
@@ -97,10 +96,10 @@ def _load(role: str, path: Path) -> LoadedSchema:
     except OSError as ex:
         raise SchemaSetError(f"cannot read schema {path}: {ex}") from None
     try:
-        schemer = scheming.Schemer(raw=raw)  # checks the $id SAID and that it is a JSON Schema
-    except Exception as ex:  # noqa: BLE001 - keri raises several types; all mean "not this schema"
-        raise SchemaSetError(f"schema {path} does not verify: {type(ex).__name__}: {ex}") from None
-    return LoadedSchema(role=role, said=str(schemer.said), raw=raw, sed=json.loads(raw), path=str(path))
+        said = verified_said(raw)  # keri checks the $id SAID and that it is a JSON Schema
+    except SchemaSaidError as ex:
+        raise SchemaSetError(f"schema {path} does not verify: {ex}") from None
+    return LoadedSchema(role=role, said=said, raw=raw, sed=json.loads(raw), path=str(path))
 
 
 def all_own_files() -> tuple[str, ...]:
@@ -195,51 +194,7 @@ def allows_top(sed: Mapping[str, Any], field: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Computing $id SAIDs (the maintenance tool)
-
-
-def _saidify_nested(node: Any, top: bool) -> Any:
-    if isinstance(node, list):
-        return [_saidify_nested(x, False) for x in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _saidify_nested(v, False) for k, v in node.items()}
-    if not top and "$id" in out:
-        _, out = coring.Saider.saidify(sad=out, label="$id")
-    return out
-
-
-def saidify_schema(sed: Mapping[str, Any]) -> dict[str, Any]:
-    """Fill every ``$id``: nested blocks innermost first, then the schema itself."""
-    inner = _saidify_nested(copy.deepcopy(dict(sed)), True)
-    _, out = coring.Saider.saidify(sad=inner, label="$id")
-    return dict(out)
-
-
-def check_schema_ids(sed: Mapping[str, Any]) -> list[str]:
-    """Every ``$id`` that is not the SAID of its object (empty list: all correct)."""
-    bad: list[str] = []
-
-    def walk(node: Any, path: str, top: bool) -> None:
-        if isinstance(node, list):
-            for i, x in enumerate(node):
-                walk(x, f"{path}[{i}]", False)
-            return
-        if not isinstance(node, dict):
-            return
-        for k, v in node.items():
-            walk(v, f"{path}/{k}", False)
-        if "$id" in node:
-            said = node["$id"]
-            try:
-                ok = coring.Saider(qb64=said, label="$id").verify(node, prefixed=True, label="$id")
-            except Exception:  # noqa: BLE001 - an unparsable $id is simply wrong
-                ok = False
-            if not ok:
-                bad.append(f"{path or '/'}: {said!r}")
-
-    walk(sed, "", True)
-    return bad
+# Computing $id SAIDs (the maintenance tool; keri's SAIDs from vvp._keri.forge.schemas)
 
 
 def _replace_strings(node: Any, table: Mapping[str, str]) -> Any:
@@ -272,7 +227,7 @@ def saidify_dir(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m vvp._keri.worldgen.schemas",
+    ap = argparse.ArgumentParser(prog="python -m vvp.testing.worldgen.schemas",
                                  description="Recompute or check the $id SAIDs of the project's ACDC schemas.")
     ap.add_argument("folder", nargs="?", default=str(own_schema_dir()))
     mode = ap.add_mutually_exclusive_group(required=True)

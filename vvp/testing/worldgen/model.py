@@ -3,7 +3,8 @@
 Everything here is plain frozen data (bytes, strings, datetimes), so a built world can be cached
 for a whole test session, pickled, served by the pure-Python evidence server (``vvp.testing.world``) and
 compared byte for byte between two builds. The only behaviour that needs keri (signing a
-PASSporT with a party's key) is delegated to :mod:`vvp._keri.worldgen.passport`.
+PASSporT with a party's key) is in :mod:`vvp.testing.worldgen.passport`, over keri's
+signer in :mod:`vvp._keri.forge.signatures`.
 
 The key seeds of every party are kept in the world on purpose: a test must be able to sign with a
 key that was current *before* a rotation (the point of "key state at the reference time"). These
@@ -18,7 +19,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from vvp._keri.worldgen.foreign_spec import ForeignSpec
+# The events and keys the keri side records are its frozen dataclasses (re-exported: the world holds them).
+from vvp._keri.forge.generator import KelEvent as KelEvent
+from vvp._keri.forge.generator import KeyEpoch as KeyEpoch
+from vvp._keri.forge.generator import TelEvent as TelEvent
+from vvp._keri.forge.generator import iso as iso
+from vvp.testing.worldgen.foreign_spec import ForeignSpec
 
 UTC = _dt.UTC
 
@@ -46,32 +52,6 @@ VALID_UNTIL: _dt.datetime = _t("2027-01-01T00:00:00+00:00")
 SchemaSetName = Literal["own", "published"]
 Shape = Literal["le", "acting"]
 CredState = Literal["issued", "revoked", "unknown"]
-
-
-def iso(t: _dt.datetime) -> str:
-    """KERI/ACDC datetime text, exactly as keri's ``nowIso8601`` writes it."""
-    return t.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-@dataclass(frozen=True, slots=True)
-class KelEvent:
-    """One key event as the generator made it; ``at`` is its intended first-seen time."""
-
-    sn: int
-    ilk: str
-    said: str
-    at: _dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class KeyEpoch:
-    """The signing keys established by one establishment event, and from when they apply."""
-
-    sn: int
-    said: str
-    at: _dt.datetime
-    public_keys: tuple[str, ...]
-    seeds: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +94,6 @@ class Party:
             if k.sn == sn:
                 return k
         raise ValueError(f"{self.name} has no establishment event at sn {sn}")
-
-
-@dataclass(frozen=True, slots=True)
-class TelEvent:
-    """One TEL event (``vcp``, ``iss``, ``rev``) with its intended date (``dt`` for iss/rev)."""
-
-    sn: int
-    ilk: str
-    said: str
-    at: _dt.datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +291,8 @@ class World:
                  form: Literal["jws", "cesr"] = "jws", tamper: Literal["signature", "payload"] | None = None,
                  extra_claims: Mapping[str, Any] | None = None, tn_plus: bool = True,
                  header_changes: Mapping[str, Any] | None = None) -> SignedPassport:
-        """Sign a VVP PASSporT as party ``signer``; see :func:`vvp._keri.worldgen.passport.sign`."""
-        from vvp._keri.worldgen import passport
+        """Sign a VVP PASSporT as party ``signer``; see :func:`vvp.testing.worldgen.passport.sign`."""
+        from vvp.testing.worldgen import passport
 
         return passport.sign(self, signer=signer, kid=kid, evd=evd, orig=orig, dest=dest, iat=iat, exp=exp,
                              card=card, goal=goal, key_at=key_at, key_sn=key_sn, form=form, tamper=tamper,
@@ -334,8 +304,8 @@ class World:
                         extra_claims: Mapping[str, Any] | None = None,
                         header_changes: Mapping[str, Any] | None = None,
                         type_param: str | None = "vvp") -> SignedCallee:
-        """Sign a callee PASSporT as party ``signer``; see :func:`vvp._keri.worldgen.callee.sign_callee`."""
-        from vvp._keri.worldgen import callee
+        """Sign a callee PASSporT as party ``signer``; see :func:`vvp.testing.worldgen.callee.sign_callee`."""
+        from vvp.testing.worldgen import callee
 
         return callee.sign_callee(self, signer=signer, kid=kid, evd=evd, call_id=call_id, cseq=cseq, iat=iat,
                                   exp=exp, card=card, goal=goal, tamper=tamper, extra_claims=extra_claims,

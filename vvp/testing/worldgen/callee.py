@@ -12,13 +12,12 @@ import datetime as _dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from keri.core import signing
-
-from vvp._keri.worldgen.model import SignedCallee
-from vvp._keri.worldgen.passport import _compact, b64url
+from vvp._keri.forge.signatures import ed25519_sign
+from vvp.testing.worldgen.model import SignedCallee
+from vvp.testing.worldgen.passport import _compact, b64url
 
 if TYPE_CHECKING:
-    from vvp._keri.worldgen.model import World
+    from vvp.testing.worldgen.model import World
 
 TAMPERED_CALL_ID = "tampered-after-signing@example.net"
 
@@ -58,8 +57,7 @@ def sign_callee(world: World, *, signer: str, kid: str, evd: str, call_id: str, 
         else:
             claims[k] = v
     signing_input = f"{b64url(_compact(header))}.{b64url(_compact(claims))}"
-    cigar = signing.Signer(qb64=epoch.seeds[0], transferable=True).sign(signing_input.encode("ascii"))
-    raw = bytes(cigar.raw)
+    raw = ed25519_sign(epoch.seeds[0], signing_input.encode("ascii"))
     if tamper == "signature":
         raw = raw[:31] + bytes([raw[31] ^ 0x01]) + raw[32:]
     if tamper == "payload":
