@@ -8,10 +8,10 @@ or revoked, as saved; keri-notes §0): a duck-typed ``vry`` collects them instea
 
 Message by message. keri's parser, on meeting a body it refuses (one flipped byte in an ACDC),
 leaves that body's attachments in the stream and then discards everything after them. So the
-stream is fed one message at a time (``Parser.onceParsator``), with keri finding every boundary:
-when a body is refused, a placeholder ACDC made by keri is put in front of the orphaned
-attachments so that keri's parser consumes exactly those attachments and no more; the rest of the
-stream is still judged. A message that is truncated, or attachments keri cannot read, end the
+stream is fed one message at a time by the one stream driver (:mod:`vvp._keri.stream`, shared
+with the KEL verification), with keri finding every boundary: when a body is refused, a
+placeholder ACDC made by keri is put in front of the orphaned attachments so that keri's parser
+consumes exactly those attachments and no more; the rest of the stream is still judged. A message that is truncated, or attachments keri cannot read, end the
 stream there, and that is reported.
 
 Everything keri is handed passes through small recording taps (the KEL events with their ``-E``
@@ -25,12 +25,12 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from keri import kering
-from keri.core import coring, eventing, parsing  # eventing before keri.db: import order
+from keri.core import coring, eventing  # eventing before keri.db: import order
 from keri.db import dbing
 
 from vvp import strictjson
@@ -38,12 +38,10 @@ from vvp._keri import acdc as _acdc
 from vvp._keri import tel as _tel
 from vvp._keri._store import Store, fresh_store
 from vvp._keri.codetables import fast_code_tables
+from vvp._keri.stream import PLACEHOLDER_SAID, WS, Head, StreamDriver
 from vvp._keri.verified import Reuse, VerifiedKels
 
-_PLACEHOLDER = _acdc.make_placeholder_acdc()
-_PLACEHOLDER_SAID = str(json.loads(_PLACEHOLDER)["d"])
-_MAX_STEPS = 64  # generator steps per message; a complete message needs at most two
-_WS = b" \t\r\n"
+_WS = WS
 
 # keri exceptions that mean "waiting for evidence" (escrowed), not "this evidence is bad".
 _ESCROW_ERRORS = {"MissingWitnessSignatureError": "under_witnessed", "MissingDelegationError": "delegator_missing",
@@ -373,7 +371,7 @@ class _AcdcTap:
         seal = None
         if prefixer is not None and seqner is not None and saider is not None:
             seal = (str(prefixer.qb64), int(seqner.sn), str(saider.qb64))
-        if creder.said == _PLACEHOLDER_SAID:
+        if creder.said == PLACEHOLDER_SAID:
             self.placeholder_seen = True
             self.placeholder_seal = seal
             return
@@ -381,36 +379,7 @@ class _AcdcTap:
 
 
 # --------------------------------------------------------------------------------------------
-# the message loop
-
-
-def _drive(gen: Iterator[Any], ims: bytearray) -> str:
-    """Run one ``onceParsator`` to its end. ``done``; ``shortage`` (the message is cut short);
-    ``lost`` (keri discarded the placeholder with the rest: its attachments were unreadable).
-
-    A message with no attachments at the very end of a stream makes keri wait for attachments
-    that will never come; the placeholder is then appended, which tells keri a new message
-    starts, and is removed again afterwards.
-    """
-    placed = False
-    for _ in range(_MAX_STEPS):
-        try:
-            next(gen)
-        except StopIteration:
-            if placed:
-                if bytes(ims[:len(_PLACEHOLDER)]) != _PLACEHOLDER:
-                    return "lost"
-                del ims[:len(_PLACEHOLDER)]
-            return "done"
-        if not ims and not placed:
-            ims.extend(_PLACEHOLDER)
-            placed = True
-            continue
-        break
-    close = getattr(gen, "close", None)
-    if close is not None:
-        close()
-    return "shortage"
+# the message loop (the driving itself is vvp._keri.stream's, shared with the KEL verification)
 
 
 def _claimed_said(body: bytes) -> str | None:
@@ -422,6 +391,10 @@ def _claimed_said(body: bytes) -> str | None:
 
 
 class _Feeder:
+    """What a dossier ingest makes of each message the stream driver meets: the taps record what
+    keri is handed; a refused body's attachments are stepped over whatever they are (the rest of
+    the stream is still judged), and a message cut short or unreadable ends its stream there."""
+
     def __init__(self, st: Store, reuse: Reuse | None = None) -> None:
         self.st = st
         self.reuse = reuse
@@ -429,7 +402,8 @@ class _Feeder:
         self.kel = _KelTap(st.kvy, reuse)
         self.tel = _TelTap(st.tvy, reuse)
         self.acdc = _AcdcTap()
-        self.psr = parsing.Parser(framed=True, kvy=self.kel, tvy=self.tel, vry=self.acdc)
+        self.driver = StreamDriver(kvy=self.kel, tvy=self.tel, vry=self.acdc, skip_whitespace=True,
+                                   end_placeholder=True, take=self._take if reuse is not None else None)
         self.problems: list[StreamProblem] = []
         self.refused_acdcs: list[tuple[bytes, tuple[str, int, str] | None, int, int]] = []
 
@@ -440,70 +414,69 @@ class _Feeder:
         stripped = data.strip(_WS)
         self.stripped.append(stripped)
         ims = bytearray(stripped)
-        total = len(ims)
-        while ims:
-            while ims and ims[0] in _WS:
-                del ims[0]
-            if not ims:
-                break
-            offset = total - len(ims)
-            if not self._feed_one(idx, ims, offset, total):
+        for h in self.driver.messages(ims):
+            if not self._feed_one(idx, ims, h):
                 break
 
     def _problem(self, kind: str, idx: int, offset: int, length: int, proto: str, said: str | None,
                  detail: str) -> None:
         self.problems.append(StreamProblem(kind, idx, offset, length, proto, said, detail))
 
-    def _feed_one(self, idx: int, ims: bytearray, offset: int, total: int) -> bool:
+    def _take(self, ims: bytearray, h: Head) -> bool:
+        """A KEL or TEL event keri accepted before, arriving where keri accepted it: recorded as
+        keri would have reported it, and dropped from the stream."""
+        assert self.reuse is not None
+        if h.proto != "KERI" or h.size > len(ims):
+            return False
+        taken = self.reuse.try_take(ims)
+        if taken is not None:  # keri accepted exactly this event on exactly this state before
+            t = taken
+            self.kel.seen.append(KelSeen(aid=t.aid, sn=t.sn, said=t.said, ilk=t.ilk, delegator=t.delegator,
+                                         first_seen=t.dts, error=None, bad_signatures=0, seals=t.seals))
+            self.kel.copies.add((t.aid, t.said))
+            del ims[:t.length]
+            return True
+        tel = self.reuse.try_take_tel(ims)
+        if tel is not None:  # keri accepted exactly this TEL event on exactly this state before
+            self.tel.seen.append(TelSeen(ilk=tel.ilk, pre=tel.pre, sn=tel.sn, said=tel.said, registry=tel.registry,
+                                         registry_issuer=tel.registry_issuer, dt=tel.dt, anchor_sn=tel.anchor[1],
+                                         anchor_said=tel.anchor[2], error=None))
+            del ims[:len(tel.message)]
+            return True
+        return False
+
+    def _feed_one(self, idx: int, ims: bytearray, h: Head) -> bool:
         """Feed one message; False when the rest of this stream cannot be read."""
         rest = len(ims)
-        try:
-            cold = kering.sniff(ims)
-            smellage = kering.smell(ims) if cold == kering.Colds.msg else None
-        except Exception as ex:  # noqa: BLE001 - keri raises several types for garbage
-            self._problem("unparsable", idx, offset, rest, "", None, f"not a CESR message: {type(ex).__name__}")
+        offset = h.offset
+        bad = h.error if h.error is not None else h.smell_error
+        if bad is not None:
+            self._problem("unparsable", idx, offset, rest, "", None, f"not a CESR message: {type(bad).__name__}")
             return False
-        if smellage is None:
-            self._problem("unparsable", idx, offset, rest, "", None, f"expected a message, found a {cold} counter")
+        if not h.is_message:
+            self._problem("unparsable", idx, offset, rest, "", None, f"expected a message, found a {h.cold} counter")
             return False
-        proto, size = str(smellage.proto), int(smellage.size)
+        proto, size = h.proto, h.size
         if size > rest:
             self._problem("truncated", idx, offset, rest, proto, None,
                           f"the message declares {size} bytes but only {rest} remain")
             return False
-        if self.reuse is not None and proto == "KERI":
-            taken = self.reuse.try_take(ims)
-            if taken is not None:  # keri accepted exactly this event on exactly this state before
-                t = taken
-                self.kel.seen.append(KelSeen(aid=t.aid, sn=t.sn, said=t.said, ilk=t.ilk, delegator=t.delegator,
-                                             first_seen=t.dts, error=None, bad_signatures=0, seals=t.seals))
-                self.kel.copies.add((t.aid, t.said))
-                del ims[:t.length]
-                return True
-            tel = self.reuse.try_take_tel(ims)
-            if tel is not None:  # keri accepted exactly this TEL event on exactly this state before
-                self.tel.seen.append(TelSeen(ilk=tel.ilk, pre=tel.pre, sn=tel.sn, said=tel.said, registry=tel.registry,
-                                             registry_issuer=tel.registry_issuer, dt=tel.dt, anchor_sn=tel.anchor[1],
-                                             anchor_said=tel.anchor[2], error=None))
-                del ims[:len(tel.message)]
-                return True
         body = bytes(ims[:size])
         n_log = len(self.st.log.records)
         self.acdc.stream, self.acdc.offset = idx, offset
         self.kel.where, self.kel.pending = (idx, offset), None
         self.tel.where, self.tel.pending = (idx, offset), None
         n_got = len(self.acdc.got)
-        outcome = _drive(self.psr.onceParsator(ims=ims, framed=True), ims)
+        outcome = self.driver.parse_one(ims).kind
         for tap in (self.kel, self.tel):
             if tap.pending is not None:
                 tap.pending.length = rest - len(ims)
                 tap.pending = None
-        if outcome == "shortage":
+        if outcome == "short":
             self._problem("truncated", idx, offset, rest, proto, _claimed_said(body) if proto == "ACDC" else None,
                           "the message or its attachments are cut short")
             return False
-        if outcome == "lost" or any("extraction error" in r or "sized group error" in r
-                                    for r in self._log_since(n_log)):
+        if outcome in ("lost", "sized_group", "extraction"):
             self._problem("unparsable", idx, offset, rest, proto, None,
                           "keri could not read this message's attachments; the rest of the stream is lost")
             return False
@@ -528,10 +501,9 @@ class _Feeder:
             except Exception:  # noqa: BLE001
                 orphaned = False
             if orphaned:
-                ims[0:0] = _PLACEHOLDER
                 self.acdc.placeholder_seen, self.acdc.placeholder_seal = False, None
-                outcome = _drive(self.psr.onceParsator(ims=ims, framed=True), ims)
-                if outcome != "done" or not self.acdc.placeholder_seen:
+                stepped = self.driver.step_over_attachments(ims).kind
+                if stepped not in ("done", "refused") or not self.acdc.placeholder_seen:
                     self._problem("unparsable", idx, offset, rest, proto, None,
                                   "keri refused this message and could not read its attachments")
                     return False

@@ -7,8 +7,8 @@ adds, and delegation anchored in the delegator's KEL. What keri does not do is s
 ``Parser.parse`` swallows every error, escrows events instead of rejecting them, and one message
 with a changed body flushes the rest of the stream (keri-notes §1.4, §4). So this module:
 
-* drives keri's own ``Parser.msgParsator`` one message at a time, so that an error belongs to
-  one message and a bad body does not silently discard what follows (the attachments left
+* drives keri's own ``Parser.msgParsator`` one message at a time (the one stream driver,
+  :mod:`vvp._keri.stream`, shared with the dossier ingest), so that an error belongs to one message and a bad body does not silently discard what follows (the attachments left
   behind by a rejected body are skipped with keri's ``Counter`` when they form a counted group);
 * wraps ``Kevery.processEvent`` to keep, per event, its attachments as keri's parser extracted
   them: the controller signatures, the witness receipts and the first-seen datetime the serving
@@ -33,11 +33,11 @@ from typing import Any
 
 from vvp._keri._store import Store, fresh_store  # first: it imports keri in the order keri needs
 from vvp._keri.codetables import fast_code_tables
+from vvp._keri.stream import StreamDriver, skip_counted_group
 from vvp._keri.verified import Reuse, VerifiedKels
 from keri import kering  # noqa: I001
 from keri import core
-from keri.core import coring, eventing, parsing, serdering
-from keri.core.counting import CtrDex_1_0
+from keri.core import coring, eventing, serdering
 from keri.db import dbing
 
 from vvp import codes
@@ -228,96 +228,60 @@ def _has_version_string(stream: bytes, offset: int) -> bool:
     return True
 
 
-def _skip_counted_group(ims: bytearray, cold: Any) -> bool:
-    """Drop a pipelined attachment group (``-V``) at the head of ``ims`` using keri's Counter.
-
-    This is how the attachments of a message whose body keri refused are stepped over: keri
-    itself would flush the whole rest of the stream. Attachments not framed by a counted group
-    cannot be stepped over without parsing them, so the caller stops there and says so.
-    """
-    try:
-        if cold == kering.Colds.txt:
-            ctr = core.Counter(qb64b=ims, strip=False, gvrsn=kering.Vrsn_1_0)
-            unit, head = 4, len(ctr.qb64b)
-        elif cold == kering.Colds.bny:
-            ctr = core.Counter(qb2=ims, strip=False, gvrsn=kering.Vrsn_1_0)
-            unit, head = 3, len(ctr.qb2)
-        else:
-            return False
-    except Exception:
-        return False
-    if ctr.code != CtrDex_1_0.AttachmentGroup:
-        return False
-    size = head + ctr.count * unit
-    if size > len(ims):
-        return False
-    del ims[:size]
-    return True
-
-
 def drive(stream: bytes, *, kvy: Any, sinks: dict[str, Any],
           take: Callable[[bytearray, int], bool] | None = None) -> DriveReport:
-    """Feed ``stream`` through keri's parser one message at a time (see module docstring).
+    """Feed ``stream`` through keri's parser one message at a time, with the one stream driver
+    (:class:`vvp._keri.stream.StreamDriver`), and report what a KEL verification makes of it.
 
     ``kvy`` gets the key events and receipts; ``sinks`` maps ``tvy``, ``rvy``, ``exc`` and
     ``vry`` to the handlers of the other message types. ``kvy.offset`` (when it has one) is set
     to each message's offset before the message is parsed, so occurrences know where they were.
     ``take(ims, offset)``, when given, is offered each message first: True means it dealt with
     the message (a key event keri already accepted, :mod:`vvp._keri.verified`) and removed it.
+    The attachments of a refused body are stepped over only when they form a counted group: any
+    other attachments end the stream there, loudly (a KEL stream is judged strictly).
     """
     rep = DriveReport()
     ims = bytearray(stream)
     total = len(stream)
-    psr = parsing.Parser(framed=True, kvy=kvy, tvy=sinks.get("tvy"), exc=sinks.get("exc"), rvy=sinks.get("rvy"),
-                         vry=sinks.get("vry"), local=False)
+    driver = StreamDriver(kvy=kvy, tvy=sinks.get("tvy"), exc=sinks.get("exc"), rvy=sinks.get("rvy"),
+                          vry=sinks.get("vry"),
+                          take=(lambda b, h: take(b, h.offset)) if take is not None else None)
 
     def handled() -> int:
         return int(getattr(kvy, "calls", 0)) + sum(int(getattr(s, "calls", 0)) for s in sinks.values())
 
-    last = -1
-    while ims:
-        offset = total - len(ims)
-        if offset == last:  # every pass must consume bytes; never loop on the same spot
-            rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, "keri made no progress here; the rest of "
-                                          "the stream was not checked", offset))
+    for h in driver.messages(ims):
+        offset = h.offset
+        if h.error is not None:
+            rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, f"not CESR: {h.error}", offset))
             break
-        last = offset
-        try:
-            cold = kering.sniff(ims)
-        except Exception as ex:
-            rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, f"not CESR: {ex}", offset))
-            break
-        if cold != kering.Colds.msg:
-            if _skip_counted_group(ims, cold):
+        if h.cold != kering.Colds.msg:
+            if skip_counted_group(ims, h.cold):
                 continue
             rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE,
                                           "attachments that belong to no readable message and are not a counted "
                                           "group; the rest of the stream was not checked", offset))
             break
-        rep.messages += 1
-        if take is not None and take(ims, offset):
-            continue
         if hasattr(kvy, "offset"):
             kvy.offset = offset
         calls = handled()
-        gen = psr.msgParsator(ims=ims, framed=True, kvy=kvy, tvy=sinks.get("tvy"), exc=sinks.get("exc"),
-                              rvy=sinks.get("rvy"), vry=sinks.get("vry"), local=False)
-        try:
-            next(gen)
-        except StopIteration:
+        got = driver.parse_one(ims)
+        if got.kind == "done":
             if getattr(kvy, "pending", None) is not None:
                 kvy.pending.length = (total - len(ims)) - offset
                 kvy.pending = None
             continue
-        except kering.SizedGroupError as ex:  # keri already dropped the bad group: go on
+        ex = got.error
+        if got.kind == "sized_group":  # keri already dropped the bad group: go on
             rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, f"unreadable attachment group: {ex}", offset))
             continue
-        except kering.ExtractionError as ex:  # cannot know where the next message starts
+        if got.kind == "extraction":  # cannot know where the next message starts
             rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE,
                                           f"{type(ex).__name__}: {ex}; the rest of the stream was not checked",
                                           offset))
             break
-        except Exception as ex:  # non-extraction: keri extracted the message, then refused it
+        if got.kind == "refused" and ex is not None:  # keri extracted the message, then refused it
             if len(ims) == total - offset:  # ... or not: nothing was consumed, so no way forward
                 rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE,
                                               f"{type(ex).__name__}: {ex}"[:300] + "; the rest of the stream "
@@ -326,13 +290,17 @@ def drive(stream: bytes, *, kvy: Any, sinks: dict[str, Any],
             if handled() == calls:
                 _unhandled(stream, offset, ex, rep)
             continue
-        # the generator yielded: keri wants more bytes than the stream has. A message whose
-        # version string keri can read was cut short; anything else was never a message.
+        # keri wants more bytes than the stream has. A message whose version string keri can
+        # read was cut short; anything else was never a message.
         if _has_version_string(stream, offset):
             rep.issues.append(StreamIssue(codes.KEL_STREAM_TRUNCATED, "the stream ends inside a message", offset))
         else:
             rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, "not a KERI or ACDC message", offset))
         break
+    if driver.stuck_at is not None:
+        rep.issues.append(StreamIssue(codes.KEL_STREAM_UNREADABLE, "keri made no progress here; the rest of "
+                                      "the stream was not checked", driver.stuck_at))
+    rep.messages = driver.messages_seen
     return rep
 
 
