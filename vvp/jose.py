@@ -31,7 +31,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
@@ -94,28 +94,12 @@ class JoseToken:
     signature: bytes
     signature_encoding: SignatureEncoding
 
-    def __init__(self, raw: str, header_b64: str, payload_b64: str, signature_b64: str, header: Mapping[str, Any],
-                 payload: Mapping[str, Any], signature: bytes, signature_encoding: SignatureEncoding) -> None:
-        # Written by hand (the dataclass keeps it): a token is parsed on every call, and setting
-        # the slots through their descriptors takes half the time of the generated frozen
-        # __init__. The instance is exactly as frozen.
-        s = _TOKEN_SLOTS
-        s[0](self, raw)
-        s[1](self, header_b64)
-        s[2](self, payload_b64)
-        s[3](self, signature_b64)
-        s[4](self, header)
-        s[5](self, payload)
-        s[6](self, signature)
-        s[7](self, signature_encoding)
-
     @property
     def signing_input(self) -> bytes:
         """``base64url(header) "." base64url(payload)`` exactly as received (RFC 7515 §5.2)."""
         return f"{self.header_b64}.{self.payload_b64}".encode("ascii")
 
 
-_TOKEN_SLOTS = tuple(JoseToken.__dict__[f.name].__set__ for f in fields(JoseToken))
 
 
 # --- base64url ------------------------------------------------------------------------------

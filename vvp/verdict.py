@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -84,22 +84,13 @@ class Check:
     message: str
     subject: str | None = None
 
-    def __init__(self, id: str, claim: str, status: CheckStatus, code: str, message: str,
-                 subject: str | None = None) -> None:
-        # Written by hand (the dataclass keeps it) because a verdict makes about a hundred checks
-        # per call: the generated frozen ``__init__`` goes through ``object.__setattr__`` per
-        # field and a ``__post_init__``; setting the slots through their descriptors is about
-        # twice as fast, and the instance is exactly as frozen afterwards.
-        if code not in _REGISTERED:
-            raise ValueError(f"unregistered code {code!r} in check {id}")
-        if status is CheckStatus.PASS and code != codes.OK:
-            raise ValueError(f"passing check {id} must carry code OK, not {code}")
-        _set_id(self, id)
-        _set_claim(self, claim)
-        _set_status(self, status)
-        _set_code(self, code)
-        _set_message(self, message)
-        _set_subject(self, subject)
+    def __post_init__(self) -> None:
+        # Validity, not speed: no check (hence no verdict) carries an unregistered code, and a
+        # passing check carries OK.
+        if self.code not in _REGISTERED:
+            raise ValueError(f"unregistered code {self.code!r} in check {self.id}")
+        if self.status is CheckStatus.PASS and self.code != codes.OK:
+            raise ValueError(f"passing check {self.id} must carry code OK, not {self.code}")
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "claim": self.claim, "subject": self.subject, "status": self.status.value,
@@ -111,10 +102,6 @@ class Check:
                    status=CheckStatus(d["status"]), code=str(d["code"]), message=str(d["message"]))
 
 
-# The slot descriptors ``Check.__init__`` sets (they exist only once the dataclass has made the
-# slotted class, hence here).
-_set_id, _set_claim, _set_status, _set_code, _set_message, _set_subject = (
-    Check.__dict__[f].__set__ for f in ("id", "claim", "status", "code", "message", "subject"))
 _PASS = CheckStatus.PASS
 
 
@@ -240,30 +227,26 @@ class Verdict:
         return out
 
 
-@dataclass(frozen=True, slots=True, init=False, eq=False)
+@dataclass(frozen=True, slots=True, eq=False)
 class CheckBlock:
     """Checks that go into many verdicts unchanged (a cached dossier result's, a cached
     authorization's), with what :func:`build_verdict` needs from them worked out once: their
-    (id, subject) keys and their (claim, status) pairs. A verdict built from blocks is the
-    verdict of the checks they hold, in order."""
+    ids, (id, subject) keys and (claim, status) pairs. A verdict built from blocks is the
+    verdict of the checks they hold, in order. Made with :meth:`of`."""
 
     checks: tuple[Check, ...]
     ids: frozenset[str]
     keys: frozenset[tuple[str, str | None]]
     pairs: frozenset[tuple[str, CheckStatus]]
     unique: bool
+    """Whether (id, subject) is unique within the block."""
 
-    def __init__(self, checks: Sequence[Check]) -> None:
+    @classmethod
+    def of(cls, checks: Sequence[Check]) -> CheckBlock:
         cs = tuple(checks)
         keys = frozenset((c.id, c.subject) for c in cs)
-        object.__setattr__(self, "checks", cs)
-        object.__setattr__(self, "ids", frozenset(c.id for c in cs))
-        object.__setattr__(self, "keys", keys)
-        object.__setattr__(self, "pairs", frozenset((c.claim, c.status) for c in cs))
-        object.__setattr__(self, "unique", len(keys) == len(cs))
-
-
-_VERDICT_SLOTS = tuple(Verdict.__dict__[f.name].__set__ for f in fields(Verdict))
+        return cls(checks=cs, ids=frozenset(c.id for c in cs), keys=keys,
+                   pairs=frozenset((c.claim, c.status) for c in cs), unique=len(keys) == len(cs))
 
 
 def build_verdict(checks: Sequence[Check], *, reference_time: str, claims: Sequence[str] = ALL_CLAIMS,
@@ -347,19 +330,11 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
             present[claim].add(st)
     results = {name: _VALID_CLAIM if sts == _ONLY_PASS else _claim_result(sts, cs, name) if sts else _NO_CHECKS_CLAIM
                for name, sts in present.items()}
-    # Verdict(...) with every field given, its slots set through their descriptors: the same
-    # frozen object at half the cost of the generated __init__ (one is made per call).
-    v = object.__new__(Verdict)
-    s = _VERDICT_SLOTS
-    s[0](v, overall_status(results, brand_strict=brand_strict, evidence_strict=evidence_strict))
-    s[1](v, reference_time)
-    s[2](v, results)
-    s[3](v, cs)
-    s[4](v, dict(display) if display is not None else {"brand": None})
-    s[5](v, dict(extra) if extra else {})
-    s[6](v, dict(claim_details) if claim_details else {})
-    s[7](v, direction)
-    return v
+    return Verdict(status=overall_status(results, brand_strict=brand_strict, evidence_strict=evidence_strict),
+                   reference_time=reference_time, claims=results, checks=cs,
+                   display=dict(display) if display is not None else {"brand": None},
+                   extra=dict(extra) if extra else {}, claim_details=dict(claim_details) if claim_details else {},
+                   direction=direction)
 
 
 MAX_SAFE_INTEGER = 2 ** 53 - 1

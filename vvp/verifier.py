@@ -54,7 +54,7 @@ from vvp.stir.x5ucache import ShakenCache
 from vvp.trust import TrustStore
 from vvp._keri.verified import VerifiedKels
 from vvp.witness import Directory, WitnessCache, WitnessPolicy
-from vvp.witness.check import signer_key_state, trusted_directory
+from vvp.witness.check import SignerWitness, signer_witness, trusted_directory
 from vvp.witness.issuers import cached_issuer_checks, issuer_checks
 from vvp.verdict import (
     DECIDING_CLAIMS,
@@ -346,35 +346,41 @@ class KelCache:
 def _trusted_locations(pol: _Policies, fetcher: Fetcher, cache: VerifierCache | None) -> Directory:
     """Witness locations from the trust store: its files (learnt once) and its URLs (fetched as
     witness evidence, recorded, kept within key_state_freshness_s; one that cannot be fetched
-    adds nothing, and the witnesses it would have located show as unknown locations)."""
-    out = pol.witness_files
+    adds nothing, and the witnesses it would have located show as unknown locations). With a
+    cache, the same answers give the same Directory object, so what is kept per locations
+    (:meth:`VerifierCache.signer_witness`) can be found by it."""
+    if not pol.witness_urls:
+        return pol.witness_files
+    learnt: list[Directory] = []
     for url in pol.witness_urls:
         hit = cache.witness_oobis.get(url, max_age=pol.witness.freshness_s) if cache is not None else None
         if hit is not None:
             note_cached(fetcher, hit[1])
-            out = out.merged(hit[0])
+            learnt.append(hit[0])
             continue
         mark = evidence_mark(fetcher)
         try:
             got = fetcher.fetch(url, EvidenceKind.WITNESS)
         except FetchError:
-            learnt = Directory()
+            found = Directory()
         else:
-            learnt = cache.witnesses.learnt(got.body, url) if cache is not None else trusted_directory([(url, got.body)])
+            found = cache.witnesses.learnt(got.body, url) if cache is not None else trusted_directory([(url, got.body)])
         if cache is not None:
-            cache.witness_oobis.put(url, (learnt, evidence_since(fetcher, mark)))
-        out = out.merged(learnt)
-    return out
+            cache.witness_oobis.put(url, (found, evidence_since(fetcher, mark)))
+        learnt.append(found)
+    if cache is None:
+        return functools.reduce(Directory.merged, learnt, pol.witness_files)
+    return cache.merged((pol.witness_files, *learnt))
 
 
 def _signer_witnessed(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,
-                      pol: _Policies) -> tuple[KelResult, list[Check], Directory]:
+                      pol: _Policies) -> tuple[KelResult, Sequence[Check], Directory]:
     """Step 3 with V-09 (architecture §2.4): the served KEL compared with the AID's witnesses,
     the key state at the reference time from the KEL they establish. ``witness_check: "off"``
     is the served stream alone, exactly as before witnesses were asked."""
     freshness_s = pol.witness.freshness_s
     if pol.witness.mode == "off":
-        return _signer_key_state(kid, aid, ref, fetcher=fetcher, cache=cache, freshness_s=freshness_s), [], Directory()
+        return _signer_key_state(kid, aid, ref, fetcher=fetcher, cache=cache, freshness_s=freshness_s), (), _NO_LOCATIONS
     try:
         if cache is not None:
             stream, _, body = cache.kels.served(kid, fetcher, freshness_s)
@@ -384,10 +390,15 @@ def _signer_witnessed(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher
             stream = verify_stream(body)
     except FetchError as ex:
         return KelResult(status=Status.INDETERMINATE, aid=aid, state=None, codes=(ex.code,),
-                         messages=(ex.message,), at=ref, source=kid), [], Directory()
+                         messages=(ex.message,), at=ref, source=kid), (), _NO_LOCATIONS
     trusted = _trusted_locations(pol, fetcher, cache)
-    return signer_key_state(kid, aid, ref, stream=stream, body=body, fetcher=fetcher, policy=pol.witness,
-                            cache=cache.witnesses if cache is not None else None, trusted=trusted)
+    if cache is None:
+        sw = signer_witness(kid, aid, stream=stream, body=body, fetcher=fetcher, policy=pol.witness, cache=None,
+                            trusted=trusted)
+    else:
+        sw = cache.signer_witness(kid, aid, stream=stream, body=body, trusted=trusted, fetcher=fetcher,
+                                  policy=pol.witness)
+    return sw.key_state(stream, kid, aid, ref), sw.checks, sw.directory
 
 
 def _as_key_state(kel: KelResult, checks: Sequence[Check]) -> KelResult:
@@ -405,7 +416,7 @@ def _as_key_state(kel: KelResult, checks: Sequence[Check]) -> KelResult:
 
 
 def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime, *, fetcher: Fetcher,
-                       cache: VerifierCache | None, pol: _Policies) -> list[Check]:
+                       cache: VerifierCache | None, pol: _Policies) -> Sequence[Check]:
     """Every credential issuer's KEL against its witnesses (architecture §2.4; vvp.witness.issuers)."""
     if pol.witness.mode == "off" or not dres.issuer_kels or not dres.credentials:
         return []
@@ -413,10 +424,11 @@ def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime,
     def creds() -> list[tuple[str, str, frozenset[str]]]:
         return [(c.said, c.issuer, frozenset(e.said for e in c.tel)) for c in dres.credentials.values()]
 
-    directory = _trusted_locations(pol, fetcher, cache).merged(extra).merged(dres.witness_locations)
     if cache is None:
+        directory = _trusted_locations(pol, fetcher, cache).merged(extra).merged(dres.witness_locations)
         return issuer_checks(dres.issuer_kels, creds(), directory, ref=ref, fetcher=fetcher, policy=pol.witness,
                              cache=None)
+    directory = cache.merged((_trusted_locations(pol, fetcher, cache), extra, dres.witness_locations))
     return cached_issuer_checks(dres.issuer_kels, creds, directory, ref=ref, fetcher=fetcher, policy=pol.witness,
                                 cache=cache.witnesses)
 
@@ -453,12 +465,50 @@ class VerifierCache:
     still a function of its call's own evidence; duplicity between sources is kept in
     ``keystate.conflicts()``."""
 
+    signers: Lru[tuple[KelStream, bytes, Directory, SignerWitness, tuple[FetchEvent, ...]]] = field(
+        default_factory=lambda: Lru(1024))
+    """One level above ``witnesses``: each signer's whole :class:`~vvp.witness.check.SignerWitness`
+    by (kid, AID, witness policy), with the served stream and locations it was made from."""
+    merges: Lru[tuple[tuple[Directory, ...], Directory]] = field(default_factory=lambda: Lru(256))
+    """Witness locations merged (the trust store's, a kid's, a dossier's), by the Directory objects
+    merged: the same locations are the same object call after call, so what is kept per
+    locations is found by identity."""
+
     def __post_init__(self) -> None:
         self.dossiers.known = self.keystate
         self.kels.known = self.keystate
 
+    def merged(self, parts: tuple[Directory, ...]) -> Directory:
+        """``parts[0].merged(parts[1]).merged(…)``, the same object for the same objects."""
+        key = tuple(id(d) for d in parts)
+        hit = self.merges.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
+            return hit[1]
+        out = functools.reduce(Directory.merged, parts[1:], parts[0])
+        self.merges.put(key, (parts, out))  # holds the parts: their ids are not reused while it lives
+        return out
+
+    def signer_witness(self, kid: str, aid: str, *, stream: KelStream, body: bytes, trusted: Directory,
+                       fetcher: Fetcher, policy: WitnessPolicy) -> SignerWitness:
+        """:func:`vvp.witness.check.signer_witness` kept whole: while the kid's served stream and
+        the trusted locations are the very objects it was made from (their own caches say when
+        they are stale) and every witness answer in it is fresh, a call costs one lookup, and its
+        recorder gets the evidence those answers came from, as from the lower caches."""
+        key = (kid, aid, policy.key())
+        hit = self.signers.get(key)
+        if hit is not None and hit[0] is stream and hit[1] is body and hit[2] is trusted \
+                and self.witnesses.now() < hit[3].expires:
+            note_cached(fetcher, hit[4])
+            return hit[3]
+        mark = evidence_mark(fetcher)
+        sw = signer_witness(kid, aid, stream=stream, body=body, fetcher=fetcher, policy=policy, cache=self.witnesses,
+                            trusted=trusted)
+        self.signers.put(key, (stream, body, trusted, sw, evidence_since(fetcher, mark)))
+        return sw
+
 
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
+_NO_LOCATIONS = Directory()  # one object: what is kept per locations is found by identity
 
 
 class Verifier:
@@ -517,7 +567,7 @@ class Verifier:
         def dossier(evd: str) -> DossierResult:
             dres = verify_dossier(evd, fetcher=f, reference_time=ref, policy=pol.dossier,
                                   cache=cache.dossiers if cache else None)
-            extra = _issuers_witnessed(dres, Directory(), ref, fetcher=f, cache=cache, pol=pol)
+            extra = _issuers_witnessed(dres, _NO_LOCATIONS, ref, fetcher=f, cache=cache, pol=pol)
             if not extra:
                 return dres
             checks = dres.checks + tuple(extra)
@@ -556,7 +606,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     parts: list[Sequence[Check] | CheckBlock] = [inputs.checks]
     vvp_values = inputs.vvp
     passport: VvpPassport | None = None
-    kid_locations = Directory()  # witness locations the kid OOBI response vouched for
+    kid_locations = _NO_LOCATIONS  # witness locations the kid OOBI response vouched for
     if not vvp_values:
         parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
                                     "the call carries no VVP PASSporT"),))
@@ -578,7 +628,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     if passport is not None and passport.evd is not None:
         dres = verify_dossier(passport.evd, fetcher=fetcher, reference_time=ref,
                               policy=pol.dossier, cache=cache.dossiers if cache else None)
-        parts.append(dres.derived(_VERDICT_BLOCK, lambda: CheckBlock(dres.checks)) if cache is not None
+        parts.append(dres.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(dres.checks)) if cache is not None
                      else dres.checks)
         parts.append(_issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol))
     else:

@@ -176,7 +176,7 @@ def verify_callee(call: CalleeInput, *, policy: CalleePolicy, key_state: KeyStat
     if passport is not None and passport.evd is not None:
         dres = dossier(passport.evd)
         d = dres
-        parts.append(d.derived(_VERDICT_BLOCK, lambda: CheckBlock(d.checks)))
+        parts.append(d.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(d.checks)))
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable callee PASSporT cites a dossier"),))

@@ -41,7 +41,7 @@ import datetime as _dt
 import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from vvp import clock, codes, goals
@@ -63,18 +63,6 @@ class CallFacts:
     orig: str | None
     card: Any  # the raw ``card`` claim: judged here, not in the passport claim
     goal: str | None
-
-    def __init__(self, signer: str, orig: str | None, card: Any, goal: str | None) -> None:
-        # Written by hand (the dataclass keeps it): made on every call, and setting the slots
-        # through their descriptors takes about half the time of the generated frozen __init__.
-        s = _FACTS_SLOTS
-        s[0](self, signer)
-        s[1](self, orig)
-        s[2](self, card)
-        s[3](self, goal)
-
-
-_FACTS_SLOTS = tuple(CallFacts.__dict__[f.name].__set__ for f in fields(CallFacts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,22 +546,14 @@ def check_authorization(d: DossierResult | None, facts: CallFacts, *, reference_
         if key is not None:
             got, block = d.derived(key, lambda: _shareable(_authorize(d, facts, reference_time, policy)))
             brand = got.display_brand
-            # AuthResult(...) with every field given, set through the slot descriptors (made on
-            # every call; the generated frozen __init__ takes about twice as long)
-            res = object.__new__(AuthResult)
-            for setter, value in zip(_AUTH_RESULT_SLOTS, (
-                    got.checks, {**brand, "card": list(brand["card"])} if brand is not None else None, got.parties,
-                    dict(got.detail), block), strict=True):
-                setter(res, value)
-            return res
+            return AuthResult(checks=got.checks,
+                              display_brand={**brand, "card": list(brand["card"])} if brand is not None else None,
+                              parties=got.parties, detail=dict(got.detail), block=block)
     return _authorize(d, facts, reference_time, policy)
 
 
-_AUTH_RESULT_SLOTS = tuple(AuthResult.__dict__[f.name].__set__ for f in fields(AuthResult))
-
-
 def _shareable(res: AuthResult) -> tuple[AuthResult, CheckBlock]:
-    return res, CheckBlock(res.checks)
+    return res, CheckBlock.of(res.checks)
 
 
 def _authorize(d: DossierResult | None, facts: CallFacts, reference_time: _dt.datetime,

@@ -35,7 +35,7 @@ import datetime as _dt
 import functools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
 
@@ -125,19 +125,6 @@ class _Findings:
     optional: tuple[_Fail, ...]
     header_b64: str | None = None
 
-    def __init__(self, kid: _Fail | None, orig: _Orig, dest: _Fail | None, evd_ok: bool, optional: tuple[_Fail, ...],
-                 header_b64: str | None = None) -> None:
-        s = _FINDINGS_SLOTS  # made on every call: see VvpPassport.__init__
-        s[0](self, kid)
-        s[1](self, orig)
-        s[2](self, dest)
-        s[3](self, evd_ok)
-        s[4](self, optional)
-        s[5](self, header_b64)
-
-
-_FINDINGS_SLOTS = tuple(_Findings.__dict__[f.name].__set__ for f in fields(_Findings))
-
 
 @dataclass(frozen=True, slots=True)
 class PassportPolicy:
@@ -180,33 +167,6 @@ class VvpPassport:
     jti: str | None
     _findings: _Findings = field(repr=False, compare=False)
 
-    def __init__(self, token: JoseToken, alg: str | None, typ: str | None, ppt: str | None, kid: str | None,
-                 kid_aid: str | None, x5u: str | None, orig_tn: str | None, dest_tns: tuple[str, ...], evd: str | None,
-                 iat: int | float | None, exp: int | float | None, card: tuple[str, ...] | None, goal: str | None,
-                 call_reason: str | None, orig_id: str | None, jti: str | None, _findings: _Findings) -> None:
-        # Written by hand (the dataclass keeps it): a passport is made on every call, and setting
-        # its 18 slots through their descriptors takes half the time of the generated frozen
-        # __init__ (one object.__setattr__ per field). The instance is exactly as frozen.
-        s = _PASSPORT_SLOTS
-        s[0](self, token)
-        s[1](self, alg)
-        s[2](self, typ)
-        s[3](self, ppt)
-        s[4](self, kid)
-        s[5](self, kid_aid)
-        s[6](self, x5u)
-        s[7](self, orig_tn)
-        s[8](self, dest_tns)
-        s[9](self, evd)
-        s[10](self, iat)
-        s[11](self, exp)
-        s[12](self, card)
-        s[13](self, goal)
-        s[14](self, call_reason)
-        s[15](self, orig_id)
-        s[16](self, jti)
-        s[17](self, _findings)
-
     @property
     def header(self) -> Mapping[str, Any]:
         return self.token.header
@@ -228,7 +188,6 @@ class VvpPassport:
         return self.token.signature_encoding
 
 
-_PASSPORT_SLOTS = tuple(VvpPassport.__dict__[f.name].__set__ for f in fields(VvpPassport))
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,16 +197,6 @@ class PassportResult:
     checks: tuple[Check, ...]
     passport: VvpPassport | None
     identity: IdentityValue | None
-
-    def __init__(self, checks: tuple[Check, ...], passport: VvpPassport | None,
-                 identity: IdentityValue | None) -> None:
-        s = _RESULT_SLOTS  # made on every call: see VvpPassport.__init__
-        s[0](self, checks)
-        s[1](self, passport)
-        s[2](self, identity)
-
-
-_RESULT_SLOTS = tuple(PassportResult.__dict__[f.name].__set__ for f in fields(PassportResult))
 
 
 # --- normalisation helpers (each returns the value and, on failure, the reason) ------------

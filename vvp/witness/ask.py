@@ -15,6 +15,7 @@ merged KEL are kept with the answers they were made from.
 from __future__ import annotations
 
 import bisect
+import datetime as _dt
 import functools
 import threading
 import time
@@ -26,7 +27,7 @@ from vvp import codes
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, evidence_mark, evidence_since, note_cached
 from vvp.fetch.local import as_cached
-from vvp.keystate import KelStream, KeyEvent, Outcome, select_key_state
+from vvp.keystate import KelResult, KelStream, KeyEvent, Outcome, select_key_state
 from vvp.lru import Lru
 from vvp.verdict import Status
 from vvp.witness.compare import compare, quorum_for
@@ -100,6 +101,10 @@ class WitnessCache:
         got = learn(stream, source)
         self._learnt.put(key, (stream, got))
         return got
+
+    def now(self) -> float:
+        """The monotonic time answers' freshness is measured on."""
+        return self._monotonic()
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         hit = self._memo.get(key)
@@ -265,10 +270,10 @@ class MergedStates:
         self.aid = aid
         self.source = source
         self.times = sorted(e.first_seen for e in stream.events_of(aid) if e.first_seen is not None)
-        self._selected: dict[int, Any] = {}
+        self._selected: dict[int, KelResult] = {}
         self._lock = threading.Lock()
 
-    def at(self, ref: Any) -> Any:
+    def at(self, ref: _dt.datetime) -> KelResult:
         if ref.tzinfo is None:
             return select_key_state(self.stream, self.aid, at=ref, source=self.source)
         k = bisect.bisect_right(self.times, ref)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from vvp import clock, codes
 from vvp.fetch import Fetcher
@@ -133,6 +134,33 @@ def kid_names_foreign_witness(kid: str, aid: str, stream: KelStream) -> str | No
 SIGNER_WARN_IDS = ("X-WITNESS-01", "X-WITNESS-02", "X-WITNESS-03")
 
 
+@dataclass(frozen=True, slots=True)
+class SignerWitness:
+    """What the signer's witnesses establish about its KEL, for any reference time: the V-09
+    checks, the witness locations known (the trust store's and those the kid response vouched
+    for), the key states to select from (:class:`MergedStates`; None: the served stream's), and,
+    when the kid or the witnesses make the KEL unusable, why (``invalid``: code and message). A
+    pure function of the served stream, the locations, the policy and the witnesses' answers, so
+    a long-lived verifier keeps it (:meth:`vvp.verifier.VerifierCache.signer_witness`) until
+    ``expires`` (the monotonic time its answers stop being fresh)."""
+
+    checks: tuple[Check, ...]
+    directory: Directory
+    states: MergedStates | None = None
+    invalid: tuple[str, str] | None = None
+    expires: float = float("inf")
+
+    def key_state(self, stream: KelStream, kid: str, aid: str, ref: _dt.datetime) -> KelResult:
+        """The signer's key state at ``ref`` (``stream``: the served one this was made from)."""
+        if self.invalid is not None:
+            return KelResult(status=Status.INVALID, aid=aid, state=None, codes=(self.invalid[0],),
+                             messages=(self.invalid[1],), events=stream.events_of(aid), aids=stream.aids, at=ref,
+                             source=kid)
+        if self.states is None:
+            return select_key_state(stream, aid, at=ref, source=kid)
+        return self.states.at(ref)
+
+
 def signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, stream: KelStream, body: bytes | None,
                      fetcher: Fetcher, policy: WitnessPolicy, cache: WitnessCache | None,
                      trusted: Directory, claim: str = "passport") -> tuple[KelResult, list[Check], Directory]:
@@ -140,40 +168,45 @@ def signer_key_state(kid: str, aid: str, ref: _dt.datetime, *, stream: KelStream
 
     ``stream`` (and ``body``, its bytes, for the witness locations it carries) is what the kid
     host served; ``trusted`` the locations learnt from the trust store's ``witnesses``."""
+    sw = signer_witness(kid, aid, stream=stream, body=body, fetcher=fetcher, policy=policy, cache=cache,
+                        trusted=trusted, claim=claim)
+    return sw.key_state(stream, kid, aid, ref), list(sw.checks), sw.directory
+
+
+def signer_witness(kid: str, aid: str, *, stream: KelStream, body: bytes | None, fetcher: Fetcher,
+                   policy: WitnessPolicy, cache: WitnessCache | None, trusted: Directory,
+                   claim: str = "passport") -> SignerWitness:
+    """:class:`SignerWitness` of the served ``stream`` (see :func:`signer_key_state`)."""
     what = f"the KEL of {aid}"
     foreign = (cache.memo(("kid", kid, aid, id(stream)), lambda: (stream, kid_names_foreign_witness(kid, aid, stream)))[1]
                if cache is not None else kid_names_foreign_witness(kid, aid, stream))
     if foreign is not None:
         msg = f"the kid names witness {foreign}, which is not one of {aid}'s witnesses"
-        res = KelResult(status=Status.INVALID, aid=aid, state=None, codes=(codes.KID_WITNESS_NOT_OF_AID,),
-                        messages=(msg,), events=stream.events_of(aid), aids=stream.aids, at=ref, source=kid)
-        return res, [failed("V-09", claim, codes.KID_WITNESS_NOT_OF_AID, f"{msg}: the kid is refused", aid)], trusted
+        return SignerWitness((failed("V-09", claim, codes.KID_WITNESS_NOT_OF_AID, f"{msg}: the kid is refused", aid),),
+                             trusted, invalid=(codes.KID_WITNESS_NOT_OF_AID, msg))
     served: ServedKel = (cache.memo(("served", id(stream), aid), lambda: (stream, served_kel(stream, aid)))[1]
                          if cache is not None else served_kel(stream, aid))
     learnt = (cache.learnt(body, kid) if cache is not None else _learn(body, kid)) if body is not None else Directory()
     directory = trusted.merged(learnt)
     if not served.points:  # nothing verified to compare: the key state checks say why
-        return select_key_state(stream, aid, at=ref, source=kid), [], directory
+        return SignerWitness((), directory)
     if not served.witnesses:
-        return select_key_state(stream, aid, at=ref, source=kid), [
-            none_designated(policy, id_="V-09", claim=claim, subject=aid, what=what)], directory
+        return SignerWitness((none_designated(policy, id_="V-09", claim=claim, subject=aid, what=what),), directory)
     asked = ask(served, directory, fetcher=fetcher, policy=policy, cache=cache)
-    checks = judge(asked.comparison, policy, id_="V-09", warn_ids=SIGNER_WARN_IDS, claim=claim, subject=aid, what=what,
-                   cache=cache)
+    checks = tuple(judge(asked.comparison, policy, id_="V-09", warn_ids=SIGNER_WARN_IDS, claim=claim, subject=aid,
+                         what=what, cache=cache))
     cmp = asked.comparison
     if cmp.duplicity:
         d = cmp.duplicity[0]
-        res = KelResult(status=Status.INVALID, aid=aid, state=None, codes=(codes.KEL_DUPLICITY,),
-                        messages=(f"two different events at sn {d.sn} among the served KEL and its witnesses",),
-                        events=stream.events_of(aid), aids=stream.aids, at=ref, source=kid)
-        return res, checks, directory
+        return SignerWitness(checks, directory, expires=asked.expires, invalid=(
+            codes.KEL_DUPLICITY, f"two different events at sn {d.sn} among the served KEL and its witnesses"))
 
     def states() -> MergedStates:
         return MergedStates(merged_stream(stream, aid, asked), aid, kid)
 
     ms: MergedStates = (cache.memo(("merged", id(stream), aid, id(asked.comparison)), lambda: (asked, states()))[1]
                         if cache is not None else states())
-    return ms.at(ref), checks, directory
+    return SignerWitness(checks, directory, states=ms, expires=asked.expires)
 
 
 def _learn(body: bytes, source: str) -> Directory:

@@ -15,7 +15,7 @@ credentials with their accepted TEL events, witness locations) as plain paramete
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from vvp import clock, codes
@@ -61,11 +61,6 @@ def issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[tu
                           cache=cache)[0]
 
 
-def memo_key(issuer_kels: Mapping[str, ServedKel], directory: Directory, policy: WitnessPolicy) -> tuple[Any, ...]:
-    """What a memo of :func:`issuer_checks` for one dossier result depends on besides the result."""
-    return (id(issuer_kels), tuple(sorted((e, ep.url) for e, ep in directory.endpoints.items())), policy.key())
-
-
 def _issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[tuple[str, str, frozenset[str]]],
                    directory: Directory, *, ref: _dt.datetime, fetcher: Fetcher, policy: WitnessPolicy,
                    cache: WitnessCache | None) -> tuple[list[Check], float, bool]:
@@ -107,20 +102,21 @@ def _issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[t
 def cached_issuer_checks(issuer_kels: Mapping[str, ServedKel],
                          credentials: Callable[[], Iterable[tuple[str, str, frozenset[str]]]], directory: Directory,
                          *, ref: _dt.datetime, fetcher: Fetcher, policy: WitnessPolicy,
-                         cache: WitnessCache) -> list[Check]:
+                         cache: WitnessCache) -> Sequence[Check]:
     """:func:`issuer_checks` for a long-lived verifier: one dossier result's checks are kept
     (with the fetch events of every answer, handed to each call's recorder) while all its
     answers are fresh and nothing in them depends on the reference time."""
-    key = ("issuers",) + memo_key(issuer_kels, directory, policy)
-    hit = cache._memo.get(key)
-    now = cache._monotonic()
-    if hit is not None and hit[0] is issuer_kels and now < hit[1]:
+    # keyed by identity: the issuer KELs are a cached dossier result's, and the verifier hands
+    # the same locations as the same Directory object (the entry holds both)
+    key = ("issuers", id(issuer_kels), id(directory), policy.key())
+    hit: tuple[Any, float, tuple[Check, ...], Any, Directory] | None = cache._memo.get(key)
+    if hit is not None and hit[0] is issuer_kels and hit[4] is directory and cache.now() < hit[1]:
         note_cached(fetcher, hit[3])
-        return list(hit[2])
+        return hit[2]
     mark = evidence_mark(fetcher)
     out, expires, timed = _issuer_checks(issuer_kels, credentials(), directory, ref=ref, fetcher=fetcher,
                                          policy=policy, cache=cache)
     if not timed:
         cache._memo.put(key, (issuer_kels, expires, tuple(out),
-                              tuple(as_cached(e) for e in evidence_since(fetcher, mark))))
+                              tuple(as_cached(e) for e in evidence_since(fetcher, mark)), directory))
     return out
