@@ -2,8 +2,9 @@
 
 This is the generator's own acceptance test, independent of vvp's verifier: every stream of the
 world goes through keri's ``Parser`` into a fresh store (:mod:`vvp._keri.forge.acceptance` reports
-what keri holds) and the outcome is compared here with what the generator meant to make, because keri's parser never raises (keri-notes §0) and a world that is
-silently half-broken would make every test built on it lie.
+what keri holds) and the outcome is compared here with what the generator meant to make, because
+keri's parser never raises (keri-notes §0) and a world that is silently half-broken would make
+every test built on it lie.
 
 * Each party's OOBI stream: the AID is accepted at its last sn and SAID, with its witnesses,
   threshold and delegator; no escrow holds anything; every event's first-seen time (the ``-E``

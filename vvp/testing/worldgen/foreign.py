@@ -9,7 +9,7 @@ with ``vetting-cited.json``, which cites its bridges with ``evidence1``, ``evide
 (NI2I: a bridge has no issuee). The bridges (``bridge.json``, role ``faa``) are issued by
 ``bridge``, a party of its own (vvp-protocol §3.11: foreign evidence enters through a bridging
 party), and each binds one artifact of the :class:`~.foreign_spec.ForeignSpec` by its CESR
-Blake3-256 digest, computed here with keri.
+Blake3-256 digest, computed with keri (:mod:`vvp._keri.digests`).
 
 Everything is issued after the rest of the world (and after the callee, when there is one), and
 only when ``WorldSpec.foreign`` is given: the default world keeps its bytes.

@@ -1,10 +1,11 @@
 """What the foreign-evidence world binds: artifacts, bridges, dossiers and trust inputs, as data.
 
 Why plain data here: the artifacts (certificate chains, CRLs, authority tokens, SD-JWT VCs, W3C
-VCs) are made by the test PKI and VC fixtures of :mod:`vvp.testing`, which sit above this layer,
-and the bridges that bind them are ACDCs, which only this layer may make. So the front end
-(:mod:`vvp.testing.world.foreign`) makes the bytes and hands them down in a :class:`ForeignSpec`, and
-:mod:`vvp.testing.worldgen.foreign` issues the bridges. A spec is part of the
+VCs) are made by the test PKI and VC fixtures (:mod:`vvp.testing.foreign_pki`,
+:mod:`vvp.testing.foreign_vc`) for a served world, and the bridges that bind them are ACDCs the
+generator issues. So the served world (:mod:`vvp.testing.world.foreign`) makes the bytes and
+hands them to the generator in a :class:`ForeignSpec`, and :mod:`vvp.testing.worldgen.foreign`
+issues the bridges. A spec is part of the
 :class:`~vvp.testing.worldgen.model.WorldSpec`, so two equal specs still build byte-identical
 worlds; the world keeps it (``world.spec.foreign``), and the evidence server and the trust-store
 writer read the artifacts and trust files from there.
