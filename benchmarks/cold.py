@@ -5,7 +5,7 @@ Two figures, each on the test world and on the real vLEI chain of ``../shared/co
 * **First dossier of a process** (``cold_over_keri``): the test world's valid call verified with
   a fresh :class:`~vvp.verifier.VerifierCache` (nothing verified before: no KEL, no dossier, no
   shared key state), against keri's own bare ingest of the same two streams (the signer's OOBI
-  and the dossier, each in a fresh store: :func:`vvp._keri.bench.bare_ingest`, keri exactly as
+  and the dossier, each in a fresh store: :func:`vvp._keri.baseline.bare_ingest`, keri exactly as
   shipped). Target: at most 1.0. Process-wide caches that hold no evidence (compiled schema
   validators, keri's code tables) are warm, as after any first call. ``_real``: the dossier step
   alone (``verify_dossier_stream``) on ``keri/gleif-root-and-external.cesr`` followed by
