@@ -34,14 +34,20 @@ class Lru(Generic[V]):
         self._now = monotonic
 
     def get(self, key: Hashable, max_age: float | None = None) -> V | None:
-        with self._lock:
-            hit = self._d.get(key)
-            if hit is None:
-                return None
-            if max_age is not None and self._now() - hit[1] > max_age:
-                return None
-            self._d.move_to_end(key)
-            return hit[0]
+        # No lock: every warm call makes about a dozen of these, and each OrderedDict operation is
+        # atomic on its own (the GIL), which is all a read needs. An entry replaced between the
+        # two steps was still the entry when read; one dropped between them is not moved.
+        d = self._d
+        hit = d.get(key)
+        if hit is None:
+            return None
+        if max_age is not None and self._now() - hit[1] > max_age:
+            return None
+        try:
+            d.move_to_end(key)
+        except KeyError:
+            pass
+        return hit[0]
 
     def put(self, key: Hashable, value: V) -> None:
         stamp = self._now()

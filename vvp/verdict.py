@@ -16,6 +16,7 @@ boolean, and nothing lets "no checks ran" pass for VALID.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -311,10 +312,27 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
             if key in seen:
                 raise ValueError(f"duplicate check {c.id} for subject {c.subject}")
             seen.add(key)
-    present: dict[str, set[CheckStatus]] = {name: set() for name in claims}
     pairs = {(c.claim, c.status) for c in loose}
     for b in blocks:
         pairs |= b.pairs
+    known = _claims_of(frozenset(pairs), claims if type(claims) is tuple else tuple(claims), brand_strict,
+                       evidence_strict)
+    if known is not None:  # every claim's result follows from its statuses alone (no codes to collect)
+        results, status = dict(known[0]), known[1]
+    else:
+        results = _claim_results(pairs, cs, claims)
+        status = overall_status(results, brand_strict=brand_strict, evidence_strict=evidence_strict)
+    return Verdict(status=status, reference_time=reference_time, claims=results, checks=cs,
+                   display=dict(display) if display is not None else {"brand": None},
+                   extra=dict(extra) if extra else {}, claim_details=dict(claim_details) if claim_details else {},
+                   direction=direction)
+
+
+def _claim_results(pairs: AbstractSet[tuple[str, CheckStatus]], cs: Sequence[Check],
+                   claims: Sequence[str]) -> dict[str, ClaimResult]:
+    """Each claim's result, given the (claim, status) pairs of the checks ``cs``: ``claims`` in
+    order, then any other claim the checks name, in check order."""
+    present: dict[str, set[CheckStatus]] = {name: set() for name in claims}
     extra_claims = False
     for claim, st in pairs:
         got = present.get(claim)
@@ -322,19 +340,27 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
             extra_claims = True
         else:
             got.add(st)
-    if extra_claims:  # claims beyond ``claims``: after them, in check order
+    if extra_claims:
         for c in cs:
             if c.claim not in present:
                 present[c.claim] = set()
         for claim, st in pairs:
             present[claim].add(st)
-    results = {name: _VALID_CLAIM if sts == _ONLY_PASS else _claim_result(sts, cs, name) if sts else _NO_CHECKS_CLAIM
-               for name, sts in present.items()}
-    return Verdict(status=overall_status(results, brand_strict=brand_strict, evidence_strict=evidence_strict),
-                   reference_time=reference_time, claims=results, checks=cs,
-                   display=dict(display) if display is not None else {"brand": None},
-                   extra=dict(extra) if extra else {}, claim_details=dict(claim_details) if claim_details else {},
-                   direction=direction)
+    return {name: _VALID_CLAIM if sts == _ONLY_PASS else _claim_result(sts, cs, name) if sts else _NO_CHECKS_CLAIM
+            for name, sts in present.items()}
+
+
+@functools.lru_cache(maxsize=1024)
+def _claims_of(pairs: frozenset[tuple[str, CheckStatus]], claims: tuple[str, ...], brand_strict: bool,
+               evidence_strict: bool) -> tuple[tuple[tuple[str, ClaimResult], ...], Status] | None:
+    """The claims' results and the overall status when they follow from the (claim, status)
+    pairs alone: no claim beyond ``claims``, none INVALID or INDETERMINATE with codes to collect
+    from the checks. Most calls of a caller share their pairs (all passing, the same warnings),
+    so this is worked out once per distinct set (a pure function of values); None otherwise."""
+    if any(claim not in claims or st is _FAIL or st is _INDET for claim, st in pairs):
+        return None
+    results = _claim_results(pairs, (), claims)
+    return tuple(results.items()), overall_status(results, brand_strict=brand_strict, evidence_strict=evidence_strict)
 
 
 MAX_SAFE_INTEGER = 2 ** 53 - 1

@@ -419,7 +419,7 @@ def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime,
                        cache: VerifierCache | None, pol: _Policies) -> Sequence[Check]:
     """Every credential issuer's KEL against its witnesses (architecture §2.4; vvp.witness.issuers)."""
     if pol.witness.mode == "off" or not dres.issuer_kels or not dres.credentials:
-        return []
+        return ()
 
     def creds() -> list[tuple[str, str, frozenset[str]]]:
         return [(c.said, c.issuer, frozenset(e.said for e in c.tel)) for c in dres.credentials.values()]
@@ -469,6 +469,8 @@ class VerifierCache:
         default_factory=lambda: Lru(1024))
     """One level above ``witnesses``: each signer's whole :class:`~vvp.witness.check.SignerWitness`
     by (kid, AID, witness policy), with the served stream and locations it was made from."""
+    blocks: Lru[tuple[tuple[CheckBlock | Sequence[Check], ...], CheckBlock]] = field(default_factory=lambda: Lru(1024))
+    """Cached results' checks joined into one block, by the objects joined (:meth:`block`)."""
     merges: Lru[tuple[tuple[Directory, ...], Directory]] = field(default_factory=lambda: Lru(256))
     """Witness locations merged (the trust store's, a kid's, a dossier's), by the Directory objects
     merged: the same locations are the same object call after call, so what is kept per
@@ -486,6 +488,18 @@ class VerifierCache:
             return hit[1]
         out = functools.reduce(Directory.merged, parts[1:], parts[0])
         self.merges.put(key, (parts, out))  # holds the parts: their ids are not reused while it lives
+        return out
+
+    def block(self, parts: tuple[CheckBlock | Sequence[Check], ...]) -> CheckBlock:
+        """One :class:`~vvp.verdict.CheckBlock` of the checks of ``parts`` in order, the same
+        object for the same objects (cached results' checks: the verdict is built from one block
+        instead of several)."""
+        key = tuple(id(p) for p in parts)
+        hit = self.blocks.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], parts, strict=True)):
+            return hit[1]
+        out = CheckBlock.of([c for p in parts for c in (p.checks if isinstance(p, CheckBlock) else p)])
+        self.blocks.put(key, (parts, out))  # holds the parts: their ids are not reused while it lives
         return out
 
     def signer_witness(self, kid: str, aid: str, *, stream: KelStream, body: bytes, trusted: Directory,
@@ -628,16 +642,23 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     if passport is not None and passport.evd is not None:
         dres = verify_dossier(passport.evd, fetcher=fetcher, reference_time=ref,
                               policy=pol.dossier, cache=cache.dossiers if cache else None)
-        parts.append(dres.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(dres.checks)) if cache is not None
-                     else dres.checks)
-        parts.append(_issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol))
+        issuers = _issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol)
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable VVP PASSporT cites a dossier"),))
     facts = CallFacts(signer=passport.kid_aid or "", orig=passport.orig_tn, card=passport.token.payload.get("card"),
                       goal=passport.goal) if passport is not None else CallFacts("", None, None, None)
     auth = check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
-    parts.append(auth.block if auth.block is not None else auth.checks)
+    if dres is not None:
+        if cache is not None and auth.block is not None:
+            # the dossier's, its issuers' witness and the authorization checks: each a cached
+            # result's, so their block is kept for the three
+            parts.append(cache.block((dres.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(dres.checks)), issuers,
+                                      auth.block)))
+        else:
+            parts += (dres.checks, issuers, auth.block if auth.block is not None else auth.checks)
+    else:
+        parts.append(auth.block if auth.block is not None else auth.checks)
     evidence = foreign_evidence(dres, trust=trust.foreign, policy=trust.policy, fetcher=fetcher, reference_time=ref,
                                 orig=facts.orig, parties=auth.parties, signer=facts.signer or None)
     parts.append(evidence.checks)
