@@ -575,6 +575,29 @@ def test_runs_of_remembered_checks_are_used_only_where_they_fit() -> None:
     assert memo.runs  # runs were learned and used
 
 
+def test_check_memo_keeps_recurring_checks_through_many_one_off_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call makes a few checks of its own: the memo drops them a generation later (never one
+    entry per insert) and keeps the checks that recur; its size stays bounded; the JSON is exact."""
+    import vvp.record as record_mod
+    from vvp.record import _CheckMemo
+    from vvp.verdict import Check, passed as _passed
+
+    monkeypatch.setattr(record_mod, "CHECK_MEMO_ENTRIES", 64)
+
+    def array(cs: list[Check]) -> bytes:
+        return canonical_json([c.to_json() for c in cs])
+
+    memo = _CheckMemo()
+    cached = [_passed(f"X-C-{i}", "passport", f"cached {i}") for i in range(6)]
+    for call in range(500):
+        own = [_passed("P-16", "passport", f"iat of call {call}"), _passed("P-17", "passport", f"exp {call}")]
+        seq = cached[:3] + own + cached[3:]
+        assert memo.array(seq) == array(seq)
+        assert len(memo.items) <= 32 and len(memo._old) <= 32
+    # the recurring checks are served as runs, which hold them, however many one-off checks came
+    assert memo.runs[id(cached[0])][0] == tuple(cached[:3]) and memo.runs[id(cached[3])][0] == tuple(cached[3:])
+
+
 def test_rfc3339_is_the_strftime_form() -> None:
     """vvp.clock.rfc3339 takes isoformat's faster path from year 1000 on: the same text."""
     import random
