@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from vvp import codes
-from vvp.evidence import _trustfiles, sdjwt
+from vvp.evidence import _trustfiles, issuer_keys, sdjwt
 from vvp.evidence.base import ArtifactResult, CheckContext, ForeignTrust
 from vvp.evidence.sdjwt import SdJwtChecker
 from vvp.testing import foreign_vc as fv
@@ -451,7 +451,7 @@ def test_trust_files_are_read_once_per_trust(monkeypatch: pytest.MonkeyPatch, tm
         reads.append(p)
         return real(p)
 
-    monkeypatch.setattr(sdjwt, "read_trust_file", counting)
+    monkeypatch.setattr(issuer_keys, "read_trust_file", counting)
     checker = SdJwtChecker()
     tr = trust_with(tmp_path, ("i.jwks", world.jwks()))
     ctx = CheckContext(AT, tr, Policy())

@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import corpus_path
 from vvp import codes
-from vvp.evidence import _jsonld, _trustfiles, w3cvc
+from vvp.evidence import _jsonld, _trustfiles, issuer_keys, w3cvc
 from vvp.evidence.base import ArtifactResult, CheckContext, ForeignTrust, VcIssuer
 from vvp.evidence.w3cvc import W3cVcChecker
 from vvp.testing import foreign_vc as fv
@@ -277,7 +277,7 @@ def test_trust_files_are_read_once_per_trust(monkeypatch: pytest.MonkeyPatch, tm
         return real(p)
 
     monkeypatch.setattr(_jsonld, "read_trust_file", counting)
-    monkeypatch.setattr(w3cvc, "read_trust_file", counting)
+    monkeypatch.setattr(issuer_keys, "read_trust_file", counting)
     jwks = tmp_path / "issuer.jwks"
     jwks.write_bytes(fv.jwk_set(fv.public_jwk(ED, kid="key-1")))
     tr = trust_for(context_files, VcIssuer(ISSUER_URL, jwks))

@@ -13,7 +13,7 @@ The ``sd-jwt`` package is not used here (it only makes test fixtures): its verif
    is looked up); no ``crit``; ``typ`` ``dc+sd-jwt`` for ``application/dc+sd-jwt``, ``vc+sd-jwt``
    or ``dc+sd-jwt`` for ``application/vc+sd-jwt`` (the older name), never ``kb+jwt`` otherwise.
 3. **Issuer key** from ``foreign.sd_jwt_issuers`` only (:mod:`vvp.evidence._jwk` describes the
-   files): a configured key fitting ``alg`` (and ``kid`` if both name one; an issuer-metadata
+   files, :mod:`vvp.evidence.issuer_keys` reads them): a configured key fitting ``alg`` (and ``kid`` if both name one; an issuer-metadata
    file only for its ``iss``), or the leaf of an ``x5c`` chain that validates to a configured
    anchor certificate at the reference time and names ``iss`` in its subjectAltName (URI, or the
    DNS name of an https ``iss``). ``jwk``, ``jku`` and ``x5u`` headers are never used.
@@ -53,8 +53,10 @@ from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store
 
 from vvp import codes, jose
 from vvp.evidence import _facts, _jwk
-from vvp.evidence._trustfiles import PerTrustCache, read_trust_file
+from vvp.evidence._trustfiles import PerTrustCache
 from vvp.evidence.base import ArtifactResult, CheckContext, Facts, ForeignTrust
+from vvp.evidence.issuer_keys import IssuerKeys, load_issuer_keys, require_configured
+from vvp.evidence.refusal import Refusal, guarded_check, indeterminate, invalid
 from vvp.verdict import Status
 
 VC_MEDIA_TYPES: Final = ("application/dc+sd-jwt", "application/vc+sd-jwt")
@@ -89,46 +91,17 @@ FACT_CLAIMS: Final[Mapping[str, tuple[str, ...]]] = {
 are E.164 digits by definition (SHAKEN ``tn``, MSISDN), so the ``+`` is optional there."""
 
 
-class _Fail(Exception):
-    def __init__(self, status: Status, code: str, message: str, *extra: str) -> None:
-        super().__init__(message)
-        self.status, self.codes, self.message = status, (code, *extra), message
-
-
-def _invalid(code: str, message: str, *extra: str) -> _Fail:
-    return _Fail(Status.INVALID, code, message, *extra)
-
-
 # --- trust -------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Keys:
-    """The keys and anchors of one ForeignTrust's ``sd_jwt_issuers``, and files that failed."""
-
-    keys: tuple[_jwk.TrustedKey, ...]
-    anchors: tuple[x509.Certificate, ...]
-    problems: tuple[str, ...]
-
-
-def _load_keys(trust: ForeignTrust) -> _Keys:
-    """The files' bytes as the trust store read them when it was loaded (``files["sd_jwt_issuers"]``,
-    recorded with the store), else (a ForeignTrust made by hand) read from the paths now."""
-    keys: list[_jwk.TrustedKey] = []
-    anchors: list[x509.Certificate] = []
-    problems: list[str] = []
+def _load_keys(trust: ForeignTrust) -> IssuerKeys:
+    """The keys and anchors of ``foreign.sd_jwt_issuers``: the files' bytes as the trust store read
+    them when it was loaded (``files["sd_jwt_issuers"]``, recorded with the store, each named
+    ``foreign.sd_jwt_issuers[i]``), else (a ForeignTrust made by hand) read from the paths now."""
     loaded = trust.files.get("sd_jwt_issuers")
     sources: list[tuple[str, bytes | Path]] = (
         [(f"foreign.sd_jwt_issuers[{i}]", d) for i, d in enumerate(loaded)] if loaded is not None
         else [(str(path), path) for path in trust.sd_jwt_issuers])
-    for name, source in sources:
-        try:
-            kf = _jwk.load_key_file(source if isinstance(source, bytes) else read_trust_file(source), name)
-        except (OSError, ValueError) as e:
-            problems.append(f"{name}: {e}")
-            continue
-        keys.extend(kf.keys)
-        anchors.extend(kf.anchors)
-    return _Keys(tuple(keys), tuple(anchors), tuple(problems))
+    return load_issuer_keys(sources)
 
 
 # --- form --------------------------------------------------------------------------------------
@@ -145,15 +118,15 @@ class _Jws:
 def _parse_jws(compact: str, what: str) -> _Jws:
     parts = compact.split(".")
     if len(parts) != 3 or not parts[0] or not parts[1]:
-        raise _invalid(codes.SDJWT_MALFORMED, f"the {what} is not a JWS of three segments with a header and a payload")
+        raise invalid(codes.SDJWT_MALFORMED, f"the {what} is not a JWS of three segments with a header and a payload")
     try:
         header = jose.loads_strict(jose.b64url_decode(parts[0], what=f"{what} header"), what=f"{what} header")
         payload = jose.loads_strict(jose.b64url_decode(parts[1], what=f"{what} payload"), what=f"{what} payload")
         signature = jose.b64url_decode(parts[2], what=f"{what} signature")
     except jose.JoseError as e:
-        raise _invalid(codes.SDJWT_MALFORMED, e.message, e.code) from None
+        raise invalid(codes.SDJWT_MALFORMED, e.message, e.code) from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise _invalid(codes.SDJWT_MALFORMED, f"the {what} header and payload must be JSON objects", codes.JOSE_NOT_OBJECT)
+        raise invalid(codes.SDJWT_MALFORMED, f"the {what} header and payload must be JSON objects", codes.JOSE_NOT_OBJECT)
     return _Jws(header, payload, signature, f"{parts[0]}.{parts[1]}".encode("ascii"), compact)
 
 
@@ -163,30 +136,30 @@ def _split(text: str, media_type: str) -> tuple[str, list[str], str | None, str]
         try:
             obj = jose.loads_strict(text.encode("utf-8"), what="the SD-JWT JSON serialization")
         except jose.JoseError as e:
-            raise _invalid(codes.SDJWT_MALFORMED, e.message, e.code) from None
+            raise invalid(codes.SDJWT_MALFORMED, e.message, e.code) from None
         if not isinstance(obj, dict) or "signatures" in obj:
-            raise _invalid(codes.SDJWT_MALFORMED, "only the flattened JWS JSON serialization is accepted")
+            raise invalid(codes.SDJWT_MALFORMED, "only the flattened JWS JSON serialization is accepted")
         hdr = obj.get("header")
         parts = [obj.get("protected"), obj.get("payload"), obj.get("signature")]
         if not all(isinstance(p, str) and p for p in parts) or not isinstance(hdr, dict):
-            raise _invalid(codes.SDJWT_MALFORMED, "protected, payload, signature and header are required")
+            raise invalid(codes.SDJWT_MALFORMED, "protected, payload, signature and header are required")
         if set(hdr) - {"disclosures", "kb_jwt"}:
-            raise _invalid(codes.SDJWT_MALFORMED, "the unprotected header holds members other than disclosures, kb_jwt")
+            raise invalid(codes.SDJWT_MALFORMED, "the unprotected header holds members other than disclosures, kb_jwt")
         discs = hdr.get("disclosures")
         kb = hdr.get("kb_jwt")
         if not isinstance(discs, list) or not all(isinstance(d, str) and d for d in discs):
-            raise _invalid(codes.SDJWT_MALFORMED, "header.disclosures must be an array of disclosure strings")
+            raise invalid(codes.SDJWT_MALFORMED, "header.disclosures must be an array of disclosure strings")
         if kb is not None and (not isinstance(kb, str) or not kb):
-            raise _invalid(codes.SDJWT_MALFORMED, "header.kb_jwt must be a KB-JWT string")
+            raise invalid(codes.SDJWT_MALFORMED, "header.kb_jwt must be a KB-JWT string")
         return ".".join(str(p) for p in parts), list(discs), kb, "json"
     if not _COMPACT_RE.match(text):
-        raise _invalid(codes.SDJWT_MALFORMED, "an SD-JWT holds only base64url characters, '.' and '~'")
+        raise invalid(codes.SDJWT_MALFORMED, "an SD-JWT holds only base64url characters, '.' and '~'")
     pieces = text.split("~")
     if len(pieces) < 2:
-        raise _invalid(codes.SDJWT_MALFORMED, "no '~' after the issuer-signed JWT (not an SD-JWT)")
+        raise invalid(codes.SDJWT_MALFORMED, "no '~' after the issuer-signed JWT (not an SD-JWT)")
     discs = pieces[1:-1]
     if any(not d for d in discs):
-        raise _invalid(codes.SDJWT_MALFORMED, "an empty disclosure ('~~')")
+        raise invalid(codes.SDJWT_MALFORMED, "an empty disclosure ('~~')")
     return pieces[0], discs, pieces[-1] or None, "compact"
 
 
@@ -199,27 +172,27 @@ class _Disclosures:
         self.by_digest: dict[str, list[Any]] = {}
         self.vc = vc
         if len(set(texts)) != len(texts):
-            raise _invalid(codes.SDJWT_DISCLOSURE_REPEATED, "a disclosure is presented more than once")
+            raise invalid(codes.SDJWT_DISCLOSURE_REPEATED, "a disclosure is presented more than once")
         for i, t in enumerate(texts):
             try:
                 value = jose.loads_strict(jose.b64url_decode(t, what=f"disclosure {i + 1}"), what=f"disclosure {i + 1}")
             except jose.JoseError as e:
-                raise _invalid(codes.SDJWT_DISCLOSURE_INVALID, e.message, e.code) from None
+                raise invalid(codes.SDJWT_DISCLOSURE_INVALID, e.message, e.code) from None
             if not isinstance(value, list) or len(value) not in (2, 3) or not isinstance(value[0], str):
-                raise _invalid(codes.SDJWT_DISCLOSURE_INVALID,
-                               f"disclosure {i + 1} is not [salt, name, value] or [salt, value]")
+                raise invalid(codes.SDJWT_DISCLOSURE_INVALID,
+                              f"disclosure {i + 1} is not [salt, name, value] or [salt, value]")
             if len(value) == 3 and (not isinstance(value[1], str) or value[1] in ("_sd", _ELLIPSIS)):
-                raise _invalid(codes.SDJWT_DISCLOSURE_INVALID,
-                               f"disclosure {i + 1} names {value[1]!r:.40}, which is not a claim name")
+                raise invalid(codes.SDJWT_DISCLOSURE_INVALID,
+                              f"disclosure {i + 1} names {value[1]!r:.40}, which is not a claim name")
             self.by_digest[jose.b64url_encode(hash_fn(t.encode("ascii")).digest())] = value
         self.seen: set[str] = set()
         self.referenced: set[str] = set()
 
     def _digest(self, d: Any) -> list[Any] | None:
         if not isinstance(d, str):
-            raise _invalid(codes.SDJWT_PAYLOAD_INVALID, "a digest is not a string")
+            raise invalid(codes.SDJWT_PAYLOAD_INVALID, "a digest is not a string")
         if d in self.seen:
-            raise _invalid(codes.SDJWT_DIGEST_REPEATED, f"the digest {d[:16]}… appears more than once")
+            raise invalid(codes.SDJWT_DIGEST_REPEATED, f"the digest {d[:16]}… appears more than once")
         self.seen.add(d)
         disc = self.by_digest.get(d)
         if disc is not None:
@@ -228,7 +201,7 @@ class _Disclosures:
 
     def process(self, node: Any, depth: int = 0) -> Any:
         if depth > MAX_NESTING:
-            raise _invalid(codes.SDJWT_PAYLOAD_INVALID, f"the payload nests deeper than {MAX_NESTING}")
+            raise invalid(codes.SDJWT_PAYLOAD_INVALID, f"the payload nests deeper than {MAX_NESTING}")
         if isinstance(node, dict):
             out = {k: self.process(v, depth + 1) for k, v in node.items()
                    if k != "_sd" and not (depth == 0 and k == "_sd_alg")}
@@ -236,18 +209,18 @@ class _Disclosures:
             if sd is None:
                 return out
             if not isinstance(sd, list):
-                raise _invalid(codes.SDJWT_PAYLOAD_INVALID, "_sd is not an array of digests")
+                raise invalid(codes.SDJWT_PAYLOAD_INVALID, "_sd is not an array of digests")
             for d in sd:
                 disc = self._digest(d)
                 if disc is None:
                     continue  # a decoy, or a claim not disclosed
                 if len(disc) != 3:
-                    raise _invalid(codes.SDJWT_DISCLOSURE_INVALID, "an array-element disclosure is referenced from _sd")
+                    raise invalid(codes.SDJWT_DISCLOSURE_INVALID, "an array-element disclosure is referenced from _sd")
                 name = disc[1]
                 if name in out:
-                    raise _invalid(codes.SDJWT_CLAIM_CONFLICT, f"the disclosed claim {name!r:.40} already exists")
+                    raise invalid(codes.SDJWT_CLAIM_CONFLICT, f"the disclosed claim {name!r:.40} already exists")
                 if self.vc and depth == 0 and name in NEVER_DISCLOSABLE:
-                    raise _invalid(codes.SDJWT_CLAIM_NOT_DISCLOSABLE, f"{name} is disclosed selectively")
+                    raise invalid(codes.SDJWT_CLAIM_NOT_DISCLOSABLE, f"{name} is disclosed selectively")
                 out[name] = self.process(disc[2], depth + 1)
             return out
         if isinstance(node, list):
@@ -258,8 +231,8 @@ class _Disclosures:
                     if disc is None:
                         continue
                     if len(disc) != 2:
-                        raise _invalid(codes.SDJWT_DISCLOSURE_INVALID, "an object-property disclosure is referenced "
-                                                                       "from an array element")
+                        raise invalid(codes.SDJWT_DISCLOSURE_INVALID, "an object-property disclosure is referenced "
+                                                                      "from an array element")
                     items.append(self.process(disc[1], depth + 1))
                 else:
                     items.append(self.process(el, depth + 1))
@@ -274,7 +247,7 @@ def _numeric_date(payload: Mapping[str, Any], name: str, what: str, code: str) -
         return None
     v = payload[name]
     if type(v) is not int:
-        raise _invalid(code, f"{what} {name} is not an integer NumericDate")
+        raise invalid(code, f"{what} {name} is not an integer NumericDate")
     return v
 
 
@@ -288,26 +261,20 @@ class SdJwtChecker:
     media_types: tuple[str, ...] = MEDIA_TYPES
 
     def __init__(self) -> None:
-        self._keys: PerTrustCache[_Keys] = PerTrustCache("sdjwt.keys")
+        self._keys: PerTrustCache[IssuerKeys] = PerTrustCache("sdjwt.keys")
 
     def check(self, data: bytes, media_type: str, ctx: CheckContext) -> ArtifactResult:
         native: dict[str, Any] = {"format": "sd-jwt"}
-        try:
-            return self._check(data, media_type, ctx, native)
-        except _Fail as f:
-            return ArtifactResult(media_type, f.status, f.codes, (f.message,), native=native)
-        except Exception as e:  # a fault in vvp or a library on odd input: never a traceback
-            return ArtifactResult(media_type, Status.INDETERMINATE, (codes.EVIDENCE_CHECKER_FAILED,),
-                                  (f"the SD-JWT checker stopped: {type(e).__name__}: {str(e)[:200]}",), native=native)
+        return guarded_check(media_type, native, "SD-JWT", lambda: self._check(data, media_type, ctx, native))
 
     def _check(self, data: bytes, media_type: str, ctx: CheckContext, native: dict[str, Any]) -> ArtifactResult:
         if len(data) > MAX_CHARS:
-            raise _Fail(Status.INDETERMINATE, codes.EVIDENCE_TOO_LARGE,
-                        f"the SD-JWT has {len(data)} bytes (at most {MAX_CHARS})")
+            raise indeterminate(codes.EVIDENCE_TOO_LARGE,
+                                f"the SD-JWT has {len(data)} bytes (at most {MAX_CHARS})")
         try:
             text = data.decode("ascii")
         except UnicodeDecodeError:
-            raise _invalid(codes.SDJWT_MALFORMED, "an SD-JWT is ASCII") from None
+            raise invalid(codes.SDJWT_MALFORMED, "an SD-JWT is ASCII") from None
         if text.endswith("\r\n"):
             text = text[:-2]
         elif text.endswith("\n"):  # one line ending, as files have: part of no digest
@@ -315,37 +282,35 @@ class SdJwtChecker:
         jwt_text, discs, kb_text, serialization = _split(text, media_type)
         native["serialization"] = serialization
         if len(discs) > MAX_DISCLOSURES:
-            raise _Fail(Status.INDETERMINATE, codes.EVIDENCE_TOO_LARGE,
-                        f"{len(discs)} disclosures (at most {MAX_DISCLOSURES})")
+            raise indeterminate(codes.EVIDENCE_TOO_LARGE,
+                                f"{len(discs)} disclosures (at most {MAX_DISCLOSURES})")
         is_vc = media_type in VC_MEDIA_TYPES
         jws = _parse_jws(jwt_text, "issuer-signed JWT")
         alg = self._header(jws.header, media_type, native)
-        if not ctx.trust.sd_jwt_issuers:
-            raise _Fail(Status.INDETERMINATE, codes.FOREIGN_ANCHOR_NOT_CONFIGURED,
-                        "no SD-JWT issuer key is configured (foreign.sd_jwt_issuers)")
+        require_configured(ctx.trust.sd_jwt_issuers, "SD-JWT issuer key", "sd_jwt_issuers")
         iss = jws.payload.get("iss")
         if iss is not None and not isinstance(iss, str):
-            raise _invalid(codes.SDJWT_PAYLOAD_INVALID, "iss is not a string")
+            raise invalid(codes.SDJWT_PAYLOAD_INVALID, "iss is not a string")
         if is_vc and not iss:
-            raise _invalid(codes.SDJWT_PAYLOAD_INVALID, "an SD-JWT VC needs an iss")
+            raise invalid(codes.SDJWT_PAYLOAD_INVALID, "an SD-JWT VC needs an iss")
         native["iss"] = iss
         anchor = self._verify_issuer(jws, alg, iss, ctx, native)
         sd_alg = jws.payload.get("_sd_alg", "sha-256")
         native["sd_alg"] = sd_alg
         if not isinstance(sd_alg, str) or sd_alg not in SD_ALGS:
-            raise _invalid(codes.SDJWT_SD_ALG_UNSUPPORTED, f"_sd_alg {sd_alg!r:.40} is not one of {', '.join(SD_ALGS)}")
+            raise invalid(codes.SDJWT_SD_ALG_UNSUPPORTED, f"_sd_alg {sd_alg!r:.40} is not one of {', '.join(SD_ALGS)}")
         dis = _Disclosures(discs, SD_ALGS[sd_alg], is_vc)
         claims = dis.process(dict(jws.payload))
         unreferenced = set(dis.by_digest) - dis.referenced
         if unreferenced:
-            raise _invalid(codes.SDJWT_DISCLOSURE_UNREFERENCED,
-                           f"{len(unreferenced)} disclosure(s) referenced by no digest of the payload")
+            raise invalid(codes.SDJWT_DISCLOSURE_UNREFERENCED,
+                          f"{len(unreferenced)} disclosure(s) referenced by no digest of the payload")
         native["disclosures"] = len(discs)
         native["claims"] = {k: v for k, v in claims.items() if k != "cnf"}
         vct, status = claims.get("vct"), claims.get("status")
         native["vct"], native["status"], native["status_checked"] = vct, status, False
         if is_vc and (not isinstance(vct, str) or not vct):
-            raise _invalid(codes.SDJWT_PAYLOAD_INVALID, "an SD-JWT VC needs a vct string")
+            raise invalid(codes.SDJWT_PAYLOAD_INVALID, "an SD-JWT VC needs a vct string")
         problems = self._times(claims, ctx, native)
         kb_problem = self._key_binding(kb_text, claims, jwt_text, discs, SD_ALGS[sd_alg], ctx, native)
         if kb_problem is not None:
@@ -361,16 +326,16 @@ class SdJwtChecker:
         alg = header.get("alg")
         native["alg"], native["typ"] = alg, header.get("typ")
         if not isinstance(alg, str) or alg not in _jwk.ALLOWED_JWS_ALGS:
-            raise _invalid(codes.SDJWT_ALG_FORBIDDEN,
-                           f"alg {alg!r:.40} is not allowed (only {', '.join(_jwk.ALLOWED_JWS_ALGS)})")
+            raise invalid(codes.SDJWT_ALG_FORBIDDEN,
+                          f"alg {alg!r:.40} is not allowed (only {', '.join(_jwk.ALLOWED_JWS_ALGS)})")
         if "crit" in header:
-            raise _invalid(codes.SDJWT_HEADER_INVALID, "the header has crit parameters, none of which vvp understands")
+            raise invalid(codes.SDJWT_HEADER_INVALID, "the header has crit parameters, none of which vvp understands")
         typ = header.get("typ")
         want = _TYP_FOR.get(media_type)
         if want is not None and typ not in want:
-            raise _invalid(codes.SDJWT_HEADER_INVALID, f"typ {typ!r:.40} is not {' or '.join(want)} for {media_type}")
+            raise invalid(codes.SDJWT_HEADER_INVALID, f"typ {typ!r:.40} is not {' or '.join(want)} for {media_type}")
         if typ == KB_TYP:
-            raise _invalid(codes.SDJWT_HEADER_INVALID, "the issuer-signed JWT has typ kb+jwt")
+            raise invalid(codes.SDJWT_HEADER_INVALID, "the issuer-signed JWT has typ kb+jwt")
         return alg
 
     def _verify_issuer(self, jws: _Jws, alg: str, iss: str | None, ctx: CheckContext, native: dict[str, Any]) -> str:
@@ -397,18 +362,18 @@ class SdJwtChecker:
                     return anchor
                 candidates.append(_jwk.TrustedKey(leaf, ""))
         if view.problems:
-            raise _Fail(Status.INDETERMINATE, codes.SDJWT_ISSUER_KEYS_INVALID,
-                        "no usable configured key verified the token, and a trust file is unreadable: "
-                        + "; ".join(view.problems)[:300])
+            raise indeterminate(codes.SDJWT_ISSUER_KEYS_INVALID,
+                                "no usable configured key verified the token, and a trust file is unreadable: "
+                                + "; ".join(view.problems)[:300])
         if x5c_problem is not None:
-            raise _invalid(codes.SDJWT_X5C_INVALID, x5c_problem)
+            raise invalid(codes.SDJWT_X5C_INVALID, x5c_problem)
         if candidates:
-            raise _invalid(codes.SDJWT_SIGNATURE_INVALID,
-                           f"the {alg} signature verifies under no configured key that fits it (a changed token, "
-                           "or a key not configured)")
-        raise _invalid(codes.SDJWT_ISSUER_UNTRUSTED,
-                       f"no key of foreign.sd_jwt_issuers fits alg {alg}" + (f", kid {kid}" if kid else "")
-                       + (f" and iss {iss}" if iss else ""))
+            raise invalid(codes.SDJWT_SIGNATURE_INVALID,
+                          f"the {alg} signature verifies under no configured key that fits it (a changed token, "
+                          "or a key not configured)")
+        raise invalid(codes.SDJWT_ISSUER_UNTRUSTED,
+                      f"no key of foreign.sd_jwt_issuers fits alg {alg}" + (f", kid {kid}" if kid else "")
+                      + (f" and iss {iss}" if iss else ""))
 
     @staticmethod
     def _x5c(jws: _Jws, alg: str, iss: str | None, anchors: tuple[x509.Certificate, ...],
@@ -469,7 +434,7 @@ class SdJwtChecker:
             return None
         try:
             kb = _parse_jws(kb_text, "KB-JWT")
-        except _Fail as f:
+        except Refusal as f:
             return (codes.SDJWT_KB_INVALID, *f.codes[1:]), f.message
         alg = kb.header.get("alg")
         if not isinstance(alg, str) or alg not in _jwk.ALLOWED_JWS_ALGS:

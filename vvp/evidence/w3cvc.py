@@ -44,8 +44,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from vvp import codes, jose
 from vvp.evidence import _didkey, _facts, _jwk
 from vvp.evidence._jsonld import BASE_CONTEXT_V2, Canonical, ContextSet, JsonLdFailure, WorkBudget, canonicalize
-from vvp.evidence._trustfiles import PerTrustCache, read_trust_file
+from vvp.evidence._trustfiles import PerTrustCache
 from vvp.evidence.base import ArtifactResult, CheckContext, Facts, ForeignTrust
+from vvp.evidence.issuer_keys import load_issuer_keys, require_configured
+from vvp.evidence.refusal import Refusal, guarded_check, indeterminate, invalid
 from vvp.verdict import Status
 
 MEDIA_TYPES: Final = ("application/vc+ld+json", "application/vc")
@@ -58,20 +60,6 @@ _DATETIME_RE: Final = re.compile(
     r"\A-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
 _SCHEMA: Final = ("https://schema.org/", "http://schema.org/")
 _VC_NS: Final = "https://www.w3.org/2018/credentials#"
-
-
-class _Fail(Exception):
-    def __init__(self, status: Status, code: str, message: str, *extra: str) -> None:
-        super().__init__(message)
-        self.status, self.codes, self.message = status, (code, *extra), message
-
-
-def _invalid(code: str, message: str, *extra: str) -> _Fail:
-    return _Fail(Status.INVALID, code, message, *extra)
-
-
-def _indeterminate(code: str, message: str) -> _Fail:
-    return _Fail(Status.INDETERMINATE, code, message)
 
 
 # --- trust -------------------------------------------------------------------------------------
@@ -113,14 +101,12 @@ def _load_trust(trust: ForeignTrust) -> _TrustView:
             except _didkey.DidKeyError as e:
                 issuers[vi.id] = _Issuer(vi.id, problem=f"{vi.id}: {e}")
             continue
-        try:
-            data = jwks_bytes.get(vi.id)
-            if isinstance(data, str):
-                raise ValueError(data)
-            kf = _jwk.load_key_file(data if data is not None else read_trust_file(vi.jwks), str(vi.jwks))
-            issuers[vi.id] = _Issuer(vi.id, keys=kf.keys)
-        except (OSError, ValueError) as e:  # JwkError is a ValueError
-            issuers[vi.id] = _Issuer(vi.id, problem=f"{vi.jwks}: {e}")
+        data = jwks_bytes.get(vi.id)
+        if isinstance(data, str):
+            issuers[vi.id] = _Issuer(vi.id, problem=f"{vi.jwks}: {data}")
+            continue
+        got = load_issuer_keys([(str(vi.jwks), data if data is not None else vi.jwks)])
+        issuers[vi.id] = _Issuer(vi.id, keys=got.keys, problem=got.problems[0] if got.problems else None)
     return _TrustView(ContextSet.load(trust.contexts, trust.files.get("contexts")), issuers)
 
 
@@ -184,11 +170,11 @@ def _verify_signature(key: _jwk.PublicKey, inputs: DataIntegrityInputs) -> bool:
 
 def _parse_time(value: Any, what: str) -> _dt.datetime:
     if not isinstance(value, str) or not _DATETIME_RE.match(value):
-        raise _invalid(codes.VC_MALFORMED, f"{what} is not an xsd:dateTimeStamp (with a time zone): {value!r:.60}")
+        raise invalid(codes.VC_MALFORMED, f"{what} is not an xsd:dateTimeStamp (with a time zone): {value!r:.60}")
     try:
         return _dt.datetime.fromisoformat(value).astimezone(_dt.UTC)
     except ValueError:
-        raise _invalid(codes.VC_MALFORMED, f"{what} is not a valid date and time: {value!r:.60}") from None
+        raise invalid(codes.VC_MALFORMED, f"{what} is not a valid date and time: {value!r:.60}") from None
 
 
 def _types(value: Any) -> list[str]:
@@ -208,23 +194,17 @@ class W3cVcChecker:
 
     def check(self, data: bytes, media_type: str, ctx: CheckContext) -> ArtifactResult:
         native: dict[str, Any] = {"format": "w3c-vc-data-integrity"}
-        try:
-            return self._check(data, media_type, ctx, native)
-        except _Fail as f:
-            return ArtifactResult(media_type, f.status, f.codes, (f.message,), native=native)
-        except Exception as e:  # a fault in vvp or a library on odd input: never a traceback
-            return ArtifactResult(media_type, Status.INDETERMINATE, (codes.EVIDENCE_CHECKER_FAILED,),
-                                  (f"the W3C VC checker stopped: {type(e).__name__}: {str(e)[:200]}",), native=native)
+        return guarded_check(media_type, native, "W3C VC", lambda: self._check(data, media_type, ctx, native))
 
     def _check(self, data: bytes, media_type: str, ctx: CheckContext, native: dict[str, Any]) -> ArtifactResult:
         if len(data) > MAX_VC_BYTES:
-            raise _indeterminate(codes.EVIDENCE_TOO_LARGE, f"the VC has {len(data)} bytes (at most {MAX_VC_BYTES})")
+            raise indeterminate(codes.EVIDENCE_TOO_LARGE, f"the VC has {len(data)} bytes (at most {MAX_VC_BYTES})")
         try:
             vc = jose.loads_strict(data, what="the VC")
         except jose.JoseError as e:
-            raise _invalid(codes.VC_MALFORMED, e.message, e.code) from None
+            raise invalid(codes.VC_MALFORMED, e.message, e.code) from None
         if not isinstance(vc, dict):
-            raise _invalid(codes.VC_MALFORMED, "the VC is not a JSON object")
+            raise invalid(codes.VC_MALFORMED, "the VC is not a JSON object")
         issuer_id, proof, valid_from, valid_until = self._shape(vc, native)
         cryptosuite, vm, created, expires, signature_len = self._proof(vc, proof, native)
         key, anchor = self._resolve(ctx, issuer_id, vm, cryptosuite)
@@ -234,15 +214,15 @@ class W3cVcChecker:
             inputs = data_integrity_inputs(vc, view.contexts, budget)
         except JsonLdFailure as f:
             native["canonicalization"] = {"work": budget.used}
-            raise _Fail(Status.INDETERMINATE if f.indeterminate else Status.INVALID, f.code, f.message) from None
+            raise Refusal(Status.INDETERMINATE if f.indeterminate else Status.INVALID, f.code, f.message) from None
         except (ValueError, _didkey.DidKeyError) as e:
-            raise _invalid(codes.VC_PROOF_MALFORMED, str(e)) from None
+            raise invalid(codes.VC_PROOF_MALFORMED, str(e)) from None
         native["canonicalization"] = {"quads": inputs.document.quads, "blank_nodes": inputs.document.blank_nodes,
                                       "work": inputs.work}
         native["contexts"] = {u: view.contexts.sha256.get(u) for u in _types(vc.get("@context"))}
         if len(inputs.signature) != signature_len or not _verify_signature(key, inputs):
-            raise _invalid(codes.VC_SIGNATURE_INVALID,
-                           f"the {cryptosuite} signature does not verify under {vm}")
+            raise invalid(codes.VC_SIGNATURE_INVALID,
+                          f"the {cryptosuite} signature does not verify under {vm}")
         problems: list[tuple[str, str]] = []
         skew = _dt.timedelta(seconds=ctx.policy.clock_skew_s)
         t = ctx.reference_time
@@ -266,23 +246,23 @@ class W3cVcChecker:
         ctx_list = vc.get("@context")
         items = ctx_list if isinstance(ctx_list, list) else [ctx_list]
         if not items or not isinstance(items[0], str):
-            raise _invalid(codes.VC_MALFORMED, "@context must start with the VCDM 2.0 base context URL")
+            raise invalid(codes.VC_MALFORMED, "@context must start with the VCDM 2.0 base context URL")
         if items[0] != BASE_CONTEXT_V2:
-            raise _indeterminate(codes.VC_VERSION_UNSUPPORTED,
-                                 f"the first @context is {items[0][:80]!r}, not {BASE_CONTEXT_V2} (VCDM 2.0)")
+            raise indeterminate(codes.VC_VERSION_UNSUPPORTED,
+                                f"the first @context is {items[0][:80]!r}, not {BASE_CONTEXT_V2} (VCDM 2.0)")
         types = _types(vc.get("type"))
         native["type"] = types
         if "VerifiableCredential" not in types:
-            raise _invalid(codes.VC_MALFORMED, "type does not include VerifiableCredential")
+            raise invalid(codes.VC_MALFORMED, "type does not include VerifiableCredential")
         issuer = vc.get("issuer")
         issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
         if not isinstance(issuer_id, str) or not issuer_id:
-            raise _invalid(codes.VC_MALFORMED, "issuer is neither a URL nor an object with an id")
+            raise invalid(codes.VC_MALFORMED, "issuer is neither a URL nor an object with an id")
         native["issuer"] = issuer_id
         native["id"] = vc.get("id") if isinstance(vc.get("id"), str) else None
         subject = vc.get("credentialSubject")
         if not isinstance(subject, (dict, list)) or not subject:
-            raise _invalid(codes.VC_MALFORMED, "credentialSubject is missing")
+            raise invalid(codes.VC_MALFORMED, "credentialSubject is missing")
         native["credentialSubject"] = subject
         status = vc.get("credentialStatus")
         native["credentialStatus"] = status
@@ -293,11 +273,11 @@ class W3cVcChecker:
         proof = vc.get("proof")
         if isinstance(proof, list):
             if len(proof) != 1:
-                raise _indeterminate(codes.VC_PROOF_SET_UNSUPPORTED,
-                                     f"the VC carries {len(proof)} proofs; only a single proof is verified")
+                raise indeterminate(codes.VC_PROOF_SET_UNSUPPORTED,
+                                    f"the VC carries {len(proof)} proofs; only a single proof is verified")
             proof = proof[0]
         if not isinstance(proof, dict):
-            raise _invalid(codes.VC_PROOF_MALFORMED, "the VC has no proof object")
+            raise invalid(codes.VC_PROOF_MALFORMED, "the VC has no proof object")
         return issuer_id, proof, vf, vu
 
     @staticmethod
@@ -306,31 +286,31 @@ class W3cVcChecker:
         if isinstance(vc.get("proof"), list):
             vc["proof"] = proof  # the single proof, as the Data Integrity steps expect
         if proof.get("type") != "DataIntegrityProof":
-            raise _invalid(codes.VC_PROOF_MALFORMED, f"the proof type is {proof.get('type')!r:.60}, not DataIntegrityProof")
+            raise invalid(codes.VC_PROOF_MALFORMED, f"the proof type is {proof.get('type')!r:.60}, not DataIntegrityProof")
         suite = proof.get("cryptosuite")
         native["cryptosuite"] = suite
         if suite not in CRYPTOSUITES:
-            raise _indeterminate(codes.VC_CRYPTOSUITE_UNSUPPORTED,
-                                 f"the cryptosuite {suite!r:.60} is not one of {', '.join(CRYPTOSUITES)}")
+            raise indeterminate(codes.VC_CRYPTOSUITE_UNSUPPORTED,
+                                f"the cryptosuite {suite!r:.60} is not one of {', '.join(CRYPTOSUITES)}")
         if "previousProof" in proof:
-            raise _indeterminate(codes.VC_PROOF_SET_UNSUPPORTED, "proof chains (previousProof) are not verified")
+            raise indeterminate(codes.VC_PROOF_SET_UNSUPPORTED, "proof chains (previousProof) are not verified")
         purpose = proof.get("proofPurpose")
         native["proofPurpose"] = purpose
         if purpose != PROOF_PURPOSE:
-            raise _invalid(codes.VC_PROOF_PURPOSE, f"proofPurpose is {purpose!r:.60}, not {PROOF_PURPOSE}")
+            raise invalid(codes.VC_PROOF_PURPOSE, f"proofPurpose is {purpose!r:.60}, not {PROOF_PURPOSE}")
         vm = proof.get("verificationMethod")
         if not isinstance(vm, str) or not vm:
-            raise _invalid(codes.VC_PROOF_MALFORMED, "the proof's verificationMethod is not a URL")
+            raise invalid(codes.VC_PROOF_MALFORMED, "the proof's verificationMethod is not a URL")
         native["verificationMethod"] = vm
         pv = proof.get("proofValue")
         if not isinstance(pv, str) or not pv.startswith("z"):
-            raise _invalid(codes.VC_PROOF_MALFORMED, "proofValue is not a base58btc multibase string")
+            raise invalid(codes.VC_PROOF_MALFORMED, "proofValue is not a base58btc multibase string")
         if "@context" in proof:
             pc = proof["@context"]
             pcs, dcs = (pc if isinstance(pc, list) else [pc]), vc.get("@context")
             dcs = dcs if isinstance(dcs, list) else [dcs]
             if pcs != dcs[:len(pcs)]:
-                raise _invalid(codes.VC_PROOF_MALFORMED, "the proof's @context is not a prefix of the VC's @context")
+                raise invalid(codes.VC_PROOF_MALFORMED, "the proof's @context is not a prefix of the VC's @context")
         created = _parse_time(proof["created"], "proof.created") if "created" in proof else None
         expires = _parse_time(proof["expires"], "proof.expires") if "expires" in proof else None
         native["created"] = proof.get("created")
@@ -340,15 +320,13 @@ class W3cVcChecker:
         return str(suite), vm, created, expires, 64
 
     def _resolve(self, ctx: CheckContext, issuer_id: str, vm: str, suite: str) -> tuple[_jwk.PublicKey, str]:
-        if not ctx.trust.vc_issuers:
-            raise _indeterminate(codes.FOREIGN_ANCHOR_NOT_CONFIGURED,
-                                 "no W3C VC issuer is configured (foreign.vc_issuers)")
+        require_configured(ctx.trust.vc_issuers, "W3C VC issuer", "vc_issuers")
         view = self.trust_view(ctx.trust)
         issuer = view.issuers.get(issuer_id)
         if issuer is None:
-            raise _invalid(codes.VC_ISSUER_UNTRUSTED, f"the issuer {issuer_id[:100]} is not in foreign.vc_issuers")
+            raise invalid(codes.VC_ISSUER_UNTRUSTED, f"the issuer {issuer_id[:100]} is not in foreign.vc_issuers")
         if issuer.problem is not None:
-            raise _indeterminate(codes.VC_ISSUER_KEYS_INVALID, issuer.problem)
+            raise indeterminate(codes.VC_ISSUER_KEYS_INVALID, issuer.problem)
         key: _jwk.PublicKey | None = None
         anchor = issuer_id
         vm_key: _jwk.PublicKey | None = None
@@ -356,15 +334,15 @@ class W3cVcChecker:
             try:
                 did, vm_key = _didkey.did_key_verification_method(vm)
             except _didkey.DidKeyError as e:
-                raise _invalid(codes.VC_VERIFICATION_METHOD_INVALID, f"{vm[:100]}: {e}") from None
+                raise invalid(codes.VC_VERIFICATION_METHOD_INVALID, f"{vm[:100]}: {e}") from None
             if issuer.did_key is not None:
                 if did != issuer_id:
-                    raise _invalid(codes.VC_VERIFICATION_METHOD_INVALID,
-                                   f"the verification method's controller {did[:80]} is not the issuer")
+                    raise invalid(codes.VC_VERIFICATION_METHOD_INVALID,
+                                  f"the verification method's controller {did[:80]} is not the issuer")
                 key = vm_key
         elif issuer.did_key is not None:
-            raise _invalid(codes.VC_VERIFICATION_METHOD_INVALID,
-                           f"{vm[:100]} is not a verification method of the did:key issuer")
+            raise invalid(codes.VC_VERIFICATION_METHOD_INVALID,
+                          f"{vm[:100]} is not a verification method of the did:key issuer")
         if issuer.did_key is None:
             for tk in issuer.keys:
                 named = tk.kid is not None and vm in (tk.kid, f"{issuer_id}#{tk.kid}")
@@ -373,17 +351,17 @@ class W3cVcChecker:
                     anchor = f"{issuer_id} jwk:{tk.thumbprint}"
                     break
             if key is None:
-                raise _invalid(codes.VC_VERIFICATION_METHOD_INVALID,
-                               f"{vm[:100]} is not a key of the JWK set configured for {issuer_id[:80]}")
+                raise invalid(codes.VC_VERIFICATION_METHOD_INVALID,
+                              f"{vm[:100]} is not a key of the JWK set configured for {issuer_id[:80]}")
         assert key is not None
         if suite == "eddsa-rdfc-2022" and not isinstance(key, ed25519.Ed25519PublicKey):
-            raise _invalid(codes.VC_VERIFICATION_METHOD_INVALID, "eddsa-rdfc-2022 needs an Ed25519 key")
+            raise invalid(codes.VC_VERIFICATION_METHOD_INVALID, "eddsa-rdfc-2022 needs an Ed25519 key")
         if suite == "ecdsa-rdfc-2019":
             if not isinstance(key, ec.EllipticCurvePublicKey):
-                raise _invalid(codes.VC_VERIFICATION_METHOD_INVALID, "ecdsa-rdfc-2019 needs an ECDSA key")
+                raise invalid(codes.VC_VERIFICATION_METHOD_INVALID, "ecdsa-rdfc-2019 needs an ECDSA key")
             if key.curve.name != "secp256r1":
-                raise _indeterminate(codes.VC_CRYPTOSUITE_UNSUPPORTED,
-                                     f"ecdsa-rdfc-2019 on {key.curve.name} is not verified (P-256 only)")
+                raise indeterminate(codes.VC_CRYPTOSUITE_UNSUPPORTED,
+                                    f"ecdsa-rdfc-2019 on {key.curve.name} is not verified (P-256 only)")
         return key, anchor
 
 
