@@ -598,6 +598,52 @@ def test_check_memo_keeps_recurring_checks_through_many_one_off_ones(monkeypatch
     assert memo.runs[id(cached[0])][0] == tuple(cached[:3]) and memo.runs[id(cached[3])][0] == tuple(cached[3:])
 
 
+def test_verdict_member_memo_is_canonical_json_and_refuses_what_it_refuses() -> None:
+    """_member_json (the verdict's top-level members, remembered by orjson's bytes of the value)
+    answers as canonical_json does, on a first and on a remembered sighting alike, including the
+    values orjson writes as null (NaN, infinities: refused, never taken for a remembered None)."""
+    import random
+
+    from vvp.record import _member_json
+
+    rnd = random.Random(11)
+    leaves: list[Any] = [None, True, False, 0, -1, 2 ** 53 - 1, 2 ** 53, 10 ** 30, 1.5, 5.0, -0.0, 1e21, 1e-7,
+                         float("nan"), float("inf"), "", "null", "\u00e9", "\U0001f600", "\ud800", "a\nb"]
+    keys = ["a", "b", "\u00e9", "\U0001f600", "\ue000", "null"]
+
+    def value(depth: int) -> Any:
+        if depth == 0 or rnd.random() < 0.3:
+            return rnd.choice(leaves)
+        if rnd.random() < 0.5:
+            return [value(depth - 1) for _ in range(rnd.randint(0, 3))]
+        return {rnd.choice(keys): value(depth - 1) for _ in range(rnd.randint(0, 3))}
+
+    def answer(fn: Any, v: Any) -> bytes | type[ValueError]:
+        try:
+            out: bytes = fn(v)
+            return out
+        except ValueError:
+            return ValueError
+
+    values = [value(3) for _ in range(3000)] + [{"a": None}, {"a": float("nan")}, [None], [float("inf")],
+                                                {"a": 1}, {"a": 1.0}, {"a": True}]
+    for v in values + values:  # the second pass answers from the memo where it may
+        assert answer(_member_json, v) == answer(canonical_json, v), v
+
+
+def test_fetch_times_are_written_as_rfc3339_writes_them() -> None:
+    import random
+
+    from vvp.record import _fetch_time
+
+    rnd = random.Random(5)
+    zones = [_dt.UTC, _dt.timezone(_dt.timedelta(hours=5, minutes=30)), None]
+    for _ in range(500):
+        t = _dt.datetime(rnd.choice([999, 2026]), rnd.randint(1, 12), rnd.randint(1, 28), rnd.randint(0, 23),
+                         rnd.randint(0, 59), rnd.randint(0, 59), rnd.choice([0, 7, 999999]), tzinfo=rnd.choice(zones))
+        assert _fetch_time(t) == clock.rfc3339(t) == _fetch_time(t)
+
+
 def test_rfc3339_is_the_strftime_form() -> None:
     """vvp.clock.rfc3339 takes isoformat's faster path from year 1000 on: the same text."""
     import random

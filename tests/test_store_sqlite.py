@@ -69,6 +69,27 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
             s.pragma("journal_mode; DROP TABLE records")
 
 
+def test_replay_memory_commits_without_a_sync_of_its_own(tmp_path: Path, variants: list[Record]) -> None:
+    """seen_passport commits under synchronous=NORMAL (the record's durable commit that follows
+    syncs the same log); every other transaction stays FULL, also after a failed one."""
+    with SqliteStore(tmp_path / "r.db") as s:
+        seen: list[str] = []
+        s._conn.set_trace_callback(seen.append)
+        assert s.seen_passport("k1", 1000.0, 60.0) is True
+        assert seen[0] == "PRAGMA synchronous=NORMAL" and seen[-1] == "PRAGMA synchronous=FULL", seen
+        assert s.pragma("synchronous") == 2
+        seen.clear()
+        s.put(variants[0])
+        assert not any("synchronous" in q for q in seen), seen  # a record: FULL, nothing changed
+        s._conn.execute("DROP TABLE passports_seen")
+        with pytest.raises(StoreError) as err:
+            s.seen_passport("k2", 1000.0, 60.0)
+        assert err.value.code == codes.STORE_WRITE_FAILED
+        assert s.pragma("synchronous") == 2
+    with SqliteStore(tmp_path / "r.db") as s:  # what was committed is there after reopening
+        assert s.get_bytes(variants[0].id) == variants[0].to_bytes()
+
+
 def test_in_memory_store(tmp_path: Path) -> None:
     raw = golden_bytes()["valid.json"]
     with open_store("sqlite:///:memory:") as s:

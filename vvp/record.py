@@ -985,8 +985,12 @@ class _CheckMemo:
             out = hit[1]
         else:
             j = check.to_json()
-            plain = all(v is None or isinstance(v, str) for v in j.values())  # a check's fields are text
-            out = canonical_json_of_plain(j) if plain else canonical_json(j)
+            for v in j.values():  # a check's fields are text; anything else takes the checked path
+                if v is not None and not isinstance(v, str):
+                    out = canonical_json(j)
+                    break
+            else:
+                out = canonical_json_of_plain(j)
         with self._lock:
             if len(self.items) >= CHECK_MEMO_ENTRIES // 2:
                 self._old, self.items = self.items, {}
@@ -1078,6 +1082,39 @@ def _without_checks(verdict: Verdict) -> Verdict:
     return out
 
 
+MEMBER_MEMO_ENTRIES = 4096
+"""How many verdict members' canonical JSON :func:`_member_json` keeps (cleared when full)."""
+_MEMBERS: dict[bytes, bytes] = {}
+
+
+def _member_json(value: Any) -> bytes:
+    """``canonical_json(value)`` for a top-level member of a verdict (``claims``, ``display``, the
+    status, the reference time), remembered for objects and arrays: the claims of calls of one
+    dossier are the same JSON call after call, made anew each time. The key is orjson's bytes of
+    the value as it is (keys in their order, no walk of the value first: a third of the cost of
+    the canonical form): two values with the same such bytes are the same JSON value, so they
+    have the same canonical form, except where orjson writes ``null`` for what is not ``None``
+    (NaN, the infinities, which canonical JSON refuses), so a key holding ``null`` is never
+    remembered. Strings need no walk (:func:`~vvp.canonical.canonical_json_of_plain`)."""
+    t = type(value)
+    if t is str:
+        return canonical_json_of_plain(value)
+    if t is dict or t is list:
+        try:
+            key = orjson.dumps(value)
+        except (orjson.JSONEncodeError, TypeError):
+            return canonical_json(value)
+        if b"null" not in key:
+            hit = _MEMBERS.get(key)
+            if hit is None:
+                hit = canonical_json(value)
+                if len(_MEMBERS) >= MEMBER_MEMO_ENTRIES:
+                    _MEMBERS.clear()
+                _MEMBERS[key] = hit
+            return hit
+    return canonical_json(value)
+
+
 def verdict_json_bytes(verdict: Verdict) -> bytes:
     """``canonical_json(verdict.to_json())``, made in parts (:func:`verdict_json_parts`)."""
     return b"".join(verdict_json_parts(verdict))
@@ -1093,10 +1130,30 @@ def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     if "checks" not in verdict.extra:
         top = _without_checks(verdict).to_json()
         if top.get("checks") == []:
-            members: dict[str, bytes | list[bytes]] = {k: canonical_json(v) for k, v in top.items() if k != "checks"}
+            members: dict[str, bytes | list[bytes]] = {k: _member_json(v) for k, v in top.items() if k != "checks"}
             members["checks"] = _CHECKS.array_parts(verdict.checks)
             return canonical_object_parts(members)
     return [canonical_json(verdict.to_json())]
+
+
+_FETCH_TIMES: dict[_dt.datetime, str] = {}
+FETCH_TIMES_ENTRIES = 4096
+
+
+def _fetch_time(at: _dt.datetime) -> str:
+    """:func:`vvp.clock.rfc3339` of a fetch time, remembered: a warm call's evidence carries the
+    original fetch times of what its caches hold (architecture §2.1), the same call after call.
+    Only times in UTC are remembered (two that compare equal are the same instant, so the same
+    text; a naive or local time is written as it is, where ``fold`` may matter)."""
+    if at.tzinfo is not _dt.UTC:
+        return clock.rfc3339(at)
+    got = _FETCH_TIMES.get(at)
+    if got is None:
+        got = clock.rfc3339(at)
+        if len(_FETCH_TIMES) >= FETCH_TIMES_ENTRIES:
+            _FETCH_TIMES.clear()
+        _FETCH_TIMES[at] = got
+    return got
 
 
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
@@ -1132,8 +1189,10 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
         evidence: list[dict[str, Any]] = []
         texts: list[object] = []  # every leaf of the evidence that is not made here: text, checked below
         for ev in events:
-            item: dict[str, Any] = {"url": ev.url, "kind": EvidenceKind(ev.kind).value,
-                                    "at": clock.rfc3339(ev.at) if ev.at is not None else None}
+            kind = ev.kind
+            item: dict[str, Any] = {"url": ev.url,
+                                    "kind": kind.value if type(kind) is EvidenceKind else EvidenceKind(kind).value,
+                                    "at": _fetch_time(ev.at) if ev.at is not None else None}
             if ev.fetched is not None:
                 f = ev.fetched
                 item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,

@@ -127,10 +127,13 @@ class PostgresStore(SqlStore):
                              code=codes.STORE_UNAVAILABLE) from None
         return conn
 
-    def _begin(self, write: bool) -> Cursor:
+    def _begin(self, write: bool, durable: bool = True) -> Cursor:
         if self._conn.closed or self._conn.broken:
             self._conn = self._connect()
-        return _PgCursor(self._conn.cursor())
+        cur = _PgCursor(self._conn.cursor())
+        if not durable:  # this transaction only: the session stays synchronous_commit on
+            cur.execute("SET LOCAL synchronous_commit TO off")
+        return cur
 
     def _commit(self) -> None:
         self._conn.commit()

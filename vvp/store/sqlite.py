@@ -64,6 +64,7 @@ class SqliteStore(SqlStore):
         p = Path(":memory:") if memory else db_path(path)
         super().__init__(f"sqlite:///{p}")
         self.path = p
+        self._relaxed = False  # synchronous=NORMAL is in force for the current transaction
         if not memory and not create and not p.exists():
             raise StoreError(f"there is no record store at {p}", code=codes.STORE_UNAVAILABLE)
         try:
@@ -83,12 +84,26 @@ class SqliteStore(SqlStore):
                              code=codes.STORE_UNAVAILABLE)
         self._open_schema(create=create, target=schema_target)
 
-    def _begin(self, write: bool) -> Cursor:
+    def _begin(self, write: bool, durable: bool = True) -> Cursor:
+        if not durable:
+            # WAL mode, synchronous=NORMAL: committed and consistent, the log synced by the next
+            # FULL commit (or checkpoint) of any connection; set outside the transaction, as
+            # SQLite reads it, and put back by _commit / _rollback.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._relaxed = True
         self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         return self._conn.cursor()
 
     def _commit(self) -> None:
-        self._conn.execute("COMMIT")
+        try:
+            self._conn.execute("COMMIT")
+        finally:
+            self._restore_sync()
+
+    def _restore_sync(self) -> None:
+        if self._relaxed:
+            self._relaxed = False
+            self._conn.execute("PRAGMA synchronous=FULL")
 
     def _rollback(self) -> None:
         try:
@@ -96,6 +111,10 @@ class SqliteStore(SqlStore):
                 self._conn.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # SQLite may have rolled back already (after SQLITE_FULL or an I/O error)
+        try:
+            self._restore_sync()
+        except sqlite3.Error:
+            self._relaxed = True  # tried again after the next transaction
 
     def _is_db_error(self, ex: BaseException) -> bool:
         return isinstance(ex, sqlite3.Error)
