@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,7 @@ def _sealed_in(db: Any, pre: str, serder: Any, seqner: Any, saider: Any) -> bool
     raw = db.getEvt(key=dbing.dgKey(pre=pre, dig=bytes(dig)))
     if not raw:
         return False
-    eserder = serdering.SerderKERI(raw=bytes(raw))
+    eserder = serdering.SerderKERI(raw=bytes(raw), verify=False)  # keri accepted it (kels): verified then
     if eserder.said != saider.qb64:
         return False
     seals = eserder.ked.get("a") or []
@@ -107,8 +107,13 @@ def _anchor(reger: Any, key: bytes) -> tuple[int | None, str | None]:
     return int(seqner.sn), str(saider.qb64)
 
 
-def accepted_tel(reger: Any, pre: str) -> tuple[TelEvent, ...]:
-    """Every accepted TEL event of ``pre`` (a registry or a credential SAID), in order."""
+def accepted_tel(reger: Any, pre: str,
+                 bodies: Mapping[str, tuple[str, Any, Any]] | None = None) -> tuple[TelEvent, ...]:
+    """Every accepted TEL event of ``pre`` (a registry or a credential SAID), in order.
+
+    ``bodies``: the ``(t, dt, ri)`` fields of TEL event bodies by SAID, as read when they were
+    handed to keri in this ingest; an accepted event's stored body is that body (its SAID binds
+    it), so it is not parsed again."""
     out: list[TelEvent] = []
     sn = 0
     while sn < 1_000_000:
@@ -119,12 +124,15 @@ def accepted_tel(reger: Any, pre: str) -> tuple[TelEvent, ...]:
         raw = reger.getTvt(key)
         if raw is None:
             break
-        serder = serdering.SerderKERI(raw=bytes(raw), verify=False)  # keri stored it after verifying it
-        ked = serder.ked
+        said = bytes(dig).decode()
+        fields = bodies.get(said) if bodies is not None else None
+        if fields is None:
+            serder = serdering.SerderKERI(raw=bytes(raw), verify=False)  # keri stored it after verifying it
+            ked = serder.ked
+            fields, said = (ked.get("t"), ked.get("dt"), ked.get("ri")), str(serder.said)
         a_sn, a_said = _anchor(reger, key)
-        dt = ked.get("dt")
-        ri = ked.get("ri")
-        out.append(TelEvent(ilk=str(ked.get("t")), sn=sn, said=str(serder.said),
+        t, dt, ri = fields
+        out.append(TelEvent(ilk=str(t), sn=sn, said=said,
                             dt=dt if isinstance(dt, str) else None,
                             registry=ri if isinstance(ri, str) else None,
                             anchor_sn=a_sn, anchor_said=a_said))

@@ -297,9 +297,13 @@ class VerifiedKels:
 # keri's rows: read after keri accepted an event, written into another fresh store
 
 
-def _items(txn: Any, handle: Any, key: bytes, *, prefix: bool) -> list[tuple[bytes, bytes]]:
+def _items(txn: Any, handle: Any, key: bytes, *, prefix: bool, dups: bool = True) -> list[tuple[bytes, bytes]]:
     """Every (key, value) of ``handle`` at ``key`` (dups included), and with ``prefix`` at the keys
-    that extend it with a ``.``-separated suffix (keri's insertion-ordered sets)."""
+    that extend it with a ``.``-separated suffix (keri's insertion-ordered sets). ``dups`` False:
+    the database holds one value per key (not LMDB dupsort), so a plain get finds it."""
+    if not (prefix or dups):
+        got = txn.get(key, db=handle)
+        return [(key, bytes(got))] if got is not None else []
     out: list[tuple[bytes, bytes]] = []
     cur = txn.cursor(db=handle)
     if not cur.set_range(key):
@@ -320,19 +324,26 @@ def _handles(db: Any) -> dict[str, Any]:
     return out
 
 
-def _rows(txn: Any, h: Mapping[str, Any], aid: str, sn: int,
-          said: str) -> tuple[tuple[str, bytes, bytes], ...] | None:
+def _dupsorted(txn: Any, h: Mapping[str, Any]) -> frozenset[str]:
+    """The names of the databases in ``h`` that hold several values per key (LMDB dupsort)."""
+    return frozenset(name for name, handle in h.items() if handle.flags(txn).get("dupsort", True))
+
+
+def _rows(txn: Any, h: Mapping[str, Any], aid: str, sn: int, said: str,
+          dups: frozenset[str] | None = None) -> tuple[tuple[str, bytes, bytes], ...] | None:
     """keri's rows for the accepted event; None when they are not the plain rows of an event
-    accepted once, in order (a superseded KEL, a second event at its sn)."""
+    accepted once, in order (a superseded KEL, a second event at its sn). ``dups``: the
+    :func:`_dupsorted` names of ``h`` (None: every database read as if it were)."""
     dg = dbing.dgKey(aid, said)
     rows: list[tuple[str, bytes, bytes]] = []
     for name in (*_DG_TABLES, *_DG_SUBERS):
-        rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=name == "wits")]
-    kels = _items(txn, h["kels"], dbing.snKey(aid, sn), prefix=False)
+        rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=name == "wits",
+                                                 dups=dups is None or name in dups)]
+    kels = _items(txn, h["kels"], dbing.snKey(aid, sn), prefix=False, dups=dups is None or "kels" in dups)
     if len(kels) != 1 or not kels[0][1].endswith(said.encode()):
         return None
     rows += [("kels", k, v) for k, v in kels]
-    fel = _items(txn, h["fels"], dbing.fnKey(aid, sn), prefix=False)
+    fel = _items(txn, h["fels"], dbing.fnKey(aid, sn), prefix=False, dups=dups is None or "fels" in dups)
     if len(fel) != 1 or fel[0][1] != said.encode():  # first-seen ordinal == sn: nothing superseded
         return None
     rows += [("fels", k, v) for k, v in fel]
@@ -362,13 +373,13 @@ def _tel_handles(reger: Any) -> dict[str, Any]:
     return out
 
 
-def _tel_rows(txn: Any, h: Mapping[str, Any], pre: str, sn: int,
-              said: str) -> tuple[tuple[str, bytes, bytes], ...] | None:
+def _tel_rows(txn: Any, h: Mapping[str, Any], pre: str, sn: int, said: str,
+              dups: frozenset[str] | None = None) -> tuple[tuple[str, bytes, bytes], ...] | None:
     dg = dbing.dgKey(pre, said)
     rows: list[tuple[str, bytes, bytes]] = []
     for name in _TEL_DG:
-        rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=False)]
-    tel = _items(txn, h["tels"], dbing.snKey(pre, sn), prefix=False)
+        rows += [(name, k, v) for k, v in _items(txn, h[name], dg, prefix=False, dups=dups is None or name in dups)]
+    tel = _items(txn, h["tels"], dbing.snKey(pre, sn), prefix=False, dups=dups is None or "tels" in dups)
     if len(tel) != 1 or tel[0][1] != said.encode():
         return None
     rows += [("tels", k, v) for k, v in tel]
@@ -767,10 +778,11 @@ class Reuse:
         h = _tel_handles(reger)
         out: list[KnownTel] = []
         with reger.env.begin() as txn:
+            dups = _dupsorted(txn, h)
             for c in self._tel_candidates:
                 if c.length <= 0 or self.known.lookup_tel(c.said) is not None:
                     continue
-                rows = _tel_rows(txn, h, c.pre, c.sn, c.said)
+                rows = _tel_rows(txn, h, c.pre, c.sn, c.said, dups)
                 if rows is None:
                     continue
                 known = KnownTel(pre=c.pre, sn=c.sn, said=c.said, ilk=c.ilk, regk=c.regk, prior=c.prior,
@@ -841,6 +853,7 @@ class Reuse:
         h = _handles(db)
         out: list[KnownEvent] = []
         with db.env.begin() as txn:
+            dups = _dupsorted(txn, h)
             for c in self._candidates:
                 if c.length <= 0 or c.bad_signatures or c.stream < 0 or self.known.conflicted(c.aid) \
                         or (c.aid, c.said) in self._refused or (c.aid, c.said) in exclude:
@@ -848,7 +861,7 @@ class Reuse:
                 message = bytes(streams[c.stream][c.offset:c.offset + c.length])
                 if any(v.message == message for v in self.known.lookup(c.said)):
                     continue  # already kept, byte for byte
-                rows = _rows(txn, h, c.aid, c.sn, c.said)
+                rows = _rows(txn, h, c.aid, c.sn, c.said, dups)
                 # every signature keri stored came with this message (none from another copy or a
                 # receipt elsewhere): keri stores only verified ones, and all attached verified
                 if rows is None or c.nsigs == 0 or sum(n == "sigs" for n, _, _ in rows) != c.nsigs \
