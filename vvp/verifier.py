@@ -38,7 +38,7 @@ from vvp.caller.authorization import AuthPolicy, CallFacts, check_authorization
 from vvp.callee.inputs import CalleeInput, is_callee_inputs
 from vvp.callee.verify import CalleePolicy, verify_callee
 from vvp.caller.context import check_context
-from vvp.dossier import DossierCache, DossierPolicy, DossierResult, verify_dossier
+from vvp.dossier import DossierCache, DossierPolicy, DossierResult, citation_said, verify_dossier
 from vvp.errors import ConfigError, FetchError
 from vvp.evidence.bridge import foreign_evidence
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evidence_mark, evidence_since, note_cached
@@ -311,6 +311,11 @@ class KelCache:
         self._streams.put(url, (stream, selected, events, got.body))
         return stream, selected, got.body
 
+    def entry(self, url: str, freshness_s: float) -> tuple[KelStream, dict[Any, Any], tuple[FetchEvent, ...], bytes] | None:
+        """The entry behind ``url`` while fresh, else None; a new fetch makes a new entry object
+        (what is kept above this cache is checked by it)."""
+        return self._streams.get(url, max_age=freshness_s)
+
     def stream(self, url: str, fetcher: Fetcher, freshness_s: float) -> KelStream:
         """The verified stream behind ``url``; raises FetchError when it cannot be fetched."""
         return self._entry(url, fetcher, freshness_s)[0]
@@ -378,9 +383,19 @@ def _signer_witnessed(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher
     """Step 3 with V-09 (architecture §2.4): the served KEL compared with the AID's witnesses,
     the key state at the reference time from the KEL they establish. ``witness_check: "off"``
     is the served stream alone, exactly as before witnesses were asked."""
+    kel, checks, located, _ = _signer_step(kid, aid, ref, fetcher=fetcher, cache=cache, pol=pol)
+    return kel, checks, located
+
+
+def _signer_step(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache | None,
+                 pol: _Policies) -> tuple[KelResult, Sequence[Check], Directory,
+                                          tuple[KelStream, SignerWitness] | None]:
+    """:func:`_signer_witnessed`, with the served stream and what its witnesses establish (None
+    when the witnesses were not asked)."""
     freshness_s = pol.witness.freshness_s
     if pol.witness.mode == "off":
-        return _signer_key_state(kid, aid, ref, fetcher=fetcher, cache=cache, freshness_s=freshness_s), (), _NO_LOCATIONS
+        return (_signer_key_state(kid, aid, ref, fetcher=fetcher, cache=cache, freshness_s=freshness_s), (),
+                _NO_LOCATIONS, None)
     try:
         if cache is not None:
             stream, _, body = cache.kels.served(kid, fetcher, freshness_s)
@@ -390,7 +405,7 @@ def _signer_witnessed(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher
             stream = verify_stream(body)
     except FetchError as ex:
         return KelResult(status=Status.INDETERMINATE, aid=aid, state=None, codes=(ex.code,),
-                         messages=(ex.message,), at=ref, source=kid), (), _NO_LOCATIONS
+                         messages=(ex.message,), at=ref, source=kid), (), _NO_LOCATIONS, None
     trusted = _trusted_locations(pol, fetcher, cache)
     if cache is None:
         sw = signer_witness(kid, aid, stream=stream, body=body, fetcher=fetcher, policy=pol.witness, cache=None,
@@ -398,7 +413,7 @@ def _signer_witnessed(kid: str, aid: str, ref: _dt.datetime, *, fetcher: Fetcher
     else:
         sw = cache.signer_witness(kid, aid, stream=stream, body=body, trusted=trusted, fetcher=fetcher,
                                   policy=pol.witness)
-    return sw.key_state(stream, kid, aid, ref), sw.checks, sw.directory
+    return sw.key_state(stream, kid, aid, ref), sw.checks, sw.directory, (stream, sw)
 
 
 def _as_key_state(kel: KelResult, checks: Sequence[Check]) -> KelResult:
@@ -416,10 +431,12 @@ def _as_key_state(kel: KelResult, checks: Sequence[Check]) -> KelResult:
 
 
 def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime, *, fetcher: Fetcher,
-                       cache: VerifierCache | None, pol: _Policies) -> Sequence[Check]:
-    """Every credential issuer's KEL against its witnesses (architecture §2.4; vvp.witness.issuers)."""
+                       cache: VerifierCache | None, pol: _Policies) -> tuple[Sequence[Check], float | None]:
+    """Every credential issuer's KEL against its witnesses (architecture §2.4; vvp.witness.issuers),
+    and until when (on the witness cache's clock) those checks hold for any reference time
+    (None: they depend on it, or nothing keeps them)."""
     if pol.witness.mode == "off" or not dres.issuer_kels or not dres.credentials:
-        return ()
+        return (), float("inf")
 
     def creds() -> list[tuple[str, str, frozenset[str]]]:
         return [(c.said, c.issuer, frozenset(e.said for e in c.tel)) for c in dres.credentials.values()]
@@ -427,7 +444,7 @@ def _issuers_witnessed(dres: DossierResult, extra: Directory, ref: _dt.datetime,
     if cache is None:
         directory = _trusted_locations(pol, fetcher, cache).merged(extra).merged(dres.witness_locations)
         return issuer_checks(dres.issuer_kels, creds(), directory, ref=ref, fetcher=fetcher, policy=pol.witness,
-                             cache=None)
+                             cache=None), None
     directory = cache.merged((_trusted_locations(pol, fetcher, cache), extra, dres.witness_locations))
     return cached_issuer_checks(dres.issuer_kels, creds, directory, ref=ref, fetcher=fetcher, policy=pol.witness,
                                 cache=cache.witnesses)
@@ -471,6 +488,9 @@ class VerifierCache:
     by (kid, AID, witness policy), with the served stream and locations it was made from."""
     blocks: Lru[tuple[tuple[CheckBlock | Sequence[Check], ...], CheckBlock]] = field(default_factory=lambda: Lru(1024))
     """Cached results' checks joined into one block, by the objects joined (:meth:`block`)."""
+    warm: Lru[_Warm] = field(default_factory=lambda: Lru(1024))
+    """One level above the KEL, dossier and witness caches: per signer and dossier cited (:class:`_Warm`)."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
     merges: Lru[tuple[tuple[Directory, ...], Directory]] = field(default_factory=lambda: Lru(256))
     """Witness locations merged (the trust store's, a kid's, a dossier's), by the Directory objects
     merged: the same locations are the same object call after call, so what is kept per
@@ -519,6 +539,82 @@ class VerifierCache:
                             trusted=trusted)
         self.signers.put(key, (stream, body, trusted, sw, evidence_since(fetcher, mark)))
         return sw
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """A dossier's result at one reference-time interval, its issuers' witness checks, until
+    when those hold (the witness cache's clock) and every fetch event a call that gets all of
+    this from the caches hands its recorder (the signer's KEL and witnesses', the dossier's, the
+    issuers' witnesses', in the order the steps hand them)."""
+
+    dossier: DossierResult
+    issuers: Sequence[Check]
+    expires: float
+    events: tuple[FetchEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Warm:
+    """One signer's KEL as its witnesses establish it and one dossier it cites, kept one level
+    above the caches they came from (architecture §2.1): while the KEL cache and the dossier
+    cache still hand out the very entries this was made from (their own freshness), the trust
+    store's locations are the same and the witnesses' answers are fresh, a call from that signer
+    citing that dossier needs no other lookup. ``settled`` holds one :class:`_Settled` per
+    interval between the dossier's ``bounds`` (grown by calls at other reference times)."""
+
+    kel_entry: object
+    dossier_entry: object
+    trusted: Directory
+    stream: KelStream
+    witness: SignerWitness
+    bounds: Sequence[_dt.datetime]
+    settled: dict[int, _Settled] = field(default_factory=dict)
+
+
+def _warm_key(kid: str, aid: str, evd: str, pol: _Policies) -> tuple[Any, ...]:
+    return (kid, aid, evd, pol.witness, pol.dossier.key(), pol.dossier.revocation_freshness_s)
+
+
+def _warm(kid: str, aid: str, evd: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache,
+          pol: _Policies) -> tuple[_Warm, _Settled] | None:
+    """Steps 3 and 4 and the issuers' witnesses from :class:`_Warm` when it holds for this call
+    (its evidence handed to the recorder), else None and nothing done."""
+    got = cache.warm.get(_warm_key(kid, aid, evd, pol))
+    if got is None or got.trusted is not pol.witness_files:
+        return None
+    settled = got.settled.get(bisect.bisect_right(got.bounds, ref))
+    if settled is None:
+        return None
+    now = cache.witnesses.now()
+    if not (now < got.witness.expires and now < settled.expires) \
+            or cache.kels.entry(kid, pol.witness.freshness_s) is not got.kel_entry \
+            or cache.dossiers.entry(evd, pol.dossier.revocation_freshness_s) is not got.dossier_entry:
+        return None
+    note_cached(fetcher, settled.events)
+    return got, settled
+
+
+def _keep_warm(kid: str, aid: str, evd: str, ref: _dt.datetime, signer: tuple[KelStream, SignerWitness],
+               dres: DossierResult, issuers: Sequence[Check], expires: float, events: tuple[FetchEvent, ...], *,
+               cache: VerifierCache, pol: _Policies) -> None:
+    """Keep what a call just got from the caches as :class:`_Warm` (see there), when all of it
+    came from entries that can be told apart from their successors."""
+    kel_entry = cache.kels.entry(kid, pol.witness.freshness_s)
+    fetched = cache.dossiers.entry(evd, pol.dossier.revocation_freshness_s)
+    if kel_entry is None or kel_entry[0] is not signer[0] or fetched is None:
+        return
+    prep = cache.dossiers.prepared(fetched[0].body, citation_said(evd))
+    if prep is None:
+        return
+    key = _warm_key(kid, aid, evd, pol)
+    got = cache.warm.get(key)
+    if got is None or got.kel_entry is not kel_entry or got.dossier_entry is not fetched \
+            or got.trusted is not pol.witness_files or got.witness is not signer[1] or got.bounds is not prep.bounds:
+        got = _Warm(kel_entry, fetched, pol.witness_files, signer[0], signer[1], prep.bounds)
+        cache.warm.put(key, got)
+    with cache.lock:
+        got.settled[bisect.bisect_right(prep.bounds, ref)] = _Settled(dres, issuers, expires, events)
 
 
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
@@ -581,7 +677,7 @@ class Verifier:
         def dossier(evd: str) -> DossierResult:
             dres = verify_dossier(evd, fetcher=f, reference_time=ref, policy=pol.dossier,
                                   cache=cache.dossiers if cache else None)
-            extra = _issuers_witnessed(dres, _NO_LOCATIONS, ref, fetcher=f, cache=cache, pol=pol)
+            extra, _ = _issuers_witnessed(dres, _NO_LOCATIONS, ref, fetcher=f, cache=cache, pol=pol)
             if not extra:
                 return dres
             checks = dres.checks + tuple(extra)
@@ -621,6 +717,9 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     vvp_values = inputs.vvp
     passport: VvpPassport | None = None
     kid_locations = _NO_LOCATIONS  # witness locations the kid OOBI response vouched for
+    warm: tuple[_Warm, _Settled] | None = None  # steps 3 and 4 as a warm call gets them (_Warm)
+    signer: tuple[KelStream, SignerWitness] | None = None
+    mark: int | None = None
     if not vvp_values:
         parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
                                     "the call carries no VVP PASSporT"),))
@@ -632,17 +731,33 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
         parts.append(pr.checks)
         passport = pr.passport
         if passport is not None and passport.kid is not None and passport.kid_aid is not None:
-            kel, wchecks, kid_locations = _signer_witnessed(passport.kid, passport.kid_aid, ref, fetcher=fetcher,
-                                                            cache=cache, pol=pol)
+            kid, aid, evd = passport.kid, passport.kid_aid, passport.evd
+            warm = _warm(kid, aid, evd, ref, fetcher=fetcher, cache=cache, pol=pol) \
+                if cache is not None and evd is not None and not pol.witness_urls else None
+            wchecks: Sequence[Check]
+            if warm is not None:
+                sw = warm[0].witness
+                kel, wchecks, kid_locations = sw.key_state(warm[0].stream, kid, aid, ref), sw.checks, sw.directory
+            else:
+                mark = evidence_mark(fetcher) if cache is not None else None
+                kel, wchecks, kid_locations, signer = _signer_step(kid, aid, ref, fetcher=fetcher, cache=cache,
+                                                                   pol=pol)
             parts.append(_key_state_checks(passport, kel))
             parts.append(wchecks)
     parts.append(check_context(passport, orig=call.orig, dest=call.dest, sip=inputs.sip,
                                iat_tolerance_s=trust.policy.iat_tolerance_s, require_context=call.require_context))
     dres: DossierResult | None = None
     if passport is not None and passport.evd is not None:
-        dres = verify_dossier(passport.evd, fetcher=fetcher, reference_time=ref,
-                              policy=pol.dossier, cache=cache.dossiers if cache else None)
-        issuers = _issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol)
+        if warm is not None:
+            dres, issuers = warm[1].dossier, warm[1].issuers
+        else:
+            dres = verify_dossier(passport.evd, fetcher=fetcher, reference_time=ref,
+                                  policy=pol.dossier, cache=cache.dossiers if cache else None)
+            issuers, expires = _issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol)
+            if cache is not None and mark is not None and signer is not None and expires is not None \
+                    and not pol.witness_urls and passport.kid is not None and passport.kid_aid is not None:
+                _keep_warm(passport.kid, passport.kid_aid, passport.evd, ref, signer, dres, issuers,
+                           min(expires, signer[1].expires), evidence_since(fetcher, mark), cache=cache, pol=pol)
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable VVP PASSporT cites a dossier"),))

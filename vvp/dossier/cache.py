@@ -62,6 +62,16 @@ class DossierCache:
         self._fetched.put(url, (got, evidence_since(fetcher, mark)))
         return got
 
+    def entry(self, url: str, freshness_s: float) -> tuple[Fetched, tuple[FetchEvent, ...]] | None:
+        """The fetched bytes behind ``url`` with their fetch events, while fresh, else None; a
+        new fetch makes a new entry object (what is kept above this cache is checked by it)."""
+        return self._fetched.get(url, max_age=freshness_s)
+
+    def prepared(self, data: bytes, expected: str | None) -> _Prepared | None:
+        """What was derived from ``data`` (the very object) citing ``expected`` before judging."""
+        prep = self._prepared.get((id(data), expected))
+        return prep if prep is not None and prep.data is data else None
+
     def ingest(self, streams: Sequence[bytes], digest: str | None = None) -> _ing.Ingest:
         key = digest or stream_digest(streams)
         hit = self._ingests.get(key)

@@ -102,21 +102,24 @@ def _issuer_checks(issuer_kels: Mapping[str, ServedKel], credentials: Iterable[t
 def cached_issuer_checks(issuer_kels: Mapping[str, ServedKel],
                          credentials: Callable[[], Iterable[tuple[str, str, frozenset[str]]]], directory: Directory,
                          *, ref: _dt.datetime, fetcher: Fetcher, policy: WitnessPolicy,
-                         cache: WitnessCache) -> Sequence[Check]:
+                         cache: WitnessCache) -> tuple[Sequence[Check], float | None]:
     """:func:`issuer_checks` for a long-lived verifier: one dossier result's checks are kept
     (with the fetch events of every answer, handed to each call's recorder) while all its
-    answers are fresh and nothing in them depends on the reference time."""
+    answers are fresh and nothing in them depends on the reference time. Also returns until when
+    (on the cache's monotonic clock) they hold for any reference time; None when they depend on it."""
     # keyed by identity: the issuer KELs are a cached dossier result's, and the verifier hands
     # the same locations as the same Directory object (the entry holds both)
     key = ("issuers", id(issuer_kels), id(directory), policy.key())
     hit: tuple[Any, float, tuple[Check, ...], Any, Directory] | None = cache._memo.get(key)
     if hit is not None and hit[0] is issuer_kels and hit[4] is directory and cache.now() < hit[1]:
         note_cached(fetcher, hit[3])
-        return hit[2]
+        return hit[2], hit[1]
     mark = evidence_mark(fetcher)
     out, expires, timed = _issuer_checks(issuer_kels, credentials(), directory, ref=ref, fetcher=fetcher,
                                          policy=policy, cache=cache)
-    if not timed:
-        cache._memo.put(key, (issuer_kels, expires, tuple(out),
-                              tuple(as_cached(e) for e in evidence_since(fetcher, mark)), directory))
-    return out
+    if timed:
+        return out, None
+    checks = tuple(out)
+    cache._memo.put(key, (issuer_kels, expires, checks, tuple(as_cached(e) for e in evidence_since(fetcher, mark)),
+                          directory))
+    return checks, expires
