@@ -559,6 +559,7 @@ def test_verdicts_are_serialised_in_parts_exactly(tmp_path: Path) -> None:
 
 
 def test_runs_of_remembered_checks_are_used_only_where_they_fit() -> None:
+    from vvp.canonical import PART_KEEP
     from vvp.record import _CheckMemo
     from vvp.verdict import Check, passed as _passed
 
@@ -570,8 +571,12 @@ def test_runs_of_remembered_checks_are_used_only_where_they_fit() -> None:
     seqs = [[a, b, c, _passed("X-R-9", "passport", "new")], [a, b, c, _passed("X-R-9", "passport", "newer")],
             [a, b, c], [a, b, d, c], [a, b], [b, c, a], [a], [], [a, b, c, a, b, c],
             [_passed("X-R-0", "passport", "check 0 \u00e9"), b, c]]  # an equal check in another object
+    long_ = [_passed(f"X-L-{i}", "passport", "x" * (i * 97)) for i in range(30)]  # parts near PART_KEEP
+    seqs += [long_, long_[::-1], long_[3:] + [a, b, c] + long_[:3]]
     for seq in seqs + seqs:
         assert memo.array(seq) == array(seq), seq
+        kept = [r[1] for r in memo.runs.values()] + [h[1] for h in memo.items.values()]
+        assert all(len(p) < PART_KEEP or any(p is k for k in kept) for p in memo.array_parts(seq))
     assert memo.runs  # runs were learned and used
 
 

@@ -1050,18 +1050,25 @@ class _CheckMemo:
             return [b"[]"]
         # Runs (and any check of PART_KEEP bytes or more) stay the objects they are, for a store
         # to recognise (canonical_object_parts); the checks and commas between them are joined.
+        # (joined runs stay below PART_KEEP, as canonical_object_parts keeps them)
         parts: list[bytes] = []
         small: list[bytes] = [b"["]
+        n = 1
         for x in out:
-            if len(x) >= PART_KEEP:
+            m = len(x)
+            if m >= PART_KEEP:
                 parts += (b"".join(small), x)
-                small = [b","]
-            else:
-                small += (x, b",")
-        if len(small) > 1:
-            small[-1] = b"]"
-        else:
+                small, n = [b","], 1
+                continue
+            if n + m + 1 >= PART_KEEP:
+                parts.append(b"".join(small))
+                small, n = [], 0
+            small += (x, b",")
+            n += m + 1
+        if small == [b","]:
             small = [b"]"]
+        else:
+            small[-1] = b"]"
         parts.append(b"".join(small))
         return parts
 
