@@ -34,7 +34,7 @@ from cryptography import x509
 
 from vvp import clock, codes
 from vvp._keri.kel import verify_signature
-from vvp.caller.authorization import AuthPolicy, CallFacts, check_authorization
+from vvp.caller.authorization import AuthPolicy, CallFacts, check_authorization, display_copy, shared_authorization
 from vvp.callee.inputs import CalleeInput, is_callee_inputs
 from vvp.callee.verify import CalleePolicy, verify_callee
 from vvp.caller.context import check_context
@@ -763,17 +763,21 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
                                     "no usable VVP PASSporT cites a dossier"),))
     facts = CallFacts(signer=passport.kid_aid or "", orig=passport.orig_tn, card=passport.token.payload.get("card"),
                       goal=passport.goal) if passport is not None else CallFacts("", None, None, None)
-    auth = check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
+    # with a cache, the answer kept with the dossier result, as it is: its brand and detail are
+    # copied below, into this call's verdict
+    shared = shared_authorization(dres, facts, reference_time=ref, policy=pol.auth) if cache is not None else None
+    auth = shared[0] if shared is not None else check_authorization(dres, facts, reference_time=ref, policy=pol.auth)
+    auth_block = shared[1] if shared is not None else auth.block
     if dres is not None:
-        if cache is not None and auth.block is not None:
+        if cache is not None and auth_block is not None:
             # the dossier's, its issuers' witness and the authorization checks: each a cached
             # result's, so their block is kept for the three
             parts.append(cache.block((dres.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(dres.checks)), issuers,
-                                      auth.block)))
+                                      auth_block)))
         else:
-            parts += (dres.checks, issuers, auth.block if auth.block is not None else auth.checks)
+            parts += (dres.checks, issuers, auth_block if auth_block is not None else auth.checks)
     else:
-        parts.append(auth.block if auth.block is not None else auth.checks)
+        parts.append(auth_block if auth_block is not None else auth.checks)
     evidence = foreign_evidence(dres, trust=trust.foreign, policy=trust.policy, fetcher=fetcher, reference_time=ref,
                                 orig=facts.orig, parties=auth.parties, signer=facts.signer or None)
     parts.append(evidence.checks)
@@ -790,5 +794,5 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     return build_verdict_from(parts, reference_time=ref_text,
                               brand_strict=trust.policy.brand_failure == "strict",
                               evidence_strict=trust.policy.foreign_evidence == "strict",
-                              display={"brand": dict(auth.display_brand) if auth.display_brand else None},
+                              display={"brand": display_copy(auth.display_brand) if auth.display_brand else None},
                               claim_details=details)

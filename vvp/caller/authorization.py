@@ -538,18 +538,36 @@ def check_authorization(d: DossierResult | None, facts: CallFacts, *, reference_
 
     The answer is a function of the dossier result, the call's facts, the policy and where the
     reference time falls among the dossier's constraint times (:func:`_fragment_key`), so it is
-    kept with the (immutable, cached) dossier result: calls from the same signer and number with
-    the same card and goal against the same cached dossier share it. Its checks are immutable;
-    the mutable parts (display brand, detail) are copied for every call."""
-    if d is not None and d.root is not None:
-        key = _fragment_key(d, facts, reference_time, policy)
-        if key is not None:
-            got, block = d.derived(key, lambda: _shareable(_authorize(d, facts, reference_time, policy)))
-            brand = got.display_brand
-            return AuthResult(checks=got.checks,
-                              display_brand={**brand, "card": list(brand["card"])} if brand is not None else None,
-                              parties=got.parties, detail=dict(got.detail), block=block)
-    return _authorize(d, facts, reference_time, policy)
+    kept with the (immutable, cached) dossier result (:func:`shared_authorization`). Its checks
+    are immutable; the mutable parts (display brand, detail) are copied for every call."""
+    shared = shared_authorization(d, facts, reference_time=reference_time, policy=policy)
+    if shared is None:
+        return _authorize(d, facts, reference_time, policy)
+    got, block = shared
+    return AuthResult(checks=got.checks, display_brand=display_copy(got.display_brand), parties=got.parties,
+                      detail=dict(got.detail), block=block)
+
+
+def shared_authorization(d: DossierResult | None, facts: CallFacts, *, reference_time: _dt.datetime,
+                         policy: AuthPolicy = AuthPolicy()) -> tuple[AuthResult, CheckBlock] | None:
+    """:func:`check_authorization`'s answer as kept with the dossier result, with its checks as a
+    block: shared by every call that gets it, so nothing in it may be changed (copy the display
+    brand with :func:`display_copy` and the detail before handing them on). None when the answer
+    is not kept (no dossier root, or facts that are not plain values)."""
+    if d is None or d.root is None:
+        return None
+    key = _fragment_key(d, facts, reference_time, policy)
+    if key is None:
+        return None
+    got: tuple[AuthResult, CheckBlock] = d.derived(key, lambda: _shareable(_authorize(d, facts, reference_time, policy)))
+    return got
+
+
+def display_copy(brand: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A display brand the caller may keep (its card lines in a list of its own)."""
+    if brand is None:
+        return None
+    return {**brand, "card": list(brand["card"])} if "card" in brand else dict(brand)
 
 
 def _shareable(res: AuthResult) -> tuple[AuthResult, CheckBlock]:

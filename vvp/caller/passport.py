@@ -100,7 +100,7 @@ class _Orig:
 
 
 @dataclass(frozen=True, slots=True)
-class _Header:
+class HeaderFields:
     """What the JOSE header yields, a function of the header alone (:func:`_read_header`)."""
 
     alg: str | None
@@ -149,12 +149,10 @@ class VvpPassport:
     """
 
     token: JoseToken
-    alg: str | None
-    typ: str | None
-    ppt: str | None
-    kid: str | None
-    kid_aid: str | None
-    x5u: str | None
+    head: HeaderFields
+    """What the JOSE header yields (``alg``, ``typ``, ``ppt``, ``kid``, ``kid_aid``, ``x5u``: read
+    through the properties of those names): one object per distinct header segment, shared by
+    the passports of a signer's calls."""
     orig_tn: str | None
     dest_tns: tuple[str, ...]
     evd: str | None
@@ -166,6 +164,30 @@ class VvpPassport:
     orig_id: str | None
     jti: str | None
     _findings: _Findings = field(repr=False, compare=False)
+
+    @property
+    def alg(self) -> str | None:
+        return self.head.alg
+
+    @property
+    def typ(self) -> str | None:
+        return self.head.typ
+
+    @property
+    def ppt(self) -> str | None:
+        return self.head.ppt
+
+    @property
+    def kid(self) -> str | None:
+        return self.head.kid
+
+    @property
+    def kid_aid(self) -> str | None:
+        return self.head.kid_aid
+
+    @property
+    def x5u(self) -> str | None:
+        return self.head.x5u
 
     @property
     def header(self) -> Mapping[str, Any]:
@@ -413,8 +435,7 @@ def passport_from_token(token: JoseToken) -> VvpPassport:
     jti, jti_fail = _optional_str(p, "jti")
     optional = tuple([f for f in (goal_fail, reason_fail, orig_id_fail, jti_fail) if f is not None])
     return VvpPassport(
-        token=token, alg=hd.alg, typ=hd.typ, ppt=hd.ppt,
-        kid=hd.kid, kid_aid=hd.kid_aid, x5u=hd.x5u, orig_tn=orig.tn, dest_tns=dest_tns,
+        token=token, head=hd, orig_tn=orig.tn, dest_tns=dest_tns,
         evd=evd if evd_ok and isinstance(evd, str) else None,
         iat=_numeric_date(p.get("iat")), exp=_numeric_date(p.get("exp")), card=_card(p),
         goal=goal, call_reason=reason, orig_id=orig_id, jti=jti,
@@ -423,9 +444,9 @@ def passport_from_token(token: JoseToken) -> VvpPassport:
     )
 
 
-def _read_header(h: Mapping[str, Any]) -> _Header:
+def _read_header(h: Mapping[str, Any]) -> HeaderFields:
     kid, kid_aid, kid_fail = _kid(h)
-    return _Header(alg=_str_or_none(h.get("alg")), typ=_str_or_none(h.get("typ")), ppt=_str_or_none(h.get("ppt")),
+    return HeaderFields(alg=_str_or_none(h.get("alg")), typ=_str_or_none(h.get("typ")), ppt=_str_or_none(h.get("ppt")),
                    kid=kid, kid_aid=kid_aid, kid_fail=kid_fail, x5u=_str_or_none(h.get("x5u")))
 
 
@@ -439,7 +460,7 @@ def _is_shared_header(token: JoseToken) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _header_of(header_b64: str) -> _Header:
+def _header_of(header_b64: str) -> HeaderFields:
     """:func:`_read_header` once per distinct header segment (a signer's calls share one)."""
     return _read_header(header_object(header_b64))
 
