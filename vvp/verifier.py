@@ -40,7 +40,7 @@ from vvp.callee.verify import CalleePolicy, verify_callee
 from vvp.caller.context import check_context
 from vvp.dossier import DossierCache, DossierPolicy, DossierResult, citation_said, verify_dossier
 from vvp.errors import ConfigError, FetchError
-from vvp.evidence.bridge import foreign_evidence
+from vvp.evidence.bridge import EvidenceOutcome, bridges_of, foreign_evidence
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evidence_mark, evidence_since, note_cached
 from vvp.kel import resolve_kel, verify_stream
 from vvp.lru import Lru
@@ -552,6 +552,9 @@ class _Settled:
     issuers: Sequence[Check]
     expires: float
     events: tuple[FetchEvent, ...]
+    evidence: EvidenceOutcome | None
+    """The evidence claim when the dossier binds no foreign evidence (the same for every call);
+    None when it binds some (judged per call)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,8 +599,8 @@ def _warm(kid: str, aid: str, evd: str, ref: _dt.datetime, *, fetcher: Fetcher, 
 
 
 def _keep_warm(kid: str, aid: str, evd: str, ref: _dt.datetime, signer: tuple[KelStream, SignerWitness],
-               dres: DossierResult, issuers: Sequence[Check], expires: float, events: tuple[FetchEvent, ...], *,
-               cache: VerifierCache, pol: _Policies) -> None:
+               dres: DossierResult, issuers: Sequence[Check], expires: float, events: tuple[FetchEvent, ...],
+               evidence: EvidenceOutcome, *, cache: VerifierCache, pol: _Policies) -> None:
     """Keep what a call just got from the caches as :class:`_Warm` (see there), when all of it
     came from entries that can be told apart from their successors."""
     kel_entry = cache.kels.entry(kid, pol.witness.freshness_s)
@@ -614,7 +617,8 @@ def _keep_warm(kid: str, aid: str, evd: str, ref: _dt.datetime, signer: tuple[Ke
         got = _Warm(kel_entry, fetched, pol.witness_files, signer[0], signer[1], prep.bounds)
         cache.warm.put(key, got)
     with cache.lock:
-        got.settled[bisect.bisect_right(prep.bounds, ref)] = _Settled(dres, issuers, expires, events)
+        got.settled[bisect.bisect_right(prep.bounds, ref)] = _Settled(
+            dres, issuers, expires, events, None if bridges_of(dres) else evidence)
 
 
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
@@ -720,6 +724,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     warm: tuple[_Warm, _Settled] | None = None  # steps 3 and 4 as a warm call gets them (_Warm)
     signer: tuple[KelStream, SignerWitness] | None = None
     mark: int | None = None
+    keep: tuple[float, tuple[FetchEvent, ...]] | None = None  # what a call that found no _Warm keeps
     if not vvp_values:
         parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
                                     "the call carries no VVP PASSporT"),))
@@ -755,9 +760,8 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
                                   policy=pol.dossier, cache=cache.dossiers if cache else None)
             issuers, expires = _issuers_witnessed(dres, kid_locations, ref, fetcher=fetcher, cache=cache, pol=pol)
             if cache is not None and mark is not None and signer is not None and expires is not None \
-                    and not pol.witness_urls and passport.kid is not None and passport.kid_aid is not None:
-                _keep_warm(passport.kid, passport.kid_aid, passport.evd, ref, signer, dres, issuers,
-                           min(expires, signer[1].expires), evidence_since(fetcher, mark), cache=cache, pol=pol)
+                    and not pol.witness_urls:
+                keep = (min(expires, signer[1].expires), evidence_since(fetcher, mark))
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable VVP PASSporT cites a dossier"),))
@@ -778,8 +782,16 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
             parts += (dres.checks, issuers, auth_block if auth_block is not None else auth.checks)
     else:
         parts.append(auth_block if auth_block is not None else auth.checks)
-    evidence = foreign_evidence(dres, trust=trust.foreign, policy=trust.policy, fetcher=fetcher, reference_time=ref,
-                                orig=facts.orig, parties=auth.parties, signer=facts.signer or None)
+    if warm is not None and warm[1].evidence is not None:
+        evidence = warm[1].evidence
+    else:
+        evidence = foreign_evidence(dres, trust=trust.foreign, policy=trust.policy, fetcher=fetcher,
+                                    reference_time=ref, orig=facts.orig, parties=auth.parties,
+                                    signer=facts.signer or None)
+    if keep is not None and cache is not None and dres is not None and signer is not None and passport is not None \
+            and passport.kid is not None and passport.kid_aid is not None and passport.evd is not None:
+        _keep_warm(passport.kid, passport.kid_aid, passport.evd, ref, signer, dres, issuers, keep[0], keep[1], evidence,
+                   cache=cache, pol=pol)
     parts.append(evidence.checks)
     shaken = _shaken(call, inputs, passport, parts, pol=pol, fetcher=fetcher, cache=cache)
     parts.append(shaken.checks)
