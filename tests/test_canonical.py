@@ -324,26 +324,6 @@ def test_canonical_object_joins_members_exactly(members: dict[str, Any]) -> None
     assert b"".join(canonical_object_parts(halves)) == canonical_json(members)
 
 
-@settings(max_examples=50, deadline=None)
-@given(st.dictionaries(_text, _plain_json, max_size=6), st.integers(min_value=0, max_value=3))
-def test_canonical_object_parts_keeps_large_parts_as_given(members: dict[str, Any], pad: int) -> None:
-    """Parts of PART_KEEP bytes or more come out as the very objects given (a store recognises
-    recurring parts by identity); the rest is joined around them, and the whole is canonical."""
-    from vvp.canonical import PART_KEEP
-
-    big = canonical_json("x" * (PART_KEEP + pad))  # a canonical string value of PART_KEEP + 2 + pad bytes
-    members = {**members, "\u00e9big": "x" * (PART_KEEP + pad), "zz": ["x" * (PART_KEEP + pad), 1]}
-    joined: dict[str, bytes | tuple[bytes, ...]] = {k: canonical_json(v) for k, v in members.items()}
-    large_a, large_b = bytes(big), bytes(big)  # two distinct objects
-    joined["\u00e9big"] = large_a
-    joined["zz"] = (b"[", large_b, b",1]")
-    parts = canonical_object_parts(joined)
-    assert b"".join(parts) == canonical_json(members)
-    assert any(p is large_a for p in parts) and any(p is large_b for p in parts)
-    assert b"" not in parts
-    assert all(len(p) < PART_KEEP or p is large_a or p is large_b for p in parts)  # the rest joined, below
-
-
 def test_canonical_object_refuses_what_canonical_json_refuses() -> None:
     bad: list[Any] = [{1: b"1"}, {"\ud800": b"1"}]
     for members in bad:

@@ -190,59 +190,29 @@ def canonical_object(members: Mapping[str, bytes], *, trailer: bytes = b"") -> b
     return b"".join(parts)
 
 
-PART_KEEP = 1024
-"""Parts at least this long are handed on by :func:`canonical_object_parts` as the very objects
-it was given; shorter ones are joined with their neighbours."""
-
-
 def canonical_object_parts(members: Mapping[str, bytes | Sequence[bytes]]) -> list[bytes]:
     """:func:`canonical_object` as the list of byte strings that joined make it, each member's
     value given as bytes or as a sequence of byte strings (itself canonical JSON when joined):
     for a caller that hashes or compresses the object where its parts lie instead of copying a
-    30 KB record into one string (:func:`vvp.record.build_record`).
-
-    Parts of :data:`PART_KEEP` bytes or more come out as the very objects given (a record store
-    recognises the large parts that recur record after record by identity:
-    :class:`vvp.store.codec.SegmentMemo`); the keys, punctuation and shorter parts between them
-    are joined, into byte strings each shorter than :data:`PART_KEEP`, so that whoever walks the
-    parts (the hash of the content, the store) makes a few calls rather than one per key and
-    comma, and a part made for one object is never taken for one that recurs."""
+    30 KB record into one string (:func:`vvp.record.build_record`)."""
     if not all(isinstance(k, str) for k in members):
         raise ValueError("canonical JSON object keys must be strings")
     keys = sorted(members)
     if not all(k.isascii() for k in keys):
         keys.sort(key=lambda k: k.encode("utf-16-be", "surrogatepass"))
-    parts: list[bytes] = []
-    small: list[bytes] = []
-    n = 0  # the length of what is in small
+    parts = [b"{"]
     known = _KEYS
-    keep = PART_KEEP
     for i, k in enumerate(keys):
         kb = known.get(k) if type(k) is str else None
         if kb is None:
             kb = _key(k)
+        parts.append(kb[1:] if i == 0 else kb)
         v = members[k]
-        for x in ((b"{" + kb[1:] if i == 0 else kb,), (v,) if isinstance(v, bytes) else v):
-            for y in x:
-                m = len(y)
-                if m >= keep:
-                    if small:
-                        parts.append(b"".join(small))
-                        small, n = [], 0
-                    parts.append(y)
-                    continue
-                if n + m >= keep:
-                    parts.append(b"".join(small))
-                    small, n = [], 0
-                small.append(y)
-                n += m
-    if not keys:
-        small.append(b"{")
-    elif n + 1 >= keep:
-        parts.append(b"".join(small))
-        small = []
-    small.append(b"}")
-    parts.append(b"".join(small))
+        if isinstance(v, bytes):
+            parts.append(v)
+        else:
+            parts += v
+    parts.append(b"}")
     return parts
 
 

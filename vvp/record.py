@@ -76,7 +76,7 @@ import orjson
 from vvp import __version__, clock, codes, strictjson
 from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
-from vvp.canonical import PART_KEEP, canonical_json_of_plain, canonical_object, canonical_object_parts
+from vvp.canonical import canonical_json_of_plain, canonical_object, canonical_object_parts
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -1048,28 +1048,10 @@ class _CheckMemo:
             self._learn(tuple(checks[a:b]), out[at:at + b - a])
         if not out:
             return [b"[]"]
-        # Runs (and any check of PART_KEEP bytes or more) stay the objects they are, for a store
-        # to recognise (canonical_object_parts); the checks and commas between them are joined.
-        # (joined runs stay below PART_KEEP, as canonical_object_parts keeps them)
-        parts: list[bytes] = []
-        small: list[bytes] = [b"["]
-        n = 1
+        parts = [b"["]
         for x in out:
-            m = len(x)
-            if m >= PART_KEEP:
-                parts += (b"".join(small), x)
-                small, n = [b","], 1
-                continue
-            if n + m + 1 >= PART_KEEP:
-                parts.append(b"".join(small))
-                small, n = [], 0
-            small += (x, b",")
-            n += m + 1
-        if small == [b","]:
-            small = [b"]"]
-        else:
-            small[-1] = b"]"
-        parts.append(b"".join(small))
+            parts += (x, b",")
+        parts[-1] = b"]"
         return parts
 
 
@@ -1089,39 +1071,6 @@ def _without_checks(verdict: Verdict) -> Verdict:
     return out
 
 
-MEMBER_MEMO_ENTRIES = 4096
-"""How many verdict members' canonical JSON :func:`_member_json` keeps (cleared when full)."""
-_MEMBERS: dict[bytes, bytes] = {}
-
-
-def _member_json(value: Any) -> bytes:
-    """``canonical_json(value)`` for a top-level member of a verdict (``claims``, ``display``, the
-    status, the reference time), remembered for objects and arrays: the claims of calls of one
-    dossier are the same JSON call after call, made anew each time. The key is orjson's bytes of
-    the value as it is (keys in their order, no walk of the value first: a third of the cost of
-    the canonical form): two values with the same such bytes are the same JSON value, so they
-    have the same canonical form, except where orjson writes ``null`` for what is not ``None``
-    (NaN, the infinities, which canonical JSON refuses), so a key holding ``null`` is never
-    remembered. Strings need no walk (:func:`~vvp.canonical.canonical_json_of_plain`)."""
-    t = type(value)
-    if t is str:
-        return canonical_json_of_plain(value)
-    if t is dict or t is list:
-        try:
-            key = orjson.dumps(value)
-        except (orjson.JSONEncodeError, TypeError):
-            return canonical_json(value)
-        if b"null" not in key:
-            hit = _MEMBERS.get(key)
-            if hit is None:
-                hit = canonical_json(value)
-                if len(_MEMBERS) >= MEMBER_MEMO_ENTRIES:
-                    _MEMBERS.clear()
-                _MEMBERS[key] = hit
-            return hit
-    return canonical_json(value)
-
-
 def verdict_json_bytes(verdict: Verdict) -> bytes:
     """``canonical_json(verdict.to_json())``, made in parts (:func:`verdict_json_parts`)."""
     return b"".join(verdict_json_parts(verdict))
@@ -1137,7 +1086,7 @@ def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     if "checks" not in verdict.extra:
         top = _without_checks(verdict).to_json()
         if top.get("checks") == []:
-            members: dict[str, bytes | list[bytes]] = {k: _member_json(v) for k, v in top.items() if k != "checks"}
+            members: dict[str, bytes | list[bytes]] = {k: canonical_json(v) for k, v in top.items() if k != "checks"}
             members["checks"] = _CHECKS.array_parts(verdict.checks)
             return canonical_object_parts(members)
     return [canonical_json(verdict.to_json())]
