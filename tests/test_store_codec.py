@@ -49,6 +49,20 @@ def test_pieces_round_trip(dict_len: int, body_len: int) -> None:
     assert codec.decompress_pieces(packed, zdict, "test") == body
 
 
+@pytest.mark.parametrize("dict_len", [3000, 7000, codec.SMALL_DICT, codec.SMALL_DICT + 1, 33_000])
+def test_small_dictionaries_prime_a_small_compressor_that_finds_them_whole(dict_len: int) -> None:
+    """A dictionary slice of up to SMALL_DICT bytes is primed into a 16 KB window (a smaller state
+    to copy per row); the body finds all of it (a few hundred bytes for a body that differs in a few
+    places), the stream says its window, and the standard reader decompresses it."""
+    zdict = _noise(dict_len, 6)
+    body = _edited(zdict, 7)[:codec.PIECE]
+    packed = codec.DictCompressor(zdict).compress(body)
+    assert codec.decompress_pieces(packed, zdict, "test") == body
+    first = packed[4:]  # the first piece's zlib stream
+    assert first[0] >> 4 == (6 if dict_len <= codec.SMALL_DICT else 7)  # CINFO: log2(window) - 8
+    assert len(packed) < 600, len(packed)
+
+
 def test_a_body_beyond_the_zlib_window_still_finds_its_dictionary() -> None:
     """zlib reaches back 32 KB: against a 40 KB dictionary as one stream, a 40 KB body that
     differs from it in a few places finds almost nothing; in pieces it is a few hundred bytes."""

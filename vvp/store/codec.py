@@ -407,6 +407,26 @@ def dict_slice(zdict: bytes, k: int) -> bytes | None:
     return zdict[max(0, start - REACH):start + PIECE + REACH]
 
 
+SMALL_DICT = 12 * 1024
+"""Dictionary slices up to this long are primed into a compressor with a 16 KB window
+(:func:`small_state`)."""
+
+
+def small_state(dict_len: int) -> tuple[int, int]:
+    """``(wbits, memLevel)`` of the primed compressor for a dictionary slice of ``dict_len``
+    bytes. Each piece is compressed by a copy of that compressor, so its state is copied once
+    per row: zlib's default (a 32 KB window, memLevel 8) is about 256 KB, and on a record path
+    whose caches the verification has just filled that copy is a third of the compression.
+    The dictionary of an ``S`` body is an earlier ``S`` body, about 7 KB, which the body
+    matches at about the same offsets, so a 16 KB window reaches all of it, and memLevel 6
+    (a smaller hash table and pending buffer) finds the same matches on such a body: about
+    100 KB of state, the same compressed size, about 5 µs less per record (test world,
+    distinct calls, in the pipeline). A longer slice (a ``C`` or ``B`` body) keeps zlib's
+    defaults. Only the compressor is tuned: the stream says its window size, and readers
+    decompress it as before (codec 2, any window)."""
+    return (14, 6) if dict_len <= SMALL_DICT else (15, 8)
+
+
 class DictCompressor:
     """zlib against one preset dictionary, in pieces (codec 2, :data:`PIECE`), each piece's
     compressor primed once: a piece is compressed by a copy of the primed state (the same output
@@ -423,7 +443,8 @@ class DictCompressor:
         c = self._primed.get(key)
         if c is None:
             zd = dict_slice(self._zdict, key)
-            c = self._primed[key] = zlib.compressobj(ZLIB_LEVEL, zdict=zd) if zd else zlib.compressobj(ZLIB_LEVEL)
+            c = self._primed[key] = (zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, *small_state(len(zd)), zdict=zd)
+                                     if zd else zlib.compressobj(ZLIB_LEVEL))
         return c
 
     def compress(self, data: bytes | Sequence[bytes]) -> bytes:
