@@ -197,14 +197,17 @@ def _passport_policy(trust: TrustStore) -> PassportPolicy:
 
 
 @functools.lru_cache(maxsize=1024)
-def _key_state_passes(subj: str | None, sn: int, est_sn: int, single_sig: bool) -> tuple[Check, ...]:
-    """P-06, V-05 and (single-sig) P-07 passing for one signer's key state: the same few checks
-    call after call, so made once per (AID, sn, establishment sn). Checks are immutable."""
+def _key_state_passes(subj: str | None, sn: int, est_sn: int, single_sig: bool,
+                      key: str | None) -> tuple[tuple[Check, ...], Callable[[bytes, bytes], bool] | None, str]:
+    """P-06, V-05 and (single-sig) P-07 passing for one signer's key state, with the signature
+    check's verifier and description of its key (``key``: the single-sig key): the same call
+    after call, so made once per (AID, sn, establishment sn, key). Checks are immutable."""
     out = [passed("P-06", "passport", f"the kid OOBI serves a verified KEL for {subj}", subj),
            passed("V-05", "passport", f"key state at the reference time: sn {sn} (establishment sn {est_sn})", subj)]
     if single_sig:
         out.append(passed("P-07", "passport", "the signer is single-sig (one key, kt 1)", subj))
-    return tuple(out)
+    verify = functools.partial(verify_signature, key) if key is not None else None
+    return tuple(out), verify, f"key {key} (establishment sn {est_sn})"
 
 
 def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
@@ -214,11 +217,10 @@ def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
     if kel.status is Status.VALID and kel.state is not None:
         st = kel.state
         single = st.single_sig
-        out = list(_key_state_passes(subj, st.sn, st.est_sn, single))
-        if single:
-            key = st.keys[0]
-            out.append(check_signature(passport, functools.partial(verify_signature, key), subject=subj,
-                                       key_description=f"key {key} (establishment sn {st.est_sn})"))
+        passes, verify, described = _key_state_passes(subj, st.sn, st.est_sn, single, st.keys[0] if single else None)
+        out = list(passes)
+        if verify is not None:
+            out.append(check_signature(passport, verify, subject=subj, key_description=described))
         else:
             out.append(failed("P-07", "passport", codes.KID_NOT_SINGLE_SIG,
                               f"the signer has {len(st.keys)} keys, threshold {st.kt!r}: not single-sig", subj))
@@ -555,6 +557,9 @@ class _Settled:
     evidence: EvidenceOutcome | None
     """The evidence claim when the dossier binds no foreign evidence (the same for every call);
     None when it binds some (judged per call)."""
+    tails: dict[int, tuple[CheckBlock, CheckBlock]] = field(default_factory=dict)
+    """The dossier's, issuers' and authorization checks as one block, by the authorization block
+    (held beside it) of the calls' facts (:func:`_tail`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,6 +624,26 @@ def _keep_warm(kid: str, aid: str, evd: str, ref: _dt.datetime, signer: tuple[Ke
     with cache.lock:
         got.settled[bisect.bisect_right(prep.bounds, ref)] = _Settled(
             dres, issuers, expires, events, None if bridges_of(dres) else evidence)
+
+
+def _tail(cache: VerifierCache, settled: _Settled | None, dres: DossierResult, issuers: Sequence[Check],
+          auth: CheckBlock) -> CheckBlock:
+    """The dossier's, its issuers' witness and the authorization checks as one block (each a
+    cached result's), kept with ``settled`` when there is one, else by :meth:`VerifierCache.block`."""
+    if settled is not None:
+        hit = settled.tails.get(id(auth))
+        if hit is not None and hit[0] is auth:
+            return hit[1]
+    out = cache.block((dres.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(dres.checks)), issuers, auth))
+    if settled is not None:
+        with cache.lock:
+            settled.tails[id(auth)] = (auth, out)
+            while len(settled.tails) > _MAX_TAILS:
+                del settled.tails[next(iter(settled.tails))]
+    return out
+
+
+_MAX_TAILS = 64  # per dossier result and interval: one per distinct (orig, card, goal) of its calls
 
 
 _VERDICT_BLOCK = "verdict block"  # the DossierResult.derived key of its checks as a CheckBlock
@@ -717,7 +742,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     # The verdict's checks in order, as parts: sequences of checks, and a cached dossier result's
     # checks as a block (build_verdict_from reads a block as its checks, with its bookkeeping
     # done once), as are a cached authorization's.
-    parts: list[Sequence[Check] | CheckBlock] = [inputs.checks]
+    parts: list[Sequence[Check] | CheckBlock] = [inputs.checks] if inputs.checks else []
     vvp_values = inputs.vvp
     passport: VvpPassport | None = None
     kid_locations = _NO_LOCATIONS  # witness locations the kid OOBI response vouched for
@@ -729,9 +754,10 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
         parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
                                     "the call carries no VVP PASSporT"),))
     else:
-        parts.append([warned("X-INPUT-04", "passport", codes.MULTIPLE_VVP_PASSPORTS,
-                             f"VVP PASSporT {i} not verified: only the first one is", subject=f"identity-vvp-{i}")
-                      for i, extra in enumerate(vvp_values[1:], start=2)])
+        if len(vvp_values) > 1:
+            parts.append([warned("X-INPUT-04", "passport", codes.MULTIPLE_VVP_PASSPORTS,
+                                 f"VVP PASSporT {i} not verified: only the first one is", subject=f"identity-vvp-{i}")
+                          for i, extra in enumerate(vvp_values[1:], start=2)])
         pr = check_passport(vvp_values[0].value, reference_time=ref, policy=pol.passport, reference_text=ref_text)
         parts.append(pr.checks)
         passport = pr.passport
@@ -776,8 +802,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
         if cache is not None and auth_block is not None:
             # the dossier's, its issuers' witness and the authorization checks: each a cached
             # result's, so their block is kept for the three
-            parts.append(cache.block((dres.derived(_VERDICT_BLOCK, lambda: CheckBlock.of(dres.checks)), issuers,
-                                      auth_block)))
+            parts.append(_tail(cache, warm[1] if warm is not None else None, dres, issuers, auth_block))
         else:
             parts += (dres.checks, issuers, auth_block if auth_block is not None else auth.checks)
     else:
