@@ -287,34 +287,20 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
             flat += part
             loose += part
     cs = tuple(flat)
+    joined = _joined(tuple(blocks))
     # (id, subject) must not repeat. Parts seldom share an id at all, which is quicker to show.
     loose_ids = {c.id for c in loose}
-    unique = len(loose_ids) == len(loose)
-    for i, b in enumerate(blocks):
-        if not (b.unique and b.ids.isdisjoint(loose_ids)):
-            unique = False
-        for other in blocks[i + 1:]:
-            if not b.ids.isdisjoint(other.ids):
-                unique = False
-    if not unique:  # the exact test, on (id, subject)
-        loose_keys = {(c.id, c.subject) for c in loose}
-        unique = len(loose_keys) == len(loose)
-        for i, b in enumerate(blocks):
-            if not (b.unique and b.keys.isdisjoint(loose_keys)):
-                unique = False
-            for other in blocks[i + 1:]:
-                if not b.keys.isdisjoint(other.keys):
-                    unique = False
-    if not unique:  # find the first repeat, in check order
-        seen: set[tuple[str, str | None]] = set()
-        for c in cs:
-            key = (c.id, c.subject)
-            if key in seen:
-                raise ValueError(f"duplicate check {c.id} for subject {c.subject}")
-            seen.add(key)
+    if not (joined.unique and len(loose_ids) == len(loose) and joined.ids.isdisjoint(loose_ids)):
+        loose_keys = {(c.id, c.subject) for c in loose}  # the exact test, on (id, subject)
+        if not (joined.unique and len(loose_keys) == len(loose) and joined.keys.isdisjoint(loose_keys)):
+            seen: set[tuple[str, str | None]] = set()  # find the first repeat, in check order
+            for c in cs:
+                key = (c.id, c.subject)
+                if key in seen:
+                    raise ValueError(f"duplicate check {c.id} for subject {c.subject}")
+                seen.add(key)
     pairs = {(c.claim, c.status) for c in loose}
-    for b in blocks:
-        pairs |= b.pairs
+    pairs |= joined.pairs
     known = _claims_of(frozenset(pairs), claims if type(claims) is tuple else tuple(claims), brand_strict,
                        evidence_strict)
     if known is not None:  # every claim's result follows from its statuses alone (no codes to collect)
@@ -326,6 +312,28 @@ def build_verdict_from(parts: Sequence[Sequence[Check] | CheckBlock], *, referen
                    display=dict(display) if display is not None else {"brand": None},
                    extra=dict(extra) if extra else {}, claim_details=dict(claim_details) if claim_details else {},
                    direction=direction)
+
+
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    """What :func:`build_verdict_from` needs of a verdict's blocks together: the union of their
+    ids, (id, subject) keys and (claim, status) pairs, and whether the keys are unique across
+    all of them."""
+
+    ids: frozenset[str]
+    keys: frozenset[tuple[str, str | None]]
+    pairs: frozenset[tuple[str, CheckStatus]]
+    unique: bool
+
+
+@functools.lru_cache(maxsize=1024)
+def _joined(blocks: tuple[CheckBlock, ...]) -> _Joined:
+    """:class:`_Joined` of ``blocks``. A verdict's blocks are cached results', the same objects
+    call after call (a block hashes by identity), so this is worked out once per combination."""
+    keys: frozenset[tuple[str, str | None]] = frozenset().union(*(b.keys for b in blocks))
+    return _Joined(ids=frozenset().union(*(b.ids for b in blocks)), keys=keys,
+                   pairs=frozenset().union(*(b.pairs for b in blocks)),
+                   unique=all(b.unique for b in blocks) and len(keys) == sum(len(b.keys) for b in blocks))
 
 
 def _claim_results(pairs: AbstractSet[tuple[str, CheckStatus]], cs: Sequence[Check],

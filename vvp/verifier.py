@@ -759,7 +759,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
                                  f"VVP PASSporT {i} not verified: only the first one is", subject=f"identity-vvp-{i}")
                           for i, extra in enumerate(vvp_values[1:], start=2)])
         pr = check_passport(vvp_values[0].value, reference_time=ref, policy=pol.passport, reference_text=ref_text)
-        parts.append(pr.checks)
+        parts += pr.parts
         passport = pr.passport
         if passport is not None and passport.kid is not None and passport.kid_aid is not None:
             kid, aid, evd = passport.kid, passport.kid_aid, passport.evd

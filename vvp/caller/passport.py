@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import SplitResult, urlsplit
@@ -48,7 +48,7 @@ from vvp.errors import EvidenceUnavailable, VvpError
 from vvp.jose import JoseError, JoseToken, SignatureEncoding, header_object, parse_compact
 from vvp.stir.identity import IdentityError, IdentityValue, parse_identity
 from vvp.tn import display_tn, try_normalize_tn
-from vvp.verdict import Check, failed, indeterminate, not_applicable, passed, warned
+from vvp.verdict import Check, CheckBlock, failed, indeterminate, not_applicable, passed, warned
 
 CLAIM: Final = "passport"
 
@@ -214,11 +214,18 @@ class VvpPassport:
 
 @dataclass(frozen=True, slots=True)
 class PassportResult:
-    """The passport claim's checks, and the passport when the token could be parsed at all."""
+    """The passport claim's checks, and the passport when the token could be parsed at all.
+    ``parts`` holds the checks in order as they were made: groups shared by a signer's calls as
+    :class:`~vvp.verdict.CheckBlock` objects (a verdict is built from them as they are), the
+    call's own checks as sequences."""
 
-    checks: tuple[Check, ...]
+    parts: tuple[Sequence[Check] | CheckBlock, ...]
     passport: VvpPassport | None
     identity: IdentityValue | None
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(c for p in self.parts for c in (p.checks if isinstance(p, CheckBlock) else p))
 
 
 # --- normalisation helpers (each returns the value and, on failure, the reason) ------------
@@ -581,6 +588,15 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     and Identity parameters) are remembered, and only the checks naming this call's own times
     (P-16, P-17, V-02, V-03) are made for every call.
     """
+    return [c for p in _passport_parts(passport, identity=identity, reference_time=reference_time, policy=policy,
+                                       subject=subject, reference_text=reference_text)
+            for c in (p.checks if isinstance(p, CheckBlock) else p)]
+
+
+def _passport_parts(passport: VvpPassport, *, identity: IdentityValue | None, reference_time: _dt.datetime,
+                    policy: PassportPolicy, subject: str | None,
+                    reference_text: str | None) -> list[Sequence[Check] | CheckBlock]:
+    """:func:`passport_checks` in order, its remembered groups as blocks."""
     if reference_time.tzinfo is None:
         raise ValueError("reference_time must be timezone-aware")
     ref = reference_time.timestamp()
@@ -593,13 +609,16 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     orig = found.orig
     claims: _ClaimsKey = (orig.tn, orig.p09, orig.p10, orig.p10_counted, found.dest, len(passport.dest_tns),
                           found.evd_ok, None if found.evd_ok or evd is None else f"{str(evd)[:120]!r}")
-    out: list[Check]
+    parts: list[Sequence[Check] | CheckBlock] = []
     if found.header_b64 is not None:
-        out = list(_shared_head_checks(len(token.raw), found.header_b64, policy.allow_legacy_typ, subject, claims))
+        parts.append(_shared_head_checks(len(token.raw), found.header_b64, policy.allow_legacy_typ, subject, claims))
     else:
-        out = [_x01(len(token.raw), subject)]
-        out += _header_checks(h, passport.kid_aid, found.kid, passport.x5u, policy.allow_legacy_typ, subject)
-        out += _claim_checks(*claims, subject)
+        head = [_x01(len(token.raw), subject)]
+        head += _header_checks(h, passport.kid_aid, found.kid, passport.x5u, policy.allow_legacy_typ, subject)
+        head += _claim_checks(*claims, subject)
+        parts.append(head)
+    out: list[Check] = []
+    parts.append(out)
 
     iat, exp = passport.iat, passport.exp
     if iat is not None:
@@ -615,9 +634,12 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
 
     # Optional claims and the lifetime.
     if iat is None or exp is None:
-        out += _lifetime_checks(found.optional, None, policy.max_passport_validity_s, False, subject)
+        parts.append(_lifetime_checks(found.optional, None, policy.max_passport_validity_s, False, subject))
     else:
-        out += _lifetime_checks(found.optional, exp - iat, policy.max_passport_validity_s, exp > iat, subject)
+        parts.append(_lifetime_checks(found.optional, exp - iat, policy.max_passport_validity_s, exp > iat, subject))
+    out = []
+    parts.append(out)
+    if iat is not None and exp is not None:
         if not exp > iat:
             out.append(failed("V-01", CLAIM, codes.PASSPORT_EXP_NOT_AFTER_IAT, f"exp {exp} is not after iat {iat}",
                               subject))
@@ -658,8 +680,8 @@ def passport_checks(passport: VvpPassport, *, identity: IdentityValue | None, re
     args = (len(token.signature), token.signature_encoding, identity is not None, ppt, id_alg,
             alg if isinstance(alg, str) else None, policy.require_ppt_param, subject)
     short = (ppt is None or len(ppt) <= _MAX_SHARED_PARAM) and (id_alg is None or len(id_alg) <= _MAX_SHARED_PARAM)
-    out += _shared_encoding_checks(*args) if short else _encoding_checks(*args)
-    return out
+    parts.append(_shared_encoding_checks(*args) if short else _encoding_checks(*args))
+    return parts
 
 
 def _needs(cid: str, msg: str, subject: str | None) -> Check:
@@ -681,12 +703,12 @@ _ClaimsKey = tuple[str | None, _Fail | None, _Fail | None, bool, _Fail | None, i
 
 @functools.lru_cache(maxsize=4096)
 def _shared_head_checks(length: int, header_b64: str, allow_legacy_typ: bool, subject: str | None,
-                        claims: _ClaimsKey) -> tuple[Check, ...]:
+                        claims: _ClaimsKey) -> CheckBlock:
     """X-PASSPORT-01, the header's checks and :func:`_claim_checks` (of ``claims``) in one: a
     function of the token's length, its header and the claims' shapes, which a caller's calls
     share. Remembered."""
-    return (_x01(length, subject),) + _shared_header_checks(header_b64, allow_legacy_typ, subject) \
-        + _claim_checks(*claims, subject)
+    return CheckBlock.of((_x01(length, subject),) + _shared_header_checks(header_b64, allow_legacy_typ, subject)
+                         + _claim_checks(*claims, subject))
 
 
 def _claim_checks(orig_tn: str | None, p09: _Fail | None, p10: _Fail | None, p10_counted: bool, dest: _Fail | None,
@@ -708,7 +730,7 @@ def _claim_checks(orig_tn: str | None, p09: _Fail | None, p10: _Fail | None, p10
 
 @functools.lru_cache(maxsize=1024)
 def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_validity_s: float,
-                     exp_after_iat: bool, subject: str | None) -> tuple[Check, ...]:
+                     exp_after_iat: bool, subject: str | None) -> CheckBlock:
     """X-PASSPORT-04, P-18, P-19, P-20, and V-01 unless it fails (``life``: exp - iat, None unless
     both are valid; a failing V-01 names the call's own iat and exp, so the caller adds it). A
     function of the optional claims' findings and a PASSporT's lifetime, which a signer keeps:
@@ -720,8 +742,8 @@ def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_
     else:
         out.append(passed("X-PASSPORT-04", CLAIM, "optional claims are well-typed", subject))
     if life is None:
-        return tuple(out) + tuple(_needs(cid, "needs valid iat and exp", subject)
-                                  for cid in ("P-18", "P-19", "P-20", "V-01"))
+        return CheckBlock.of(out + [_needs(cid, "needs valid iat and exp", subject)
+                                    for cid in ("P-18", "P-19", "P-20", "V-01")])
     if life <= max_validity_s:
         out.append(passed("P-18", CLAIM, f"exp - iat = {seconds_text(life)} <= {seconds_text(max_validity_s)}",
                           subject))
@@ -742,7 +764,7 @@ def _lifetime_checks(optional_fails: tuple[_Fail, ...], life: float | None, max_
                           f"exp - iat = {seconds_text(life)} is longer than {AGGRESSIVE_TIMEOUT_S} s", subject))
     if exp_after_iat:
         out.append(passed("V-01", CLAIM, "exp is after iat", subject))
-    return tuple(out)
+    return CheckBlock.of(out)
 
 
 def _encoding_checks(sig_len: int, encoding: SignatureEncoding, has_identity: bool, ppt: str | None,
@@ -785,7 +807,13 @@ def _encoding_checks(sig_len: int, encoding: SignatureEncoding, has_identity: bo
 
 
 _MAX_SHARED_PARAM = 256
-_shared_encoding_checks = functools.lru_cache(maxsize=1024)(_encoding_checks)
+@functools.lru_cache(maxsize=1024)
+def _shared_encoding_checks(sig_len: int, encoding: SignatureEncoding, has_identity: bool, ppt: str | None,
+                            identity_alg: str | None, alg: str | None, require_ppt_param: bool,
+                            subject: str | None) -> CheckBlock:
+    """:func:`_encoding_checks`, remembered (short Identity parameters) as a block."""
+    return CheckBlock.of(_encoding_checks(sig_len, encoding, has_identity, ppt, identity_alg, alg, require_ppt_param,
+                                          subject))
 
 
 def check_passport(identity: str | IdentityValue, *, reference_time: _dt.datetime,
@@ -801,16 +829,16 @@ def check_passport(identity: str | IdentityValue, *, reference_time: _dt.datetim
         try:
             iv = parse_identity(identity)
         except IdentityError as e:
-            return PassportResult((failed("X-PASSPORT-01", CLAIM, e.code, e.message, subject),), None, None)
+            return PassportResult(((failed("X-PASSPORT-01", CLAIM, e.code, e.message, subject),),), None, None)
     else:
         iv = identity
     try:
         passport = parse_vvp_passport(iv.token)
     except JoseError as e:
-        return PassportResult((failed("X-PASSPORT-01", CLAIM, e.code, e.message, subject),), None, iv)
-    checks = passport_checks(passport, identity=iv, reference_time=reference_time, policy=policy, subject=subject,
-                             reference_text=reference_text)
-    return PassportResult(tuple(checks), passport, iv)
+        return PassportResult(((failed("X-PASSPORT-01", CLAIM, e.code, e.message, subject),),), None, iv)
+    parts = _passport_parts(passport, identity=iv, reference_time=reference_time, policy=policy, subject=subject,
+                            reference_text=reference_text)
+    return PassportResult(tuple(parts), passport, iv)
 
 
 # --- signature (V-06) -----------------------------------------------------------------------
