@@ -141,7 +141,7 @@ def test_a_built_record_is_stored_and_read_back_without_making_its_file(tmp_path
         assert made == [] and all(r.data_if_parsed() is None for r in records)
         assert [s.get_bytes(i) for i in ids] == expected
     rows = sql(url, "SELECT codec, dict FROM records ORDER BY seq")
-    assert rows == [(codec.CODEC_ZLIB_PIECES, 1)] * 3  # the first body became the dictionary of all three
+    assert rows == [(codec.CODEC_ZSTD_DICT, 1)] * 3  # the first body became the dictionary of all three
 
 
 def test_rows_of_the_single_stream_form_still_read(tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_rows_of_the_single_stream_form_still_read(tmp_path: Path) -> None:
     zdict = codec.decompress(bytes(zd), None, "dict")
     for rid in ids[1:]:
         (body,), = sql(url, "SELECT body FROM records WHERE id = ?", (rid,))
-        raw = codec.decompress_pieces(bytes(body), zdict, "row")
+        raw = codec.decompress_zstd(bytes(body), zdict, "row")
         sql(url, "UPDATE records SET codec = 1, dict = ?, body = ? WHERE id = ?",
             (dict_id, codec.compress(raw, zdict), rid))
     with open_store(url) as s:
@@ -162,6 +162,47 @@ def test_rows_of_the_single_stream_form_still_read(tmp_path: Path) -> None:
     sql(url, "UPDATE records SET codec = 9 WHERE id = ?", (ids[1],))
     with open_store(url) as s, pytest.raises(StoreError) as ei:
         s.get_bytes(ids[1])
+    assert ei.value.code == codes.STORE_CORRUPT
+
+
+def test_rows_of_zlib_pieces_still_read(tmp_path: Path) -> None:
+    """Rows written before codec 3 (codec 2: zlib pieces against the dictionary) read back."""
+    records = make_variants(4, start=150)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    with open_store(url) as s:
+        ids = s.put_many(records)
+    (dict_id, zd), = sql(url, "SELECT id, data FROM dicts")
+    zdict = codec.decompress(bytes(zd), None, "dict")
+    for rid in ids:
+        (row_codec, body), = sql(url, "SELECT codec, body FROM records WHERE id = ?", (rid,))
+        assert row_codec == codec.CODEC_ZSTD_DICT
+        raw = codec.decode_body(row_codec, bytes(body), zdict, "row")
+        sql(url, "UPDATE records SET codec = 2, dict = ?, body = ? WHERE id = ?",
+            (dict_id, codec.DictCompressor(zdict).compress(raw), rid))
+    with open_store(url) as s:
+        assert [s.get_bytes(i) for i in ids] == [r.to_bytes() for r in records]
+
+
+def test_damaged_zstd_payloads_are_corrupt() -> None:
+    zdict = _noise(7000, 13)
+    body = _edited(zdict, 14)
+    packed = codec.ZstdDictCompressor(zdict).compress([body[:100], body[100:]])
+    assert codec.decompress_zstd(packed, zdict, "test") == body == codec.decode_body(
+        codec.CODEC_ZSTD_DICT, packed, zdict, "test")
+    assert len(packed) < 400, len(packed)
+    assert codec.decompress_zstd(codec.ZstdDictCompressor(b"").compress(body), b"", "test") == body
+    big = bytearray(packed)
+    for payload in (b"", b"not zstd at all", packed[:-3], packed + b"trailing", packed[:4] + bytes(len(packed) - 4)):
+        with pytest.raises(StoreError) as ei:
+            codec.decompress_zstd(payload, zdict, "test")
+        assert ei.value.code == codes.STORE_CORRUPT, payload
+    with pytest.raises(StoreError) as ei:  # the wrong dictionary: garbage or an error, never the body
+        got = codec.decompress_zstd(packed, _noise(7000, 15), "test")
+        assert got != body
+        raise StoreError("decoded to other bytes", code=codes.STORE_CORRUPT)
+    assert ei.value.code == codes.STORE_CORRUPT
+    with pytest.raises(StoreError) as ei:
+        codec.decode_body(codec.CODEC_ZSTD_DICT, bytes(big), None, "test")  # codec 3 without its dictionary
     assert ei.value.code == codes.STORE_CORRUPT
 
 
@@ -192,7 +233,7 @@ def test_a_v2_row_holds_the_signed_content_as_it_was_signed(tmp_path: Path) -> N
     (dict_id, zd), = sql(url, "SELECT id, data FROM dicts")
     zdict = codec.decompress(bytes(zd), None, "dict")
     (body,), = sql(url, "SELECT body FROM records WHERE id = ?", (rid,))
-    raw = codec.decompress_pieces(bytes(body), zdict, "row")
+    raw = codec.decompress_zstd(bytes(body), zdict, "row")
     head, sig, content = raw.split(b"\n", 2)
     assert content == rec.content_bytes()
     for bad in (head + b"\n" + sig + b"\n" + content.replace(b'{"evidence":', b'{ "evidence":', 1),

@@ -13,10 +13,11 @@ PostgreSQL backend translates them) on the same tables:
     checked against its digest when loaded).
 ``records (seq, id, received_at, status, dict, codec, body)``
     one row per record: its id, the listing columns, and its body (the names of its blobs and
-    the record file after its ``blobs`` member, :mod:`vvp.store.codec`): ``codec`` 2, in 16 KB
-    pieces each against the matching part of dictionary ``dict`` (written now), or 1, one zlib
-    stream (without a dictionary; rows written before codec 2 also against ``dict`` whole: still
-    read). ``seq`` orders the listing.
+    the record file after its ``blobs`` member, :mod:`vvp.store.codec`): ``codec`` 3, one zstd
+    frame against dictionary ``dict`` (written now), or 1, one zlib stream (without a dictionary;
+    rows written before codec 2 also against ``dict`` whole: still read); rows of codec 2 (zlib
+    pieces against the matching parts of ``dict``, written before codec 3) are still read.
+    ``seq`` orders the listing.
 ``passports_seen (key, at)``
     the replay memory behind :meth:`~vvp.store.base.RecordStore.seen_passport`.
 
@@ -111,7 +112,7 @@ class SqlStore(RecordStore):
         self._known_blobs: set[str] = set()
         self._members = codec.MemberCache()
         self._segments = codec.SegmentMemo()
-        self._compressors: dict[int, codec.DictCompressor] = {}
+        self._compressors: dict[int, codec.ZstdDictCompressor] = {}
 
     # -- backend hooks ----------------------------------------------------------------------
 
@@ -266,7 +267,7 @@ class SqlStore(RecordStore):
         if zc is None:
             zd = self._dict(cur, dict_id)
             assert zd is not None
-            zc = self._compressors[dict_id] = codec.DictCompressor(zd)
+            zc = self._compressors[dict_id] = codec.ZstdDictCompressor(zd)
         return zc.compress(raw)
 
     def _poor(self, packed: bytes, size: int) -> bool:
@@ -344,7 +345,7 @@ class SqlStore(RecordStore):
                         row_dict, body = self._body_in_tx(cur, p.body(), row_dict, body)
                         if row_dict is not None:
                             cur_dict = row_dict
-                    row_codec = codec.CODEC_ZLIB_PIECES if row_dict is not None else codec.CODEC_ZLIB
+                    row_codec = codec.CODEC_ZSTD_DICT if row_dict is not None else codec.CODEC_ZLIB
                     cur.execute("INSERT INTO records (id, received_at, status, dict, codec, body) "
                                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                                 (p.id, p.received_at, p.status, row_dict, row_codec, body))
@@ -376,12 +377,7 @@ class SqlStore(RecordStore):
         if row is None:
             raise RecordNotFound(f"{self.url} holds no record {record_id}")
         zdict = self._dict(cur, int(row[0]) if row[0] is not None else None)
-        if int(row[1]) == codec.CODEC_ZLIB:
-            body = codec.decompress(bytes(row[2]), zdict, where)
-        elif int(row[1]) == codec.CODEC_ZLIB_PIECES and zdict is not None:
-            body = codec.decompress_pieces(bytes(row[2]), zdict, where)
-        else:
-            raise StoreError(f"{where}: unknown codec {row[1]}", code=codes.STORE_CORRUPT)
+        body = codec.decode_body(int(row[1]), bytes(row[2]), zdict, where)
         kind, keys, rest = codec.body_blobs(body, where)
         if kind == "S":  # the content parts it names are kept like blobs
             keys = keys + codec.segment_refs(rest, where)
