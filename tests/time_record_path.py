@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             memo = codec.SegmentMemo()
             codec.split(rec, memo)  # first sighting of its recurring parts: from now on an S row
             body = codec.split(rec, memo).body()
-            zc = codec.DictCompressor(body)
+            zc = codec.ZstdDictCompressor(body)
             parts: dict[str, Callable[[], object]] = {
                 "warm verify": warm,
                 "recorded warm call": recorded,
