@@ -566,14 +566,14 @@ class _Settled:
 class _Warm:
     """One signer's KEL as its witnesses establish it and one dossier it cites, kept one level
     above the caches they came from (architecture §2.1): while the KEL cache and the dossier
-    cache still hand out the very entries this was made from (their own freshness), the trust
-    store's locations are the same and the witnesses' answers are fresh, a call from that signer
-    citing that dossier needs no other lookup. ``settled`` holds one :class:`_Settled` per
+    cache still hand out the very entries this was made from (their own freshness), the call is
+    made by the same Verifier (``policies``: its trust store's) and the witnesses' answers are
+    fresh, a call from that signer citing that dossier needs no other lookup. ``settled`` holds one :class:`_Settled` per
     interval between the dossier's ``bounds`` (grown by calls at other reference times)."""
 
     kel_entry: object
     dossier_entry: object
-    trusted: Directory
+    policies: _Policies
     stream: KelStream
     witness: SignerWitness
     bounds: Sequence[_dt.datetime]
@@ -581,7 +581,9 @@ class _Warm:
 
 
 def _warm_key(kid: str, aid: str, evd: str, pol: _Policies) -> tuple[Any, ...]:
-    return (kid, aid, evd, pol.witness, pol.dossier.key(), pol.dossier.revocation_freshness_s)
+    """By the Verifier's policies object (held in the entry, so its id is not reused while the
+    entry lives): everything a :class:`_Warm` holds follows from that one trust store's policy."""
+    return (kid, aid, evd, id(pol))
 
 
 def _warm(kid: str, aid: str, evd: str, ref: _dt.datetime, *, fetcher: Fetcher, cache: VerifierCache,
@@ -589,7 +591,7 @@ def _warm(kid: str, aid: str, evd: str, ref: _dt.datetime, *, fetcher: Fetcher, 
     """Steps 3 and 4 and the issuers' witnesses from :class:`_Warm` when it holds for this call
     (its evidence handed to the recorder), else None and nothing done."""
     got = cache.warm.get(_warm_key(kid, aid, evd, pol))
-    if got is None or got.trusted is not pol.witness_files:
+    if got is None or got.policies is not pol:
         return None
     settled = got.settled.get(bisect.bisect_right(got.bounds, ref))
     if settled is None:
@@ -618,8 +620,8 @@ def _keep_warm(kid: str, aid: str, evd: str, ref: _dt.datetime, signer: tuple[Ke
     key = _warm_key(kid, aid, evd, pol)
     got = cache.warm.get(key)
     if got is None or got.kel_entry is not kel_entry or got.dossier_entry is not fetched \
-            or got.trusted is not pol.witness_files or got.witness is not signer[1] or got.bounds is not prep.bounds:
-        got = _Warm(kel_entry, fetched, pol.witness_files, signer[0], signer[1], prep.bounds)
+            or got.policies is not pol or got.witness is not signer[1] or got.bounds is not prep.bounds:
+        got = _Warm(kel_entry, fetched, pol, signer[0], signer[1], prep.bounds)
         cache.warm.put(key, got)
     with cache.lock:
         got.settled[bisect.bisect_right(prep.bounds, ref)] = _Settled(
