@@ -429,7 +429,7 @@ def small_state(dict_len: int) -> tuple[int, int]:
     matches at about the same offsets, so a 16 KB window reaches all of it, and memLevel 6
     (a smaller hash table and pending buffer) finds the same matches on such a body: about
     100 KB of state, the same compressed size, about 5 µs less per record (test world,
-    distinct calls, in the pipeline). A longer slice (a ``C`` or ``B`` body) keeps zlib's
+    distinct calls, in the pipeline, when the store wrote codec 2). A longer slice (a ``C`` or ``B`` body) keeps zlib's
     defaults. Only the compressor is tuned: the stream says its window size, and readers
     decompress it as before (codec 2, any window)."""
     return (14, 6) if dict_len <= SMALL_DICT else (15, 8)
@@ -439,7 +439,10 @@ class DictCompressor:
     """zlib against one preset dictionary, in pieces (codec 2, :data:`PIECE`), each piece's
     compressor primed once: a piece is compressed by a copy of the primed state (the same output
     as a fresh compressor, without hashing the dictionary slice again). The payload is each
-    piece's compressed length (4 bytes, big-endian) and bytes, in order."""
+    piece's compressed length (4 bytes, big-endian) and bytes, in order.
+
+    The store wrote codec 2 before codec 3 (:class:`ZstdDictCompressor`) and still reads it; this
+    writer is kept so that tests can make such rows, and as the measured alternative."""
 
     def __init__(self, zdict: bytes) -> None:
         self._zdict = zdict
