@@ -573,14 +573,36 @@ def _trusted(ctx: _Ctx, aid: str, roots: frozenset[str]) -> bool | None:
     return True if st.accepted else None
 
 
+def _broken_delegator(ctx: _Ctx, aid: str) -> tuple[str, str] | None:
+    """("duplicitous"|"invalid", detail) when a KERI delegator of ``aid`` (any depth) has a KEL the
+    evidence shows duplicitous or invalid. A delegate's authority is its delegator's: a chain that
+    reaches a root through (or at) a delegator with two events at one sn must never pass, even
+    though keri accepted the delegate's own events before the fork."""
+    cur = aid
+    for _ in range(_MAX_CHAIN_DEPTH):
+        st = ctx.ing.aids.get(cur)
+        if st is None or st.delegator is None:
+            return None
+        d = ctx.ing.aids.get(st.delegator)
+        if d is not None and d.problem in ("duplicitous", "invalid"):
+            return d.problem, f"{aid}'s delegator {st.delegator}: {d.detail}"
+        cur = st.delegator
+    return None
+
+
 def _chain(ctx: _Ctx, said: str, roots: frozenset[str], depth: int,
            seen: set[str]) -> tuple[str, str]:
     """Walk from credential ``said`` towards ``roots`` through authority edges (targets whose
-    issuee is the citing issuer, or whose issuee it is a delegate of): ("ok"|"indet"|"no", detail)."""
+    issuee is the citing issuer, or whose issuee it is a delegate of): ("ok"|"indet"|"no"|
+    "duplicitous"|"invalid", detail); the last two when the chain's issuer holds its authority
+    through a delegator whose KEL the evidence refutes."""
     a = ctx.ing.acdc(said)
     if a is None:
         return "indet", f"{said} is not available"
     issuer = _issuer(a)
+    broken = _broken_delegator(ctx, issuer)
+    if broken is not None:
+        return broken
     t = _trusted(ctx, issuer, roots)
     if t:
         return "ok", issuer
@@ -617,6 +639,9 @@ def _chain(ctx: _Ctx, said: str, roots: frozenset[str], depth: int,
         if r[0] == "ok":
             return r
         results.append(r)
+    refuted = [(s, d) for s, d in results if s in ("duplicitous", "invalid")]
+    if refuted:
+        return refuted[0]
     indet = [d for s, d in results if s == "indet"]
     if indet:
         return "indet", indet[0]
@@ -644,6 +669,9 @@ def _roots_checks(ctx: _Ctx, a: _ing.IngestedAcdc, roles: Sequence[str]) -> list
     if status == "ok":
         return [passed("V-11", CLAIM, f"chains to {detail}, {_an(q)} root (or a KERI delegate of one)", cid),
                 passed("V-12", CLAIM, f"{detail} is trusted for the {q} question", cid)]
+    if status in ("duplicitous", "invalid"):
+        code = codes.KEL_DUPLICITY if status == "duplicitous" else codes.ISSUER_KEL_INVALID
+        return [failed("V-11", CLAIM, code, f"the chain to {_an(q)} root relies on a KEL refused: {detail}", cid)]
     if status == "indet":
         return [indeterminate("V-11", CLAIM, codes.CHAIN_INCOMPLETE,
                               f"the chain to {_an(q)} root cannot be finished: {detail}", cid)]
