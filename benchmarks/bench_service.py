@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import statistics
 import subprocess
@@ -53,16 +54,29 @@ GROUP = 32
 # --- the load generator (its own process) -----------------------------------------------------
 
 async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, req: bytes) -> int:
+    """One request on a keep-alive connection; its status. Only the status and Content-Length are
+    read from the answer (the load generator shares the cores with the service: it must cost
+    little per request, and the benchmark reports what it did cost)."""
     writer.write(req)
     head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    if length:
-        await reader.readexactly(length)
-    return status
+    at = head.find(b"content-length:")
+    if at < 0:
+        at = head.lower().find(b"content-length:")
+    if at >= 0:
+        end = head.find(b"\r\n", at)
+        length = int(head[at + 15:end])
+        if length:
+            await reader.readexactly(length)
+    return int(head[9:12])
+
+
+def _run_async(coro: Any) -> Any:
+    """``asyncio.run`` on uvloop when it is installed (the service's own loop: cheaper per request)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 def _request(method: str, path: str, body: bytes = b"") -> bytes:
@@ -227,25 +241,68 @@ def loadgen(argv: Sequence[str]) -> int:
     a = ap.parse_args(argv)
     body = Path(a.body).read_bytes() if a.body else b""
     if a.mode == "sip":
-        out = asyncio.run(_sip(a.port, body, a.n, a.conns, a.rate, a.limit_s))
+        out = _run_async(_sip(a.port, body, a.n, a.conns, a.rate, a.limit_s))
     elif a.mode == "floor":
-        out = asyncio.run(_closed(a.port, _request("GET", "/healthz"), a.n, 1, a.limit_s))
+        out = _run_async(_closed(a.port, _request("GET", "/healthz"), a.n, 1, a.limit_s))
     elif a.mode == "closed":
-        out = asyncio.run(_closed(a.port, _request("POST", "/vvp/v1/verify", body), a.n, a.conns, a.limit_s))
+        out = _run_async(_closed(a.port, _request("POST", "/vvp/v1/verify", body), a.n, a.conns, a.limit_s))
     else:
-        out = asyncio.run(_open(a.port, _request("POST", "/vvp/v1/verify", body), a.rate, a.n, a.conns,
+        out = _run_async(_open(a.port, _request("POST", "/vvp/v1/verify", body), a.rate, a.n, a.conns,
                                 a.limit_s))
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 
 
 def _run_loadgen(*args: str, timeout: float) -> dict[str, Any]:
+    """The load generator in its own process; its JSON line, plus ``cpu_s``: the CPU seconds the
+    load generator itself used (it runs on the same cores as the service)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run([sys.executable, "-m", "benchmarks.bench_service", "loadgen", *args], cwd=REPO,
                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise RuntimeError(f"load generator failed: {out.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["cpu_s"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return result
+
+
+def _busy_s() -> float | None:
+    """CPU seconds the whole machine has spent busy (every process), from /proc/stat."""
+    try:
+        ticks = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _thread_cpu_s(pid: int) -> dict[str, float]:
+    """CPU seconds of each named thread of a worker (the service names its threads in the kernel:
+    ``vvp-commit``, ``vvp-verify``, ``vvp-fetch``; the process's main thread, the event loop, is
+    ``loop``), summed by name."""
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            name = "loop" if t.name == str(pid) else (t / "comm").read_text().strip()
+            stat = (t / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if not name.startswith(("vvp-", "loop")):
+            name = "other"
+        out[name] = out.get(name, 0.0) + (int(stat[11]) + int(stat[12])) / tick
+    return out
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (every thread, dead ones included)."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- the in-process recorded call ----------------------------------------------------------------
@@ -283,15 +340,17 @@ def recorded_call(trust_path: Path, evidence_map: Path, body: dict[str, Any], tm
         for _ in range(GROUP * 4):
             one()
         runs = []
+        cpu = []
         for _ in range(3):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(n):
                 one()
             runs.append((time.perf_counter() - t0) / n)
+            cpu.append((time.process_time() - c0) / n)
         store.put_many(pending)
         store.close()
     per = statistics.median(runs)
-    return {"recorded_s": per, "recorded_per_s": 1 / per}
+    return {"recorded_s": per, "recorded_per_s": 1 / per, "recorded_cpu_s": statistics.median(cpu)}
 
 
 # --- the service ----------------------------------------------------------------------------------
@@ -368,14 +427,31 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         _run_loadgen("closed", str(port), str(200 * workers), "--body", str(body_path), "--conns",
                      str(4 * workers), timeout=to)  # warm every worker's caches
         floor = _run_loadgen("floor", str(port), "2000", timeout=to)
+        pids = _worker_pids(server, workers)
+        cpu0, threads0, busy0, load0 = {p: _cpu_s(p) for p in pids}, [_thread_cpu_s(p) for p in pids], _busy_s(), \
+            os.getloadavg()[0]
         sat = _run_loadgen("closed", str(port), str(sat_n), "--body", str(body_path), "--conns",
                            str(16 * workers), "--limit-s", str(limit_s), timeout=to)
+        cpu1, threads1, busy1 = {p: _cpu_s(p) for p in pids}, [_thread_cpu_s(p) for p in pids], _busy_s()
+        n_sat = max(1, sat["requests"])
+        worker_cpu = sum(cpu1[p] - cpu0[p] for p in pids)
+        by_thread: dict[str, float] = {}
+        for t0, t1 in zip(threads0, threads1, strict=True):
+            for name, v in t1.items():
+                by_thread[name] = by_thread.get(name, 0.0) + v - t0.get(name, 0.0)
+        others = None
+        if busy0 is not None and busy1 is not None:  # cores kept busy by processes other than these
+            others = max(0.0, (busy1 - busy0) - worker_cpu - sat["cpu_s"]) / sat["seconds"]
+        cpu_fields = {"saturation_worker_cpu_per_req_s": worker_cpu / n_sat,
+                      "saturation_worker_threads_cpu_per_req_s": {k: v / n_sat for k, v in sorted(by_thread.items())
+                                                                  if v > 0},
+                      "saturation_loadgen_cpu_per_req_s": sat["cpu_s"] / n_sat,
+                      "saturation_other_busy_cores": others, "saturation_loadavg_1m": load0}
         served = 200 * workers + 2000 + sat["requests"]
         if served < 10_000:  # the first RSS reading after 10,000 requests
             extra = _run_loadgen("closed", str(port), str(10_000 - served), "--body", str(body_path), "--conns",
                                  str(16 * workers), "--limit-s", str(limit_s * 4), timeout=limit_s * 4 + 60)
             served += extra["requests"]
-        pids = _worker_pids(server, workers)
         rss_10k = {str(p): _rss_kib(p) for p in pids}
         at_10k = served
         rate = 0.7 * sat["per_s"]
@@ -404,7 +480,7 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
                 "rss_last_after": served, "sigterm_exit": rc,
                 "sip_saturation_per_s": sip_sat["per_s"], "sip_saturation_non_302": sip_sat["non_302"],
                 "sip_at70_rate": sip_rate, "sip_at70_p50_s": sip70["p50_s"], "sip_at70_p99_s": sip70["p99_s"],
-                "sip_at70_non_302": sip70["non_302"]}
+                "sip_at70_non_302": sip70["non_302"], **cpu_fields}
     finally:
         try:
             os.killpg(server.pid, signal.SIGKILL)
@@ -439,7 +515,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
              "Content-Length: 0\r\n\r\n").encode())
         rec = recorded_call(files.trust, files.evidence_map, body, tmp, args.recorded_n)
         results: dict[str, Any] = {"recorded_call_s": rec["recorded_s"], "recorded_per_s": rec["recorded_per_s"],
-                                   "cpus": os.cpu_count(), "services": []}
+                                   "recorded_cpu_s": rec["recorded_cpu_s"], "cpus": os.cpu_count(),
+                                   "loadavg_1m_start": os.getloadavg()[0], "services": []}
         for w in args.workers:
             wdir = tmp / f"w{w}"
             wdir.mkdir()
@@ -449,11 +526,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                                      sip_at=rfc3339(CALL_AT)))
     for s in results["services"]:
         s["saturation_per_worker_over_recorded"] = s["saturation_per_s"] / s["workers"] / results["recorded_per_s"]
+        # the same ratio in CPU time: what a worker spends per request against the recorded call
+        # (on 2 cores shared with the load generator the wall-clock ratio with 2 workers is bound
+        # by the machine, not by the code)
+        s["saturation_cpu_per_worker_over_recorded"] = results["recorded_cpu_s"] / s["saturation_worker_cpu_per_req_s"]
         s["at70_p50_over_budget"] = s["at70_p50_s"] / (results["recorded_call_s"] + s["floor_p50_s"])
         s["at70_p99_over_p50"] = s["at70_p99_s"] / s["at70_p50_s"]
         ratios = [s["rss_kib_last"][p] / s["rss_kib_first"][p] for p in s["rss_kib_first"]
                   if s["rss_kib_first"][p] and s["rss_last_after"] > s["rss_first_after"]]
         s["rss_growth"] = max(ratios) if ratios else None
+    results["loadavg_1m_end"] = os.getloadavg()[0]
     return results
 
 
@@ -471,6 +553,13 @@ def report(r: dict[str, Any]) -> str:
             f"({s['saturation_per_s'] / w:.0f} per worker; non-200: {s['saturation_non_200']})",
             f"    per worker / in-process recorded {s['saturation_per_worker_over_recorded']:9.2f}x  "
             f"(target >= {SATURATION_TARGET}: {ok[s['saturation_per_worker_over_recorded'] >= SATURATION_TARGET]})",
+            f"    worker CPU per request           {s['saturation_worker_cpu_per_req_s'] * 1e6:9.1f} us  ("
+            + ", ".join(f"{k} {v * 1e6:.0f}" for k, v in s["saturation_worker_threads_cpu_per_req_s"].items())
+            + f"); load generator {s['saturation_loadgen_cpu_per_req_s'] * 1e6:.1f} us",
+            f"    in CPU: recorded call / worker   {s['saturation_cpu_per_worker_over_recorded']:9.2f}x  "
+            f"(recorded call {r['recorded_cpu_s'] * 1e6:.1f} us CPU; other processes kept "
+            + (f"{s['saturation_other_busy_cores']:.2f}" if s["saturation_other_busy_cores"] is not None else "?")
+            + f" cores busy, load average {s['saturation_loadavg_1m']:.2f})",
             f"  at 70 % ({s['at70_rate']:.0f}/s, {s['at70_requests']} requests)  p50 {s['at70_p50_s'] * 1e3:.2f} ms, "
             f"p99 {s['at70_p99_s'] * 1e3:.2f} ms",
             f"    p50 / (recorded + floor)        {s['at70_p50_over_budget']:9.2f}x  "

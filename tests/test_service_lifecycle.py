@@ -148,11 +148,17 @@ def test_replay_is_detected_across_two_workers(served_world: ServedWorld, tmp_pa
         body = verify_body(served_world)
         first: list[str] = []
         replays: list[str] = []
-        for _ in range(60):
-            r = post_json(srv.port, "/vvp/v1/verify", body)
-            assert r.status == 200, r.body
-            doc = r.json()
-            (replays if doc["replay"] is not None else first).append(doc["record_id"])
+        for i in range(60):
+            # after a few rounds, two requests at once: a worker busy with one leaves the other
+            # to the second worker (sequential requests may all be accepted by the same one)
+            pair = [in_thread(post_json, srv.port, "/vvp/v1/verify", body) for _ in range(1 if i < 5 else 2)]
+            for t, out in pair:
+                t.join(60)
+                r = out[0]
+                assert r.status == 200, r.body
+                doc = r.json()
+                (replays if doc["replay"] is not None else first).append(doc["record_id"])
+            time.sleep(0.01)  # the access log line is written at the end of the worker's turn
             pids = {x["pid"] for x in srv.log_lines() if x.get("path") == "/vvp/v1/verify"}
             if len(pids) >= 2 and len(replays) >= 2:
                 break

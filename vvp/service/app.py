@@ -85,6 +85,14 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=dict(headers or {}))
 
 
+def verdict_response(a: Answer) -> Response:
+    """``{"verdict", "record_id", "replay", "deadline"}`` with the verdict as the canonical bytes
+    already made for its record (not serialised a second time)."""
+    rest = orjson.dumps({"record_id": a.record_id, "replay": a.replay.to_json() if a.replay else None,
+                         "deadline": a.deadline})
+    return Response(b'{"verdict":' + a.verdict_bytes() + b"," + rest[1:], media_type=JSON)
+
+
 def _note(request: Request, **fields: Any) -> None:
     request.scope.setdefault(LOG_KEY, {}).update(fields)
 
@@ -168,7 +176,7 @@ class Service:
         except VvpError as ex:  # the record could not be stored: never acknowledge the call
             raise HttpError(503, ex.code, f"the call's record could not be stored: {ex.message}",
                             headers={"Retry-After": str(self.cfg.retry_after_s)}) from None
-        _note(request, record_id=answer.record_id, verdict=answer.verdict_json.get("status"))
+        _note(request, record_id=answer.record_id, verdict=answer.verdict.status.value)
         return answer
 
     async def verify(self, request: Request) -> Response:
@@ -178,8 +186,7 @@ class Service:
         call = CallInput(reference_time=_reference(req.at, received_at), identities=idents, orig=req.orig,
                          dest=req.dest, call_id=req.call_id, require_context=req.require_context)
         a = await self._answer(request, call, "verify", received_at, started)
-        return json_response({"verdict": a.verdict_json, "record_id": a.record_id,
-                              "replay": a.replay.to_json() if a.replay else None, "deadline": a.deadline})
+        return verdict_response(a)
 
     async def stir(self, request: Request) -> Response:
         started, received_at = time.monotonic(), clock.now()
@@ -203,7 +210,7 @@ class Service:
                          verstat_source="service")
         inner["replay"] = a.replay.to_json() if a.replay else None
         inner["deadline"] = a.deadline
-        metrics.VERSTATS.labels(str(inner["verstat"])).inc()
+        metrics.child(metrics.VERSTATS, str(inner["verstat"])).inc()
         return json_response(body)
 
     async def verify_callee(self, request: Request) -> Response:
@@ -212,8 +219,7 @@ class Service:
         call = CalleeInput(reference_time=_reference(req.at, received_at), callee=req.callee, call_id=req.call_id,
                            cseq=str(req.cseq), dest=req.dest, caller_goal=req.caller_goal)
         a = await self._answer(request, call, "verify-callee", received_at, started)
-        return json_response({"verdict": a.verdict_json, "record_id": a.record_id,
-                              "replay": a.replay.to_json() if a.replay else None, "deadline": a.deadline})
+        return verdict_response(a)
 
     async def record(self, request: Request) -> Response:
         rid = request.path_params["id"]
@@ -291,9 +297,11 @@ def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> AccessLog:
         if cfg.sip is not None:
             from vvp.service.sipfront import start_sip
             sip = await start_sip(cfg, w)
+        housekeeping = asyncio.create_task(w.housekeeping())
         try:
             yield
         finally:
+            housekeeping.cancel()
             w.draining = True
             if sip is not None:
                 await sip.drain(cfg.drain_s)

@@ -16,6 +16,7 @@ that fails as a whole (``put_many`` is all or none) is retried record by record,
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import queue
 import threading
@@ -27,6 +28,7 @@ from vvp import codes
 from vvp.errors import VvpError
 from vvp.record import Record
 from vvp.store.base import RecordStore, StoreError
+from vvp.service.threads import name_os_thread
 
 CommitObserver = Callable[[float, int, bool], None]
 """Called after each commit with (seconds, batch size, ok): the worker's metrics."""
@@ -35,7 +37,9 @@ CommitObserver = Callable[[float, int, bool], None]
 @dataclass(frozen=True, slots=True)
 class _Item:
     record: Record
-    future: concurrent.futures.Future[str]
+    future: concurrent.futures.Future[str] | asyncio.Future[str]
+    loop: asyncio.AbstractEventLoop | None = None
+    """Set for an asyncio future: resolved on its loop, one wake-up per batch and loop."""
 
 
 _STOP = object()
@@ -48,8 +52,9 @@ class GroupCommitWriter:
         self.store = store
         self.batch_max = batch_max
         self._observe = observe
-        self._q: queue.SimpleQueue[_Item | object] = queue.SimpleQueue()
+        self._q: queue.SimpleQueue[_Item | list[_Item] | object] = queue.SimpleQueue()
         self._closed = False
+        self._staged: list[_Item] = []
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="vvp-group-commit", daemon=True)
         self._thread.start()
@@ -63,22 +68,55 @@ class GroupCommitWriter:
             self._q.put(_Item(record, fut))
         return fut
 
+    def submit_async(self, record: Record, loop: asyncio.AbstractEventLoop) -> asyncio.Future[str]:
+        """:meth:`submit` for a coroutine on ``loop`` (call it on that loop). Records submitted
+        during one turn of the loop are handed to the writer together at the end of that turn
+        (``call_soon``: after every callback and task step already due, so every request that
+        arrived with this one has been verified by then): one batch, one wake-up of the writer,
+        and no waiting added. Their futures are resolved by one ``call_soon_threadsafe`` per
+        batch (not one per record, as ``asyncio.wrap_future`` would make)."""
+        fut: asyncio.Future[str] = loop.create_future()
+        if self._closed:
+            fut.set_exception(StoreError("the record writer is closed", code=codes.SERVICE_NOT_READY))
+            return fut
+        self._staged.append(_Item(record, fut, loop))
+        if len(self._staged) == 1:
+            loop.call_soon(self._hand_over)
+        return fut
+
+    def _hand_over(self) -> None:
+        """The records staged during this turn of the loop, to the writer as one queue entry."""
+        with self._lock:
+            items, self._staged = self._staged, []
+            if not items:
+                return
+            if self._closed:
+                _settle([(i, StoreError("the record writer is closed", code=codes.SERVICE_NOT_READY))
+                         for i in items])
+                return
+            self._q.put(items)
+
     def close(self, timeout: float | None = None) -> None:
         """Commit everything submitted so far, then stop the thread."""
         with self._lock:
             if self._closed:
                 return
             self._closed = True
+            if self._staged:  # submitted during the loop's last turn: stored like the rest
+                self._q.put(self._staged)
+                self._staged = []
             self._q.put(_STOP)
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        name_os_thread("vvp-commit")
         stopping = False
         while not stopping:
             first = self._q.get()
             if first is _STOP:
                 break
-            batch: list[_Item] = [first] if isinstance(first, _Item) else []
+            batch: list[_Item] = []
+            _add(batch, first)
             while len(batch) < self.batch_max:
                 try:
                     nxt = self._q.get_nowait()
@@ -87,10 +125,9 @@ class GroupCommitWriter:
                 if nxt is _STOP:
                     stopping = True
                     break
-                if isinstance(nxt, _Item):
-                    batch.append(nxt)
-            if batch:
-                self._commit(batch)
+                _add(batch, nxt)
+            for i in range(0, len(batch), self.batch_max):  # a loop's turn may hand over more
+                self._commit(batch[i:i + self.batch_max])
 
     def _commit(self, batch: list[_Item]) -> None:
         t0 = time.perf_counter()
@@ -99,7 +136,7 @@ class GroupCommitWriter:
         except VvpError as ex:
             self._note(t0, len(batch), False)
             if len(batch) == 1:
-                batch[0].future.set_exception(ex)
+                _settle([(batch[0], ex)])
                 return
             for item in batch:  # all or none failed: find which records can be stored alone
                 self._commit([item])
@@ -107,12 +144,10 @@ class GroupCommitWriter:
         except Exception as ex:  # noqa: BLE001 - a store bug must fail these calls, not kill the writer
             self._note(t0, len(batch), False)
             err = StoreError(f"the record store failed: {type(ex).__name__}: {ex}", code=codes.STORE_WRITE_FAILED)
-            for item in batch:
-                item.future.set_exception(err)
+            _settle([(item, err) for item in batch])
             return
         self._note(t0, len(batch), True)
-        for item, rid in zip(batch, ids, strict=True):
-            item.future.set_result(rid)
+        _settle(list(zip(batch, ids, strict=True)))
 
     def _note(self, t0: float, n: int, ok: bool) -> None:
         if self._observe is not None:
@@ -120,3 +155,46 @@ class GroupCommitWriter:
                 self._observe(time.perf_counter() - t0, n, ok)
             except Exception:  # noqa: BLE001, S110 - metrics must never lose a record
                 pass
+
+
+def _add(batch: list[_Item], entry: object) -> None:
+    if isinstance(entry, _Item):
+        batch.append(entry)
+    elif isinstance(entry, list):
+        batch.extend(i for i in entry if isinstance(i, _Item))
+
+
+Outcome = tuple[_Item, "str | BaseException"]
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Give each item its record id or error: concurrent futures here, asyncio futures by one
+    call on each of their loops."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for item, result in outcomes:
+        if item.loop is None:
+            cf = item.future
+            assert isinstance(cf, concurrent.futures.Future)
+            if isinstance(result, BaseException):
+                cf.set_exception(result)
+            else:
+                cf.set_result(result)
+        else:
+            by_loop.setdefault(item.loop, []).append((item, result))
+    for loop, group in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_on_loop, group)
+        except RuntimeError:  # the loop is closed: nobody waits for these answers any more
+            pass
+
+
+def _settle_on_loop(group: list[Outcome]) -> None:
+    for item, result in group:
+        fut = item.future
+        assert isinstance(fut, asyncio.Future)
+        if fut.done():  # the request was cancelled (client gone, shutdown)
+            continue
+        if isinstance(result, BaseException):
+            fut.set_exception(result)
+        else:
+            fut.set_result(result)

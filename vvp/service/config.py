@@ -53,6 +53,9 @@ class ServiceConfig:
     drain_s: int = 30
     """How long SIGTERM waits for in-flight requests before closing them."""
     access_log: bool = True
+    warm_on_loop: bool = True
+    """Verify a call on the event loop when the Verifier's caches can answer it without a fetch
+    (no thread hand-off); False: every call in a verification thread."""
     metrics_dir: str | None = None
     """prometheus-client's multiprocess folder (made and emptied by the serve command)."""
     sip: str | None = None

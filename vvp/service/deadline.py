@@ -52,6 +52,14 @@ class CpuToken:
         self._owner = None
         self._sem.release()
 
+    def try_acquire(self) -> bool:
+        """Take the token only if it is free now (the event loop must never wait for it); the
+        holder gives it back with ``__exit__``."""
+        if not self._sem.acquire(blocking=False):
+            return False
+        self._owner = threading.get_ident()
+        return True
+
     @contextlib.contextmanager
     def yielded(self) -> Iterator[None]:
         mine = self._owner == threading.get_ident()

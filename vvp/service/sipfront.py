@@ -245,7 +245,7 @@ class SipFront(asyncio.DatagramProtocol):
 
     def redirect(self, req: SipRequest, h: Mapping[str, list[str]], a: Answer) -> bytes:
         verstat = verstat_of(a)
-        metrics.VERSTATS.labels(verstat).inc()
+        metrics.child(metrics.VERSTATS, verstat).inc()
         identity = (h.get("P-Asserted-Identity") or h.get("From") or [""])[0]
         extra = [("Contact", f"<{req.request_uri}>"),
                  ("P-Asserted-Identity", _with_param(_without_tag(identity), f"verstat={verstat}")),
