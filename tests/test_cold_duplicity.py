@@ -6,8 +6,8 @@ two different, validly signed events at one sn of one AID.
   a function of its own call's evidence (a long-lived and a fresh verifier answer byte for byte
   the same), and the fork is kept as a ``KEL_DUPLICITY`` conflict with both messages, the AID
   never reused again: never a silent merge.
-* Inside one call, the dossier stream forking a KEL the ``kid`` OOBI proved (two stores of one
-  call): not yet in the verdict (strict xfail: the comparison belongs to the verifier).
+* Inside one call, the dossier stream forking the KEL the ``kid`` OOBI proved (keri verifies each
+  source in its own store, so each is consistent alone): INVALID, ``KEL_DUPLICITY`` (X-KEL-01).
 
 The world is served from memory (no sockets): this is about the key state, not the transport.
 """
@@ -95,8 +95,6 @@ def test_fork_across_calls_is_kept_as_duplicity_never_merged(case: dict[str, Any
     assert again.to_json() == honest.to_json()
 
 
-@pytest.mark.xfail(strict=True, reason="the verifier does not yet compare the kid OOBI's KEL with the dossier's "
-                                       "KEL of the same AID (two stores of one call): vvp/verifier.py")
 def test_dossier_forking_the_kid_kel_in_one_call_is_duplicity(case: dict[str, Any]) -> None:
     oobi = case["routes"][case["kid"]][1]
     msgs = split_messages(oobi)
@@ -105,3 +103,5 @@ def test_dossier_forking_the_kid_kel_in_one_call_is_duplicity(case: dict[str, An
     dossier = case["routes"][case["evd"]][1]
     v = _verify(case, {case["evd"]: dossier + forked_kel})
     assert codes.KEL_DUPLICITY in _codes(v) and v.status is Status.INVALID
+    (c,) = [c for c in v.checks if c.id == "X-KEL-01"]
+    assert c.subject == case["aid"] and f"sn {case['sn']}" in c.message

@@ -44,7 +44,7 @@ from vvp.evidence.bridge import EvidenceOutcome, bridges_of, foreign_evidence
 from vvp.fetch import EvidenceKind, FetchEvent, Fetcher, RecordingFetcher, evidence_mark, evidence_since, note_cached
 from vvp.kel import resolve_kel, verify_stream
 from vvp.lru import Lru
-from vvp.keystate import KelResult, KelStream, select_key_state
+from vvp.keystate import KelResult, KelStream, Outcome, select_key_state
 from vvp.caller.passport import PassportPolicy, VvpPassport, check_passport, check_signature
 from vvp.stir.certs import X5uError, load_pem_certificates
 from vvp.stir.identity import IdentityRouting, PptKind, RoutedIdentity, route_identities
@@ -237,6 +237,27 @@ def _key_state_checks(passport: VvpPassport, kel: KelResult) -> list[Check]:
                               "not checked: no key state", subj))
     out.append(mk("V-06", "passport", code, f"the signature cannot be checked without key state: {why}", subj))
     return out
+
+
+def _kid_kel_forked(kel: KelResult | None, dres: DossierResult | None) -> Check | None:
+    """X-KEL-01: the signer's KEL as its kid OOBI served it and as the dossier's streams carry it
+    must be one KEL. keri verifies each source in its own store, so each may be consistent alone;
+    two different accepted events at one sn across them are duplicity (architecture §2.4:
+    ``KEL_DUPLICITY``, INVALID, never a silent choice of one). None when they agree or the dossier
+    does not carry the signer's KEL (the usual case: a dictionary lookup)."""
+    if kel is None or dres is None or kel.aid is None:
+        return None
+    served = dres.issuer_kels.get(kel.aid)
+    if served is None:
+        return None
+    mine = {e.sn: e.said for e in kel.events if e.outcome is Outcome.ACCEPTED}
+    for p in served.points:
+        said = mine.get(p.sn)
+        if said is not None and said != p.said:
+            return failed("X-KEL-01", "passport", codes.KEL_DUPLICITY,
+                          f"the signer {kel.aid}'s KEL has two different events at sn {p.sn}: {said} from its kid "
+                          f"OOBI, {p.said} in the dossier's streams", kel.aid)
+    return None
 
 
 def _flat(parts: list[Sequence[Check] | CheckBlock]) -> list[Check]:
@@ -752,6 +773,7 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
     signer: tuple[KelStream, SignerWitness] | None = None
     mark: int | None = None
     keep: tuple[float, tuple[FetchEvent, ...]] | None = None  # what a call that found no _Warm keeps
+    kel: KelResult | None = None  # the signer's key state from its kid OOBI
     if not vvp_values:
         parts.append((indeterminate("X-INPUT-03", "passport", codes.NO_VVP_PASSPORT,
                                     "the call carries no VVP PASSporT"),))
@@ -790,6 +812,9 @@ def _verify(call: CallInput, *, trust: TrustStore, pol: _Policies, fetcher: Fetc
             if cache is not None and mark is not None and signer is not None and expires is not None \
                     and not pol.witness_urls:
                 keep = (min(expires, signer[1].expires), evidence_since(fetcher, mark))
+        forked = _kid_kel_forked(kel, dres)
+        if forked is not None:
+            parts.append((forked,))
     else:
         parts.append((indeterminate("X-DOSSIER-00", "dossier", codes.DOSSIER_NOT_CITED,
                                     "no usable VVP PASSporT cites a dossier"),))
