@@ -721,15 +721,20 @@ class Verifier:
         if self.cache is not None and not isinstance(f, RecordingFetcher):
             f = RecordingFetcher(f)
         ref, cache, pol = call.reference_time, self.cache, self._pol
+        signer: list[KelResult] = []  # the callee's key state, once key_state has run
 
         def key_state(kid: str, aid: str) -> KelResult:
             kel, wchecks, _ = _signer_witnessed(kid, aid, ref, fetcher=f, cache=cache, pol=pol)
+            signer.append(kel)
             return _as_key_state(kel, wchecks)
 
         def dossier(evd: str) -> DossierResult:
             dres = verify_dossier(evd, fetcher=f, reference_time=ref, policy=pol.dossier,
                                   cache=cache.dossiers if cache else None)
             extra, _ = _issuers_witnessed(dres, _NO_LOCATIONS, ref, fetcher=f, cache=cache, pol=pol)
+            forked = _kid_kel_forked(signer[0] if signer else None, dres)
+            if forked is not None:
+                extra = [*extra, forked]
             if not extra:
                 return dres
             checks = dres.checks + tuple(extra)
