@@ -30,7 +30,7 @@ import functools
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -202,6 +202,8 @@ def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 # decoder keeps no state between parses, like the standard library's own shared one.
 _STRICT_DECODER: Final = json.JSONDecoder(object_pairs_hook=_object_pairs, parse_constant=strictjson.refuse_constant,
                                           parse_float=_finite_float)
+# The decoder's scanner (``JSONDecoder.__init__`` sets it; typeshed does not declare it).
+_STRICT_SCAN: Final[Callable[[str, int], tuple[Any, int]]] = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]
 
 
 def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
@@ -213,7 +215,17 @@ def loads_strict(data: bytes, *, what: str = "JSON") -> Any:
     try:
         if text.startswith("\ufeff"):  # as json.loads refuses it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = _STRICT_DECODER.decode(text)
+        # What ``decode`` does when the text starts with its value and ends with it (a token's
+        # JSON always does), without its two Python frames and whitespace matches: the scanner
+        # from offset 0 is the very call ``decode`` makes then, so it raises what ``decode``
+        # would. Leading whitespace (the scanner stops at once), trailing whitespace or extra
+        # data go through ``decode`` itself, for its reading and its messages.
+        try:
+            value, end = _STRICT_SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end != len(text):
+            value = _STRICT_DECODER.decode(text)
     except strictjson.DuplicateKeyError as e:
         raise JoseError(f"{what} repeats the key {e.key!r}", code=codes.JOSE_JSON_DUPLICATE_KEY) from None
     except RecursionError:

@@ -25,6 +25,7 @@ because that is what scanners route on; profiles then check that the two agree.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -110,11 +111,55 @@ def _quoted(s: str, i: int) -> tuple[str, int]:
     raise IdentityError("unterminated quoted parameter value")
 
 
+# The usual spelling, recognised in one step (:func:`_usual_params`): no whitespace, no quoted
+# values, every parameter ``;name``, ``;name=<URI>`` or ``;name=bare``. Each piece is exactly what
+# the general parser below would take at that point (the same character classes, narrowed to no
+# whitespace), and the delimiters ``;`` ``=`` ``<`` ``>`` belong to none of them, so there is
+# one way to match and it is the general parser's reading; anything else goes the general way.
+_TOKEN_ALL_RE: Final = re.compile(r"[A-Za-z0-9_.\-]+")
+_USUAL_PARAM: Final = r";([A-Za-z0-9\-.!%*_+`'~]++)(?:=(?:<([^<>\s\"]++)>|([^\s;,\"<>]++)))?"
+_USUAL_PARAMS_RE: Final = re.compile(f"(?:{_USUAL_PARAM})*+")
+_USUAL_PARAM_RE: Final = re.compile(_USUAL_PARAM)
+# Parameter texts remembered (a sender writes the same ones call after call): only short ones.
+_MAX_SHARED_PARAMS_CHARS: Final = 2048
+
+_UsualParams = tuple[tuple[tuple[str, str | None], ...], str | None, str | None, str | None]
+
+
+@functools.lru_cache(maxsize=256)
+def _usual_params(text: str) -> _UsualParams | None:
+    """(params, info, alg, ppt) of the parameters that follow the token, when ``text`` is in the
+    usual spelling and breaks no rule (no repeated name, at most :data:`MAX_IDENTITY_PARAMS`);
+    None otherwise, for the general parser to read (and to name the rule that broke). A function
+    of the exact text, remembered: the result is immutable."""
+    if _USUAL_PARAMS_RE.fullmatch(text) is None:
+        return None
+    params = tuple([(name.lower(), uri or bare or None) for name, uri, bare in _USUAL_PARAM_RE.findall(text)])
+    if len(params) > MAX_IDENTITY_PARAMS:
+        return None
+    d = dict(params)
+    if len(d) != len(params):
+        return None
+    return params, d.get("info"), d.get("alg"), d.get("ppt")
+
+
 def parse_identity(value: str) -> IdentityValue:
     """Parse one Identity header value (module docstring); raise :class:`IdentityError`."""
     if len(value) > MAX_IDENTITY_VALUE_CHARS:
         raise IdentityError(f"Identity value longer than {MAX_IDENTITY_VALUE_CHARS} characters")
     s = value.strip(" \t\r\n")
+    semi = s.find(";")
+    token = s if semi < 0 else s[:semi]
+    if _TOKEN_ALL_RE.fullmatch(token) is not None:
+        rest = "" if semi < 0 else s[semi:]
+        usual = _usual_params(rest) if len(rest) <= _MAX_SHARED_PARAMS_CHARS else None
+        if usual is not None:
+            return IdentityValue(raw=value, token=token, info=usual[1], alg=usual[2], ppt=usual[3], params=usual[0])
+    return _parse_identity(value, s)
+
+
+def _parse_identity(value: str, s: str) -> IdentityValue:
+    """:func:`parse_identity` of ``value`` (stripped: ``s``) the general way, one character at a time."""
     m = _TOKEN_RE.match(s)
     if m is None:
         raise IdentityError("the Identity value does not start with a base64url PASSporT")
@@ -273,11 +318,11 @@ class IdentityRouting:
         return self.of_kind(PptKind.OTHER)
 
 
+_KINDS: Final = {k.value: k for k in PptKind}
+
+
 def _kind(ppt: str) -> PptKind:
-    try:
-        return PptKind(ppt.lower())
-    except ValueError:
-        return PptKind.OTHER
+    return _KINDS.get(ppt.lower(), PptKind.OTHER)
 
 
 def classify(value: IdentityValue) -> RoutedIdentity:
