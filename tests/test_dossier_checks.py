@@ -270,9 +270,17 @@ def test_V_10_validator_compiled_once_per_schema() -> None:
     from vvp.dossier import schemas as dossier
     m = mini()
     mjudge(m, "qvi", "vetting")
-    v1 = dossier._SCHEMAS.validators[m.schema["vetting"]]
+    v1 = dossier._SCHEMAS.fast[m.schema["vetting"]]  # a conforming credential: the compiled fast path
+    assert v1 is not None
     mjudge(m, "qvi", "vetting", "i2i_ok", root="i2i_ok")
-    assert dossier._SCHEMAS.validators[m.schema["vetting"]] is v1
+    assert dossier._SCHEMAS.fast[m.schema["vetting"]] is v1
+    n = dossier.schema_compilations()
+    mjudge(m, "qvi", "vetting", "i2i_ok", root="i2i_ok")
+    assert dossier.schema_compilations() == n  # a warm call compiles nothing
+    mjudge(m, "qvi", "nonconforming")  # a failure is worded by jsonschema's validator, compiled once
+    p1 = dossier._SCHEMAS.validators[m.schema["vetting"]]
+    mjudge(m, "qvi", "nonconforming")
+    assert dossier._SCHEMAS.validators[m.schema["vetting"]] is p1
 
 
 # --- V-11 / V-12 roots ------------------------------------------------------------------------

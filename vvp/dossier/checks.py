@@ -62,7 +62,7 @@ from vvp.dossier.graph import (
     unwrap,
 )
 from vvp.dossier.policy import BASE_DOSSIER_SCHEMA, CLAIM, OPERATORS, QUESTIONS, ROLE_QUESTION, DossierPolicy
-from vvp.dossier.schemas import SchemaSource, validator_for
+from vvp.dossier.schemas import SchemaSource, fast_valid, fast_validator_for, validator_for
 from vvp.errors import FetchError
 from vvp.fetch import EvidenceKind, Fetcher, evidence_mark, evidence_since, note_cached
 from vvp.keystate import EventSeal
@@ -464,8 +464,11 @@ def _schema(ctx: _Ctx, a: _ing.IngestedAcdc) -> Check:
     if sed is None:
         return indeterminate("V-10", CLAIM, codes.SCHEMA_UNAVAILABLE, f"schema {said} is {why}", cid)
     try:
+        instance = dict(a.sad)
+        if fast_valid(fast_validator_for(said, sed), instance):
+            return passed("V-10", CLAIM, f"conforms to schema {said}", cid)
         v = validator_for(said, sed)
-        errors = sorted(v.iter_errors(dict(a.sad)), key=lambda e: (len(list(e.absolute_path)), str(e.message)))
+        errors = sorted(v.iter_errors(instance), key=lambda e: (len(list(e.absolute_path)), str(e.message)))
     except (jsonschema.exceptions.SchemaError, jsonschema.exceptions._WrappedReferencingError) as ex:
         return indeterminate("V-10", CLAIM, codes.SCHEMA_UNAVAILABLE, f"schema {said} cannot be used: {ex}"[:300], cid)
     if errors:
