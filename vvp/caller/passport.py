@@ -298,6 +298,21 @@ def _kid(header: Mapping[str, Any]) -> tuple[str | None, str | None, _Fail | Non
     return kid, aid, None
 
 
+# A TN as signers and call contexts usually write it: an optional "+" and 1 to 15 ASCII digits,
+# nothing else. Its normal form (:func:`vvp.tn.normalize_tn`) is those digits, found here with
+# one match; every other spelling goes through :func:`vvp.tn.try_normalize_tn`.
+_USUAL_TN_RE: Final = re.compile(r"\+?([0-9]{1,15})")
+
+
+def usual_tn(value: object) -> str | None:
+    """:func:`vvp.tn.try_normalize_tn` of ``value``, the usual spelling read with one match."""
+    if type(value) is str:
+        m = _USUAL_TN_RE.fullmatch(value)
+        if m is not None:
+            return m.group(1)
+    return try_normalize_tn(value)
+
+
 def _tn_list(v: Any, where: str) -> tuple[list[str] | None, str | None]:
     """Normalise a ``tn`` value (a string or an array of strings): (TNs, failure message)."""
     items: list[Any]
@@ -309,7 +324,7 @@ def _tn_list(v: Any, where: str) -> tuple[list[str] | None, str | None]:
         return None, f"{where}.tn must be a string or an array of strings"
     out: list[str] = []
     for item in items:
-        tn = try_normalize_tn(item)
+        tn = usual_tn(item)
         if tn is None:
             return None, f"{where}.tn holds a value that is not a telephone number: {str(item)[:40]!r}"
         out.append(tn)
@@ -425,6 +440,9 @@ def _card(payload: Mapping[str, Any]) -> tuple[str, ...] | None:
     return None
 
 
+_NONE2: Final[tuple[None, None]] = (None, None)
+
+
 # --- parsing --------------------------------------------------------------------------------
 
 def passport_from_token(token: JoseToken) -> VvpPassport:
@@ -436,11 +454,19 @@ def passport_from_token(token: JoseToken) -> VvpPassport:
     dest_tns, dest_fail = _dest(p)
     evd = p.get("evd")
     evd_ok = _http_url(evd) is not None
-    goal, goal_fail = _optional_str(p, "goal")
-    reason, reason_fail = _optional_str(p, "call-reason", "call_reason")
-    orig_id, orig_id_fail = _optional_str(p, "origId", "origid")
-    jti, jti_fail = _optional_str(p, "jti")
-    optional = tuple([f for f in (goal_fail, reason_fail, orig_id_fail, jti_fail) if f is not None])
+    # The optional claims: what _optional_str says, without its call when every spelling is
+    # absent or null (it would say (None, None)) or a lone spelling is a string.
+    get = p.get
+    v = get("goal")
+    goal, goal_fail = (v or None, None) if type(v) is str else _NONE2 if v is None else _optional_str(p, "goal")
+    reason, reason_fail = _NONE2 if get("call-reason") is None and get("call_reason") is None \
+        else _optional_str(p, "call-reason", "call_reason")
+    orig_id, orig_id_fail = _NONE2 if get("origId") is None and get("origid") is None \
+        else _optional_str(p, "origId", "origid")
+    v = get("jti")
+    jti, jti_fail = (v or None, None) if type(v) is str else _NONE2 if v is None else _optional_str(p, "jti")
+    optional = () if goal_fail is None and reason_fail is None and orig_id_fail is None and jti_fail is None \
+        else tuple([f for f in (goal_fail, reason_fail, orig_id_fail, jti_fail) if f is not None])
     return VvpPassport(
         token=token, head=hd, orig_tn=orig.tn, dest_tns=dest_tns,
         evd=evd if evd_ok and isinstance(evd, str) else None,
