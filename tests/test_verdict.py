@@ -100,3 +100,20 @@ def test_exit_codes() -> None:
     assert exit_code(Status.INVALID) == 1
     assert exit_code(Status.INDETERMINATE) == 3
     assert (ExitCode.USAGE, ExitCode.OPERATIONAL, ExitCode.NOT_REPRODUCED, ExitCode.RECORD_BROKEN) == (2, 4, 5, 6)
+
+
+@pytest.mark.parametrize("direction", ["caller", "callee"])
+def test_json_without_checks_is_to_json_less_checks(direction: str) -> None:
+    """Verdict.json_without_checks() is to_json() less ``checks`` (before ``extra``), details
+    merged over the claim's own members as to_json() merges them (a detail may override them)."""
+    from vvp.verdict import build_verdict, passed
+
+    v = build_verdict([passed("P-01", "passport", "ok")], reference_time="2026-01-01T00:00:00Z",
+                      claim_details={"passport": {"iat": 5, "codes": ["X"]}, "dossier": {}},
+                      display={"brand": {"name": "Acme"}}, direction=direction)
+    whole = v.to_json()
+    top = v.json_without_checks()
+    assert "checks" not in top
+    assert {**top, "checks": whole["checks"]} == whole
+    assert list(top) == [k for k in whole if k != "checks"]
+    assert top["claims"]["passport"] == {"status": "VALID", "codes": ["X"], "iat": 5}

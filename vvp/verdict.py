@@ -227,6 +227,22 @@ class Verdict:
         out.update(self.extra)
         return out
 
+    def json_without_checks(self) -> dict[str, Any]:
+        """The members of :meth:`to_json` the verdict makes itself, less ``checks``: ``to_json()``
+        is these, then ``checks`` (the array of each check's ``to_json()``), then ``extra``
+        (tests/test_verdict.py compares them on every world scenario). Why apart: a recorder serialises the checks from their own cached bytes
+        (:func:`vvp.record.verdict_json_parts`) and only these few members per call."""
+        claims: dict[str, Any] = {}
+        details = self.claim_details
+        for name, cr in self.claims.items():
+            d = details.get(name)
+            claims[name] = {**cr.to_json(), **d} if d else cr.to_json()
+        if self.direction == "caller":
+            return {"status": self.status.value, "reference_time": self.reference_time, "claims": claims,
+                    "display": dict(self.display)}
+        return {"status": self.status.value, "direction": self.direction, "reference_time": self.reference_time,
+                "claims": claims, "display": dict(self.display)}
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CheckBlock:
