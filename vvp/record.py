@@ -76,7 +76,7 @@ import orjson
 from vvp import __version__, clock, codes, strictjson
 from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
-from vvp.canonical import canonical_json_of_plain, canonical_object
+from vvp.canonical import canonical_json_of_plain, canonical_object, is_plain
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -94,7 +94,7 @@ from vvp.fetch import (
     FetchFailure,
     check_content_type,
 )
-from vvp.verdict import Check, ExitCode, Verdict
+from vvp.verdict import Check, ClaimResult, ExitCode, Status, Verdict
 
 MEDIA_TYPE_V1 = "application/vnd.vvp.verdict-record+json;version=1"
 MEDIA_TYPE_V2 = "application/vnd.vvp.verdict-record+json;version=2"
@@ -213,6 +213,8 @@ class TrustSnapshot:
         return parts
 
 
+MANIFEST_MEMO_ENTRIES = 1024
+"""How many manifests (distinct sets of blobs) a snapshot's record parts remember."""
 BLOB_MEMO_BYTES = 64 * 1024 * 1024
 """How much evidence a snapshot's blob memo keeps (the blobs and their JSON), oldest dropped first."""
 
@@ -237,6 +239,21 @@ class _RecordParts:
         self._memo: dict[int, tuple[bytes, str, bytes]] = {}
         self._memo_bytes = 0
         self._lock = threading.Lock()
+        self._manifests: dict[tuple[str, ...], bytes] = {}
+
+    def manifest(self, blobs: Mapping[str, bytes]) -> bytes:
+        """The canonical ``manifest`` member of a record holding ``blobs`` (:func:`manifest_of`),
+        remembered by the blobs' digests in order: a digest names its bytes, so its size too, and
+        the records of one dossier's calls hold the same blobs, call after call."""
+        key = tuple(blobs)
+        got = self._manifests.get(key)
+        if got is None:
+            got = canonical_json_of_plain(manifest_of(blobs))
+            with self._lock:
+                if len(self._manifests) >= MANIFEST_MEMO_ENTRIES:
+                    self._manifests.clear()
+                self._manifests[key] = got
+        return got
 
     def blob(self, data: bytes) -> tuple[str, bytes]:
         """``(digest, canonical blob JSON)`` of ``data``."""
@@ -1066,6 +1083,24 @@ def verdict_json_bytes(verdict: Verdict) -> bytes:
 _CHECKS_KEY = b'{"checks":'
 
 
+def _top_plain(verdict: Verdict, top: Mapping[str, Any]) -> bool:
+    """Whether :meth:`~vvp.verdict.Verdict.json_without_checks` is plain in the sense of
+    :func:`~vvp.canonical.canonical_json_of_plain`, looking only at what the verdict did not make
+    itself: the reference time, the claims' codes (text by construction, checked without a
+    walk), and the walk (:func:`~vvp.canonical.canonical_json`'s own) of the display and of each
+    claim that has details. The claims' other members are a status's text and a list."""
+    if type(verdict.reference_time) is not str or type(verdict.direction) is not str:
+        return False
+    for cr in verdict.claims.values():
+        if type(cr) is not ClaimResult or type(cr.status) is not Status:
+            return False
+        for c in cr.codes:
+            if type(c) is not str:
+                return False
+    claims = top["claims"]
+    return is_plain(top["display"]) and all(is_plain(claims[name]) for name in verdict.claim_details if name in claims)
+
+
 def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     """``canonical_json(verdict.to_json())`` as byte strings that joined make it: RFC 8785 is
     compositional, and ``checks`` sorts before every other member a verdict without ``extra``
@@ -1076,7 +1111,8 @@ def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     with ``extra`` members (which may sort anywhere, or take ``checks`` over) is serialised whole
     instead; a test compares the two on every world scenario."""
     if not verdict.extra:
-        rest = canonical_json(verdict.json_without_checks())
+        top = verdict.json_without_checks()
+        rest = canonical_json_of_plain(top) if _top_plain(verdict, top) else canonical_json(top)
         return [_CHECKS_KEY, *_CHECKS.array_parts(verdict.checks), b"," + rest[1:]]
     return [canonical_json(verdict.to_json())]
 
@@ -1167,7 +1203,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
             "inputs": canonical_json(inputs),
             "trust": parts.member,
             "evidence": canonical_json_of_plain(evidence) if evidence_plain else canonical_json(evidence),
-            "manifest": canonical_json_of_plain(manifest_of(raw_blobs)),
+            "manifest": parts.manifest(raw_blobs),
             "verdict": verdict_member,
             "software": canonical_json(software) if software is not None else _software_member(),
             "verifier": _verifier_member(state, identity.kel()),
