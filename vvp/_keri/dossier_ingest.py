@@ -235,7 +235,8 @@ class _KelTap:
             return list(serder.verfers), ([str(b) for b in serder.backs] if serder.ilk in ("icp", "dip") else None)
         return None, None
 
-    def _bad_signatures(self, serder: Any, sigers: Any, wigers: Any, *, first: bool = False) -> int:
+    def _bad_signatures(self, serder: Any, sigers: Any, wigers: Any, *, first: bool = False,
+                        distinct: tuple[int, int] | None = None) -> int:
         """Attached signatures that do not verify against the keys and witnesses in force.
 
         Cheap in the honest case: keri stores exactly the signatures it verified, so only when an
@@ -246,7 +247,8 @@ class _KelTap:
         try:
             key = dbing.dgKey(str(serder.pre), str(serder.said))
             sigs, wigs = self._real.db.getSigs(key), self._real.db.getWigs(key)
-            if first and (sigs or wigs) and len(sigs) == _distinct(sigers) and len(wigs) == _distinct(wigers):
+            nsigs, nwigs = distinct if distinct is not None else (_distinct(sigers), _distinct(wigers))
+            if first and (sigs or wigs) and len(sigs) == nsigs and len(wigs) == nwigs:
                 return 0
             stored = {bytes(x) for x in sigs} | {bytes(x) for x in wigs}
             if stored and all(bytes(x.qb64b) in stored for x in list(sigers or ()) + list(wigers or ())):
@@ -281,19 +283,22 @@ class _KelTap:
                 di = ked.get("di")
                 delegator = di if isinstance(di, str) and di else None
                 seals = event_seals(ked) if ked.get("t") in ("ixn", "rot", "drt") else ()
-                key = (str(serder.pre), str(serder.said))
+                pre, said = str(serder.pre), str(serder.said)
+                key = (pre, said)
+                distinct = (_distinct(kwa.get("sigers")), _distinct(kwa.get("wigers")))
                 bad = self._bad_signatures(serder, kwa.get("sigers"), kwa.get("wigers"),
-                                           first=err is None and key not in self.copies)
+                                           first=err is None and key not in self.copies, distinct=distinct)
                 self.copies.add(key)
-                self.seen.append(KelSeen(aid=str(serder.pre), sn=int(serder.sn), said=str(serder.said),
-                                         ilk=str(ked.get("t")), delegator=delegator,
-                                         first_seen=str(dater.dts) if dater is not None else None, error=err,
-                                         bad_signatures=bad, seals=seals))
+                sn = int(serder.sn)
+                dts = str(dater.dts) if dater is not None else None
+                self.seen.append(KelSeen(aid=pre, sn=sn, said=said, ilk=str(ked.get("t")), delegator=delegator,
+                                         first_seen=dts, error=err, bad_signatures=bad, seals=seals))
                 if self.reuse is not None:
                     if err is not None:
-                        self.reuse.refused(str(serder.pre), str(serder.said))
+                        self.reuse.refused(pre, said)
                     else:
-                        self.pending = self.reuse.accepted(serder, kwa, delegator, seals, *self.where)
+                        self.pending = self.reuse.accepted(serder, kwa, delegator, seals, *self.where,
+                                                           seen=(sn, dts, distinct))
                         if self.pending is not None:
                             self.pending.bad_signatures = bad
 
@@ -644,6 +649,11 @@ def _witness_count_at(st: Store, aid: str, sn: int | None) -> int | None:
     if sn is None:
         return None
     try:
+        kever = dict.get(st.kvy.kevers, aid)
+        if kever is not None and int(kever.lastEst.s) <= sn <= int(kever.sner.num):
+            # the last establishment event at or before sn is keri's latest one: the witnesses in
+            # force are keri's current ones (what it stored with that event)
+            return len(kever.wits)
         preb = aid.encode()
         for digb in st.db.getKelBackIter(preb, sn):
             key = dbing.dgKey(preb, bytes(digb))

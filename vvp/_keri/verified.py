@@ -809,9 +809,12 @@ class Reuse:
     # -- after keri -------------------------------------------------------------------------
 
     def accepted(self, serder: Any, kwa: Mapping[str, Any], delegator: str | None,
-                 seals: tuple[tuple[str, int, str], ...], stream: int, offset: int) -> _Candidate | None:
+                 seals: tuple[tuple[str, int, str], ...], stream: int, offset: int, *,
+                 seen: tuple[int, str | None, tuple[int, int]] | None = None) -> _Candidate | None:
         """keri accepted ``serder`` from its message just now (its processEvent returned): keep
-        what only this moment shows (the key-state record right after it)."""
+        what only this moment shows (the key-state record right after it). ``seen``: (sn,
+        first-seen datetime, distinct controller and witness signatures) as the caller already
+        read them from the same serder and attachments (None: read here)."""
         aid, said = str(serder.pre), str(serder.said)
         kevers = self.st.kvy.kevers
         k = dict.get(kevers, aid)
@@ -820,14 +823,17 @@ class Reuse:
         st = state_row(self.st, aid)
         if st is None:
             return None
-        dater = kwa.get("dater")
+        if seen is None:
+            dater = kwa.get("dater")
+            seen = (int(serder.sn), str(dater.dts) if dater is not None else None,
+                    (len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in kwa.get("sigers") or ()}),
+                     len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in kwa.get("wigers") or ()})))
+        sn, dts, (nsigs, nwigs) = seen
         prior = serder.ked.get("p")
         dseq, dsaid = kwa.get("delseqner"), kwa.get("delsaider")
-        c = _Candidate(aid=aid, sn=int(serder.sn), said=said, ilk=str(serder.ilk),
+        c = _Candidate(aid=aid, sn=sn, said=said, ilk=str(serder.ilk),
                        prior=prior if isinstance(prior, str) else None, state=st, body_size=int(serder.size),
-                       nsigs=len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in kwa.get("sigers") or ()}),
-                       nwigs=len({(x.code, x.index, x.ondex, bytes(x.raw)) for x in kwa.get("wigers") or ()}),
-                       dts=str(dater.dts) if dater is not None else None,
+                       nsigs=nsigs, nwigs=nwigs, dts=dts,
                        delegator=delegator, seals=seals,
                        anchor=(int(dseq.sn), str(dsaid.qb64)) if dseq is not None and dsaid is not None else None,
                        stream=stream, offset=offset)
