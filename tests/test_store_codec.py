@@ -352,3 +352,18 @@ def test_a_stream_of_s_rows_soon_gets_a_dictionary_of_its_kind(tmp_path: Path, w
     assert kinds == [b"C", b"S"]
     last = sql(url, "SELECT dict FROM records ORDER BY seq DESC LIMIT 2")
     assert {r[0] for r in last} == {2}  # the later rows use the S dictionary
+
+
+def test_sig_line_is_canonical_json() -> None:
+    """The row's id and signature line is canonical_json of them, on the fast path (ASCII) and
+    off it (controls, non-ASCII, non-BMP, a lone surrogate refused as canonical_json refuses it)."""
+    import pytest as _pytest
+
+    from vvp.canonical import canonical_json as cj
+    from vvp.store.codec import _sig_line
+
+    for rid, sigs in (("sha256:" + "ab" * 32, ("AABcde-_", "AAB\x01\"\\")),
+                      ("sha256:x", ()), ("é", ("\U0001f600", "\ue000")), ("a\nb", ("\x7f",))):
+        assert _sig_line(rid, sigs) == cj({"id": rid, "signature": {"sigs": list(sigs)}})
+    with _pytest.raises(ValueError):
+        _sig_line("\ud800", ())
