@@ -89,9 +89,13 @@ CODEC_ZLIB_PIECES = 2
 codec 3, still read."""
 CODEC_ZSTD_DICT = 3
 """Row bodies against a dictionary, one zstd frame (:class:`ZstdDictCompressor`): what is written."""
-ZSTD_LEVEL = 3
-"""zstd's default level: on the test world's ``S`` bodies (about 7 KB against an earlier one)
-levels 1 and 3 cost the same, about 5 µs, and give about 310 bytes."""
+ZSTD_LEVEL = -1
+"""zstd's first fast level. On the test world's ``S`` bodies (about 6.5 KB against an earlier
+one) level 3 (the default) gives 306 bytes and level -1 351, but on the recorded-call path, where
+the verification between two groups of rows has just evicted the compressor's tables from the
+CPU caches, level 3 cost about 17 µs per row and level -1 about 8 (CPU time, same pipeline, load
+about 2.5); with its tables warm, 7.4 against 3.5 µs. 45 bytes a row for 9 µs a call. Readers do
+not depend on the level."""
 MEMBER_CACHE_BYTES = 64 * 1024 * 1024
 """Spelled blob members kept in memory (about 87 KB per dossier's evidence)."""
 
@@ -499,7 +503,7 @@ class ZstdDictCompressor:
 
     Why zstd rather than zlib (codecs 1, 2): a row body and its dictionary are records of the
     same verifier that differ in a few places, and zstd with a prepared raw-content dictionary
-    compresses such a 7 KB body in about 5 µs to about 310 bytes, where zlib against the same
+    compresses such a 7 KB body in about 5 µs to about 310 bytes (level 3; :data:`ZSTD_LEVEL`), where zlib against the same
     dictionary (primed, copied per row) took about 26 µs for 380 bytes; it is the largest part
     of a store's CPU per record. zstd's window reaches the whole of any dictionary, so no
     pieces are needed. Not safe for concurrent use: the store calls it under its lock."""
