@@ -67,6 +67,9 @@ def _entry(table: object) -> tuple[object, tuple[str, ...], frozenset[str]]:
 
 
 def _iter(self: object) -> Iterator[str]:
+    got = _values.get(id(self))
+    if got is not None and got[0] is self:  # the common case inline: asked thousands of times per dossier
+        return iter(got[1])
     try:
         return iter(_entry(self)[1])
     except TypeError:
@@ -74,7 +77,10 @@ def _iter(self: object) -> Iterator[str]:
 
 
 def _contains(self: object, item: object) -> bool:
+    got = _values.get(id(self))
     try:
+        if got is not None and got[0] is self:  # the common case inline (as in _iter)
+            return item in got[2]
         return item in _entry(self)[2]
     except TypeError:  # unhashable item, or a table that is not all str: keri's own linear search
         return any(item == v for v in dataclasses.astuple(self))  # type: ignore[call-overload]

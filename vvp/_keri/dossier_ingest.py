@@ -246,10 +246,17 @@ class _KelTap:
         counts of distinct signatures mean every attached one verified (no encoding needed)."""
         try:
             key = dbing.dgKey(str(serder.pre), str(serder.said))
-            sigs, wigs = self._real.db.getSigs(key), self._real.db.getWigs(key)
-            nsigs, nwigs = distinct if distinct is not None else (_distinct(sigers), _distinct(wigers))
-            if first and (sigs or wigs) and len(sigs) == nsigs and len(wigs) == nwigs:
-                return 0
+            db = self._real.db
+            if first:  # counts suffice: keri's sigs and wigs are LMDB dupsort tables, counted in place
+                nsigs, nwigs = distinct if distinct is not None else (_distinct(sigers), _distinct(wigers))
+                with db.env.begin() as txn:
+                    cur = txn.cursor(db=db.sigs)
+                    stored_sigs = cur.count() if cur.set_key(key) else 0
+                    cur = txn.cursor(db=db.wigs)
+                    stored_wigs = cur.count() if cur.set_key(key) else 0
+                if (stored_sigs or stored_wigs) and stored_sigs == nsigs and stored_wigs == nwigs:
+                    return 0
+            sigs, wigs = db.getSigs(key), db.getWigs(key)
             stored = {bytes(x) for x in sigs} | {bytes(x) for x in wigs}
             if stored and all(bytes(x.qb64b) in stored for x in list(sigers or ()) + list(wigers or ())):
                 return 0
