@@ -26,6 +26,7 @@ the indexed signatures must satisfy that event's signing threshold.
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import fcntl
 import io
@@ -122,6 +123,9 @@ class _HeldKeys:
     keys: tuple[_HeldKey, ...]
 
 
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _held_key(signer: Any, index: int) -> _HeldKey:
     """A key that signs without going back to keri: Ed25519 through libsodium (``pysodium``,
     which keri itself signs with), byte-identical (Ed25519 signatures are deterministic,
@@ -144,8 +148,11 @@ def _held_key(signer: Any, index: int) -> _HeldKey:
     body = base64.urlsafe_b64encode(b"\0\0" + detached(_PROBES[0], secret))[2:].decode("ascii")
     code = expected[:len(expected) - len(body)]
 
+    b2a, url_safe = binascii.b2a_base64, _URL_SAFE
+
     def fast_sign(ser: bytes) -> str:
-        return code + base64.urlsafe_b64encode(b"\0\0" + detached(ser, secret))[2:].decode("ascii")
+        # base64.urlsafe_b64encode, without its Python wrapper: b2a_base64 then + and / as - and _
+        return code + b2a(b"\0\0" + detached(ser, secret), newline=False).translate(url_safe)[2:].decode("ascii")
 
     if public != bytes(signer.verfer.raw) or any(fast_sign(m) != keri_sign(m) for m in _PROBES):
         return _HeldKey(index, keri_sign)
@@ -196,7 +203,7 @@ class VerifierIdentity:
         """The held keys of ``state``'s establishment event, read from the keystore on first use
         and after a rotation (what keri's ``Manager.sign`` reads on every call)."""
         held = self._held
-        if held is not None and held.state == state:
+        if held is not None and (held.state is state or held.state == state):
             return held
         mgr = self._hab.mgr
         keys: list[_HeldKey] = []
@@ -220,11 +227,12 @@ class VerifierIdentity:
         signing."""
         with self._lock:
             state = self._state()
-            if expect is not None and expect != state:
+            if expect is not None and expect is not state and expect != state:
                 raise OperationalError(f"the verifier's key state changed while signing ({expect} -> {state})",
                                        code=codes.KEYSTORE_UNAVAILABLE)
             held = self._keys(state)
-            return Signature(state=state, sigs=tuple(k.sign(ser) for k in held.keys))
+            keys = held.keys
+            return Signature(state=state, sigs=(keys[0].sign(ser),) if len(keys) == 1 else tuple(k.sign(ser) for k in keys))
 
     def kel(self) -> bytes:
         """The KEL in first-seen order with the controller signatures only, made once per event
