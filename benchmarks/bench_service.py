@@ -456,8 +456,17 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         at_10k = served
         rate = 0.7 * sat["per_s"]
         n70 = max(500, int(rate * min(20.0, limit_s)))
+        cpu70, busy70 = {p: _cpu_s(p) for p in pids}, _busy_s()
         at70 = _run_loadgen("open", str(port), str(n70), "--body", str(body_path), "--rate", f"{rate:.1f}",
                             "--conns", str(32 * workers), "--limit-s", str(limit_s), timeout=to)
+        cpu71, busy71 = {p: _cpu_s(p) for p in pids}, _busy_s()
+        n70_done = max(1, at70["requests"])
+        worker70 = sum(cpu71[p] - cpu70[p] for p in pids)
+        cpu_fields["at70_worker_cpu_per_req_s"] = worker70 / n70_done
+        cpu_fields["at70_worker_cpu_share"] = {str(p): (cpu71[p] - cpu70[p]) / max(worker70, 1e-9) for p in pids}
+        cpu_fields["at70_loadgen_cpu_per_req_s"] = at70["cpu_s"] / n70_done
+        cpu_fields["at70_other_busy_cores"] = (max(0.0, (busy71 - busy70) - worker70 - at70["cpu_s"]) / at70["seconds"]
+                                               if busy70 is not None and busy71 is not None else None)
         served += at70["requests"]
         sip_sat = _run_loadgen("sip", str(sip_port), str(sat_n // 2), "--body", str(sip_path), "--conns",
                                str(16 * workers), "--limit-s", str(limit_s), timeout=to)
@@ -562,6 +571,10 @@ def report(r: dict[str, Any]) -> str:
             + f" cores busy, load average {s['saturation_loadavg_1m']:.2f})",
             f"  at 70 % ({s['at70_rate']:.0f}/s, {s['at70_requests']} requests)  p50 {s['at70_p50_s'] * 1e3:.2f} ms, "
             f"p99 {s['at70_p99_s'] * 1e3:.2f} ms",
+            f"    worker CPU per request {s['at70_worker_cpu_per_req_s'] * 1e6:.1f} us (share by worker: "
+            + ", ".join(f"{v:.2f}" for v in s["at70_worker_cpu_share"].values())
+            + f"); load generator {s['at70_loadgen_cpu_per_req_s'] * 1e6:.1f} us; other processes "
+            + (f"{s['at70_other_busy_cores']:.2f}" if s["at70_other_busy_cores"] is not None else "?") + " cores",
             f"    p50 / (recorded + floor)        {s['at70_p50_over_budget']:9.2f}x  "
             f"(target <= {P50_TARGET}: {ok[s['at70_p50_over_budget'] <= P50_TARGET]})",
             f"    p99 / p50                       {s['at70_p99_over_p50']:9.2f}x  "
