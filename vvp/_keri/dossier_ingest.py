@@ -781,8 +781,13 @@ def _explain(st: Store, f: _Feeder) -> Ingest:
             reg_accepted[regk] = iss
     accepted_pairs: set[tuple[str, str]] = set()
     accepted_by_pre: dict[str, tuple[_tel.TelEvent, ...]] = {}
+    couples: dict[str, set[tuple[int | None, str | None]]] = {}
+    for t in tel_raw:
+        couples.setdefault(t.said, set()).add((t.anchor_sn, t.anchor_said))
+    anchors = {said: (a_sn, a_said) for said, got in couples.items() if len(got) == 1
+               for a_sn, a_said in got if a_sn is not None and a_said is not None}
     for pre in {t.pre for t in tel_raw}:
-        evs = _tel.accepted_tel(st.reger, pre, f.tel.bodies)
+        evs = _tel.accepted_tel(st.reger, pre, f.tel.bodies, anchors)
         accepted_by_pre[pre] = evs
         accepted_pairs |= {(pre, e.said) for e in evs}
     reg_issuer = {**reg_claimed, **reg_accepted}

@@ -108,12 +108,15 @@ def _anchor(reger: Any, key: bytes) -> tuple[int | None, str | None]:
 
 
 def accepted_tel(reger: Any, pre: str,
-                 bodies: Mapping[str, tuple[str, Any, Any]] | None = None) -> tuple[TelEvent, ...]:
+                 bodies: Mapping[str, tuple[str, Any, Any]] | None = None,
+                 anchors: Mapping[str, tuple[int, str]] | None = None) -> tuple[TelEvent, ...]:
     """Every accepted TEL event of ``pre`` (a registry or a credential SAID), in order.
 
     ``bodies``: the ``(t, dt, ri)`` fields of TEL event bodies by SAID, as read when they were
     handed to keri in this ingest; an accepted event's stored body is that body (its SAID binds
-    it), so it is not parsed again."""
+    it), so it is not parsed again. ``anchors``: the anchor couple (sn, SAID) of events handed to
+    keri in this ingest with that one couple only: keri stores the couple an event was accepted
+    with (directly or from its escrow), so it is not read back and decoded."""
     out: list[TelEvent] = []
     sn = 0
     while sn < 1_000_000:
@@ -130,7 +133,8 @@ def accepted_tel(reger: Any, pre: str,
             serder = serdering.SerderKERI(raw=bytes(raw), verify=False)  # keri stored it after verifying it
             ked = serder.ked
             fields, said = (ked.get("t"), ked.get("dt"), ked.get("ri")), str(serder.said)
-        a_sn, a_said = _anchor(reger, key)
+        anchor = anchors.get(said) if anchors is not None else None
+        a_sn, a_said = anchor if anchor is not None else _anchor(reger, key)
         t, dt, ri = fields
         out.append(TelEvent(ilk=str(t), sn=sn, said=said,
                             dt=dt if isinstance(dt, str) else None,
