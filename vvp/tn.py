@@ -29,6 +29,9 @@ MAX_TN_INPUT_CHARS: Final = 64
 # An optional "+", then ASCII digits and the RFC 3966 visual separators only.
 _TN_RE: Final = re.compile(r"\A\+?([0-9().\-]*)\Z")
 _SEPARATORS_RE: Final = re.compile(r"[().\-]")
+# The usual spelling (an optional "+" and 1 to 15 ASCII digits, nothing else) is its own normal
+# form's digits: read with one match, on the per-call path (PASSporT orig/dest, call context).
+_USUAL_TN_RE: Final = re.compile(r"\+?([0-9]{1,15})")
 
 
 class TnError(EvidenceInvalid):
@@ -60,6 +63,10 @@ def try_normalize_tn(value: object) -> str | None:
     """:func:`normalize_tn`, or ``None`` when ``value`` is not a telephone number."""
     if not isinstance(value, str):
         return None
+    if type(value) is str:
+        m = _USUAL_TN_RE.fullmatch(value)
+        if m is not None:
+            return m.group(1)
     try:
         return normalize_tn(value)
     except TnError:

@@ -29,7 +29,7 @@ import functools
 from typing import Final
 
 from vvp import codes
-from vvp.caller.passport import VvpPassport, seconds_text, usual_tn
+from vvp.caller.passport import VvpPassport, seconds_text
 from vvp.stir.sip import SipRequest
 from vvp.tn import display_tn, try_normalize_tn
 from vvp.verdict import Check, failed, indeterminate, not_applicable, passed
@@ -151,7 +151,7 @@ def _shown(signed: tuple[str, ...]) -> str:
 def _compare_dest(signed: tuple[str, ...], dest: str | None, sip: SipRequest | None, subject: str | None) -> Check:
     matched: list[str] = []
     if dest is not None:
-        given = usual_tn(dest)
+        given = try_normalize_tn(dest)
         if given is None:
             return failed(DEST_ID, CLAIM, codes.CONTEXT_TN_INVALID, f"--dest is not a telephone number: {dest[:40]!r}",
                           subject)

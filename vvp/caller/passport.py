@@ -298,21 +298,6 @@ def _kid(header: Mapping[str, Any]) -> tuple[str | None, str | None, _Fail | Non
     return kid, aid, None
 
 
-# A TN as signers and call contexts usually write it: an optional "+" and 1 to 15 ASCII digits,
-# nothing else. Its normal form (:func:`vvp.tn.normalize_tn`) is those digits, found here with
-# one match; every other spelling goes through :func:`vvp.tn.try_normalize_tn`.
-_USUAL_TN_RE: Final = re.compile(r"\+?([0-9]{1,15})")
-
-
-def usual_tn(value: object) -> str | None:
-    """:func:`vvp.tn.try_normalize_tn` of ``value``, the usual spelling read with one match."""
-    if type(value) is str:
-        m = _USUAL_TN_RE.fullmatch(value)
-        if m is not None:
-            return m.group(1)
-    return try_normalize_tn(value)
-
-
 def _tn_list(v: Any, where: str) -> tuple[list[str] | None, str | None]:
     """Normalise a ``tn`` value (a string or an array of strings): (TNs, failure message)."""
     items: list[Any]
@@ -324,7 +309,7 @@ def _tn_list(v: Any, where: str) -> tuple[list[str] | None, str | None]:
         return None, f"{where}.tn must be a string or an array of strings"
     out: list[str] = []
     for item in items:
-        tn = usual_tn(item)
+        tn = try_normalize_tn(item)
         if tn is None:
             return None, f"{where}.tn holds a value that is not a telephone number: {str(item)[:40]!r}"
         out.append(tn)
