@@ -192,3 +192,13 @@ def test_the_cpu_token_try_acquire_and_the_heap_trim() -> None:
     with tok:
         pass
     assert isinstance(trim_malloc(), bool)
+
+
+def test_a_whole_deadline_is_written_as_the_same_canonical_json() -> None:
+    from vvp.canonical import canonical_json
+    from vvp.service.worker import _plain_number
+
+    for x in (3.0, 0.5, 10.0, 2.5e-3, 1e300):
+        doc = {"request_deadline_s": x, "identity": "é" * 3}
+        assert canonical_json({**doc, "request_deadline_s": _plain_number(x)}) == canonical_json(doc)
+    assert type(_plain_number(3.0)) is int and type(_plain_number(0.5)) is float

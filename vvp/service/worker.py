@@ -381,7 +381,7 @@ class Worker:
         if deadline is not None:
             metrics.DEADLINES.inc()
         _count_cache(recorder)
-        service: dict[str, Any] = {"endpoint": endpoint, "request_deadline_s": deadline_s,
+        service: dict[str, Any] = {"endpoint": endpoint, "request_deadline_s": _plain_number(deadline_s),
                                    "replay": replay.to_json() if replay is not None else None,
                                    "deadline": deadline}
         record = build_record(inputs={**call.to_json(), "service": service}, received_at=received_at,
@@ -389,6 +389,16 @@ class Worker:
                               events=recorder.events, identity=self.identity)
         metrics.VERIFY_SECONDS.observe(time.perf_counter() - t0)
         return _Built(verdict, record, replay, deadline)
+
+
+def _plain_number(x: float) -> float | int:
+    """``x`` as an int when it is a whole number: the same canonical JSON (RFC 8785 writes 3.0 as
+    ``3``), but the record's inputs then hold no float, so they are serialised by orjson instead
+    of the reference serialiser in pure Python (measured: about 60 us less per call, mostly the
+    Identity header's characters)."""
+    if x.is_integer() and abs(x) <= 2 ** 53:
+        return int(x)
+    return x
 
 
 class _Unset:

@@ -160,8 +160,10 @@ class Parts:
 
 SEGMENT_MIN = 1024
 """Parts of a signed content shorter than this are always written inline."""
-SEGMENT_MEMO_BYTES = 32 * 1024 * 1024
-"""Parts remembered by :class:`SegmentMemo` (the parts themselves are held, oldest dropped first)."""
+SEGMENT_MEMO_BYTES = 8 * 1024 * 1024
+"""Parts remembered by :class:`SegmentMemo` (the parts themselves are held, the least recently
+seen dropped first). Recurring parts are seen again with every call that reuses them, so they stay;
+a bound reached within the first few thousand records keeps a long-running worker's memory flat."""
 
 
 class SegmentMemo:
@@ -187,6 +189,7 @@ class SegmentMemo:
         key = id(part)
         hit = self._items.get(key)
         if hit is not None and hit[0] is part:
+            self._items.move_to_end(key)
             if hit[1] is not None:
                 return hit[1]
             d = digest(part)
