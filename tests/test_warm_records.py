@@ -20,10 +20,14 @@ from tests.world_fixtures import own_world
 from vvp import clock
 from vvp.fetch import FetchLimits, RecordingFetcher, build_fetcher
 from vvp.record import Record, open_identity
+from vvp.canonical import canonical_json
 from vvp.replay import make_record, reverify
 from vvp.trust import load_trust_store
 from vvp.verifier import Verifier, VerifierCache
 from vvp.testing.world import served_world
+
+
+BUILT: list[tuple[Record, bytes]] = []  # records as build_record made them, with their verdict's canonical JSON
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +50,7 @@ def warm_records(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[tupl
                 record = make_record(ci, verdict, trust=trusts[c.trust], events=rec.events,
                                      received_at=c.at + _dt.timedelta(seconds=2), identity=ident)
                 made.append((c.name, rnd, Record.from_bytes(record.to_bytes())))
+                BUILT.append((record, canonical_json(verdict.to_json())))
     yield made  # the server is down from here on: re-verification can only use the records
 
 
@@ -66,3 +71,11 @@ def test_every_record_reverifies_offline(warm_records: list[tuple[str, int, Reco
             bad.append((name, result.recorded_status, result.recomputed_status,
                         [d.path for d in result.differences][:3], result.not_in_record[:2]))
     assert not bad, bad
+
+
+def test_a_built_record_answers_with_the_verdict_bytes_it_signed(warm_records: list[tuple[str, int, Record]]) -> None:
+    """Record.verdict_bytes() (what the service answers with) is the canonical JSON of the
+    verdict, for a record as built and as read back from its file."""
+    assert len(BUILT) == len(warm_records)
+    for (built, expected), (_, _, loaded) in zip(BUILT, warm_records):
+        assert built.verdict_bytes() == expected == loaded.verdict_bytes()

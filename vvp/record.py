@@ -802,6 +802,16 @@ class Record:
         built = self._built
         return built.content_parts if built is not None else (self.content_bytes(),)
 
+    def verdict_bytes(self) -> bytes:
+        """The ``verdict`` member as the canonical JSON the record signs: for a record
+        :func:`build_record` made, the bytes it already composed (a service answers with them
+        instead of serialising the verdict a second time)."""
+        built = self._built
+        if built is not None:
+            v = built.members["verdict"]
+            return v if isinstance(v, bytes) else b"".join(v)
+        return canonical_json(self.data["verdict"])
+
     def signed_bytes(self) -> bytes:
         """The exact bytes the verifier's signature covers (:func:`signing_input`): the content
         bytes in v1, their 32-byte SHA-256 in v2."""

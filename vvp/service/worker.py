@@ -85,15 +85,16 @@ class Answer:
     SIP shapes) or as canonical bytes (:meth:`verdict_bytes`, the ``/vvp/v1/verify`` body):
     most answers need one of the two, never both."""
 
-    __slots__ = ("verdict", "record_id", "replay", "deadline", "_json")
+    __slots__ = ("verdict", "record_id", "replay", "deadline", "_json", "_record")
 
     def __init__(self, verdict: Verdict, record_id: str, replay: ReplayFinding | None,
-                 deadline: dict[str, Any] | None) -> None:
+                 deadline: dict[str, Any] | None, record: Record | None = None) -> None:
         self.verdict = verdict
         self.record_id = record_id
         self.replay = replay
         self.deadline = deadline
         self._json: dict[str, Any] | None = None
+        self._record = record
 
     @property
     def verdict_json(self) -> dict[str, Any]:
@@ -104,7 +105,9 @@ class Answer:
 
     def verdict_bytes(self) -> bytes:
         """The verdict as the canonical JSON the record signs (the same value as
-        :attr:`verdict_json`); its checks' bytes are memoised from building the record."""
+        :attr:`verdict_json`): the bytes the record composed when there is one."""
+        if self._record is not None:
+            return self._record.verdict_bytes()
         return b"".join(verdict_json_parts(self.verdict))
 
 
@@ -307,7 +310,7 @@ class Worker:
             self.release()
         metrics.observe_verdict(endpoint, built.verdict)
         self.answered += 1
-        return Answer(built.verdict, record_id, built.replay, built.deadline)
+        return Answer(built.verdict, record_id, built.replay, built.deadline, built.record)
 
     async def housekeeping(self, every_s: float = TRIM_EVERY_S) -> None:
         """Until cancelled: every ``every_s`` seconds in which calls were answered, trim the heap
