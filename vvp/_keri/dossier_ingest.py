@@ -716,21 +716,37 @@ def _settle(st: Store) -> None:
     one that left it as it found it would only do the same work again (an event in the
     partial-signature escrow has its signatures verified again each round: about 2 ms per round
     on the real vLEI chain)."""
-    before = _fingerprint(st)
-    for _ in range(_ESCROW_ROUNDS):
+    # The state before the first round is what the first comparison needs, but only when the
+    # round wrote something: LMDB read transactions opened now keep that state (MVCC), so the
+    # entries are counted only then (counting keri's ~116 databases is most of this function's
+    # cost, and a dossier with nothing in escrow writes nothing).
+    txns0 = _txns(st)
+    memory0 = _in_memory(st)
+    snaps = [owner.env.begin() for owner in (st.db, st.reger)]
+    try:
         st.kvy.processEscrows()
         st.tvy.processEscrows()
+        if _txns(st) == txns0:
+            return  # nothing written: the state is as the round found it
+        before = (tuple(tuple(txn.stat(h)["entries"] for h in _databases(owner))
+                        for owner, txn in zip((st.db, st.reger), snaps, strict=True)), *memory0)
+    finally:
+        for txn in snaps:
+            txn.abort()
+    for _ in range(_ESCROW_ROUNDS - 1):
         after = _fingerprint(st)
         if after == before:
             return
         before = after
+        st.kvy.processEscrows()
+        st.tvy.processEscrows()
 
 
 def _fingerprint(st: Store) -> tuple[Any, ...]:
     """What an escrow round can change: no write at all since the last look (LMDB's last
     transaction ids), else how many entries each of keri's databases holds, and keri's key
     states and registries in memory."""
-    txns = (st.db.env.info()["last_txnid"], st.reger.env.info()["last_txnid"])
+    txns = _txns(st)
     seen = getattr(st, "_vvp_fingerprint", None)
     if seen is not None and seen[0] == txns:
         return tuple(seen[1])
@@ -738,11 +754,21 @@ def _fingerprint(st: Store) -> tuple[Any, ...]:
     for owner in (st.db, st.reger):
         with owner.env.begin() as txn:
             counts.append(tuple(txn.stat(h)["entries"] for h in _databases(owner)))
-    kevers = tuple(sorted((str(p), int(k.sn), str(k.serder.said)) for p, k in dict.items(st.kvy.kevers)))
-    tevers = tuple(sorted((str(r), int(t.sn)) for r, t in dict.items(st.reger.tevers)))
-    out = (tuple(counts), kevers, tevers)
+    out = (tuple(counts), *_in_memory(st))
     st._vvp_fingerprint = (txns, out)  # type: ignore[attr-defined]
     return out
+
+
+def _txns(st: Store) -> tuple[int, int]:
+    """The last transaction ids of keri's two LMDB environments: unchanged means nothing written."""
+    return (st.db.env.info()["last_txnid"], st.reger.env.info()["last_txnid"])
+
+
+def _in_memory(st: Store) -> tuple[tuple[tuple[str, int, str], ...], tuple[tuple[str, int], ...]]:
+    """keri's key states and registries in memory, as the fingerprint compares them."""
+    kevers = tuple(sorted((str(p), int(k.sn), str(k.serder.said)) for p, k in dict.items(st.kvy.kevers)))
+    tevers = tuple(sorted((str(r), int(t.sn)) for r, t in dict.items(st.reger.tevers)))
+    return kevers, tevers
 
 
 def _databases(owner: Any) -> list[Any]:
