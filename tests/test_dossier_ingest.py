@@ -115,6 +115,22 @@ def test_duplicate_json_key_is_refused() -> None:
     assert r.status is Status.INVALID
 
 
+def test_duplicate_json_key_only_in_refused_bodies() -> None:
+    """The duplicate-key check runs only on bodies keri refused: keri's round trip refuses any body
+    that holds a key twice (its size and version string right), so no accepted one can."""
+    m = mini()
+    acdc = m.streams["acdc:i2i_ok"]
+    old = b'"name":"le cites its own vetting"'
+    head = b'"dt":"1","dt":"'
+    dup = acdc.replace(old, head + b"x" * (len(old) - len(head) - 1) + b'"')
+    got = ingest([m.dossier("qvi", "vetting", "i2i_ok").replace(acdc, dup)])
+    assert m.saids["i2i_ok"] not in {a.said for a in got.acdcs}
+    flagged = [a for a in got.bad_acdcs if a.said == m.saids["i2i_ok"]]
+    assert flagged and all(a.duplicate_keys for a in flagged)
+    clean = ingest([m.dossier("qvi", "vetting", "i2i_ok")])
+    assert clean.acdcs and not any(a.duplicate_keys for a in clean.acdcs)
+
+
 def test_stores_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from vvp._keri._store import tmp_root
 
