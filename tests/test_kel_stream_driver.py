@@ -102,3 +102,32 @@ def test_the_take_hook_sees_each_message_first() -> None:
     got, d, left = _walk(render(msgs), take=take)
     assert len(seen) == len(msgs) == d.messages_seen and left == 0
     assert [o for o, _ in got] == seen[1::2]
+
+
+def _heads_equal(ims: bytes) -> None:
+    """head() (with its reading of the usual version string) against keri's smell alone."""
+    driver = StreamDriver(kvy=None)
+    got = driver.head(bytearray(ims), 7)
+    if got.error is None and got.is_message:
+        ref = StreamDriver.smelled(bytearray(ims), 7, got.cold)
+        assert (got.offset, got.cold, got.proto, got.size, type(got.smell_error)) == \
+            (ref.offset, ref.cold, ref.proto, ref.size, type(ref.smell_error))
+
+
+def test_head_reads_version_strings_as_keri_smells_them() -> None:
+    from vvp.testing.world import WorldSpec, build_world
+
+    world = build_world(WorldSpec())
+    stream = world.dossiers["le"].stream
+    starts = [i for i in range(len(stream)) if stream.startswith(b'{"v":"', i)]
+    assert len(starts) > 20
+    variants = [b'{"v":"KERI10JSON00012b_"', b'{"v":"KERI10JSON00012B_",', b'{"v":"KERI10CBOR00012b_",',
+                b'{"v":"KERI20JSON00012b_",', b'{"v":"XXXX10JSON00012b_",', b'{"v":"KERIBAAJSONAAEr.",',
+                b'{"v":"ACDC10JSON0001ff_","d":""}' + b" " * 40, b'{"v":"KERI10JSON00012b_']
+    for i in starts:
+        _heads_equal(stream[i:])
+        _heads_equal(stream[i:i + 20])  # too short for keri to smell
+        for v in variants:
+            _heads_equal(v + stream[i + len(v):])
+    for v in variants:
+        _heads_equal(v)

@@ -25,6 +25,7 @@ reporting; the driving is here, once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,10 @@ PLACEHOLDER = _acdc.make_placeholder_acdc()
 PLACEHOLDER_SAID = str(json.loads(PLACEHOLDER)["d"])
 _MAX_STEPS = 64  # generator steps per message; a complete message needs at most two
 WS = b" \t\r\n"
+# The version string of nearly every message (a version 1 JSON body, KERI or ACDC) at the very
+# start of its body: keri's ``smell`` then finds exactly this match (no earlier one can start
+# inside ``{"v":"``) and reads it as this protocol and this hexadecimal size (see Head below).
+_V1_JSON = re.compile(rb'\{"v":"(KERI|ACDC)10JSON([0-9a-f]{6})_"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,15 @@ class StreamDriver:
             return Head(offset, None, error=ex)
         if cold != kering.Colds.msg:
             return Head(offset, cold)
+        if len(ims) >= kering.SMELLSIZE:  # the common case read without keri's Smellage (as smell reads it)
+            m = _V1_JSON.match(ims)
+            if m is not None:
+                return Head(offset, cold, m.group(1).decode(), int(m.group(2), 16))
+        return self.smelled(ims, offset, cold)
+
+    @staticmethod
+    def smelled(ims: bytearray, offset: int, cold: Any) -> Head:
+        """:meth:`head` of a message by keri's ``smell`` alone."""
         try:
             smellage = kering.smell(ims)
         except Exception as ex:  # noqa: BLE001
