@@ -40,6 +40,7 @@ from vvp._keri import tel as _tel
 from vvp._keri._store import Store, fresh_store
 from vvp._keri.codetables import fast_code_tables
 from vvp._keri.lazylog import lazy_pretty
+from vvp._keri.records import fast_records
 from vvp._keri.stream import PLACEHOLDER_SAID, WS, Head, StreamDriver
 from vvp._keri.verified import Reuse, VerifiedKels
 
@@ -698,7 +699,7 @@ def ingest(streams: Sequence[bytes], *, known: VerifiedKels | None = None, sourc
     keri accepts here is added to it (``source`` names these streams in a duplicity report), and
     the fresh store is an emptied one kept from an earlier ingest when there is one
     (:func:`vvp._keri._store.fresh_store`). The result is the same with or without it."""
-    with fast_code_tables(), lazy_pretty(), fresh_store(reusable=known is not None) as st, \
+    with fast_code_tables(), lazy_pretty(), fast_records(), fresh_store(reusable=known is not None) as st, \
             _tel.multi_seal_anchors():
         reuse = Reuse(known, st) if known is not None else None
         f = _Feeder(st, reuse)

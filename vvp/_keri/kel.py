@@ -34,6 +34,7 @@ from typing import Any
 from vvp._keri._store import Store, fresh_store  # first: it imports keri in the order keri needs
 from vvp._keri.codetables import fast_code_tables
 from vvp._keri.lazylog import lazy_pretty
+from vvp._keri.records import fast_records
 from vvp._keri.stream import StreamDriver, skip_counted_group
 from vvp._keri.verified import Reuse, VerifiedKels
 from keri import kering  # noqa: I001
@@ -740,7 +741,7 @@ def verify_kel_stream(stream: bytes, *, known: VerifiedKels | None = None, sourc
     (INDETERMINATE: never VALID, never a traceback). ``known``: see :func:`ingest`.
     """
     try:
-        with fast_code_tables(), lazy_pretty(), fresh_store(reusable=known is not None) as store:
+        with fast_code_tables(), lazy_pretty(), fast_records(), fresh_store(reusable=known is not None) as store:
             return ingest(store, stream, known=known, source=source)
     except Exception as ex:  # noqa: BLE001 - keri faults become a coded, never-VALID result
         return KelStream(aids=(), events=(), issues=(StreamIssue(codes.INTERNAL_ERROR,
