@@ -14,8 +14,8 @@ table holding anything mutable would hand out shared objects), and only their ``
 ``__contains__``. Outside the block keri runs exactly as shipped; :func:`vvp._keri.baseline.bare_ingest`
 (the baseline the cold path is measured against) runs outside it.
 
-The block is counted (re-entrant, thread-safe): the tables are changed when the first caller
-enters and restored when the last one leaves.
+The block is counted (:class:`vvp._keri.patching.CountedPatch`): the tables are changed when the
+first caller enters and restored when the last one leaves.
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
+from vvp._keri.patching import CountedPatch
+
 _MODULES = ("keri.kering", "keri.core.coring", "keri.core.indexing", "keri.core.counting", "keri.core.signing")
-_lock = threading.Lock()
-_depth = 0
 _saved: dict[type, tuple[Any, Any]] = {}
 _values: dict[int, tuple[object, tuple[str, ...], frozenset[str]]] = {}
 _classes: list[type] | None = None
@@ -115,33 +114,33 @@ def _class_answers(classes: list[type]) -> dict[type, tuple[Any, Any]]:
     return out
 
 
-@contextlib.contextmanager
-def fast_code_tables() -> Iterator[None]:
+def _apply() -> None:
+    global _classes, _answers
+    if _classes is None:
+        _classes = _tables()
+    if _answers is None:
+        _answers = _class_answers(_classes)
+    for cls in _classes:
+        _saved[cls] = (cls.__dict__["__iter__"], cls.__dict__.get("__contains__"))
+        it, contains = _answers[cls]
+        setattr(cls, "__iter__", it)
+        setattr(cls, "__contains__", contains)
+
+
+def _restore() -> None:
+    for cls, (it, contains) in _saved.items():
+        setattr(cls, "__iter__", it)
+        if contains is None:
+            with contextlib.suppress(AttributeError):
+                delattr(cls, "__contains__")
+        else:
+            setattr(cls, "__contains__", contains)
+    _saved.clear()
+
+
+_PATCH = CountedPatch(_apply, _restore)
+
+
+def fast_code_tables() -> contextlib.AbstractContextManager[None]:
     """keri's code tables answer ``iter`` and ``in`` from values made once (module docstring)."""
-    global _depth, _classes, _answers
-    with _lock:
-        if _depth == 0:
-            if _classes is None:
-                _classes = _tables()
-            if _answers is None:
-                _answers = _class_answers(_classes)
-            for cls in _classes:
-                _saved[cls] = (cls.__dict__["__iter__"], cls.__dict__.get("__contains__"))
-                it, contains = _answers[cls]
-                setattr(cls, "__iter__", it)
-                setattr(cls, "__contains__", contains)
-        _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                for cls, (it, contains) in _saved.items():
-                    setattr(cls, "__iter__", it)
-                    if contains is None:
-                        with contextlib.suppress(AttributeError):
-                            delattr(cls, "__contains__")
-                    else:
-                        setattr(cls, "__contains__", contains)
-                _saved.clear()
+    return _PATCH.active()

@@ -12,20 +12,18 @@ exactly the string keri's ``pretty`` would have returned, computed only when som
 it. Every use keri makes of ``pretty()`` is one of those (log arguments, ``str.format`` and
 f-strings in exception messages); a log record or message built from it reads the same text.
 Outside the block keri runs exactly as shipped; :func:`vvp._keri.baseline.bare_ingest` runs
-outside it. The block is counted (re-entrant, thread-safe), as :func:`vvp._keri.codetables.fast_code_tables`.
+outside it. The block is counted (:class:`vvp._keri.patching.CountedPatch`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 from keri.core import serdering
 
-_lock = threading.Lock()
-_depth = 0
+from vvp._keri.patching import CountedPatch
+
 _original: Any = None
 
 
@@ -60,19 +58,19 @@ def _lazy(self: Any, *, size: int | None = None) -> LazyPretty:
     return LazyPretty(self, size)
 
 
-@contextlib.contextmanager
-def lazy_pretty() -> Iterator[None]:
+def _apply() -> None:
+    global _original
+    _original = serdering.Serder.__dict__["pretty"]
+    serdering.Serder.pretty = _lazy
+
+
+def _restore() -> None:
+    serdering.Serder.pretty = _original
+
+
+_PATCH = CountedPatch(_apply, _restore)
+
+
+def lazy_pretty() -> contextlib.AbstractContextManager[None]:
     """``Serder.pretty`` made lazy inside the block (module docstring)."""
-    global _depth, _original
-    with _lock:
-        if _depth == 0:
-            _original = serdering.Serder.__dict__["pretty"]
-            serdering.Serder.pretty = _lazy
-        _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                serdering.Serder.pretty = _original
+    return _PATCH.active()

@@ -10,22 +10,20 @@ knows the types those records hold (str, int, float, bool, None, list, dict and 
 dataclasses, all exact types): the same keys in the same order with equal values, so the same
 JSON bytes in keri's store. A record holding anything else (or defining ``_ser``) goes to keri's
 own ``dictify``. Outside the block keri runs exactly as shipped;
-:func:`vvp._keri.baseline.bare_ingest` runs outside it. The block is counted (re-entrant,
-thread-safe), as :func:`vvp._keri.codetables.fast_code_tables`.
+:func:`vvp._keri.baseline.bare_ingest` runs outside it. The block is counted
+(:class:`vvp._keri.patching.CountedPatch`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 from keri.help import helping
 
-_lock = threading.Lock()
-_depth = 0
+from vvp._keri.patching import CountedPatch
+
 _original: Any = helping.dictify
 _ATOMS = frozenset({str, int, float, bool, type(None)})
 _names: dict[type, tuple[str, ...]] = {}
@@ -65,18 +63,17 @@ def plain_dict(val: Any) -> Any:
         return _original(val)
 
 
-@contextlib.contextmanager
-def fast_records() -> Iterator[None]:
+def _apply() -> None:
+    helping.dictify = plain_dict
+
+
+def _restore() -> None:
+    helping.dictify = _original
+
+
+_PATCH = CountedPatch(_apply, _restore)
+
+
+def fast_records() -> contextlib.AbstractContextManager[None]:
     """``helping.dictify`` is :func:`plain_dict` inside the block (module docstring)."""
-    global _depth
-    with _lock:
-        if _depth == 0:
-            helping.dictify = plain_dict
-        _depth += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _depth -= 1
-            if _depth == 0:
-                helping.dictify = _original
+    return _PATCH.active()
