@@ -10,6 +10,7 @@ sleeping in the server.
 from __future__ import annotations
 
 import datetime as _dt
+import http.client
 import json
 import threading
 import time
@@ -205,8 +206,8 @@ def _load(srv: Server, body: dict[str, Any], acked: list[str], stop: threading.E
     while not stop.is_set():
         try:
             r = post_json(srv.port, "/vvp/v1/verify", body, timeout=10)
-        except OSError:
-            return  # the server is gone
+        except (OSError, http.client.HTTPException):
+            return  # the server is gone (killed mid-response: never acknowledged)
         if r.status == 200:
             acked.append(r.json()["record_id"])
         elif r.status != 503:
