@@ -8,6 +8,9 @@ two different, validly signed events at one sn of one AID.
   never reused again: never a silent merge.
 * Inside one call, the dossier stream forking the KEL the ``kid`` OOBI proved (keri verifies each
   source in its own store, so each is consistent alone): INVALID, ``KEL_DUPLICITY`` (X-KEL-01).
+* Inside one call, the dossier carrying a second event at the last sn of the identity root, the
+  KERI delegator of GLEIF External: keri still accepts External's earlier events, but the
+  chain's authority rests on a refuted KEL: INVALID, ``KEL_DUPLICITY`` on V-11.
 
 The world is served from memory (no sockets): this is about the key state, not the transport.
 """
@@ -28,7 +31,7 @@ from vvp.testing.world import CALL_AT, CARD, DEST, GOAL, ROTATE_AT, WorldSpec, W
 from vvp.testing.world import write_evidence
 from vvp.testing.worldgen import witnesses as W
 from vvp.trust import load_trust_store
-from vvp.verdict import Status, Verdict
+from vvp.verdict import CheckStatus, Status, Verdict
 from vvp.verifier import CallInput, Verifier, VerifierCache
 
 BASE = "http://127.0.0.1:5642"  # never contacted: served from memory
@@ -105,3 +108,16 @@ def test_dossier_forking_the_kid_kel_in_one_call_is_duplicity(case: dict[str, An
     assert codes.KEL_DUPLICITY in _codes(v) and v.status is Status.INVALID
     (c,) = [c for c in v.checks if c.id == "X-KEL-01"]
     assert c.subject == case["aid"] and f"sn {case['sn']}" in c.message
+
+
+def test_a_duplicitous_delegator_in_the_dossier_is_never_valid(case: dict[str, Any]) -> None:
+    world = case["world"]
+    root = world.roots["identity"]
+    assert world.parties["external"].delegator == root  # the shape this test is about
+    assert _verify(case, {}).status is Status.VALID  # positive control
+    fork = W.forked_event(world, root, len(world.parties[root].events) - 1, at=ROTATE_AT)
+    v = _verify(case, {case["evd"]: case["routes"][case["evd"]][1] + fork})
+    assert v.status is Status.INVALID
+    v11 = [c for c in v.checks if c.id == "V-11" and c.code == codes.KEL_DUPLICITY]
+    assert v11 and all(c.status is CheckStatus.FAIL for c in v11)
+    assert "delegator" in v11[0].message

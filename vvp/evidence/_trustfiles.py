@@ -3,8 +3,8 @@
 A checker is called for every foreign artifact of every call, while its trust inputs (JWK sets,
 PEM anchors, JSON-LD contexts) change only when the trust store is replaced, which makes a new
 :class:`vvp.trust.ForeignTrust` object. So each checker keeps a :class:`PerTrustCache`: what it
-derived from one ForeignTrust (parsed keys, parsed contexts, pyld's resolved contexts), found by
-that object's identity. Nothing is keyed by path in a module global: two trust stores naming the
+derived from one ForeignTrust (parsed keys, parsed contexts, pyld's resolved contexts), kept on
+that object. Nothing is keyed by path in a module global: two trust stores naming the
 same file at different moments (or different files for the same context URL) never share entries.
 
 Errors in a trust file are part of the derived value (see the loaders), never an exception here,
@@ -31,7 +31,7 @@ class PerTrustCache(Generic[T]):
     """Values a checker derives from a :class:`~vvp.evidence.base.ForeignTrust`, kept on that
     trust object itself (``ForeignTrust.derived``) under this cache's ``name``: they live as long
     as the trust store that holds them, owned by the Verifier that owns the store (architecture
-    §2.1), not in a process-wide table keyed by ``id(trust)``."""
+    §2.1), never in process-wide state."""
 
     def __init__(self, name: str) -> None:
         self.name = name
