@@ -624,3 +624,55 @@ def test_rfc3339_is_the_strftime_form() -> None:
         u = t.astimezone(_dt.UTC)
         want = u.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if u.microsecond else "%Y-%m-%dT%H:%M:%SZ")
         assert clock.rfc3339(t) == want, t
+
+
+def test_verdict_claims_text_is_reused_only_when_proven_canonical() -> None:
+    """vvp.record._top_rest remembers orjson's text of a verdict's claims and display once the
+    whole was equal to RFC 8785's output, and splices later verdicts (other reference times) from
+    it. Members whose orjson text is not canonical (a float RFC 8785 spells otherwise, keys
+    beyond the BMP that sort otherwise in UTF-16) are never reused: every verdict below, twice
+    over and at two reference times, is byte for byte canonical_json(verdict.to_json())."""
+    from vvp import record as _record
+    from vvp.verdict import build_verdict as _build_verdict, passed as _passed
+
+    details: list[dict[str, Any]] = [
+        {"evidence": {"n": 2, "s": "plain"}},
+        {"evidence": {"n": 1e21}},  # orjson 1e21, RFC 8785 1e+21
+        {"evidence": {"n": 0.1, "m": -0.0}},
+        {"evidence": {"\U0001f600": 1, "\uff61": 2}},  # UTF-8 and UTF-16 orders differ
+        {"evidence": {"big": 2 ** 53}},  # beyond what orjson's strict mode writes; RFC 8785 writes 2.0**53 so
+        {"evidence": {"t": "\u2028\x7f\"\\"}},
+    ]
+    _record._TOP_TEXTS.clear()
+    for _ in range(2):
+        for d in details:
+            for rt in ("2026-01-15T12:00:00Z", "2026-01-15T12:00:00.000001Z"):
+                v = _build_verdict([_passed("X-A", "passport", "ok")], reference_time=rt, claim_details=d,
+                                   display={"brand": {"name": "\u00e9"}})
+                assert verdict_json_bytes(v) == canonical_json(v.to_json()), (d, rt)
+    assert 1 <= len(_record._TOP_TEXTS) < len(details)  # the plain ones were remembered, the others not
+
+
+def test_cached_evidence_is_remembered_per_run_of_the_same_events(identity: VerifierIdentity) -> None:
+    """A warm call hands the recorder the very event objects its caches hold, and the evidence
+    member, manifest and blobs made from them are remembered per run of those objects
+    (vvp.record._RecordParts.evidence_of). Another order, a subset or a fresh fetch is another
+    run: each record below holds exactly its own events, and re-reads as written."""
+    from dataclasses import replace as _replace
+    from vvp.fetch.local import as_cached
+
+    trust = _trust()
+    cached = [as_cached(e) for e in _events() if e.fetched is not None]
+    assert len(cached) >= 2
+    fresh = [e for e in _events() if e.fetched is not None]
+    runs = [cached, cached[::-1], cached[:1], cached, fresh, fresh, [_replace(cached[0], url=cached[0].url + "?x")]]
+    for events in runs:
+        rec = _record(identity, trust=trust, events=events)
+        again = Record.from_bytes(rec.to_bytes())
+        assert [(e["url"], e["fetched"]["source"]) for e in again.data["evidence"]] == \
+            [(e.url, e.fetched.source) for e in events if e.fetched is not None]
+        assert set(again.blobs) == set(rec.blobs)
+    parts = trust.record_parts()
+    assert parts.evidence_of(cached) is not None and parts.evidence_of(cached[::-1]) is not None
+    assert parts.evidence_of(fresh) is None  # fetched now, not from a cache: never remembered
+    assert parts.evidence_of(list(cached)) is parts.evidence_of(cached)

@@ -215,6 +215,24 @@ class TrustSnapshot:
 
 MANIFEST_MEMO_ENTRIES = 1024
 """How many manifests (distinct sets of blobs) a snapshot's record parts remember."""
+EVIDENCE_MEMO_ENTRIES = 1024
+"""How many runs of cached fetch events (:meth:`_RecordParts.evidence_of`) a snapshot's record parts remember."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Evidence:
+    """What a record's evidence contributes, made once per run of cached fetch events: the
+    ``evidence`` and ``manifest`` members, and every blob (the evidence's and the trust
+    files') as its canonical member and as bytes. The mappings are shared by every record made
+    from the same run (a :class:`Record`'s blobs are read-only)."""
+
+    events: tuple[FetchEvent, ...]
+    member: bytes
+    manifest: bytes
+    blob_members: Mapping[str, bytes]
+    raw_blobs: Mapping[str, bytes]
+
+
 BLOB_MEMO_BYTES = 64 * 1024 * 1024
 """How much evidence a snapshot's blob memo keeps (the blobs and their JSON), oldest dropped first."""
 
@@ -240,6 +258,28 @@ class _RecordParts:
         self._memo_bytes = 0
         self._lock = threading.Lock()
         self._manifests: dict[tuple[str, ...], bytes] = {}
+        self._evidence: dict[tuple[int, ...], _Evidence] = {}
+
+    def evidence_of(self, events: Sequence[FetchEvent]) -> _Evidence | None:
+        """The remembered :class:`_Evidence` of exactly these event objects, in this order, or None.
+
+        Only evidence a cache answered with is remembered (every event ``source: "cache"``, made
+        by :meth:`remember_evidence`): a warm call hands the recorder the very event objects its
+        caches hold (architecture §2.1), call after call, and those objects are held by the caches
+        anyway, so remembering them holds no evidence that would otherwise be freed. A fresh
+        fetch's events are new objects every time and are never looked for here."""
+        hit = self._evidence.get(tuple(map(id, events)))
+        if hit is not None and len(hit.events) == len(events) and all(a is b for a, b in zip(hit.events, events)):
+            return hit
+        return None
+
+    def remember_evidence(self, ev: _Evidence) -> None:
+        if not all(e.fetched is not None and e.fetched.source == "cache" for e in ev.events):
+            return
+        with self._lock:
+            if len(self._evidence) >= EVIDENCE_MEMO_ENTRIES:
+                self._evidence.clear()
+            self._evidence[tuple(map(id, ev.events))] = ev
 
     def manifest(self, blobs: Mapping[str, bytes]) -> bytes:
         """The canonical ``manifest`` member of a record holding ``blobs`` (:func:`manifest_of`),
@@ -1121,10 +1161,53 @@ def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     with ``extra`` members (which may sort anywhere, or take ``checks`` over) is serialised whole
     instead; a test compares the two on every world scenario."""
     if not verdict.extra:
-        top = verdict.json_without_checks()
-        rest = canonical_json_of_plain(top) if _top_plain(verdict, top) else canonical_json(top)
-        return [_CHECKS_KEY, *_CHECKS.array_parts(verdict.checks), b"," + rest[1:]]
+        return [_CHECKS_KEY, *_CHECKS.array_parts(verdict.checks), _top_rest(verdict)]
     return [canonical_json(verdict.to_json())]
+
+
+TOP_TEXTS_ENTRIES = 1024
+"""How many texts of verdicts' claims and display :func:`_top_rest` remembers as proven canonical."""
+_TOP_TEXTS: dict[bytes, bytes] = {}
+_FAST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+_RT_KEY = b',"reference_time":'
+_STATUS_KEY = b',"status":'
+
+
+def _top_rest(verdict: Verdict) -> bytes:
+    """``,`` + the canonical JSON of :meth:`~vvp.verdict.Verdict.json_without_checks` less its
+    opening brace: what follows the checks array in a verdict's canonical JSON.
+
+    Why not simply that: proving the members plain (:func:`_top_plain`, a walk of the claims'
+    details) cost more than serialising them, on every call. But a caller's calls carry the same
+    claims, details and display call after call; only the reference time changes (and it sorts
+    after them, with the status). So orjson's sorted text of the members less those two is
+    remembered once the whole was proven to be exactly the canonical JSON, and a later verdict
+    whose text is one of those is spliced from it: the canonical form is a function of the JSON
+    value, which that text determines (one text, one value: orjson writes an integer without a
+    fraction or exponent and a float always with one, refuses integers beyond 2**53, and a text
+    is remembered only where it was equal to RFC 8785's output for the same members). The
+    reference time and status are text here by construction (checked), serialised on their own."""
+    top = verdict.json_without_checks()
+    rt, st = top.pop("reference_time"), top.pop("status")
+    text: bytes | None
+    try:
+        text = orjson.dumps(top, option=_FAST_OPTIONS) if type(rt) is str and type(st) is str else None
+    except orjson.JSONEncodeError:
+        text = None
+    if text is not None:
+        core = _TOP_TEXTS.get(text)
+        if core is not None:
+            return b"".join((b",", memoryview(core)[1:-1], _RT_KEY, canonical_json_of_plain(rt), _STATUS_KEY,
+                             canonical_json_of_plain(st), b"}"))
+    top["reference_time"], top["status"] = rt, st
+    rest = b"," + (canonical_json_of_plain(top) if _top_plain(verdict, top) else canonical_json(top))[1:]
+    if text is not None and text.startswith(b"{") and text.endswith(b"}") and len(text) > 2 and rest == b"".join(
+            (b",", text[1:-1], _RT_KEY, canonical_json_of_plain(rt), _STATUS_KEY, canonical_json_of_plain(st), b"}")):
+        if len(_TOP_TEXTS) >= TOP_TEXTS_ENTRIES:
+            _TOP_TEXTS.clear()
+        kept = bytes(memoryview(text))  # orjson's buffer is many times its length (vvp.canonical)
+        _TOP_TEXTS[kept] = kept
+    return rest
 
 
 _FETCH_TIMES: dict[_dt.datetime, str] = {}
@@ -1147,6 +1230,48 @@ def _fetch_time(at: _dt.datetime) -> str:
     return got
 
 
+def _evidence(parts: _RecordParts, events: Sequence[FetchEvent]) -> _Evidence:
+    """The evidence member, the manifest and the blobs of a record of ``events`` (in order)
+    under ``parts``' trust snapshot: raises ValueError for an event with neither bytes nor a
+    failure."""
+    blob_members: dict[str, bytes] = {}
+    raw_blobs: dict[str, bytes] = {}
+
+    def put(data: bytes) -> str:
+        key, member = parts.blob(data)
+        if key not in blob_members:
+            blob_members[key] = member
+            raw_blobs[key] = data
+        return key
+
+    evidence: list[dict[str, Any]] = []
+    texts: list[object] = []  # every leaf of the evidence that is not made here: text, checked below
+    for ev in events:
+        kind = ev.kind
+        item: dict[str, Any] = {"url": ev.url,
+                                "kind": kind.value if type(kind) is EvidenceKind else EvidenceKind(kind).value,
+                                "at": _fetch_time(ev.at) if ev.at is not None else None}
+        if ev.fetched is not None:
+            f = ev.fetched
+            item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,
+                               "blob": put(f.body)}
+            texts += (ev.url, f.final_url, f.content_type, f.source)
+        elif ev.failure is not None:
+            item["failure"] = {"code": ev.failure.code, "message": ev.failure.message}
+            texts += (ev.url, ev.failure.code, ev.failure.message)
+        else:
+            raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
+        evidence.append(item)
+    evidence_plain = all(isinstance(t, str) for t in texts)
+    for key, (member, data) in parts.blobs.items():
+        if key not in blob_members:
+            blob_members[key] = member
+            raw_blobs[key] = data
+    return _Evidence(events=tuple(events),
+                     member=canonical_json_of_plain(evidence) if evidence_plain else canonical_json(evidence),
+                     manifest=parts.manifest(raw_blobs), blob_members=blob_members, raw_blobs=raw_blobs)
+
+
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
                  trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
                  software: Mapping[str, str] | None = None) -> Record:
@@ -1165,41 +1290,13 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     (:func:`~vvp.canonical.canonical_object`), so it is exactly the canonical JSON of the whole
     record, as :meth:`Record.from_bytes` demands.
     """
-    blob_members: dict[str, bytes] = {}
-    raw_blobs: dict[str, bytes] = {}
-
-    def put(data: bytes) -> str:
-        key, member = parts.blob(data)
-        if key not in blob_members:
-            blob_members[key] = member
-            raw_blobs[key] = data
-        return key
-
     try:
         parts = trust.record_parts()
-        evidence: list[dict[str, Any]] = []
-        texts: list[object] = []  # every leaf of the evidence that is not made here: text, checked below
-        for ev in events:
-            kind = ev.kind
-            item: dict[str, Any] = {"url": ev.url,
-                                    "kind": kind.value if type(kind) is EvidenceKind else EvidenceKind(kind).value,
-                                    "at": _fetch_time(ev.at) if ev.at is not None else None}
-            if ev.fetched is not None:
-                f = ev.fetched
-                item["fetched"] = {"final_url": f.final_url, "content_type": f.content_type, "source": f.source,
-                                   "blob": put(f.body)}
-                texts += (ev.url, f.final_url, f.content_type, f.source)
-            elif ev.failure is not None:
-                item["failure"] = {"code": ev.failure.code, "message": ev.failure.message}
-                texts += (ev.url, ev.failure.code, ev.failure.message)
-            else:
-                raise ValueError(f"fetch event for {ev.url} has neither bytes nor failure")
-            evidence.append(item)
-        evidence_plain = all(isinstance(t, str) for t in texts)
-        for key, (member, data) in parts.blobs.items():
-            if key not in blob_members:
-                blob_members[key] = member
-                raw_blobs[key] = data
+        evs: Sequence[FetchEvent] = events if isinstance(events, (list, tuple)) else list(events)
+        ev = parts.evidence_of(evs)
+        if ev is None:
+            ev = _evidence(parts, evs)
+            parts.remember_evidence(ev)
         state = identity.state()
         verdict_member: bytes | tuple[bytes, ...]
         if isinstance(verdict, Verdict):
@@ -1212,8 +1309,8 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
             "received_at": canonical_json_of_plain(received),
             "inputs": canonical_json(inputs),
             "trust": parts.member,
-            "evidence": canonical_json_of_plain(evidence) if evidence_plain else canonical_json(evidence),
-            "manifest": parts.manifest(raw_blobs),
+            "evidence": ev.member,
+            "manifest": ev.manifest,
             "verdict": verdict_member,
             "software": canonical_json(software) if software is not None else _software_member(),
             "verifier": _verifier_member(state, identity.kel()),
@@ -1236,7 +1333,7 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
     signed = h.digest()
     sig = identity.sign(signed, expect=state)
     record_id = DIGEST_PREFIX + h.hexdigest()
-    return Record._made(_Built(members, tuple(content), signed, blob_members, sig, received, status), raw_blobs,
+    return Record._made(_Built(members, tuple(content), signed, ev.blob_members, sig, received, status), ev.raw_blobs,
                         record_id, joined)
 
 
