@@ -71,18 +71,22 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            seconds = time.perf_counter() - t0
-            ep = self.endpoint(scope.get("path", ""))
-            metrics.child(metrics.REQUESTS, ep, str(state["status"])).inc()
-            metrics.child(metrics.REQUEST_SECONDS, ep).observe(seconds)
-            if self.enabled:
-                self._write(scope, state, seconds)
+            self.done(scope, state["status"], state["bytes"], time.perf_counter() - t0)
 
-    def _write(self, scope: Scope, state: dict[str, Any], seconds: float) -> None:
+    def done(self, scope: Scope, status: int, nbytes: int, seconds: float) -> None:
+        """Count and log one answered request (also called by the fast path,
+        :mod:`vvp.service.fastpath`, which answers without going through :meth:`__call__`)."""
+        ep = self.endpoint(scope.get("path", ""))
+        metrics.child(metrics.REQUESTS, ep, str(status)).inc()
+        metrics.child(metrics.REQUEST_SECONDS, ep).observe(seconds)
+        if self.enabled:
+            self._write(scope, status, nbytes, seconds)
+
+    def _write(self, scope: Scope, status: int, nbytes: int, seconds: float) -> None:
         client = scope.get("client")
         line: dict[str, Any] = {"ts": clock.rfc3339(clock.now()), "pid": os.getpid(), "method": scope.get("method"),
-                                "path": str(scope.get("path", ""))[:200], "status": state["status"],
-                                "ms": round(seconds * 1000, 3), "bytes": state["bytes"],
+                                "path": str(scope.get("path", ""))[:200], "status": status,
+                                "ms": round(seconds * 1000, 3), "bytes": nbytes,
                                 "client": f"{client[0]}:{client[1]}" if client else None}
         extra = scope.get("vvp.log")
         if extra:

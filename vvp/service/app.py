@@ -23,7 +23,7 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, Final
 
 import orjson
@@ -38,7 +38,7 @@ from vvp import clock, codes, strictjson
 from vvp.errors import UsageError, VvpError
 from vvp.record import media_type_of
 from vvp.service import metrics
-from vvp.service.accesslog import AccessLog
+from vvp.service.accesslog import AccessLog, ASGIApp
 from vvp.service.config import ServiceConfig
 from vvp.service.models import (
     AtisRequest,
@@ -85,37 +85,46 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     return Response(orjson.dumps(body), status_code=status, media_type=JSON, headers=dict(headers or {}))
 
 
-def verdict_response(a: Answer) -> Response:
+def verdict_body(a: Answer) -> bytes:
     """``{"verdict", "record_id", "replay", "deadline"}`` with the verdict as the canonical bytes
     already made for its record (not serialised a second time)."""
     rest = orjson.dumps({"record_id": a.record_id, "replay": a.replay.to_json() if a.replay else None,
                          "deadline": a.deadline})
-    return Response(b'{"verdict":' + a.verdict_bytes() + b"," + rest[1:], media_type=JSON)
+    return b'{"verdict":' + a.verdict_bytes() + b"," + rest[1:]
+
+
+def verdict_response(a: Answer) -> Response:
+    return Response(verdict_body(a), media_type=JSON)
+
+
+def note(scope: MutableMapping[str, Any], **fields: Any) -> None:
+    """What the access log should add to this request's line (code, record id, verdict)."""
+    scope.setdefault(LOG_KEY, {}).update(fields)
 
 
 def _note(request: Request, **fields: Any) -> None:
-    request.scope.setdefault(LOG_KEY, {}).update(fields)
+    note(request.scope, **fields)
 
 
-async def read_json(request: Request, limit: int, *, atis_shape: bool = False) -> Any:
-    """The body as strict JSON within ``limit`` bytes, or an :class:`HttpError` (415/413/400)."""
+def check_head(ctype: str, declared: str | None, limit: int, *, atis_shape: bool = False) -> None:
+    """The gate's first rules, from the headers alone: ``Content-Type`` (415) and a declared
+    ``Content-Length`` over ``limit`` (413), before any of the body is read."""
     aid = atis.INVALID if atis_shape else None
-    ctype = request.headers.get("content-type", "")
     if ctype.split(";", 1)[0].strip().lower() != JSON:
         raise HttpError(415, codes.SERVICE_CONTENT_TYPE, f"the body must be {JSON}, not {ctype or '(none)'!r}",
                         atis_id=aid)
-    declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise HttpError(413, codes.SERVICE_BODY_TOO_LARGE, f"the body is over the {limit}-byte limit", atis_id=aid)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HttpError(413, codes.SERVICE_BODY_TOO_LARGE, f"the body is over the {limit}-byte limit",
-                            atis_id=aid)
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+        raise too_large(limit, atis_shape=atis_shape)
+
+
+def too_large(limit: int, *, atis_shape: bool = False) -> HttpError:
+    return HttpError(413, codes.SERVICE_BODY_TOO_LARGE, f"the body is over the {limit}-byte limit",
+                     atis_id=atis.INVALID if atis_shape else None)
+
+
+def parse_body(raw: bytes, *, atis_shape: bool = False) -> Any:
+    """The body as strict JSON, or a 400 (duplicate keys, NaN, bad UTF-8, too deep)."""
+    aid = atis.INVALID if atis_shape else None
     try:
         return strictjson.loads(raw)
     except RecursionError:
@@ -123,6 +132,20 @@ async def read_json(request: Request, limit: int, *, atis_shape: bool = False) -
     except ValueError as ex:
         raise HttpError(400, codes.SERVICE_BODY_NOT_JSON, f"the body is not strict JSON: {ex}"[:500],
                         atis_id=aid) from None
+
+
+async def read_json(request: Request, limit: int, *, atis_shape: bool = False) -> Any:
+    """The body as strict JSON within ``limit`` bytes, or an :class:`HttpError` (415/413/400)."""
+    check_head(request.headers.get("content-type", ""), request.headers.get("content-length"), limit,
+               atis_shape=atis_shape)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(limit, atis_shape=atis_shape)
+        chunks.append(chunk)
+    return parse_body(b"".join(chunks), atis_shape=atis_shape)
 
 
 def _validation_error(ex: ValidationError, *, atis_shape: bool) -> HttpError:
@@ -167,8 +190,8 @@ class Service:
         self.worker = worker
         self._openapi = orjson.dumps(openapi_document())
 
-    async def _answer(self, request: Request, call: CallInput | CalleeInput, endpoint: str, received_at: _dt.datetime,
-                      started: float) -> Answer:
+    async def _answer(self, scope: MutableMapping[str, Any], call: CallInput | CalleeInput, endpoint: str,
+                      received_at: _dt.datetime, started: float) -> Answer:
         try:
             answer = await self.worker.answer(call, endpoint=endpoint, received_at=received_at, started=started)
         except ServiceRefusal as ex:
@@ -176,21 +199,29 @@ class Service:
         except VvpError as ex:  # the record could not be stored: never acknowledge the call
             raise HttpError(503, ex.code, f"the call's record could not be stored: {ex.message}",
                             headers={"Retry-After": str(self.cfg.retry_after_s)}) from None
-        _note(request, record_id=answer.record_id, verdict=answer.verdict.status.value)
+        note(scope, record_id=answer.record_id, verdict=answer.verdict.status.value)
         return answer
 
-    async def verify(self, request: Request) -> Response:
-        started, received_at = time.monotonic(), clock.now()
-        req = _validate(VerifyRequest, await read_json(request, self.cfg.max_body_bytes))
+    # The endpoints' work once the body is read, shared by the Starlette routes below and the
+    # raw ASGI fast path (vvp.service.fastpath): the same rules, the same answers.
+
+    @property
+    def stir_limit(self) -> int:
+        return min(self.cfg.max_body_bytes, atis.MAX_REQUEST_BYTES)
+
+    async def verify_doc(self, doc: Any, scope: MutableMapping[str, Any], started: float,
+                         received_at: _dt.datetime) -> bytes:
+        """``POST /vvp/v1/verify`` from its strict-JSON body: the 200 body, or an HttpError."""
+        req = _validate(VerifyRequest, doc)
         idents = (req.identity,) if isinstance(req.identity, str) else tuple(req.identity)
         call = CallInput(reference_time=_reference(req.at, received_at), identities=idents, orig=req.orig,
                          dest=req.dest, call_id=req.call_id, require_context=req.require_context)
-        a = await self._answer(request, call, "verify", received_at, started)
-        return verdict_response(a)
+        a = await self._answer(scope, call, "verify", received_at, started)
+        return verdict_body(a)
 
-    async def stir(self, request: Request) -> Response:
-        started, received_at = time.monotonic(), clock.now()
-        doc = await read_json(request, min(self.cfg.max_body_bytes, atis.MAX_REQUEST_BYTES), atis_shape=True)
+    async def stir_doc(self, doc: Any, scope: MutableMapping[str, Any], started: float,
+                       received_at: _dt.datetime) -> bytes:
+        """``POST /stir/v1/verification`` from its strict-JSON body: the 200 body, or an HttpError."""
         model = _validate(AtisRequest, doc, atis_shape=True)
         inner_req = {k: v for k, v in doc["verificationRequest"].items() if k != "time"}
         if model.verificationRequest.time is not None:  # null is absent (now); 5.0 is 5
@@ -202,7 +233,7 @@ class Service:
             raise HttpError(400, ex.code, ex.detail, atis_id=ex.message_id, variable=ex.variable) from None
         call = CallInput(reference_time=vr.reference_time or received_at, identities=vr.identities, orig=vr.orig,
                          dest=vr.dest[0])
-        a = await self._answer(request, call, "stir", received_at, started)
+        a = await self._answer(scope, call, "stir", received_at, started)
         body = atis.verification_response(atis.CallAnswer(a.verdict_json, a.record_id))
         inner = body["verificationResponse"]
         if a.replay is not None:  # a replayed PASSporT is refused whatever its evidence says
@@ -211,14 +242,24 @@ class Service:
         inner["replay"] = a.replay.to_json() if a.replay else None
         inner["deadline"] = a.deadline
         metrics.child(metrics.VERSTATS, str(inner["verstat"])).inc()
-        return json_response(body)
+        return orjson.dumps(body)
+
+    async def verify(self, request: Request) -> Response:
+        started, received_at = time.monotonic(), clock.now()
+        doc = await read_json(request, self.cfg.max_body_bytes)
+        return Response(await self.verify_doc(doc, request.scope, started, received_at), media_type=JSON)
+
+    async def stir(self, request: Request) -> Response:
+        started, received_at = time.monotonic(), clock.now()
+        doc = await read_json(request, self.stir_limit, atis_shape=True)
+        return Response(await self.stir_doc(doc, request.scope, started, received_at), media_type=JSON)
 
     async def verify_callee(self, request: Request) -> Response:
         started, received_at = time.monotonic(), clock.now()
         req = _validate(CalleeRequest, await read_json(request, self.cfg.max_body_bytes))
         call = CalleeInput(reference_time=_reference(req.at, received_at), callee=req.callee, call_id=req.call_id,
                            cseq=str(req.cseq), dest=req.dest, caller_goal=req.caller_goal)
-        a = await self._answer(request, call, "verify-callee", received_at, started)
+        a = await self._answer(request.scope, call, "verify-callee", received_at, started)
         return verdict_response(a)
 
     async def record(self, request: Request) -> Response:
@@ -253,6 +294,15 @@ class Service:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
+def refusal(scope: MutableMapping[str, Any], ex: HttpError) -> bytes:
+    """The body of an :class:`HttpError`'s answer; its code noted for the access log and, for a
+    bad request (400, 413, 415), counted."""
+    note(scope, code=ex.code)
+    if ex.status in (400, 413, 415):
+        metrics.child(metrics.REJECTED, "bad_request").inc()
+    return orjson.dumps(ex.body())
+
+
 def _guard(fn: Handler) -> Handler:
     """Turn an :class:`HttpError` into its JSON answer (and note its code for the access log)."""
 
@@ -260,10 +310,7 @@ def _guard(fn: Handler) -> Handler:
         try:
             return await fn(request)
         except HttpError as ex:
-            _note(request, code=ex.code)
-            if ex.status in (400, 413, 415):
-                metrics.REJECTED.labels("bad_request").inc()
-            return json_response(ex.body(), ex.status, ex.headers)
+            return Response(refusal(request.scope, ex), ex.status, media_type=JSON, headers=ex.headers)
 
     return run
 
@@ -277,15 +324,21 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return json_response({"error": {"code": code, "message": msg.get(status, "an internal fault")}}, status, headers)
 
 
-async def _internal(request: Request, exc: Exception) -> Response:
+def internal_fault(scope: MutableMapping[str, Any], exc: BaseException) -> bytes:
+    """The body of the 500 answer to an unexpected exception (a bug), its traceback on stderr."""
     traceback.print_exception(exc, file=sys.stderr)
-    _note(request, code=codes.INTERNAL_ERROR)
-    return json_response({"error": {"code": codes.INTERNAL_ERROR,
-                                    "message": f"an internal fault: {type(exc).__name__}"}}, 500)
+    note(scope, code=codes.INTERNAL_ERROR)
+    return orjson.dumps({"error": {"code": codes.INTERNAL_ERROR, "message": f"an internal fault: {type(exc).__name__}"}})
 
 
-def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> AccessLog:
-    """The application of one worker: routes, error handlers, the worker's life cycle, the access log."""
+async def _internal(request: Request, exc: Exception) -> Response:
+    return Response(internal_fault(request.scope, exc), 500, media_type=JSON)
+
+
+def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> ASGIApp:
+    """The application of one worker: routes, error handlers, the worker's life cycle, the access
+    log, and in front of them the fast path of the two verification routes
+    (:mod:`vvp.service.fastpath`; ``cfg.fast_path`` False leaves every request to Starlette)."""
     w = worker or Worker(cfg)
     svc = Service(cfg, w)
 
@@ -320,10 +373,14 @@ def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> AccessLog:
     ]
     app = Starlette(routes=routes, lifespan=lifespan,
                     exception_handlers={HTTPException: _http_exception, Exception: _internal})
-    return AccessLog(app, enabled=cfg.access_log, routes={r.path for r in routes})
+    log = AccessLog(app, enabled=cfg.access_log, routes={r.path for r in routes})
+    if not cfg.fast_path:
+        return log
+    from vvp.service.fastpath import FastPath
+    return FastPath(svc, log, log)
 
 
-def app_from_env() -> AccessLog:
+def app_from_env() -> ASGIApp:
     """The uvicorn factory each worker process calls (its config comes in ``VVP_SERVICE_CONFIG``)."""
     return create_app(ServiceConfig.from_env())
 

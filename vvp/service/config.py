@@ -56,6 +56,10 @@ class ServiceConfig:
     warm_on_loop: bool = True
     """Verify a call on the event loop when the Verifier's caches can answer it without a fetch
     (no thread hand-off); False: every call in a verification thread."""
+    fast_path: bool = True
+    """Answer ``POST /vvp/v1/verify`` and ``POST /stir/v1/verification`` with the raw ASGI fast
+    path (:mod:`vvp.service.fastpath`, the same answers with less work per request); False:
+    every request through Starlette (the parity tests compare the two)."""
     metrics_dir: str | None = None
     """prometheus-client's multiprocess folder (made and emptied by the serve command)."""
     sip: str | None = None
