@@ -1,10 +1,11 @@
-"""Regenerate the golden records in ``fixtures/records/v2/`` (one command, deterministic).
+"""Regenerate the golden records in ``fixtures/records/v3/`` (one command, deterministic).
 
     .venv/bin/python tests/make_golden_records.py          # rewrite the records and README
     .venv/bin/python tests/make_golden_records.py --check  # exit 1 if regenerating would change them
 
-This writes the current record format (v2). The v1 records directly in ``fixtures/records/``
-were written by vvp 0.1.0 and are frozen history: nothing regenerates them, and
+This writes the current record format (v3). The v1 records directly in ``fixtures/records/``
+were written by vvp 0.1.0, the v2 records in ``fixtures/records/v2/`` by vvp until the v3 digest
+tree replaced that format: both are frozen history, nothing regenerates them, and
 ``tests/test_record_golden.py`` proves that today's code still re-verifies them.
 
 Why golden records: records are kept for years, so today's code must re-verify the records an
@@ -45,7 +46,7 @@ from vvp.testing.world import (
 )
 from vvp.testing.world.scenarios import make_calls
 
-OUT = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "v2"
+OUT = Path(__file__).resolve().parents[1] / "fixtures" / "records" / "v3"
 BASE_URL = "http://127.0.0.1:5642"  # never contacted: evidence is served from memory
 SALT = b"vvp-test-record!"  # the test verifier's keystore salt (tests/recordkit.py uses the same)
 SCENARIO_NAMES = ("valid", "valid-acting", "bad-signature", "revoked-tn-allocation", "untrusted-identity-root")
@@ -99,14 +100,15 @@ def generate() -> list[Golden]:
 
 def readme(goldens: list[Golden]) -> str:
     lines = [
-        "# Golden forensic records, format v2",
+        "# Golden forensic records, format v3",
         "",
-        "Records in the current format (`application/vnd.vvp.verdict-record+json;version=2`,",
+        "Records in the current format (`application/vnd.vvp.verdict-record+json;version=3`,",
         "docs/record-format.md) written by vvp for the deterministic test world (`vvp.testing.worldgen`),",
         "signed by the test verifier identifier (keystore salt `vvp-test-record!`: a test key, never a",
         "production one). `tests/test_record_golden.py` re-verifies every file here offline in every test",
         "run: a change that can no longer reproduce one of these verdicts fails the build. The format v1",
-        "records in the folder above (the same calls, as an earlier build wrote them) are frozen history.",
+        "records in the folder above and the format v2 records in `../v2/` (the same calls, as earlier",
+        "builds wrote them) are frozen history.",
         "",
         "Made by `tests/make_golden_records.py` (deterministic). When a verdict is *meant* to change,",
         "regenerate with `.venv/bin/python tests/make_golden_records.py` and commit the new files with",
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         stale = sorted(n for n, b in wanted.items() if not (OUT / n).exists() or (OUT / n).read_bytes() != b)
         extra = sorted(p.name for p in OUT.glob("*.json") if p.name not in wanted) if OUT.is_dir() else []
         for n in stale + extra:
-            sys.stderr.write(f"stale: fixtures/records/v2/{n}\n")
+            sys.stderr.write(f"stale: fixtures/records/v3/{n}\n")
         return 1 if stale or extra else 0
     OUT.mkdir(parents=True, exist_ok=True)
     for old in OUT.glob("*.json"):
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             old.unlink()
     for n, b in wanted.items():
         (OUT / n).write_bytes(b)
-        sys.stderr.write(f"wrote fixtures/records/v2/{n} ({len(b)} bytes)\n")
+        sys.stderr.write(f"wrote fixtures/records/v3/{n} ({len(b)} bytes)\n")
     return 0
 
 

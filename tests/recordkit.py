@@ -35,7 +35,7 @@ from vvp.fetch import (
     RecordingFetcher,
     build_fetcher,
 )
-from vvp.record import Record, VerifierIdentity, canonical_json, digest, signed_content, signing_input
+from vvp.record import Record, VerifierIdentity, canonical_json, record_id, signed_content, signing_input
 from vvp.replay import VerifyFn, make_record
 from vvp.trust import TrustStore, load_trust_store
 from vvp.verdict import (
@@ -137,8 +137,9 @@ def resign(data: Mapping[str, Any], identity: VerifierIdentity, *, manifest: boo
     content["verifier"] = {**content["verifier"], "aid": state.aid, "est_sn": state.est_sn,
                            "est_said": state.est_said, "kel": identity.kel().decode("ascii")}
     signed = canonical_json(content)
-    sig = identity.sign(signing_input(str(data.get("media_type")), signed))
-    out = {**content, "id": digest(signed), "signature": {"sigs": list(sig.sigs)}}
+    mt = str(data.get("media_type"))
+    sig = identity.sign(signing_input(mt, signed))
+    out = {**content, "id": record_id(mt, signed), "signature": {"sigs": list(sig.sigs)}}
     if "blobs" in data and "blobs" not in out:
         out["blobs"] = data["blobs"]
     return out

@@ -30,6 +30,7 @@ from vvp.record import (
     MEDIA_TYPE,
     MEDIA_TYPE_V1,
     MEDIA_TYPE_V2,
+    MEDIA_TYPE_V3,
     MEDIA_TYPES,
     Record,
     RecordBroken,
@@ -47,13 +48,14 @@ from vvp.record import (
     materialise_trust,
     media_type_of,
     open_identity,
+    record_id,
     record_schema,
     safe_relpath,
     signed_content,
     verdict_json_bytes,
     write_record,
 )
-from vvp.verdict import build_verdict, indeterminate
+from vvp.verdict import build_verdict, indeterminate, passed
 
 T0 = clock.parse_time("2026-01-15T12:00:00Z")
 KEL = b'{"v":"KERI10JSON0000ed_","t":"icp"}-VAn-AABAAshared-kel'
@@ -135,14 +137,24 @@ def test_canonical_form_is_stable_through_a_json_round_trip() -> None:
 def test_a_record_holds_what_the_contract_says(identity: VerifierIdentity) -> None:
     rec = _record(identity)
     d = rec.data
-    assert d["media_type"] == MEDIA_TYPE == MEDIA_TYPE_V2 and rec.version == 2 and rec.media_type == MEDIA_TYPE
+    assert d["media_type"] == MEDIA_TYPE == MEDIA_TYPE_V3 and rec.version == 3 and rec.media_type == MEDIA_TYPE
     assert set(d) == {"media_type", "id", "received_at", "inputs", "trust", "evidence", "manifest", "blobs",
                       "verdict", "software", "verifier", "signature"}
-    assert rec.id == digest(rec.content_bytes()) and rec.id.startswith("sha256:")
-    # v2 signs the content without the blobs, which the manifest (and the references) commit to
-    assert rec.content_bytes() == canonical_json({k: v for k, v in d.items() if k not in ("id", "signature", "blobs")})
+    # v3 (like v2) signs the content without the blobs, which the manifest (and the references) commit to
+    content = {k: v for k, v in d.items() if k not in ("id", "signature", "blobs")}
+    assert rec.content_bytes() == canonical_json(content)
     assert d["manifest"] == [{"digest": k, "size": d["blobs"][k]["size"]} for k in sorted(d["blobs"])]
-    assert rec.signed_bytes() == hashlib.sha256(rec.content_bytes()).digest() == bytes.fromhex(rec.id[7:])
+    # the id names the root of the digest tree, written out here from its definition
+    def h(b: bytes) -> bytes:
+        return hashlib.sha256(b).digest()
+    v = d["verdict"]
+    verdict_digest = h(b"vvp-verdict-v3\n" + h(canonical_json({k: x for k, x in v.items() if k != "checks"}))
+                       + b"".join(h(canonical_json(c)) for c in v["checks"]))
+    tree = b"vvp-record-v3\n" + b"".join(bytes((len(k),)) + k.encode() + (verdict_digest if k == "verdict"
+                                                                            else h(canonical_json(content[k])))
+                                          for k in sorted(content))
+    assert rec.signed_bytes() == h(tree) == bytes.fromhex(rec.id[7:]) and rec.id.startswith("sha256:")
+    assert rec.id == record_id(MEDIA_TYPE_V3, rec.content_bytes()) != digest(rec.content_bytes())
     assert check_signature(rec).ok
     assert rec.status == d["verdict"]["status"] and rec.received_at == d["received_at"]
     assert d["verifier"]["aid"] == identity.aid and d["verifier"]["kel"].startswith('{"v":"KERI10JSON')
@@ -198,13 +210,17 @@ def test_the_record_matches_its_json_schema(identity: VerifierIdentity) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.Draft202012Validator(schema).validate(json.loads(_record(identity).to_bytes()))
     repo = Path(__file__).resolve().parents[1] / "schemas/formats"
-    assert json.loads((repo / "verdict-record.v2.schema.json").read_text()) == schema
+    assert json.loads((repo / "verdict-record.v3.schema.json").read_text()) == schema
     v1 = record_schema(MEDIA_TYPE_V1)
     jsonschema.Draft202012Validator.check_schema(v1)
     assert json.loads((repo / "verdict-record.v1.schema.json").read_text()) == v1
     assert v1["properties"]["media_type"]["const"] == MEDIA_TYPE_V1
-    assert schema["properties"]["media_type"]["const"] == MEDIA_TYPE_V2
+    assert schema["properties"]["media_type"]["const"] == MEDIA_TYPE_V3
     assert set(schema["required"]) == set(v1["required"]) | {"manifest"}
+    v2 = record_schema(MEDIA_TYPE_V2)  # v3 is v2's file with another digest: the same members
+    assert {k: x for k, x in v2["properties"].items() if k not in ("media_type", "id", "signature")} == \
+        {k: x for k, x in schema["properties"].items() if k not in ("media_type", "id", "signature")}
+    assert v2["required"] == schema["required"] and v2["$defs"] == schema["$defs"]
 
 
 # --- writing and loading ----------------------------------------------------------------------
@@ -249,7 +265,7 @@ def test_unreadable_and_oversized_files_are_operational_errors(tmp_path: Path,
     (b'{"a":1,"a":2}', codes.RECORD_NOT_JSON),
     (b'{"x":NaN}', codes.RECORD_NOT_JSON),
     (b"[" * 100000, codes.RECORD_NOT_JSON),
-    (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=3"}', codes.RECORD_BAD_MEDIA_TYPE),
+    (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=4"}', codes.RECORD_BAD_MEDIA_TYPE),
     (b'{"media_type":"application/vnd.vvp.verdict-record+json;version=1"}', codes.RECORD_SCHEMA_INVALID),
     (b"{}", codes.RECORD_BAD_MEDIA_TYPE),
     (('{"media_type":"%s"}' % MEDIA_TYPE).encode(), codes.RECORD_SCHEMA_INVALID),
@@ -331,6 +347,51 @@ def test_a_changed_id_is_a_mismatch(identity: VerifierIdentity) -> None:
     with pytest.raises(RecordBroken) as ei:
         Record(data)
     assert ei.value.code == codes.RECORD_ID_MISMATCH
+
+
+@pytest.mark.parametrize("change", ["check message", "checks swapped", "check dropped", "verdict status",
+                                    "claims", "inputs", "manifest", "v2 label"])
+def test_v3_digest_tree_covers_every_byte_of_the_content(identity: VerifierIdentity, change: str) -> None:
+    """The v3 id is the root of a digest tree (vvp.record.content_digest_v3): any change to a
+    check, their order, the rest of the verdict or any other member changes it, and a v3 file
+    relabelled v2 (whose id is the plain SHA-256 of the content) does not pass either."""
+    data = json.loads(_record(identity, verdict=build_verdict(
+        [passed("X-A", "passport", "first"), passed("X-B", "passport", "second"),
+         indeterminate("V-04", "context", codes.NOT_CHECKED_IN_THIS_VERSION, "toy")],
+        reference_time="2026-01-15T12:00:00Z")).to_bytes())
+    v = data["verdict"]
+    if change == "check message":
+        v["checks"][1]["message"] += "."
+    elif change == "checks swapped":
+        v["checks"][0], v["checks"][1] = v["checks"][1], v["checks"][0]
+    elif change == "check dropped":
+        del v["checks"][0]
+    elif change == "verdict status":
+        v["status"] = "VALID" if v["status"] != "VALID" else "INVALID"
+    elif change == "claims":
+        v["claims"]["passport"]["codes"] = [codes.NOT_CHECKED_IN_THIS_VERSION]
+    elif change == "inputs":
+        data["inputs"]["identities"] = ["y"]
+    elif change == "manifest":
+        data["manifest"] = data["manifest"][::-1]
+    else:
+        data["media_type"] = MEDIA_TYPE_V2
+    with pytest.raises(RecordBroken) as ei:
+        Record.from_bytes(canonical_json(data) + b"\n")
+    assert ei.value.code in (codes.RECORD_ID_MISMATCH, codes.RECORD_MANIFEST_MISMATCH, codes.RECORD_SCHEMA_INVALID)
+    if change != "manifest":
+        assert ei.value.code == codes.RECORD_ID_MISMATCH
+
+
+def test_v3_resigned_after_a_change_is_intact_again(identity: VerifierIdentity) -> None:
+    """The other side of the test above: a record whose digest tree is made again over the
+    changed content (what a verifier that signs whatever it is given would do) is intact, and its
+    signature checks: the tree is a function of the content alone."""
+    data = json.loads(_record(identity).to_bytes())
+    data["verdict"]["checks"][0]["message"] += "."
+    again = Record(resign(data, identity))
+    assert again.version == 3 and check_signature(again).ok
+    assert again.id == record_id(MEDIA_TYPE_V3, again.content_bytes())
 
 
 # --- trust content ----------------------------------------------------------------------------
@@ -515,15 +576,15 @@ def test_a_v1_file_that_spells_a_blob_otherwise_has_no_skeleton(identity: Verifi
 
 
 def test_the_media_type_of_a_file(identity: VerifierIdentity) -> None:
-    assert media_type_of(_record(identity).to_bytes()) == MEDIA_TYPE_V2
+    assert media_type_of(_record(identity).to_bytes()) == MEDIA_TYPE_V3
     assert media_type_of(GOLDEN_V1.read_bytes()) == MEDIA_TYPE_V1
     assert media_type_of(b"not json") == MEDIA_TYPE == media_type_of(b"[1]")
 
 
-def test_vvp_version_names_both_record_formats() -> None:
+def test_vvp_version_names_every_record_format() -> None:
     from vvp._cli import RECORD_FORMATS, version_text
 
-    assert MEDIA_TYPES == (MEDIA_TYPE_V1, MEDIA_TYPE_V2)
+    assert MEDIA_TYPES == (MEDIA_TYPE_V1, MEDIA_TYPE_V2, MEDIA_TYPE_V3)
     assert all(m in RECORD_FORMATS and m in version_text() for m in MEDIA_TYPES)
 
 
@@ -646,7 +707,7 @@ def test_verdict_claims_text_is_reused_only_when_proven_canonical() -> None:
     _record._TOP_TEXTS.clear()
     for _ in range(2):
         for d in details:
-            for rt in ("2026-01-15T12:00:00Z", "2026-01-15T12:00:00.000001Z"):
+            for rt in ("2026-01-15T12:00:00Z", "2026-01-15T12:00:00.000001Z", "a\"b\\\\c\x7f\x01", "\u00e9\u2028"):
                 v = _build_verdict([_passed("X-A", "passport", "ok")], reference_time=rt, claim_details=d,
                                    display={"brand": {"name": "\u00e9"}})
                 assert verdict_json_bytes(v) == canonical_json(v.to_json()), (d, rt)

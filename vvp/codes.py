@@ -496,8 +496,8 @@ RECORD_NOT_JSON: Final = _c("RECORD_NOT_JSON", "record",
                             "The record is not UTF-8 JSON, repeats a key, or nests too deep (exit 6).")
 RECORD_BAD_MEDIA_TYPE: Final = _c(
     "RECORD_BAD_MEDIA_TYPE", "record",
-    "The record's media type is not one this vvp reads (application/vnd.vvp.verdict-record+json;version=1 or "
-    "version=2) (exit 6).")
+    "The record's media type is not one this vvp reads (application/vnd.vvp.verdict-record+json;version=1, "
+    "version=2 or version=3) (exit 6).")
 RECORD_SCHEMA_INVALID: Final = _c("RECORD_SCHEMA_INVALID", "record",
                                   "The record does not match the JSON Schema of its version "
                                   "(verdict-record.v1.schema.json, verdict-record.v2.schema.json) (exit 6).")

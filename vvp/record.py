@@ -18,8 +18,8 @@ needed to re-run the verification with no network, and it says who produced it:
 Every byte blob (evidence and trust files alike) is stored once in ``blobs``, addressed by its
 SHA-256 digest (``sha256:<hex>``), so a KEL that two credentials share appears once.
 
-Integrity is byte-exact. Two formats are read (docs/record-format.md); :func:`build_record`
-writes the second:
+Integrity is byte-exact. Three formats are read (docs/record-format.md); :func:`build_record`
+writes the third:
 
 * **v1** (``…;version=1``, written by vvp 0.1.0): the *signed content* is the record without
   ``id`` and ``signature``, serialised as canonical JSON (:func:`canonical_json`, RFC 8785:
@@ -32,6 +32,12 @@ writes the second:
   the digest of the content bytes (about 25 KB) and the verifier signs the 32 bytes of that
   digest (hash-then-sign). Blobs must match their digests and the manifest exactly, and be
   spelled as vvp spells them, so the file is still a function of what was signed.
+* **v3** (``…;version=3``): the file and the signed content are as in v2; only the digest
+  differs. ``id`` names the root of a digest tree over the content (:func:`content_digest_v3`):
+  each member's SHA-256, and for the verdict the SHA-256 of each check's canonical JSON, so that
+  the parts that recur from record to record (the trust member, the evidence of a cached
+  dossier, most checks) are hashed once per process rather than once per record. The verifier
+  signs the 32-byte root, as it signs the v2 digest.
 
 In both, the file itself is the canonical JSON of the whole record plus a newline, and
 :meth:`Record.from_bytes` accepts nothing else: a reformatted file is reported as such
@@ -98,19 +104,25 @@ from vvp.verdict import Check, ClaimResult, ExitCode, Status, Verdict
 
 MEDIA_TYPE_V1 = "application/vnd.vvp.verdict-record+json;version=1"
 MEDIA_TYPE_V2 = "application/vnd.vvp.verdict-record+json;version=2"
-MEDIA_TYPE = MEDIA_TYPE_V2
+MEDIA_TYPE_V3 = "application/vnd.vvp.verdict-record+json;version=3"
+MEDIA_TYPE = MEDIA_TYPE_V3
 """The format :func:`build_record` writes (docs/record-format.md)."""
-MEDIA_TYPES = (MEDIA_TYPE_V1, MEDIA_TYPE_V2)
+MEDIA_TYPES = (MEDIA_TYPE_V1, MEDIA_TYPE_V2, MEDIA_TYPE_V3)
 """Every format this vvp reads: records an earlier vvp wrote keep re-verifying (architecture §4.4)."""
 SCHEMA_RESOURCES = {MEDIA_TYPE_V1: "schemas/formats/verdict-record.v1.schema.json",
-                    MEDIA_TYPE_V2: "schemas/formats/verdict-record.v2.schema.json"}
+                    MEDIA_TYPE_V2: "schemas/formats/verdict-record.v2.schema.json",
+                    MEDIA_TYPE_V3: "schemas/formats/verdict-record.v3.schema.json"}
 SCHEMA_RESOURCE = SCHEMA_RESOURCES[MEDIA_TYPE]
 DIGEST_PREFIX = "sha256:"
 UNSIGNED_FIELDS_V1 = ("id", "signature")
 """v1: the fields outside the signed content: the digest of it, and the signature over it."""
 UNSIGNED_FIELDS_V2 = ("id", "signature", "blobs")
 """v2: also ``blobs``, which the signed ``manifest`` (and every reference by digest) commits to."""
-_UNSIGNED = {MEDIA_TYPE_V1: UNSIGNED_FIELDS_V1, MEDIA_TYPE_V2: UNSIGNED_FIELDS_V2}
+_UNSIGNED = {MEDIA_TYPE_V1: UNSIGNED_FIELDS_V1, MEDIA_TYPE_V2: UNSIGNED_FIELDS_V2, MEDIA_TYPE_V3: UNSIGNED_FIELDS_V2}
+TREE_TAG_V3 = b"vvp-record-v3\n"
+"""v3: what the digest tree of a record's signed content starts with (:func:`content_digest_v3`)."""
+VERDICT_TAG_V3 = b"vvp-verdict-v3\n"
+"""v3: what the digest of the ``verdict`` member starts with (:func:`verdict_digest_v3`)."""
 BLOBS_PREFIX = b'{"blobs":'
 """How every record file starts: ``blobs`` sorts first among the members the schemas allow."""
 TRUST_FILE_FIELDS = ("schemas", "sti_pa", "sti_crl_signers", "foreign.x509", "foreign.rtu_authorities",
@@ -231,6 +243,10 @@ class _Evidence:
     manifest: bytes
     blob_members: Mapping[str, bytes]
     raw_blobs: Mapping[str, bytes]
+    digest: bytes
+    """SHA-256 of :attr:`member` (the v3 digest tree names the member by it)."""
+    manifest_digest: bytes
+    """SHA-256 of :attr:`manifest`."""
 
 
 BLOB_MEMO_BYTES = 64 * 1024 * 1024
@@ -253,6 +269,8 @@ class _RecordParts:
 
     def __init__(self, member: bytes, blobs: Mapping[str, tuple[bytes, bytes]]) -> None:
         self.member = member
+        self.member_digest = _sha(member)
+        """SHA-256 of the ``trust`` member (the v3 digest tree names the member by it)."""
         self.blobs = blobs
         self._memo: dict[int, tuple[bytes, str, bytes]] = {}
         self._memo_bytes = 0
@@ -466,11 +484,70 @@ def signed_content(data: Mapping[str, Any]) -> dict[str, Any]:
 
 def signing_input(media_type: str, content: bytes) -> bytes:
     """What the verifier's keys sign for a record of ``media_type`` whose canonical content is
-    ``content``: v1 the content bytes themselves; v2 the 32-byte SHA-256 of them (the bytes the
-    id names in hex: hash-then-sign, so a signature costs the same for any size of record)."""
+    ``content``: v1 the content bytes themselves; v2 the 32-byte SHA-256 of them; v3 the 32-byte
+    root of the digest tree over them (:func:`content_digest_v3`). In v2 and v3 those are the
+    bytes the id names in hex: hash-then-sign, so a signature costs the same for any size of
+    record."""
     if media_type == MEDIA_TYPE_V1:
         return content
+    if media_type == MEDIA_TYPE_V3:
+        parsed = json.loads(content)
+        if not isinstance(parsed, dict):
+            raise ValueError("a record's signed content is a JSON object")
+        return content_digest_v3(parsed)
     return hashlib.sha256(content).digest()
+
+
+def record_id(media_type: str, content: bytes) -> str:
+    """The id of a record of ``media_type`` whose canonical signed content is ``content``: the
+    SHA-256 of the content in v1 and v2, the digest tree's root in v3, as ``sha256:<hex>``."""
+    if media_type == MEDIA_TYPE_V3:
+        return DIGEST_PREFIX + signing_input(media_type, content).hex()
+    return digest(content)
+
+
+def _sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def verdict_digest_v3(verdict: Any) -> bytes:
+    """v3: the digest of a record's ``verdict`` member: SHA-256 of :data:`VERDICT_TAG_V3`, the
+    SHA-256 of the canonical JSON of the verdict without ``checks``, and the SHA-256 of each
+    check's canonical JSON, in order. A verdict that is not an object with a ``checks`` array
+    (which no record's schema admits) is digested whole, like any other member.
+
+    Why a tree: most of a warm call's verdict is the same checks, call after call (those of a
+    cached dossier and key state); their digests are made once per process
+    (:class:`_CheckMemo`), so a record hashes about 4 KB of digests instead of 26 KB of JSON,
+    and the signature still covers every byte (SHA-256 is collision resistant, and the tree's
+    shape is fixed by the tags and the fixed-length digests)."""
+    if not isinstance(verdict, Mapping) or not isinstance(verdict.get("checks"), list):
+        return _sha(canonical_json(verdict))
+    rest = {k: v for k, v in verdict.items() if k != "checks"}
+    return _sha(b"".join((VERDICT_TAG_V3, _sha(canonical_json(rest)),
+                          *(_sha(canonical_json(c)) for c in verdict["checks"]))))
+
+
+def _tree(named: Iterable[tuple[str, bytes]]) -> bytes:
+    """The v3 root over ``(key, member digest)`` pairs in canonical key order."""
+    out = [TREE_TAG_V3]
+    for k, d in named:
+        kb = k.encode("utf-8")
+        if len(kb) > 255:
+            raise ValueError(f"record member name too long: {k[:40]!r}")
+        out += (bytes((len(kb),)), kb, d)
+    return _sha(b"".join(out))
+
+
+def content_digest_v3(content: Mapping[str, Any]) -> bytes:
+    """v3: the root of the digest tree over a record's signed content (its members but ``id``,
+    ``signature`` and ``blobs``): SHA-256 of :data:`TREE_TAG_V3`, then for each member in
+    canonical key order (RFC 8785: by UTF-16 code units) one byte holding the length of the
+    key's UTF-8, the key, and the member's digest: :func:`verdict_digest_v3` for ``verdict``,
+    the SHA-256 of its canonical JSON for every other member."""
+    keys = sorted(content, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+    return _tree((k, verdict_digest_v3(content[k]) if k == "verdict" else _sha(canonical_json(content[k])))
+                 for k in keys)
 
 
 def manifest_of(blobs: Mapping[str, bytes]) -> list[dict[str, Any]]:
@@ -556,7 +633,7 @@ class _Built:
     content_parts: tuple[bytes, ...]
     """The signed content as the parts that joined make it (never joined on a store's write path)."""
     digest: bytes
-    """The content's SHA-256: what was signed."""
+    """What was signed: the root of the content's v3 digest tree (:func:`content_digest_v3`)."""
     blob_members: Mapping[str, bytes]
     signature: Signature
     received_at: str
@@ -573,7 +650,7 @@ class Record:
 
     * read from a file (:meth:`from_bytes`, or ``Record(data)``): the file bytes, the signed
       content's bytes and the blobs, all checked;
-    * made by :func:`build_record` (v2): the signed content as the parts that make it, its
+    * made by :func:`build_record` (v3): the signed content as the parts that make it, its
       digest, its members, the blobs and the signature. The content's bytes are joined only
       when asked for (:meth:`content_bytes`), the file (``to_bytes``, about 120 KB for the test
       world's valid call) likewise, and ``data`` is parsed from the file only when asked for: a
@@ -651,12 +728,12 @@ class Record:
 
     @classmethod
     def _made(cls, built: _Built, blobs: Mapping[str, bytes], record_id: str, content: bytes | None = None) -> Record:
-        """A v2 record :func:`build_record` has just assembled from checked parts: skips
+        """A record :func:`build_record` has just assembled from checked parts: skips
         re-running the schema, re-hashing every blob (about 10 ms for a 100 KB record, on the
         service's per-call path) and making the file. Everything that reads a record from
         outside goes through the checks."""
         rec = object.__new__(cls)
-        for name, value in (("_data", None), ("_media_type", MEDIA_TYPE_V2), ("_id", record_id), ("_blobs", blobs),
+        for name, value in (("_data", None), ("_media_type", MEDIA_TYPE), ("_id", record_id), ("_blobs", blobs),
                             ("_content", content), ("_file", None), ("_cut", -1), ("_built", built),
                             ("_skeleton", None)):
             object.__setattr__(rec, name, value)
@@ -752,9 +829,14 @@ class Record:
             file = canonical_object(members, trailer=b"\n")
         except ValueError as ex:
             raise _broken(codes.RECORD_NOT_JSON, f"the record cannot be canonicalised: {ex}") from None
-        if digest(content) != d["id"]:
+        try:
+            expected = (DIGEST_PREFIX + content_digest_v3(signed_content(d)).hex() if mt == MEDIA_TYPE_V3
+                        else digest(content))
+        except ValueError as ex:
+            raise _broken(codes.RECORD_NOT_JSON, f"the record cannot be canonicalised: {ex}") from None
+        if expected != d["id"]:
             raise _broken(codes.RECORD_ID_MISMATCH,
-                          f"the id {d['id']} is not the digest of the signed content ({digest(content)})")
+                          f"the id {d['id']} is not the digest of the signed content ({expected})")
         cut = len(BLOBS_PREFIX) + len(members["blobs"]) if as_written else -1
         return mt, blobs, content, file, cut
 
@@ -766,13 +848,13 @@ class Record:
 
     @property
     def media_type(self) -> str:
-        """The record's format: :data:`MEDIA_TYPE_V1` or :data:`MEDIA_TYPE_V2`."""
+        """The record's format: :data:`MEDIA_TYPE_V1`, :data:`MEDIA_TYPE_V2` or :data:`MEDIA_TYPE_V3`."""
         return self._media_type
 
     @property
     def version(self) -> int:
-        """The format's version number (1 or 2)."""
-        return 1 if self._media_type == MEDIA_TYPE_V1 else 2
+        """The format's version number (1, 2 or 3)."""
+        return _VERSIONS[self._media_type]
 
     @property
     def received_at(self) -> str:
@@ -854,10 +936,13 @@ class Record:
 
     def signed_bytes(self) -> bytes:
         """The exact bytes the verifier's signature covers (:func:`signing_input`): the content
-        bytes in v1, their 32-byte SHA-256 in v2."""
+        bytes in v1, their 32-byte SHA-256 in v2, the digest tree's root in v3 (what the id
+        names in hex, in both)."""
         built = self._built
         if built is not None:
             return built.digest
+        if self._media_type == MEDIA_TYPE_V3:
+            return bytes.fromhex(self._id[len(DIGEST_PREFIX):])  # checked against the content when read
         return signing_input(self._media_type, self.content_bytes())
 
     def blob(self, key: str) -> bytes:
@@ -987,20 +1072,23 @@ def software_versions() -> dict[str, str]:
 
 
 @functools.cache
-def _software_member() -> bytes:
-    """:func:`software_versions` as canonical JSON: fixed for the life of a process."""
-    return canonical_json(software_versions())
+def _software_member() -> tuple[bytes, bytes]:
+    """:func:`software_versions` as canonical JSON, and its SHA-256: fixed for the life of a process."""
+    member = canonical_json(software_versions())
+    return member, _sha(member)
 
 
 @functools.lru_cache(maxsize=16)
-def _verifier_member(state: SignerState, kel: bytes) -> bytes:
-    """The ``verifier`` member: the same bytes for every record signed under one establishment
-    event (the identity hands out its KEL made once per event)."""
-    return canonical_json({"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
-                           "kel": kel.decode("ascii")})
+def _verifier_member(state: SignerState, kel: bytes) -> tuple[bytes, bytes]:
+    """The ``verifier`` member and its SHA-256: the same bytes for every record signed under one
+    establishment event (the identity hands out its KEL made once per event)."""
+    member = canonical_json({"aid": state.aid, "est_sn": state.est_sn, "est_said": state.est_said,
+                             "kel": kel.decode("ascii")})
+    return member, _sha(member)
 
 
 _MEDIA_TYPE_MEMBER = canonical_json(MEDIA_TYPE)
+_MEDIA_TYPE_DIGEST = _sha(_MEDIA_TYPE_MEMBER)
 
 CHECK_MEMO_ENTRIES = 16384
 """How many checks' canonical JSON :class:`_CheckMemo` keeps (a few MB), oldest dropped first."""
@@ -1033,24 +1121,24 @@ class _CheckMemo:
     call stay, and those of one call are gone two generations later."""
 
     def __init__(self) -> None:
-        self.items: dict[int, tuple[Check, bytes]] = {}
-        """``id(check) -> (check, bytes)``, the new generation: read without the lock (a dict read
-        is atomic)."""
-        self._old: dict[int, tuple[Check, bytes]] = {}
+        self.items: dict[int, tuple[Check, bytes, bytes]] = {}
+        """``id(check) -> (check, bytes, SHA-256 of the bytes)``, the new generation: read without
+        the lock (a dict read is atomic)."""
+        self._old: dict[int, tuple[Check, bytes, bytes]] = {}
         """The previous generation (class docstring)."""
-        self.runs: dict[int, tuple[tuple[Check, ...], bytes]] = {}
-        """``id(first check) -> (checks, their JSON joined by commas)``."""
+        self.runs: dict[int, tuple[tuple[Check, ...], bytes, bytes]] = {}
+        """``id(first check) -> (checks, their JSON joined by commas, their digests joined)``."""
         self._runs_bytes = 0
         self._lock = threading.Lock()
 
-    def bytes_of(self, check: Check) -> bytes:
+    def entry(self, check: Check) -> tuple[Check, bytes, bytes]:
+        """``(check, its canonical JSON, the SHA-256 of that)`` (the digest is what a v3 record's
+        verdict digest names it by: :func:`verdict_digest_v3`)."""
         hit = self.items.get(id(check))
         if hit is not None and hit[0] is check:
-            return hit[1]
+            return hit
         hit = self._old.get(id(check))
-        if hit is not None and hit[0] is check:
-            out = hit[1]
-        else:
+        if hit is None or hit[0] is not check:
             j = check.to_json()
             for v in j.values():  # a check's fields are text; anything else takes the checked path
                 if v is not None and not isinstance(v, str):
@@ -1058,23 +1146,29 @@ class _CheckMemo:
                     break
             else:
                 out = canonical_json_of_plain(j)
+            hit = (check, out, hashlib.sha256(out).digest())
         with self._lock:
             if len(self.items) >= CHECK_MEMO_ENTRIES // 2:
                 self._old, self.items = self.items, {}
-            self.items[id(check)] = (check, out)
-        return out
+            self.items[id(check)] = hit
+        return hit
 
-    def _learn(self, run: tuple[Check, ...], parts: list[bytes]) -> None:
+    def bytes_of(self, check: Check) -> bytes:
+        return self.entry(check)[1]
+
+    def _learn(self, run: tuple[Check, ...], parts: list[bytes], digests: list[bytes]) -> None:
         joined = b",".join(parts)
         with self._lock:
             old = self.runs.pop(id(run[0]), None)
             if old is not None:
-                self._runs_bytes -= len(old[1])
-            while self.runs and self._runs_bytes + len(joined) > CHECK_RUNS_BYTES:
-                self._runs_bytes -= len(self.runs.pop(next(iter(self.runs)))[1])
-            if len(joined) <= CHECK_RUNS_BYTES:
-                self.runs[id(run[0])] = (run, joined)
-                self._runs_bytes += len(joined)
+                self._runs_bytes -= len(old[1]) + len(old[2])
+            size = len(joined) + 32 * len(run)
+            while self.runs and self._runs_bytes + size > CHECK_RUNS_BYTES:
+                gone = self.runs.pop(next(iter(self.runs)))
+                self._runs_bytes -= len(gone[1]) + len(gone[2])
+            if size <= CHECK_RUNS_BYTES:
+                self.runs[id(run[0])] = (run, joined, b"".join(digests))
+                self._runs_bytes += size
 
     def array(self, checks: Sequence[Check]) -> bytes:
         """The canonical JSON of the array of ``checks``' JSON (docstring of the class)."""
@@ -1082,7 +1176,13 @@ class _CheckMemo:
 
     def array_parts(self, checks: Sequence[Check]) -> list[bytes]:
         """:meth:`array` as the byte strings that joined make it (runs and checks, commas, brackets)."""
+        return self.array_parts_digests(checks)[0]
+
+    def array_parts_digests(self, checks: Sequence[Check]) -> tuple[list[bytes], list[bytes]]:
+        """:meth:`array_parts`, and the checks' digests (each check's SHA-256, in order) as byte
+        strings that joined make them."""
         out: list[bytes] = []
+        digs: list[bytes] = []
         runs, items = self.runs, self.items
         n = len(checks)
         i = 0
@@ -1096,30 +1196,32 @@ class _CheckMemo:
                     learn.append((start, i, len(out) - (i - start)))
                 start = -1
                 out.append(r[1])
+                digs.append(r[2])
                 i += len(r[0])
                 continue
             hit = items.get(id(c))
             if hit is not None and hit[0] is c:
                 if start < 0:
                     start = i
-                out.append(hit[1])
             else:
                 if start >= 0 and i - start > 1:
                     learn.append((start, i, len(out) - (i - start)))
                 start = -1
-                out.append(self.bytes_of(c))
+                hit = self.entry(c)
+            out.append(hit[1])
+            digs.append(hit[2])
             i += 1
         if start >= 0 and n - start > 1:
             learn.append((start, n, len(out) - (n - start)))
         for a, b, at in learn:
-            self._learn(tuple(checks[a:b]), out[at:at + b - a])
+            self._learn(tuple(checks[a:b]), out[at:at + b - a], digs[at:at + b - a])
         if not out:
-            return [b"[]"]
+            return [b"[]"], digs
         parts = [b"["]
         for x in out:
             parts += (x, b",")
         parts[-1] = b"]"
-        return parts
+        return parts, digs
 
 
 _CHECKS = _CheckMemo()
@@ -1160,15 +1262,28 @@ def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     (:meth:`~vvp.verdict.Verdict.json_without_checks`, made canonical in one call). A verdict
     with ``extra`` members (which may sort anywhere, or take ``checks`` over) is serialised whole
     instead; a test compares the two on every world scenario."""
+    return verdict_member(verdict)[0]
+
+
+def verdict_member(verdict: Verdict) -> tuple[list[bytes], bytes]:
+    """:func:`verdict_json_parts`, and the verdict's v3 digest (:func:`verdict_digest_v3`) made
+    from the checks' remembered digests: the canonical JSON of the verdict without ``checks`` is
+    ``{`` + what follows the checks array, and is hashed whole (a few hundred bytes)."""
     if not verdict.extra:
-        return [_CHECKS_KEY, *_CHECKS.array_parts(verdict.checks), _top_rest(verdict)]
-    return [canonical_json(verdict.to_json())]
+        parts, digs = _CHECKS.array_parts_digests(verdict.checks)
+        rest = _top_rest(verdict)
+        top = hashlib.sha256(b"{")
+        top.update(memoryview(rest)[1:])
+        return [_CHECKS_KEY, *parts, rest], _sha(b"".join((VERDICT_TAG_V3, top.digest(), *digs)))
+    j = verdict.to_json()
+    return [canonical_json(j)], verdict_digest_v3(j)
 
 
 TOP_TEXTS_ENTRIES = 1024
 """How many texts of verdicts' claims and display :func:`_top_rest` remembers as proven canonical."""
 _TOP_TEXTS: dict[bytes, bytes] = {}
 _FAST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+_STATUS_JSON = {st.value: canonical_json_of_plain(st.value) for st in Status}
 _RT_KEY = b',"reference_time":'
 _STATUS_KEY = b',"status":'
 
@@ -1197,8 +1312,11 @@ def _top_rest(verdict: Verdict) -> bytes:
     if text is not None:
         core = _TOP_TEXTS.get(text)
         if core is not None:
-            return b"".join((b",", memoryview(core)[1:-1], _RT_KEY, canonical_json_of_plain(rt), _STATUS_KEY,
-                             canonical_json_of_plain(st), b"}"))
+            status = _STATUS_JSON.get(st)
+            return b"".join((b",", memoryview(core)[1:-1], _RT_KEY,
+                             b'"%s"' % rt.encode() if rt.isascii() and rt.isprintable() and '"' not in rt
+                             and "\\" not in rt else canonical_json_of_plain(rt), _STATUS_KEY,
+                             status if status is not None else canonical_json_of_plain(st), b"}"))
     top["reference_time"], top["status"] = rt, st
     rest = b"," + (canonical_json_of_plain(top) if _top_plain(verdict, top) else canonical_json(top))[1:]
     if text is not None and text.startswith(b"{") and text.endswith(b"}") and len(text) > 2 and rest == b"".join(
@@ -1267,15 +1385,16 @@ def _evidence(parts: _RecordParts, events: Sequence[FetchEvent]) -> _Evidence:
         if key not in blob_members:
             blob_members[key] = member
             raw_blobs[key] = data
-    return _Evidence(events=tuple(events),
-                     member=canonical_json_of_plain(evidence) if evidence_plain else canonical_json(evidence),
-                     manifest=parts.manifest(raw_blobs), blob_members=blob_members, raw_blobs=raw_blobs)
+    member = canonical_json_of_plain(evidence) if evidence_plain else canonical_json(evidence)
+    manifest = parts.manifest(raw_blobs)
+    return _Evidence(events=tuple(events), member=member, manifest=manifest, blob_members=blob_members,
+                     raw_blobs=raw_blobs, digest=_sha(member), manifest_digest=_sha(manifest))
 
 
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
                  trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
                  software: Mapping[str, str] | None = None) -> Record:
-    """Assemble and sign a record (format v2, :data:`MEDIA_TYPE`) of one verification.
+    """Assemble and sign a record (format v3, :data:`MEDIA_TYPE`) of one verification.
 
     ``inputs`` is the call's input JSON exactly as the verifier took it (``CallInput.to_json()``),
     ``received_at`` the verifier's reception time (from the front end's clock), ``events`` what
@@ -1283,9 +1402,10 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
 
     Serialised once, and only what is signed: each member of the signed content is made
     canonical JSON once (the trust member once per snapshot, the verifier member once per
-    establishment event), the members are joined into the content (about 25 KB: the blobs are
-    outside it, named by digest in the evidence, the trust files and the manifest), the id is
-    its SHA-256 and the verifier signs those 32 bytes. The file, with every blob, is joined only
+    establishment event), the content (about 32 KB: the blobs are outside it, named by digest
+    in the evidence, the trust files and the manifest) is kept as those parts, the id is the root
+    of its digest tree (:func:`content_digest_v3`, made from digests remembered with the parts
+    that recur) and the verifier signs those 32 bytes. The file, with every blob, is joined only
     when :meth:`Record.to_bytes` is asked for; RFC 8785 is compositional
     (:func:`~vvp.canonical.canonical_object`), so it is exactly the canonical JSON of the whole
     record, as :meth:`Record.from_bytes` demands.
@@ -1298,23 +1418,41 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
             ev = _evidence(parts, evs)
             parts.remember_evidence(ev)
         state = identity.state()
-        verdict_member: bytes | tuple[bytes, ...]
+        v_member: bytes | tuple[bytes, ...]
         if isinstance(verdict, Verdict):
-            verdict_member, status = tuple(verdict_json_parts(verdict)), verdict.status.value
+            v_parts, v_digest = verdict_member(verdict)
+            v_member, status = tuple(v_parts), verdict.status.value
         else:
-            verdict_member, status = canonical_json(verdict), str(verdict.get("status"))
+            v_member, v_digest, status = canonical_json(verdict), verdict_digest_v3(verdict), str(verdict.get("status"))
         received = clock.rfc3339(received_at)
+        received_member = canonical_json_of_plain(received)
+        inputs_member = canonical_json(inputs)
+        if software is not None:
+            software_member = canonical_json(software)
+            software_digest = _sha(software_member)
+        else:
+            software_member, software_digest = _software_member()
+        verifier_member, verifier_digest = _verifier_member(state, identity.kel())
         members: dict[str, bytes | tuple[bytes, ...]] = {
             "media_type": _MEDIA_TYPE_MEMBER,
-            "received_at": canonical_json_of_plain(received),
-            "inputs": canonical_json(inputs),
+            "received_at": received_member,
+            "inputs": inputs_member,
             "trust": parts.member,
             "evidence": ev.member,
             "manifest": ev.manifest,
-            "verdict": verdict_member,
-            "software": canonical_json(software) if software is not None else _software_member(),
-            "verifier": _verifier_member(state, identity.kel()),
+            "verdict": v_member,
+            "software": software_member,
+            "verifier": verifier_member,
         }
+        # The v3 digest tree (content_digest_v3), members in canonical order: what recurs from
+        # record to record (trust, evidence, manifest, software, verifier, most checks) was
+        # hashed once, when it was first made.
+        signed = _sha(b"".join((TREE_TAG_V3,
+                                _TREE_KEYS[0], ev.digest, _TREE_KEYS[1], _sha(inputs_member),
+                                _TREE_KEYS[2], ev.manifest_digest, _TREE_KEYS[3], _MEDIA_TYPE_DIGEST,
+                                _TREE_KEYS[4], _sha(received_member), _TREE_KEYS[5], software_digest,
+                                _TREE_KEYS[6], parts.member_digest, _TREE_KEYS[7], v_digest,
+                                _TREE_KEYS[8], verifier_digest)))
     except ValueError as ex:
         raise OperationalError(f"cannot build the record: {ex}", code=codes.RECORD_WRITE_FAILED) from None
     content: list[bytes] = []
@@ -1326,22 +1464,20 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
         else:
             content += v
     content.append(b"}")
-    # Hashed joined: one update over 32 KB costs less than ~45 over the parts (measured in the
-    # pipeline), and the joined bytes are the record's content_bytes() for free.
-    joined = b"".join(content)
-    h = hashlib.sha256(joined)
-    signed = h.digest()
     sig = identity.sign(signed, expect=state)
-    record_id = DIGEST_PREFIX + h.hexdigest()
     return Record._made(_Built(members, tuple(content), signed, ev.blob_members, sig, received, status), ev.raw_blobs,
-                        record_id, joined)
+                        DIGEST_PREFIX + signed.hex())
 
+
+_VERSIONS = {MEDIA_TYPE_V1: 1, MEDIA_TYPE_V2: 2, MEDIA_TYPE_V3: 3}
 
 _CONTENT_MEMBERS = ("evidence", "inputs", "manifest", "media_type", "received_at", "software", "trust", "verdict",
                     "verifier")
-"""The members of a v2 record's signed content, in canonical (sorted, ASCII) order."""
+"""The members of a v2 or v3 record's signed content, in canonical (sorted, ASCII) order."""
 assert list(_CONTENT_MEMBERS) == sorted(_CONTENT_MEMBERS)
 _CONTENT_KEYS = tuple(((b"{" if i == 0 else b",") + orjson.dumps(k) + b":", k) for i, k in enumerate(_CONTENT_MEMBERS))
+_TREE_KEYS = tuple(bytes((len(k),)) + k.encode("ascii") for k in _CONTENT_MEMBERS)
+"""Each member's key as the v3 digest tree spells it (:func:`content_digest_v3`), in canonical order."""
 
 
 def write_record(record: Record, path: str | Path, *, write_through: bool = False) -> Path:

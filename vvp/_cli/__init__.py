@@ -36,7 +36,8 @@ COMMANDS: tuple[str, ...] = ("verify", "reverify", "dossier", "kel", "evidence",
                              "report", "inspect", "demo")
 """Every subcommand of architecture §4.1, in help order."""
 
-RECORD_FORMATS = ("application/vnd.vvp.verdict-record+json;version=2 (written), "
+RECORD_FORMATS = ("application/vnd.vvp.verdict-record+json;version=3 (written), "
+                  "application/vnd.vvp.verdict-record+json;version=2 (read), "
                   "application/vnd.vvp.verdict-record+json;version=1 (read)")
 """The record formats (vvp.record.MEDIA_TYPES; spelled out here so --version imports no keri)."""
 

@@ -307,7 +307,8 @@ def openapi_document() -> dict[str, Any]:
         return {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
 
-    record_media = ("application/vnd.vvp.verdict-record+json;version=2",  # written now
+    record_media = ("application/vnd.vvp.verdict-record+json;version=3",  # written now
+                    "application/vnd.vvp.verdict-record+json;version=2",  # written until 2026-12-05
                     "application/vnd.vvp.verdict-record+json;version=1")  # imported from vvp 0.1.0
     return {
         "openapi": "3.1.0",

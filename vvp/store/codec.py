@@ -63,12 +63,15 @@ from vvp.record import (
     DIGEST_PREFIX,
     MAX_RECORD_BYTES,
     MEDIA_TYPE_V1,
+    MEDIA_TYPE_V3,
     Record,
     RecordBroken,
     blob_member,
     canonical_json,
+    content_digest_v3,
     digest,
     manifest_of,
+    signed_content,
     unsigned_fields,
 )
 from vvp.store.base import ID_RE, StoreError
@@ -179,13 +182,19 @@ class SegmentMemo:
     held while remembered so that its ``id`` cannot be reused."""
 
     def __init__(self, max_bytes: int = SEGMENT_MEMO_BYTES) -> None:
-        self._items: OrderedDict[int, tuple[bytes, str | None]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[bytes, tuple[str, bytes] | None]] = OrderedDict()
         self._bytes = 0
         self._max = max_bytes
 
     def digest_of(self, part: bytes) -> str | None:
         """``part``'s digest when it was seen before (this very object), else None (and it is
         remembered as seen)."""
+        ref = self.ref_of(part)
+        return ref[0] if ref is not None else None
+
+    def ref_of(self, part: bytes) -> tuple[str, bytes] | None:
+        """:meth:`digest_of`, with the item an ``S`` body names the part by (``R`` + the 32
+        bytes of the digest), both made once per part."""
         key = id(part)
         hit = self._items.get(key)
         if hit is not None and hit[0] is part:
@@ -193,8 +202,9 @@ class SegmentMemo:
             if hit[1] is not None:
                 return hit[1]
             d = digest(part)
-            self._items[key] = (part, d)
-            return d
+            ref = (d, b"R" + bytes.fromhex(d[len(DIGEST_PREFIX):]))
+            self._items[key] = (part, ref)
+            return ref
         if hit is not None:  # another object under a reused id: the old one is gone
             self._bytes -= len(hit[0])
         self._items[key] = (part, None)
@@ -211,16 +221,18 @@ def _segmented(parts: Sequence[bytes], memo: SegmentMemo) -> tuple[list[bytes], 
     items: list[bytes] = []
     refs: dict[str, bytes] = {}
     start = 0
-    for i in [i for i, p in enumerate(parts) if len(p) >= SEGMENT_MIN]:
-        part = parts[i]
-        d = memo.digest_of(part)
-        if d is None:
+    ref_of = memo.ref_of
+    for i, part in enumerate(parts):
+        if len(part) < SEGMENT_MIN:
+            continue
+        ref = ref_of(part)
+        if ref is None:
             continue
         if start < i:
-            chunk = b"".join(parts[start:i])
+            chunk = b"".join(parts[start:i]) if i - start > 1 else parts[start]
             items += (b"I" + len(chunk).to_bytes(4, "big"), chunk)
-        items.append(b"R" + bytes.fromhex(d[len(DIGEST_PREFIX):]))
-        refs[d] = part
+        items.append(ref[1])
+        refs[ref[0]] = part
         start = i + 1
     if start < len(parts):
         chunk = b"".join(parts[start:])
@@ -382,7 +394,12 @@ def reassemble(body: bytes, blobs: Mapping[str, bytes], record_id: str, cache: M
         raise _corrupt(f"{where}: the reassembled record is not the canonical file that was stored")
     if kind == "C" and tail.get("media_type") == MEDIA_TYPE_V1:
         raise _corrupt(f"{where}: a v1 record stored as content")
-    if tail.get("id") != record_id or digest(content) != record_id:
+    try:
+        expected = (DIGEST_PREFIX + content_digest_v3(signed_content(tail)).hex()
+                    if tail.get("media_type") == MEDIA_TYPE_V3 else digest(content))
+    except ValueError as ex:
+        raise _corrupt(f"{where}: the stored record does not parse: {ex}") from None
+    if tail.get("id") != record_id or expected != record_id:
         raise _corrupt(f"{where}: the reassembled record does not match its id")
     if tail.get("media_type") != MEDIA_TYPE_V1:
         # v2: the blobs are outside the signed content; the signed manifest must list exactly them
