@@ -30,7 +30,9 @@ GOLDEN_DIR = REPO / "fixtures" / "records"
 GOLDEN = sorted(GOLDEN_DIR.glob("*.json"))
 """The record format v1 golden records (vvp 0.1.0, frozen)."""
 GOLDEN_V2 = sorted((GOLDEN_DIR / "v2").glob("*.json"))
-"""The same calls in record format v2 (written now)."""
+"""The same calls in record format v2 (written until 2026-12-05, frozen)."""
+GOLDEN_V3 = sorted((GOLDEN_DIR / "v3").glob("*.json"))
+"""The same calls in record format v3 (written now)."""
 VARIANTS = 40
 
 
@@ -40,8 +42,9 @@ def golden_bytes() -> dict[str, bytes]:
 
 
 def all_golden_bytes() -> dict[str, bytes]:
-    """Both golden sets by path under fixtures/records (``valid.json``, ``v2/valid.json``, ...)."""
-    return {p.relative_to(GOLDEN_DIR).as_posix(): p.read_bytes() for p in GOLDEN + GOLDEN_V2}
+    """Every golden set by path under fixtures/records (``valid.json``, ``v2/valid.json``,
+    ``v3/valid.json``, ...)."""
+    return {p.relative_to(GOLDEN_DIR).as_posix(): p.read_bytes() for p in GOLDEN + GOLDEN_V2 + GOLDEN_V3}
 
 
 def make_variants(n: int, *, base: str = "valid.json", start: int = 10) -> list[Record]:

@@ -18,7 +18,7 @@ import pytest
 
 from tests.pgcluster import pg_cluster  # noqa: F401 - fixture
 from tests.recordkit import no_network
-from tests.storekit import GOLDEN, GOLDEN_V2, REPO, golden_bytes, store_url  # noqa: F401 - fixture
+from tests.storekit import GOLDEN, GOLDEN_V2, GOLDEN_V3, REPO, golden_bytes, store_url  # noqa: F401 - fixture
 from vvp import codes
 from vvp._cli import main
 from vvp.store import open_store
@@ -32,7 +32,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, Any, 
 
 def test_golden_records_import_and_export_unchanged(store_url: str, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    files = GOLDEN + GOLDEN_V2  # both record formats
+    files = GOLDEN + GOLDEN_V2 + GOLDEN_V3  # every record format
     rc, doc, _ = run(["records", "import", *map(str, files), "--store", store_url, "--json"], capsys)
     assert rc == 0 and doc["failed"] == []
     ids = {i["file"]: i["id"] for i in doc["imported"]}

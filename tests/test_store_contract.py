@@ -46,7 +46,7 @@ def _open(url: str, *, schema_target: int | None = None) -> SqlStore:
 
 
 def test_golden_records_read_back_byte_identical(store_url: str) -> None:
-    files = all_golden_bytes()  # both formats
+    files = all_golden_bytes()  # every format
     with open_store(store_url) as s:
         ids = {name: s.import_bytes(raw) for name, raw in files.items()}
     with open_store(store_url, create=False) as s:  # reopened: nothing lives only in memory
