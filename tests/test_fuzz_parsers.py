@@ -33,7 +33,8 @@ REPO = Path(__file__).resolve().parents[1]
 TOKEN = make_token()
 SIP_SAMPLES = [p.read_bytes() for p in sorted(SIP_DIR.glob("*.sip"))]
 RECORDS = tuple(p.read_bytes() for p in (REPO / "fixtures" / "records" / "valid.json",
-                                          REPO / "fixtures" / "records" / "v2" / "valid.json") if p.exists())
+                                          REPO / "fixtures" / "records" / "v2" / "valid.json",
+                                          REPO / "fixtures" / "records" / "v3" / "valid.json") if p.exists())
 
 _SCALAR = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12))
