@@ -77,8 +77,8 @@ class AccessLog:
         """Count and log one answered request (also called by the fast path,
         :mod:`vvp.service.fastpath`, which answers without going through :meth:`__call__`)."""
         ep = self.endpoint(scope.get("path", ""))
-        metrics.child(metrics.REQUESTS, ep, str(status)).inc()
-        metrics.child(metrics.REQUEST_SECONDS, ep).observe(seconds)
+        metrics.count(metrics.child(metrics.REQUESTS, ep, str(status)))
+        metrics.observe(metrics.child(metrics.REQUEST_SECONDS, ep), seconds)
         if self.enabled:
             self._write(scope, status, nbytes, seconds)
 

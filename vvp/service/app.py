@@ -241,7 +241,7 @@ class Service:
                          verstat_source="service")
         inner["replay"] = a.replay.to_json() if a.replay else None
         inner["deadline"] = a.deadline
-        metrics.child(metrics.VERSTATS, str(inner["verstat"])).inc()
+        metrics.count(metrics.child(metrics.VERSTATS, str(inner["verstat"])))
         return orjson.dumps(body)
 
     async def verify(self, request: Request) -> Response:
@@ -284,6 +284,7 @@ class Service:
         return json_response(r, 200 if r["ready"] else 503)
 
     async def metrics(self, request: Request) -> Response:
+        metrics.flush()  # this worker's samples of the last FLUSH_S, before the files are read
         data = await asyncio.get_running_loop().run_in_executor(None, metrics.exposition)
         return Response(data, media_type=metrics.CONTENT_TYPE)
 
@@ -299,7 +300,7 @@ def refusal(scope: MutableMapping[str, Any], ex: HttpError) -> bytes:
     bad request (400, 413, 415), counted."""
     note(scope, code=ex.code)
     if ex.status in (400, 413, 415):
-        metrics.child(metrics.REJECTED, "bad_request").inc()
+        metrics.count(metrics.child(metrics.REJECTED, "bad_request"))
     return orjson.dumps(ex.body())
 
 
@@ -346,6 +347,7 @@ def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> ASGIApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, w.open)
+        metrics.defer_on_loop(loop)
         sip = None
         if cfg.sip is not None:
             from vvp.service.sipfront import start_sip
@@ -359,6 +361,7 @@ def create_app(cfg: ServiceConfig, worker: Worker | None = None) -> ASGIApp:
             if sip is not None:
                 await sip.drain(cfg.drain_s)
                 sip.close()
+            metrics.defer_on_loop(None)  # what is pending written; from here on samples go out at once
             await loop.run_in_executor(None, w.close)
 
     routes = [

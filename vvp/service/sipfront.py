@@ -176,7 +176,7 @@ class SipFront(asyncio.DatagramProtocol):
         if not method or first.startswith("SIP/"):
             return  # a response (or noise): nothing to answer
         if method == "ACK":
-            metrics.SIP_MESSAGES.labels("ACK", "absorbed").inc()
+            metrics.count(metrics.child(metrics.SIP_MESSAGES, "ACK", "absorbed"))
             return
         try:
             req = parse_sip(data)
@@ -196,7 +196,7 @@ class SipFront(asyncio.DatagramProtocol):
         if req.method == "OPTIONS":
             out = response(200, "OK", h, [("Allow", ALLOW), ("Accept", "application/sdp")], to_tag=self._tag)
             self._remember(key, out)
-            metrics.SIP_MESSAGES.labels("OPTIONS", "200").inc()
+            metrics.count(metrics.child(metrics.SIP_MESSAGES, "OPTIONS", "200"))
             self._send(out, addr)
             return
         if req.method != "INVITE":
@@ -238,14 +238,14 @@ class SipFront(asyncio.DatagramProtocol):
         else:
             out = self.redirect(req, h, a)
             code = "302"
-            metrics.SIP_SECONDS.observe(time.monotonic() - started)
+            metrics.observe(metrics.SIP_SECONDS, time.monotonic() - started)
         self._remember(key, out)
-        metrics.SIP_MESSAGES.labels("INVITE", code).inc()
+        metrics.count(metrics.child(metrics.SIP_MESSAGES, "INVITE", code))
         self._send(out, addr)
 
     def redirect(self, req: SipRequest, h: Mapping[str, list[str]], a: Answer) -> bytes:
         verstat = verstat_of(a)
-        metrics.child(metrics.VERSTATS, verstat).inc()
+        metrics.count(metrics.child(metrics.VERSTATS, verstat))
         identity = (h.get("P-Asserted-Identity") or h.get("From") or [""])[0]
         extra = [("Contact", f"<{req.request_uri}>"),
                  ("P-Asserted-Identity", _with_param(_without_tag(identity), f"verstat={verstat}")),

@@ -280,11 +280,11 @@ class Worker:
                                  f"{self.cfg.max_pending}): retry after {self.cfg.retry_after_s} s",
                                  code=codes.SERVICE_OVERLOADED)
         self.pending += 1
-        metrics.QUEUE_DEPTH.inc()
+        metrics.count(metrics.QUEUE_DEPTH)
 
     def release(self) -> None:
         self.pending -= 1
-        metrics.QUEUE_DEPTH.dec()
+        metrics.count(metrics.QUEUE_DEPTH, -1)
 
     async def answer(self, call: AnyCall, *, endpoint: str, received_at: _dt.datetime,
                      started: float) -> Answer:
@@ -390,7 +390,7 @@ class Worker:
         record = build_record(inputs={**call.to_json(), "service": service}, received_at=received_at,
                               verdict=verdict, trust=self.snapshot or snapshot_trust(self.trust),
                               events=recorder.events, identity=self.identity)
-        metrics.VERIFY_SECONDS.observe(time.perf_counter() - t0)
+        metrics.observe(metrics.VERIFY_SECONDS, time.perf_counter() - t0)
         return _Built(verdict, record, replay, deadline)
 
 
@@ -444,9 +444,9 @@ def _count_cache(recorder: RecordingFetcher) -> None:
         else:
             misses[k] = misses.get(k, 0) + 1
     for k, n in hits.items():
-        metrics.child(metrics.CACHE, k, "hit").inc(n)
+        metrics.count(metrics.child(metrics.CACHE, k, "hit"), n)
     for k, n in misses.items():
-        metrics.child(metrics.CACHE, k, "miss").inc(n)
+        metrics.count(metrics.child(metrics.CACHE, k, "miss"), n)
 
 
 def error_json(ex: VvpError) -> dict[str, Any]:
