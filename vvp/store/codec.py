@@ -289,6 +289,24 @@ def _sig_line(record_id: str, sigs: Sequence[str]) -> bytes:
     return canonical_json({"id": record_id, "signature": {"sigs": list(sigs)}})
 
 
+_KEYS_MEMO: dict[tuple[str, ...], bytes] = {}
+KEYS_MEMO_ENTRIES = 1024
+
+
+def _blob_keys(blobs: Mapping[str, bytes]) -> bytes:
+    """A row's blob keys, sorted and joined: remembered by the keys in the mapping's own order
+    (the records of a warm caller's calls hold the same blobs, call after call), so the sort is
+    done once per set; only the keys are held, never the blobs."""
+    order = tuple(blobs)
+    keys = _KEYS_MEMO.get(order)
+    if keys is None:
+        keys = ",".join(sorted(order)).encode("ascii")
+        if len(_KEYS_MEMO) >= KEYS_MEMO_ENTRIES:
+            _KEYS_MEMO.clear()
+        _KEYS_MEMO[order] = keys
+    return keys
+
+
 def split(record: Record, segments: SegmentMemo | None = None) -> Parts:
     """Take a record apart (module docstring), through its public accessors only: a v2 record
     :func:`~vvp.record.build_record` made gives its signed content, id, signature, blobs and
@@ -298,7 +316,7 @@ def split(record: Record, segments: SegmentMemo | None = None) -> Parts:
       then the signed content's bytes (every member but those two and ``blobs``);
     * ``B`` (v1): ``B`` + the blob keys, then the file after its ``blobs`` member;
     * ``F``: the whole file (a v1 file spelling a blob its own way)."""
-    keys = ",".join(sorted(record.blobs)).encode("ascii")
+    keys = _blob_keys(record.blobs)
     if record.media_type != MEDIA_TYPE_V1:
         sig = _sig_line(record.id, record.signature.sigs)
         content = record.content_parts()
