@@ -10,6 +10,7 @@ records compared byte for byte with the ``rfc8785`` package.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import struct
 from collections import OrderedDict
@@ -37,6 +38,7 @@ from vvp.record import (
     check_signature,
     digest,
     open_identity,
+    record_id,
     signed_content,
 )
 
@@ -368,13 +370,33 @@ def _build(identity: VerifierIdentity, verdict: Any, bodies: list[bytes], policy
                         software={"vvp": "0", "keri": "1.3.6", "python": "3"})
 
 
+def _tree_id(content: dict[str, Any]) -> str:
+    """A v3 record's id (docs/record-format.md, "Format v3") with every leaf serialised by the
+    reference implementation (the ``rfc8785`` package), not by vvp."""
+    def h(b: Any) -> bytes:
+        assert isinstance(b, bytes)
+        return hashlib.sha256(b).digest()
+
+    v = content["verdict"]
+    if isinstance(v, dict) and isinstance(v.get("checks"), list):
+        vd = h(b"vvp-verdict-v3\n" + h(_reference({k: x for k, x in v.items() if k != "checks"}))
+               + b"".join(h(_reference(c)) for c in v["checks"]))
+    else:
+        vd = h(_reference(v))
+    keys = sorted(content, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+    tree = b"vvp-record-v3\n" + b"".join(bytes((len(k.encode()),)) + k.encode() + (
+        vd if k == "verdict" else h(_reference(content[k]))) for k in keys)
+    return "sha256:" + hashlib.sha256(tree).hexdigest()
+
+
 def _assert_canonical_record(rec: Record) -> None:
     raw = rec.to_bytes()
     data = json.loads(raw)
     whole, content = _reference(data), _reference(signed_content(data))  # v2: blobs are outside it
     assert isinstance(whole, bytes) and raw == whole + b"\n"  # the file: the reference's canonical JSON of the record
     assert rec.content_bytes() == content  # what was signed: canonical content
-    assert rec.id == data["id"] == digest(rec.content_bytes())
+    assert rec.id == data["id"] == _tree_id(signed_content(data))  # v3: the digest tree, by the reference
+    assert rec.id == record_id(rec.media_type, rec.content_bytes())
     assert rec.data == data  # the in-memory JSON is what a reader sees
     again = Record.from_bytes(raw)
     assert again == rec and again.to_bytes() == raw and again.content_bytes() == rec.content_bytes()
