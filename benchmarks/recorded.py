@@ -33,8 +33,8 @@ from typing import Any
 
 from vvp import clock
 from vvp.fetch import Fetcher, RecordingFetcher
-from vvp.record import Record, open_identity
-from vvp.replay import make_record, reverify, snapshot_trust
+from vvp.record import PendingRecord, Record, open_identity, sign_together
+from vvp.replay import prepare_call_record, reverify, snapshot_trust
 from vvp.store import open_store
 from vvp.trust import TrustStore
 from vvp.verdict import Verdict
@@ -42,7 +42,7 @@ from vvp.verifier import CallInput, Verifier
 
 from benchmarks.bench import interleaved
 
-GROUP = 32
+GROUP = 128
 SALT = b"vvp-bench-record"  # 16 bytes: a deterministic benchmark verifier identity
 RECORDED_TARGET_WARM_MULTIPLE = 2.0
 RECORDED_TARGET_CALLS_PER_S = 4000.0
@@ -62,7 +62,7 @@ def run_recorded(trust: TrustStore, fetcher: Fetcher, verifier: Verifier, calls:
             open_identity(Path(tmp) / "keystore", salt=SALT) as ident:
         db = Path(tmp) / "records.db"
         store = open_store(f"sqlite:///{db}")
-        pending: list[Record] = []
+        pending: list[PendingRecord] = []
         commits: list[float] = []
         next_warm = itertools.cycle(calls).__next__
         next_rec = itertools.cycle(calls).__next__
@@ -74,18 +74,18 @@ def run_recorded(trust: TrustStore, fetcher: Fetcher, verifier: Verifier, calls:
             call = next_rec()
             rec = RecordingFetcher(fetcher, clock=system)
             verdict = verifier.verify(call, fetcher=rec)
-            pending.append(make_record(call, verdict, trust=trust, events=rec.events, received_at=system.now(),
-                                       identity=ident, snapshot=snapshot))
+            pending.append(prepare_call_record(call, verdict, trust=trust, events=rec.events,
+                                               received_at=system.now(), identity=ident, snapshot=snapshot))
             if len(pending) >= GROUP:
                 start = time.perf_counter()
-                store.put_many(pending)
+                store.put_many(sign_together(pending, ident))
                 commits.append(time.perf_counter() - start)
                 pending.clear()
             return verdict
 
         for _ in range(GROUP * 2):  # evidence blobs and the trust files stored; code paths warm
             recorded()
-        store.put_many(pending)
+        store.put_many(sign_together(pending, ident))
         pending.clear()
         commits.clear()
         warm_s, rec_s, ratio = interleaved(warm, recorded, n, n, rounds)
@@ -99,7 +99,7 @@ def run_recorded(trust: TrustStore, fetcher: Fetcher, verifier: Verifier, calls:
             for _ in range(n):
                 recorded()
             cpu_ratios.append((time.process_time() - before) / warm_cpu)
-        store.put_many(pending)
+        store.put_many(sign_together(pending, ident))
         pending.clear()
         ids = store.ids(limit=reverify_n)
         store.close()
@@ -109,7 +109,7 @@ def run_recorded(trust: TrustStore, fetcher: Fetcher, verifier: Verifier, calls:
         grow_n = max(GROUP * 4, n // 2)
         for _ in range(grow_n):
             recorded()
-        store.put_many(pending)
+        store.put_many(sign_together(pending, ident))
         pending.clear()
         raw = [store.get_bytes(i) for i in ids]
         store.close()

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("vocabulary", ("vvp", "vvp.verdict", "vvp.codes", "vvp.errors", "vvp.keystate", "vvp.strictjson", "vvp.canonical")),
     ("edge", ("vvp.fetch", "vvp.clock", "vvp.files")),
     ("keri", ("vvp._keri",)),
-    ("record", ("vvp.record", "vvp.store")),
+    ("record", ("vvp.record", "vvp.recordbatch", "vvp.store")),
     ("domain", ("vvp.caller", "vvp.callee", "vvp.stir", "vvp.evidence", "vvp.dossier", "vvp.jose",
                 "vvp.tn", "vvp.kel", "vvp.vcard", "vvp.goals", "vvp.tnsets",
                 "vvp.witness")),

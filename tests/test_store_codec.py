@@ -360,10 +360,21 @@ def test_sig_line_is_canonical_json() -> None:
     import pytest as _pytest
 
     from vvp.canonical import canonical_json as cj
-    from vvp.store.codec import _sig_line
+    from vvp.store.codec import sig_line_of
 
     for rid, sigs in (("sha256:" + "ab" * 32, ("AABcde-_", "AAB\x01\"\\")),
                       ("sha256:x", ()), ("é", ("\U0001f600", "\ue000")), ("a\nb", ("\x7f",))):
-        assert _sig_line(rid, sigs) == cj({"id": rid, "signature": {"sigs": list(sigs)}})
+        assert sig_line_of(rid, {"sigs": list(sigs)}) == cj({"id": rid, "signature": {"sigs": list(sigs)}})
+    for batch in ({"sigs": ["AABcde-_"], "batch": {"index": 3, "size": 5, "path": ["00" * 32, "ff" * 32]}},
+                  {"sigs": ["A"], "batch": {"index": True, "size": 2 ** 60, "path": ["\u00e9", "\x01"]}},
+                  {"sigs": ["A"], "batch": {"index": 1.5, "size": 2, "path": []}},
+                  {"sigs": ["A"], "batch": {"index": 0, "size": 2, "path": [], "extra": "\U0001f600"}}):
+        try:
+            want = cj({"id": "sha256:" + "ab" * 32, "signature": batch})
+        except ValueError:
+            with _pytest.raises(ValueError):
+                sig_line_of("sha256:" + "ab" * 32, batch)
+            continue
+        assert sig_line_of("sha256:" + "ab" * 32, batch) == want
     with _pytest.raises(ValueError):
-        _sig_line("\ud800", ())
+        sig_line_of("\ud800", {"sigs": []})

@@ -100,6 +100,7 @@ from vvp.fetch import (
     FetchFailure,
     check_content_type,
 )
+from vvp.recordbatch import BatchProof, signed_message, root_message, tree
 from vvp.verdict import Check, ClaimResult, ExitCode, Status, Verdict
 
 MEDIA_TYPE_V1 = "application/vnd.vvp.verdict-record+json;version=1"
@@ -638,6 +639,8 @@ class _Built:
     signature: Signature
     received_at: str
     status: str
+    batch: BatchProof | None = None
+    """Where the record sits in a group signed together (:func:`sign_together`), or None."""
 
 
 class Record:
@@ -733,10 +736,16 @@ class Record:
         service's per-call path) and making the file. Everything that reads a record from
         outside goes through the checks."""
         rec = object.__new__(cls)
-        for name, value in (("_data", None), ("_media_type", MEDIA_TYPE), ("_id", record_id), ("_blobs", blobs),
-                            ("_content", content), ("_file", None), ("_cut", -1), ("_built", built),
-                            ("_skeleton", None)):
-            object.__setattr__(rec, name, value)
+        setattr_ = object.__setattr__
+        setattr_(rec, "_data", None)
+        setattr_(rec, "_media_type", MEDIA_TYPE)
+        setattr_(rec, "_id", record_id)
+        setattr_(rec, "_blobs", blobs)
+        setattr_(rec, "_content", content)
+        setattr_(rec, "_file", None)
+        setattr_(rec, "_cut", -1)
+        setattr_(rec, "_built", built)
+        setattr_(rec, "_skeleton", None)
         return rec
 
     @staticmethod
@@ -899,6 +908,28 @@ class Record:
         return Signature(state=self.signer, sigs=tuple(str(s) for s in self.data["signature"]["sigs"]))
 
     @property
+    def batch(self) -> BatchProof | None:
+        """The inclusion proof of a v3 record signed in a group (:func:`sign_together`), or None
+        for a record signed alone. Its shape is checked by the schema; whether it leads to what
+        the keys signed, by :func:`check_signature`."""
+        if self._built is not None:
+            return self._built.batch
+        b = self.data["signature"].get("batch")
+        if b is None:
+            return None
+        return BatchProof(index=int(b["index"]), size=int(b["size"]), path=tuple(bytes.fromhex(p) for p in b["path"]))
+
+    def signature_json(self) -> dict[str, Any]:
+        """The ``signature`` member as JSON."""
+        built = self._built
+        if built is None:
+            return dict(self.data["signature"])
+        out: dict[str, Any] = {"sigs": list(built.signature.sigs)}
+        if built.batch is not None:
+            out["batch"] = built.batch.to_json()
+        return out
+
+    @property
     def kel(self) -> bytes:
         """The verifier's KEL as it stood when it signed (CESR)."""
         return str(self.data["verifier"]["kel"]).encode("ascii")
@@ -939,10 +970,19 @@ class Record:
         bytes in v1, their 32-byte SHA-256 in v2, the digest tree's root in v3 (what the id
         names in hex, in both)."""
         built = self._built
-        if built is not None:
+        if built is not None and built.batch is None:
             return built.digest
         if self._media_type == MEDIA_TYPE_V3:
-            return bytes.fromhex(self._id[len(DIGEST_PREFIX):])  # checked against the content when read
+            digest32 = bytes.fromhex(self._id[len(DIGEST_PREFIX):])  # checked against the content when read
+            proof = self.batch
+            if proof is None:
+                return digest32
+            msg = signed_message(digest32, proof)
+            if msg is None:
+                raise _broken(codes.RECORD_SIGNATURE_INVALID,
+                              f"the group inclusion proof (index {proof.index} of {proof.size}, {len(proof.path)} "
+                              "hashes) cannot be one of a group of that size")
+            return msg
         return signing_input(self._media_type, self.content_bytes())
 
     def blob(self, key: str) -> bytes:
@@ -988,7 +1028,10 @@ class Record:
     def _unsigned_members(self, built: _Built) -> dict[str, bytes]:
         sig = built.signature
         members = {k: v if isinstance(v, bytes) else b"".join(v) for k, v in built.members.items()}
-        return {**members, "id": canonical_json(self._id), "signature": canonical_json({"sigs": list(sig.sigs)})}
+        signature: dict[str, Any] = {"sigs": list(sig.sigs)}
+        if built.batch is not None:
+            signature["batch"] = built.batch.to_json()
+        return {**members, "id": canonical_json(self._id), "signature": canonical_json(signature)}
 
     def skeleton(self) -> bytes | None:
         """The record file without its ``blobs`` member (canonical JSON of every other member,
@@ -1391,10 +1434,72 @@ def _evidence(parts: _RecordParts, events: Sequence[FetchEvent]) -> _Evidence:
                      raw_blobs=raw_blobs, digest=_sha(member), manifest_digest=_sha(manifest))
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class PendingRecord:
+    """A record :func:`prepare_record` assembled, not yet signed: :func:`sign_together` signs it
+    (alone, or with others in one group). Its id is final (the signature is outside what the
+    id covers), so a front end may answer with it before the group is signed."""
+
+    id: str
+    digest: bytes
+    """The 32 bytes the id names (the root of the content's v3 digest tree)."""
+    state: SignerState
+    """The establishment event whose keys must sign (read when the record was assembled)."""
+    members: Mapping[str, bytes | tuple[bytes, ...]]
+    content_parts: tuple[bytes, ...]
+    blob_members: Mapping[str, bytes]
+    raw_blobs: Mapping[str, bytes]
+    received_at: str
+    status: str
+
+    def verdict_bytes(self) -> bytes:
+        """The ``verdict`` member's canonical JSON (as :meth:`Record.verdict_bytes`)."""
+        v = self.members["verdict"]
+        return v if isinstance(v, bytes) else b"".join(v)
+
+
+def sign_together(pending: Sequence[PendingRecord], identity: VerifierIdentity) -> list[Record]:
+    """Sign records, in order: one alone is signed over its id's 32 bytes (no ``batch``
+    member); two or more made under the same establishment event are signed once, over the
+    root of a Merkle tree of their ids (:mod:`vvp.recordbatch`), each record keeping its
+    inclusion path. Records made under different establishment events (a rotation in between)
+    are signed in one group per event."""
+    out: list[Record | None] = [None] * len(pending)
+    groups: dict[SignerState, list[int]] = {}
+    for i, p in enumerate(pending):
+        groups.setdefault(p.state, []).append(i)
+    for state, idx in groups.items():
+        if len(idx) == 1:
+            p = pending[idx[0]]
+            sig = identity.sign(p.digest, expect=state)
+            out[idx[0]] = _signed(p, sig, None)
+            continue
+        root, paths = tree([pending[i].digest for i in idx])
+        sig = identity.sign(root_message(root, len(idx)), expect=state)
+        for n, i in enumerate(idx):
+            out[i] = _signed(pending[i], sig, BatchProof(index=n, size=len(idx), path=paths[n]))
+    return [r for r in out if r is not None]
+
+
+def _signed(p: PendingRecord, sig: Signature, batch: BatchProof | None) -> Record:
+    return Record._made(_Built(p.members, p.content_parts, p.digest, p.blob_members, sig, p.received_at, p.status,
+                               batch), p.raw_blobs, p.id)
+
+
 def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
                  trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
                  software: Mapping[str, str] | None = None) -> Record:
-    """Assemble and sign a record (format v3, :data:`MEDIA_TYPE`) of one verification.
+    """Assemble and sign a record (format v3, :data:`MEDIA_TYPE`) of one verification, alone
+    (:func:`prepare_record`, then :func:`sign_together` of that one record)."""
+    return sign_together([prepare_record(inputs=inputs, received_at=received_at, verdict=verdict, trust=trust,
+                                         events=events, identity=identity, software=software)], identity)[0]
+
+
+def prepare_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdict: Verdict | Mapping[str, Any],
+                   trust: TrustSnapshot, events: Iterable[FetchEvent], identity: VerifierIdentity,
+                   software: Mapping[str, str] | None = None) -> PendingRecord:
+    """Assemble a record (format v3, :data:`MEDIA_TYPE`) of one verification, to be signed by
+    :func:`sign_together`.
 
     ``inputs`` is the call's input JSON exactly as the verifier took it (``CallInput.to_json()``),
     ``received_at`` the verifier's reception time (from the front end's clock), ``events`` what
@@ -1464,9 +1569,9 @@ def build_record(*, inputs: Mapping[str, Any], received_at: _dt.datetime, verdic
         else:
             content += v
     content.append(b"}")
-    sig = identity.sign(signed, expect=state)
-    return Record._made(_Built(members, tuple(content), signed, ev.blob_members, sig, received, status), ev.raw_blobs,
-                        DIGEST_PREFIX + signed.hex())
+    return PendingRecord(id=DIGEST_PREFIX + signed.hex(), digest=signed, state=state, members=members,
+                         content_parts=tuple(content), blob_members=ev.blob_members, raw_blobs=ev.raw_blobs,
+                         received_at=received, status=status)
 
 
 _VERSIONS = {MEDIA_TYPE_V1: 1, MEDIA_TYPE_V2: 2, MEDIA_TYPE_V3: 3}
@@ -1506,10 +1611,16 @@ def load_record(path: str | Path) -> Record:
 
 
 def check_signature(record: Record) -> SignatureCheck:
-    """The verifier's signature over the signed content (v1: its bytes; v2: their SHA-256),
-    checked against the KEL in the record at the establishment event that signed (a later
-    rotation changes nothing)."""
-    return verify_signature(record.kel, record.signed_bytes(), record.signature)
+    """The verifier's signature over the signed content (v1: its bytes; v2: their SHA-256; v3:
+    the root of its digest tree, or for a record signed in a group the group's root message
+    its inclusion proof leads to), checked against the KEL in the record at the establishment
+    event that signed (a later rotation changes nothing)."""
+    try:
+        signed = record.signed_bytes()
+    except RecordBroken as ex:
+        st = record.signer
+        return SignatureCheck(False, ex.code, ex.message, st.aid, st.est_sn, None)
+    return verify_signature(record.kel, signed, record.signature)
 
 
 # ---------------------------------------------------------------------------------------------

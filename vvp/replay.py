@@ -36,6 +36,7 @@ from vvp import codes
 from vvp.errors import ConfigError, VvpError
 from vvp.fetch import Fetcher, FetchEvent
 from vvp.record import (
+    PendingRecord,
     Record,
     RecordBroken,
     ReplayFetcher,
@@ -47,6 +48,7 @@ from vvp.record import (
     load_record,
     materialise_trust,
     open_identity,
+    prepare_record,
     write_record,
 )
 from vvp.trust import LOADED_FOREIGN_FIELDS, ROLE_NAMES, ROOT_QUESTIONS, TrustStore, parse_trust_store
@@ -145,6 +147,16 @@ def make_record(call: AnyInput, verdict: Verdict, *, trust: TrustStore,
     return build_record(inputs=call.to_json(), received_at=received_at, verdict=verdict,
                         trust=snapshot if snapshot is not None else snapshot_trust(trust), events=events,
                         identity=identity)
+
+
+def prepare_call_record(call: AnyInput, verdict: Verdict, *, trust: TrustStore,
+                        events: Iterable[FetchEvent], received_at: _dt.datetime,
+                        identity: VerifierIdentity, snapshot: TrustSnapshot | None = None) -> PendingRecord:
+    """:func:`make_record` without the signature: for a front end that signs the records of one
+    group commit together (:func:`vvp.record.sign_together`; the batch runner)."""
+    return prepare_record(inputs=call.to_json(), received_at=received_at, verdict=verdict,
+                          trust=snapshot if snapshot is not None else snapshot_trust(trust), events=events,
+                          identity=identity)
 
 
 def write_call_record(path: str | Path, call: AnyInput, verdict: Verdict, *, trust: TrustStore,

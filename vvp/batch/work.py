@@ -4,11 +4,13 @@ The same :func:`process` runs in the runner's own process (``--workers 1``), in 
 process (``--workers N``) and in each Dask worker (``--engine dask``). A worker keeps, for the
 life of its process, one :class:`WorkerContext` per configuration: a
 :class:`~vvp.verifier.Verifier` with its warm cache, the trust store's snapshot (taken once),
-the verifier's KERI identity held open (signing a record is then one signature, not a keystore
-opening) and a connection to the record store.
+the verifier's KERI identity held open (signing is then a signature, not a keystore opening)
+and a connection to the record store.
 
-**Records are stored by the workers, not sent back.** A worker builds and signs each row's
-record, stores the batch's records in one group commit (:meth:`~vvp.store.RecordStore.put_many`:
+**Records are stored by the workers, not sent back.** A worker builds each row's record, signs
+the records of one group commit together (one signature over the root of a Merkle tree of their
+ids, each record keeping its inclusion proof: :func:`vvp.record.sign_together`, docs/record-format.md),
+stores them in that one group commit (:meth:`~vvp.store.RecordStore.put_many`:
 durable when it returns), and only then answers with the rows' verdict lines; the runner writes
 those lines after the answer, so every record a line names is already stored, whatever moment a
 kill comes at. The other design, records returned to a single writer, was rejected: a record
@@ -38,8 +40,8 @@ from vvp import clock, codes
 from vvp.batch.rows import Item, Row, RowError, parse_row
 from vvp.errors import VvpError
 from vvp.fetch import FetchLimits, RecordingFetcher, build_fetcher
-from vvp.record import Record, open_identity
-from vvp.replay import make_record, snapshot_trust
+from vvp.record import PendingRecord, open_identity, sign_together
+from vvp.replay import prepare_call_record, snapshot_trust
 from vvp.store import RecordStore, open_store
 from vvp.trust import load_trust_store
 from vvp.verdict import Verdict
@@ -122,13 +124,13 @@ class WorkerContext:
     def close(self) -> None:
         self._stack.close()
 
-    def _one(self, row: Row) -> tuple[Record, bytes]:
+    def _one(self, row: Row) -> tuple[PendingRecord, bytes]:
         call = row.call_input()
         received_at = self._clock.now()  # when the row reached this verifier (signed in the record)
         recorder = RecordingFetcher(self.verifier.fetcher, clock=self._clock)
         verdict = self.verifier.verify(call, fetcher=recorder)
-        record = make_record(call, verdict, trust=self.verifier.trust, events=recorder.events,
-                             received_at=received_at, identity=self.identity, snapshot=self.snapshot)
+        record = prepare_call_record(call, verdict, trust=self.verifier.trust, events=recorder.events,
+                                     received_at=received_at, identity=self.identity, snapshot=self.snapshot)
         return record, verdict_line(row, verdict, record.id)
 
     def process(self, items: Sequence[Item]) -> BatchResult:
@@ -136,7 +138,7 @@ class WorkerContext:
         ``commit_rows`` records. Never raises."""
         lines: list[bytes] = []
         errors: list[RowError] = []
-        records: list[Record] = []
+        records: list[PendingRecord] = []
         for item in items:
             row = parse_row(item)
             if isinstance(row, RowError):
@@ -162,12 +164,14 @@ class WorkerContext:
             return BatchResult(rows=len(items), failure=failure)
         return BatchResult(rows=len(items), lines=tuple(lines), errors=tuple(errors))
 
-    def _store(self, records: list[Record]) -> tuple[str, str] | None:
-        """One group commit; the failure (code, message) when the store refused it."""
+    def _store(self, records: list[PendingRecord]) -> tuple[str, str] | None:
+        """One group commit, its records signed together (one signature, each record with its
+        inclusion proof: :func:`vvp.record.sign_together`); the failure (code, message) when the
+        store refused it."""
         if not records:
             return None
         try:
-            self.store.put_many(records)
+            self.store.put_many(sign_together(records, self.identity))
         except VvpError as ex:
             return ex.code, f"storing {len(records)} records: {ex.message}"
         except Exception as ex:  # noqa: BLE001

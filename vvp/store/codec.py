@@ -279,14 +279,34 @@ def _join_segments(items: bytes, segments: Mapping[str, bytes], where: str) -> b
     return b"".join(out)
 
 
-def _sig_line(record_id: str, sigs: Sequence[str]) -> bytes:
-    """``canonical_json({"id": record_id, "signature": {"sigs": [...]}})``. A record's id and its
+def _sig_line(record: Record) -> bytes:
+    """``canonical_json({"id": ..., "signature": {...}})`` of a record. A record's id and its
     signatures are ASCII (a digest, CESR), and on ASCII strings with sorted ASCII keys orjson's
     output is RFC 8785's (:mod:`vvp.canonical`, points 1, 3 and 4), so the walk proving plainness
-    is skipped; anything else takes :func:`~vvp.canonical.canonical_json`."""
-    if type(record_id) is str and record_id.isascii() and all(type(s) is str and s.isascii() for s in sigs):
-        return orjson.dumps({"id": record_id, "signature": {"sigs": list(sigs)}}, option=orjson.OPT_SORT_KEYS)
-    return canonical_json({"id": record_id, "signature": {"sigs": list(sigs)}})
+    is skipped for a record signed alone; anything else (a group's inclusion proof: integers and
+    hex) takes :func:`~vvp.canonical.canonical_json`."""
+    return sig_line_of(record.id, record.signature_json())
+
+
+def sig_line_of(record_id: str, sig: Mapping[str, Any]) -> bytes:
+    """:func:`_sig_line` of an id and a ``signature`` member."""
+    sigs = sig.get("sigs")
+    batch = sig.get("batch")
+    if (type(sigs) is list and type(record_id) is str and record_id.isascii()
+            and all(type(s) is str and s.isascii() for s in sigs)
+            and (len(sig) == 1 or (len(sig) == 2 and _plain_batch(batch)))):
+        return orjson.dumps({"id": record_id, "signature": sig}, option=orjson.OPT_SORT_KEYS)
+    return canonical_json({"id": record_id, "signature": sig})
+
+
+def _plain_batch(batch: Any) -> bool:
+    """Whether a group inclusion proof is one orjson writes as RFC 8785 does: small integers
+    (no bool, below 2**53) and ASCII text, under ASCII keys."""
+    if type(batch) is not dict or set(batch) != {"index", "size", "path"}:
+        return False
+    index, size, path = batch["index"], batch["size"], batch["path"]
+    return (type(index) is int and type(size) is int and 0 <= index < 2 ** 53 and 0 <= size < 2 ** 53
+            and type(path) is list and all(type(p) is str and p.isascii() for p in path))
 
 
 _KEYS_MEMO: dict[tuple[str, ...], bytes] = {}
@@ -318,7 +338,7 @@ def split(record: Record, segments: SegmentMemo | None = None) -> Parts:
     * ``F``: the whole file (a v1 file spelling a blob its own way)."""
     keys = _blob_keys(record.blobs)
     if record.media_type != MEDIA_TYPE_V1:
-        sig = _sig_line(record.id, record.signature.sigs)
+        sig = _sig_line(record)
         content = record.content_parts()
         if segments is not None and len(content) > 1:
             items, refs = _segmented(content, segments)
