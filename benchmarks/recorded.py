@@ -1,11 +1,14 @@
 """The recorded call (architecture §5, issue 14): a warm verification whose record is built,
 signed and committed to a fresh SQLite store, against the warm verification alone.
 
-What a service worker or a batch worker does per call, in process: verify through a long-lived
-:class:`~vvp.verifier.Verifier` (warm caches) with a per-call recording fetcher, build and sign
-the record with the verifier's identity held open and the trust snapshot taken once, and commit
-it durably. Commits are grouped (``GROUP`` records per transaction, as the service's writer and
-the batch writer group them): durability is one fsync per group, not per call.
+What a batch worker does per call, in process: verify through a long-lived
+:class:`~vvp.verifier.Verifier` (warm caches) with a per-call recording fetcher, build the record
+with the verifier's identity held open and the trust snapshot taken once, and commit it durably.
+Commits are grouped as the batch writer groups them (``GROUP`` = its default ``--batch-rows``,
+:data:`vvp.batch.runner.BATCH_ROWS`): durability is one fsync per group, not per call, and the
+group's records are signed together (one signature over a Merkle tree of their ids, each record
+with its inclusion proof: :func:`vvp.record.sign_together`). A service worker signs each record
+alone and commits what one turn of its event loop answered: ``make bench-service``.
 
 Figures: ``recorded_over_warm`` (per-call time of the recorded call over the warm call, the
 same calls interleaved in rounds), ``recorded_calls_per_s`` (one core), ``store_bytes_per_warm_record``
@@ -32,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from vvp import clock
+from vvp.batch.runner import BATCH_ROWS
 from vvp.fetch import Fetcher, RecordingFetcher
 from vvp.record import PendingRecord, Record, open_identity, sign_together
 from vvp.replay import prepare_call_record, reverify, snapshot_trust
@@ -42,7 +46,7 @@ from vvp.verifier import CallInput, Verifier
 
 from benchmarks.bench import interleaved
 
-GROUP = 128
+GROUP = BATCH_ROWS
 SALT = b"vvp-bench-record"  # 16 bytes: a deterministic benchmark verifier identity
 RECORDED_TARGET_WARM_MULTIPLE = 2.0
 RECORDED_TARGET_CALLS_PER_S = 4000.0
@@ -145,4 +149,5 @@ def report(r: dict[str, Any]) -> str:
         f"  the same ratio in CPU time               {r['recorded_cpu_over_warm']:>10}x  "
         f"(no waiting for a CPU or for fsync: for a shared machine)\n"
         f"  one put_many of {GROUP} records, wall clock   {r['recorded_commit_us']:>10} us\n"
-        f"  (commits grouped {r['record_group_commit']} records per transaction, synchronous=FULL)\n")
+        f"  (commits grouped {r['record_group_commit']} records per transaction as the batch writer does, "
+        "signed together, synchronous=FULL)\n")
