@@ -59,7 +59,9 @@ def _db_bytes(path: Path) -> int:
 
 def run_recorded(trust: TrustStore, fetcher: Fetcher, verifier: Verifier, calls: Sequence[CallInput], n: int,
                  rounds: int, reverify_n: int = 20) -> dict[str, Any]:
-    """The recorded-call figures (module docstring), with ``verifier``'s caches already warm."""
+    """The recorded-call figures (module docstring), with ``verifier``'s caches already warm.
+    A round records at least four groups, so that every timed round pays its commits."""
+    n = max(n, GROUP * 4)
     system = clock.SystemClock()
     snapshot = snapshot_trust(trust)
     with tempfile.TemporaryDirectory(prefix="vvp-bench-rec-") as tmp, \
