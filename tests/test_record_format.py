@@ -688,11 +688,13 @@ def test_rfc3339_is_the_strftime_form() -> None:
 
 
 def test_verdict_claims_text_is_reused_only_when_proven_canonical() -> None:
-    """vvp.record._top_rest remembers orjson's text of a verdict's claims and display once the
-    whole was equal to RFC 8785's output, and splices later verdicts (other reference times) from
-    it. Members whose orjson text is not canonical (a float RFC 8785 spells otherwise, keys
-    beyond the BMP that sort otherwise in UTF-16) are never reused: every verdict below, twice
-    over and at two reference times, is byte for byte canonical_json(verdict.to_json())."""
+    """vvp.record._top_rest remembers the canonical JSON of a verdict's claims and display under
+    orjson's text of what they are made from, and splices later verdicts (other reference times)
+    from it. Members whose orjson text is not their canonical JSON (a float RFC 8785 spells
+    otherwise, keys beyond the BMP that sort otherwise in UTF-16, escapes) are remembered as
+    RFC 8785 writes them, and what orjson refuses (an integer beyond 2**53) is never remembered:
+    every verdict below, twice over and at four reference times, is byte for byte
+    canonical_json(verdict.to_json())."""
     from vvp import record as _record
     from vvp.verdict import build_verdict as _build_verdict, passed as _passed
 
@@ -711,7 +713,7 @@ def test_verdict_claims_text_is_reused_only_when_proven_canonical() -> None:
                 v = _build_verdict([_passed("X-A", "passport", "ok")], reference_time=rt, claim_details=d,
                                    display={"brand": {"name": "\u00e9"}})
                 assert verdict_json_bytes(v) == canonical_json(v.to_json()), (d, rt)
-    assert 1 <= len(_record._TOP_TEXTS) < len(details)  # the plain ones were remembered, the others not
+    assert len(_record._TOP_TEXTS) == len(details) - 1  # all but the one orjson refuses
 
 
 def test_cached_evidence_is_remembered_per_run_of_the_same_events(identity: VerifierIdentity) -> None:

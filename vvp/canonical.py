@@ -70,11 +70,6 @@ def _plain(value: Any) -> bool:
     return True
 
 
-is_plain = _plain
-"""Public name of :func:`_plain`: for a caller that proves plainness of some parts of a value it
-assembles and hands the whole to :func:`canonical_json_of_plain` (:func:`vvp.record.verdict_json_parts`)."""
-
-
 def _dict_keys(value: Any) -> Iterator[str]:
     stack = [value]
     while stack:

@@ -82,7 +82,7 @@ import orjson
 from vvp import __version__, clock, codes, strictjson
 from vvp.files import read_input, write_output
 from vvp.canonical import canonical_json as canonical_json  # re-exported: records are its main user
-from vvp.canonical import canonical_json_of_plain, canonical_object, is_plain
+from vvp.canonical import canonical_json_of_plain, canonical_object
 
 # The verifier's identifier is re-exported: front ends open it through the record layer.
 from vvp._keri.signer import Signature as Signature
@@ -101,7 +101,7 @@ from vvp.fetch import (
     check_content_type,
 )
 from vvp.recordbatch import BatchProof, signed_message, root_message, tree
-from vvp.verdict import Check, ClaimResult, ExitCode, Status, Verdict
+from vvp.verdict import Check, ExitCode, Status, Verdict
 
 MEDIA_TYPE_V1 = "application/vnd.vvp.verdict-record+json;version=1"
 MEDIA_TYPE_V2 = "application/vnd.vvp.verdict-record+json;version=2"
@@ -1278,24 +1278,6 @@ def verdict_json_bytes(verdict: Verdict) -> bytes:
 _CHECKS_KEY = b'{"checks":'
 
 
-def _top_plain(verdict: Verdict, top: Mapping[str, Any]) -> bool:
-    """Whether :meth:`~vvp.verdict.Verdict.json_without_checks` is plain in the sense of
-    :func:`~vvp.canonical.canonical_json_of_plain`, looking only at what the verdict did not make
-    itself: the reference time, the claims' codes (text by construction, checked without a
-    walk), and the walk (:func:`~vvp.canonical.canonical_json`'s own) of the display and of each
-    claim that has details. The claims' other members are a status's text and a list."""
-    if type(verdict.reference_time) is not str or type(verdict.direction) is not str:
-        return False
-    for cr in verdict.claims.values():
-        if type(cr) is not ClaimResult or type(cr.status) is not Status:
-            return False
-        for c in cr.codes:
-            if type(c) is not str:
-                return False
-    claims = top["claims"]
-    return is_plain(top["display"]) and all(is_plain(claims[name]) for name in verdict.claim_details if name in claims)
-
-
 def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     """``canonical_json(verdict.to_json())`` as byte strings that joined make it: RFC 8785 is
     compositional, and ``checks`` sorts before every other member a verdict without ``extra``
@@ -1325,7 +1307,8 @@ def verdict_member(verdict: Verdict) -> tuple[list[bytes], bytes]:
 TOP_TEXTS_ENTRIES = 1024
 """How many texts of verdicts' claims and display :func:`_top_rest` remembers as proven canonical."""
 _TOP_TEXTS: dict[bytes, bytes] = {}
-_FAST_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
+_KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATETIME
+                | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
 _STATUS_JSON = {st.value: canonical_json_of_plain(st.value) for st in Status}
 _RT_KEY = b',"reference_time":'
 _STATUS_KEY = b',"status":'
@@ -1335,40 +1318,41 @@ def _top_rest(verdict: Verdict) -> bytes:
     """``,`` + the canonical JSON of :meth:`~vvp.verdict.Verdict.json_without_checks` less its
     opening brace: what follows the checks array in a verdict's canonical JSON.
 
-    Why not simply that: proving the members plain (:func:`_top_plain`, a walk of the claims'
-    details) cost more than serialising them, on every call. But a caller's calls carry the same
-    claims, details and display call after call; only the reference time changes (and it sorts
-    after them, with the status). So orjson's sorted text of the members less those two is
-    remembered once the whole was proven to be exactly the canonical JSON, and a later verdict
-    whose text is one of those is spliced from it: the canonical form is a function of the JSON
-    value, which that text determines (one text, one value: orjson writes an integer without a
-    fraction or exponent and a float always with one, refuses integers beyond 2**53, and a text
-    is remembered only where it was equal to RFC 8785's output for the same members). The
-    reference time and status are text here by construction (checked), serialised on their own."""
-    top = verdict.json_without_checks()
-    rt, st = top.pop("reference_time"), top.pop("status")
-    text: bytes | None
-    try:
-        text = orjson.dumps(top, option=_FAST_OPTIONS) if type(rt) is str and type(st) is str else None
-    except orjson.JSONEncodeError:
-        text = None
-    if text is not None:
-        core = _TOP_TEXTS.get(text)
-        if core is not None:
-            status = _STATUS_JSON.get(st)
-            return b"".join((b",", memoryview(core)[1:-1], _RT_KEY,
-                             b'"%s"' % rt.encode() if rt.isascii() and rt.isprintable() and '"' not in rt
-                             and "\\" not in rt else canonical_json_of_plain(rt), _STATUS_KEY,
-                             status if status is not None else canonical_json_of_plain(st), b"}"))
-    top["reference_time"], top["status"] = rt, st
-    rest = b"," + (canonical_json_of_plain(top) if _top_plain(verdict, top) else canonical_json(top))[1:]
-    if text is not None and text.startswith(b"{") and text.endswith(b"}") and len(text) > 2 and rest == b"".join(
-            (b",", text[1:-1], _RT_KEY, canonical_json_of_plain(rt), _STATUS_KEY, canonical_json_of_plain(st), b"}")):
+    Why not simply that: building those members (each claim merged with its details) and proving
+    them plain cost more than serialising them, on every call. But a caller's calls carry the
+    same claims, details and display call after call; only the reference time changes (and it
+    sorts after them, with the status). So the canonical JSON of the members less those two is
+    made once (:func:`~vvp.canonical.canonical_json`, every check included) and remembered under
+    orjson's text of what it is made from (the direction, each claim's status and codes, the
+    details, the display), and the reference time and status (text here by construction,
+    checked) are spliced after it: RFC 8785 is compositional, and ``claims``, ``direction`` and
+    ``display`` sort before ``reference_time`` and ``status``. Equal texts are equal JSON values
+    (orjson writes an integer without a fraction or exponent and a float always with one, and
+    refuses integers beyond 2**53, dates, dataclasses and subclasses here), and the canonical
+    form is a function of the JSON value."""
+    rt, st = verdict.reference_time, verdict.status.value
+    key: bytes | None = None
+    if type(rt) is str and type(st) is str:
+        try:
+            key = orjson.dumps([verdict.direction, [[n, cr.status.value, cr.codes] for n, cr in verdict.claims.items()],
+                                verdict.claim_details, verdict.display], option=_KEY_OPTIONS)
+        except (orjson.JSONEncodeError, AttributeError):
+            key = None
+    core = _TOP_TEXTS.get(key) if key is not None else None
+    if core is None:
+        top = verdict.json_without_checks()
+        if key is None:
+            return b"," + canonical_json(top)[1:]
+        del top["reference_time"], top["status"]
+        core = canonical_json(top)
         if len(_TOP_TEXTS) >= TOP_TEXTS_ENTRIES:
             _TOP_TEXTS.clear()
-        kept = bytes(memoryview(text))  # orjson's buffer is many times its length (vvp.canonical)
-        _TOP_TEXTS[kept] = kept
-    return rest
+        _TOP_TEXTS[bytes(memoryview(key))] = core  # orjson's buffer is many times its length (vvp.canonical)
+    status = _STATUS_JSON.get(st)
+    return b"".join((b",", memoryview(core)[1:-1], _RT_KEY,
+                     b'"%s"' % rt.encode() if rt.isascii() and rt.isprintable() and '"' not in rt
+                     and "\\" not in rt else canonical_json_of_plain(rt), _STATUS_KEY,
+                     status if status is not None else canonical_json_of_plain(st), b"}"))
 
 
 _FETCH_TIMES: dict[_dt.datetime, str] = {}
