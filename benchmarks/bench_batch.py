@@ -12,8 +12,9 @@ re-verifying archived evidence. Then, on the same rows:
 
 * **in-process recorded call**: what a batch worker does per row, in this process, with its
   caches warm: verify through one :class:`~vvp.verifier.Verifier` with a per-call recording
-  fetcher, build and sign the record (identity held open, trust snapshot taken once), commit
-  records to a fresh SQLite store in groups of the batch's size. Rows already parsed; this is the
+  fetcher, build the record (identity held open, trust snapshot taken once), commit records to
+  a fresh SQLite store in groups of the batch's size, each group signed together as a batch
+  worker signs it (:func:`vvp.record.sign_together`). Rows already parsed; this is the
   floor the batch is compared with;
 * ``vvp batch --workers 1``, ``--workers 2`` and ``--engine dask --workers 2`` (a LocalCluster),
   each a fresh process on a fresh ``--out``, whole runs; the rate is the run's own (rows over
@@ -57,8 +58,8 @@ from vvp import clock
 from vvp.batch.rows import RawRow, Row, parse_row, peek_json
 from vvp.batch.runner import BATCH_ROWS
 from vvp.fetch import FetchLimits, RecordingFetcher, build_fetcher
-from vvp.record import Record, open_identity
-from vvp.replay import make_record, snapshot_trust
+from vvp.record import PendingRecord, open_identity, sign_together
+from vvp.replay import prepare_call_record, snapshot_trust
 from vvp.store import open_store
 from vvp.testing.calllog import call_rows
 from vvp.trust import load_trust_store
@@ -130,28 +131,28 @@ def inprocess_recorded(trust_path: Path, evidence: Path, rows: Sequence[Row], wa
     with tempfile.TemporaryDirectory(prefix="vvp-bench-batch-") as tmp, \
             open_identity(Path(tmp) / "keystore", salt=SALT) as ident, \
             open_store(f"sqlite:///{Path(tmp) / 'records.db'}") as store:
-        def one(row: Row, pending: list[Record]) -> None:
+        def one(row: Row, pending: list[PendingRecord]) -> None:
             call = row.call_input()
             rec = RecordingFetcher(fetcher, clock=system)
             received = system.now()
             verdict = verifier.verify(call, fetcher=rec)
-            pending.append(make_record(call, verdict, trust=trust, events=rec.events, received_at=received,
-                                       identity=ident, snapshot=snapshot))
+            pending.append(prepare_call_record(call, verdict, trust=trust, events=rec.events, received_at=received,
+                                               identity=ident, snapshot=snapshot))
             if len(pending) >= batch:
-                store.put_many(pending)
+                store.put_many(sign_together(pending, ident))  # as a batch worker signs a commit's records
                 pending.clear()
 
-        pending: list[Record] = []
+        pending: list[PendingRecord] = []
         for row in rows[:warm]:  # every dossier cold once, blobs and trust files stored
             one(row, pending)
-        store.put_many(pending)
+        store.put_many(sign_together(pending, ident))
         pending.clear()
         timed = rows[warm:]
         start, cpu0 = time.perf_counter(), time.process_time()
         for row in timed:
             one(row, pending)
         if pending:
-            store.put_many(pending)
+            store.put_many(sign_together(pending, ident))
         return len(timed) / (time.perf_counter() - start), (time.process_time() - cpu0) / len(timed)
 
 
