@@ -92,7 +92,7 @@ def rfc3339(t: _dt.datetime) -> str:
     ``isoformat`` writes the same text as the ``strftime`` forms for years from 1000 (it
     zero-pads earlier years, which ``%Y`` does not), at half the cost: a record writes a few
     times per call."""
-    u = t.astimezone(UTC)
+    u = t if t.tzinfo is UTC else t.astimezone(UTC)  # the usual case: already UTC (same instant, same text)
     if u.year >= 1000:
         return u.isoformat()[:-6] + "Z"  # "...+00:00" -> "...Z"; microseconds only when non-zero
     if u.microsecond:
