@@ -1171,8 +1171,6 @@ class _CheckMemo:
         """The previous generation (class docstring)."""
         self.runs: dict[int, tuple[tuple[Check, ...], bytes, bytes]] = {}
         """``id(first check) -> (checks, their JSON joined by commas, their digests joined)``."""
-        self._seen: set[int] = set()
-        """Ids of checks serialised once and not kept (:meth:`entry`)."""
         self._runs_bytes = 0
         self._lock = threading.Lock()
 
@@ -1193,15 +1191,6 @@ class _CheckMemo:
             else:
                 out = canonical_json_of_plain(j)
             hit = (check, out, hashlib.sha256(out).digest())
-            # Kept from its second sighting on: every call makes a few checks of its own (its
-            # times) that never come back, and keeping those cost more than making them. (An id
-            # reused by a later object only makes that object kept early.)
-            seen = self._seen
-            if key not in seen:
-                if len(seen) >= CHECK_MEMO_ENTRIES:
-                    seen.clear()
-                seen.add(key)
-                return hit
         with self._lock:
             if len(self.items) >= CHECK_MEMO_ENTRIES // 2:
                 self._old, self.items = self.items, {}
