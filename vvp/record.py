@@ -37,16 +37,19 @@ writes the third:
   each member's SHA-256, and for the verdict the SHA-256 of each check's canonical JSON, so that
   the parts that recur from record to record (the trust member, the evidence of a cached
   dossier, most checks) are hashed once per process rather than once per record. The verifier
-  signs the 32-byte root, as it signs the v2 digest.
+  signs the 32-byte root, as it signs the v2 digest; or, for records signed in a group
+  (:func:`sign_together`, :mod:`vvp.recordbatch`), the root of a Merkle tree of the group's ids,
+  each record holding its inclusion proof in ``signature.batch``.
 
-In both, the file itself is the canonical JSON of the whole record plus a newline, and
+In every format, the file itself is the canonical JSON of the whole record plus a newline, and
 :meth:`Record.from_bytes` accepts nothing else: a reformatted file is reported as such
 (``RECORD_NOT_CANONICAL``), so every changed byte is detected, including ones JSON would consider
 insignificant.
 
 A :class:`Record` that exists is well-formed (sigstore's ``Bundle`` discipline): its constructor
 checks the media type, the JSON Schema of its version (``schemas/formats/verdict-record.v1.schema.json``,
-``…v2.schema.json``), the id, every blob against its digest (and v2's manifest), every reference
+``…v2.schema.json``, ``…v3.schema.json``), the id, every blob against its digest (and, from v2 on,
+the manifest), every reference
 to a blob, and the shape of the trust files. Only the signature needs keri and is checked
 separately (:func:`check_signature`).
 
@@ -552,7 +555,7 @@ def content_digest_v3(content: Mapping[str, Any]) -> bytes:
 
 
 def manifest_of(blobs: Mapping[str, bytes]) -> list[dict[str, Any]]:
-    """The v2 ``manifest`` of a record holding ``blobs``: every blob's digest and size, sorted by
+    """The ``manifest`` (v2 and v3) of a record holding ``blobs``: every blob's digest and size, sorted by
     digest (ASCII, so code point order is RFC 8785's order too)."""
     return [{"digest": k, "size": len(blobs[k])} for k in sorted(blobs)]
 
@@ -713,7 +716,7 @@ class Record:
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Record:
-        """Parse a record file (v1 or v2). Raises :class:`RecordBroken` unless the bytes are
+        """Parse a record file (v1, v2 or v3). Raises :class:`RecordBroken` unless the bytes are
         exactly a well-formed, intact record as vvp writes it."""
         try:
             text = raw.decode("utf-8")
@@ -787,7 +790,7 @@ class Record:
                 raise _broken(codes.RECORD_BLOB_MISMATCH, f"blob {key} does not match its digest or size")
             if not _spelled_as_written(b, data):
                 if mt != MEDIA_TYPE_V1:
-                    # v2 blobs are outside the signed content: only their bytes are signed (by
+                    # v2 and v3 blobs are outside the signed content: only their bytes are signed (by
                     # digest), so their spelling must be the one vvp writes, or the file would
                     # not be the one that was signed.
                     raise _broken(codes.RECORD_NOT_CANONICAL,
