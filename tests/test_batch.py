@@ -338,6 +338,8 @@ def test_records_of_late_rows_reverify_offline_exported_alone(bw: BatchWorld, tm
         rc = main(["reverify", str(f), "--json"])
         res = json.loads(capsys.readouterr().out)
         assert res["reproduced"] is True, (line["id"], res["differences"], res["not_in_record"])
+        assert res["integrity"]["ok"] and res["signature"]["ok"], res["signature"]
+        assert "batch" in json.loads(f.read_bytes())["signature"]  # signed with its commit's group
         assert res["recorded_status"] == line["status"] and res["record_id"] == line["record"]
         assert rc == {"VALID": 0, "INVALID": 1, "INDETERMINATE": 3}[line["status"]]
 
