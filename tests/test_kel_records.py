@@ -13,9 +13,10 @@ from vvp._keri.records import fast_records, plain_dict
 from vvp.testing.world import WorldSpec, build_world
 
 
-def _records_of_world() -> list[Any]:
+def _records_seen(ingests: list[list[bytes]]) -> list[Any]:
+    """Every record keri hands to ``dictify`` while vvp ingests each stream list of ``ingests``
+    inside :func:`fast_records` (the records keri would write)."""
     seen: list[Any] = []
-    world = build_world(WorldSpec(callee=True))
     with fast_records():
         inner = helping.dictify
 
@@ -25,11 +26,16 @@ def _records_of_world() -> list[Any]:
 
         helping.dictify = spy
         try:
-            for d in world.dossiers.values():
-                ingest([d.stream])
+            for streams in ingests:
+                ingest(streams)
         finally:
             helping.dictify = inner
     return seen
+
+
+def _records_of_world() -> list[Any]:
+    world = build_world(WorldSpec(callee=True))
+    return _records_seen([[d.stream] for d in world.dossiers.values()])
 
 
 def test_same_dicts_and_json_as_keri() -> None:
@@ -70,19 +76,7 @@ def test_same_json_on_the_corpus_chain() -> None:
 
     streams = [corpus_path("keri", "gleif-root-and-external.cesr").read_bytes(),
                corpus_path("keri", "le-vlei-chain.cesr").read_bytes()]
-    seen: list[Any] = []
-    with fast_records():
-        inner = helping.dictify
-
-        def spy(val: Any) -> Any:
-            seen.append(val)
-            return inner(val)
-
-        helping.dictify = spy
-        try:
-            ingest([b"".join(streams)])
-        finally:
-            helping.dictify = inner
+    seen = _records_seen([[b"".join(streams)]])
     assert len(seen) > 10
     for r in seen:
         assert json.dumps(plain_dict(r), separators=(",", ":"), ensure_ascii=False) == \

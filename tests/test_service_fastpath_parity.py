@@ -199,13 +199,20 @@ async def _run(app: Any, req: Req, err: io.StringIO) -> Outcome:
                    log, moved)
 
 
-def test_the_fast_path_and_starlette_answer_alike(worker: Worker, served_world: ServedWorld,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _both_apps(worker: Worker, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any, io.StringIO]:
+    """The service app with its fast path and without (all through Starlette), over one worker,
+    the clock stopped and stderr (the access log) captured."""
     monkeypatch.setattr(clock, "now", lambda: NOW)
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
     fast = create_app(worker.cfg, worker)
     slow = create_app(replace(worker.cfg, fast_path=False), worker)
+    return fast, slow, err
+
+
+def test_the_fast_path_and_starlette_answer_alike(worker: Worker, served_world: ServedWorld,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    fast, slow, err = _both_apps(worker, monkeypatch)
     assert isinstance(fast, FastPath) and not isinstance(slow, FastPath)
     table = _table(served_world)
 
@@ -236,11 +243,7 @@ def test_the_fast_path_and_starlette_answer_alike(worker: Worker, served_world: 
 
 def test_refusals_under_load_and_while_draining_answer_alike(worker: Worker, served_world: ServedWorld,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clock, "now", lambda: NOW)
-    err = io.StringIO()
-    monkeypatch.setattr("sys.stderr", err)
-    fast = create_app(worker.cfg, worker)
-    slow = create_app(replace(worker.cfg, fast_path=False), worker)
+    fast, slow, err = _both_apps(worker, monkeypatch)
     v = served_world.call("valid")
     reqs = [Req("verify", "/vvp/v1/verify", _body({"identity": v.identity, "at": rfc3339(v.at)}), 503),
             Req("stir", "/stir/v1/verification",

@@ -1291,7 +1291,9 @@ def verdict_json_parts(verdict: Verdict) -> list[bytes]:
     (:meth:`~vvp.verdict.Verdict.json_without_checks`, made canonical in one call). A verdict
     with ``extra`` members (which may sort anywhere, or take ``checks`` over) is serialised whole
     instead; a test compares the two on every world scenario."""
-    return verdict_member(verdict)[0]
+    if not verdict.extra:
+        return [_CHECKS_KEY, *_CHECKS.array_parts(verdict.checks), _top_rest(verdict)]
+    return [canonical_json(verdict.to_json())]
 
 
 def verdict_member(verdict: Verdict) -> tuple[list[bytes], bytes]:
@@ -1309,7 +1311,7 @@ def verdict_member(verdict: Verdict) -> tuple[list[bytes], bytes]:
 
 
 TOP_TEXTS_ENTRIES = 1024
-"""How many texts of verdicts' claims and display :func:`_top_rest` remembers as proven canonical."""
+"""How many verdicts' claims and display :func:`_top_rest` remembers as canonical JSON."""
 _TOP_TEXTS: dict[bytes, bytes] = {}
 _KEY_OPTIONS = (orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATETIME
                 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS)
@@ -1439,11 +1441,6 @@ class PendingRecord:
     raw_blobs: Mapping[str, bytes]
     received_at: str
     status: str
-
-    def verdict_bytes(self) -> bytes:
-        """The ``verdict`` member's canonical JSON (as :meth:`Record.verdict_bytes`)."""
-        v = self.members["verdict"]
-        return v if isinstance(v, bytes) else b"".join(v)
 
 
 def sign_together(pending: Sequence[PendingRecord], identity: VerifierIdentity) -> list[Record]:

@@ -186,15 +186,10 @@ class SegmentMemo:
         self._bytes = 0
         self._max = max_bytes
 
-    def digest_of(self, part: bytes) -> str | None:
-        """``part``'s digest when it was seen before (this very object), else None (and it is
-        remembered as seen)."""
-        ref = self.ref_of(part)
-        return ref[0] if ref is not None else None
-
     def ref_of(self, part: bytes) -> tuple[str, bytes] | None:
-        """:meth:`digest_of`, with the item an ``S`` body names the part by (``R`` + the 32
-        bytes of the digest), both made once per part."""
+        """``part``'s digest and the item an ``S`` body names it by (``R`` + the 32 bytes of the
+        digest), both made once per part, when this very object was seen before; else None (and
+        it is remembered as seen)."""
         key = id(part)
         hit = self._items.get(key)
         if hit is not None and hit[0] is part:
