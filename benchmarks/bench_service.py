@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,31 @@ async def _closed(port: int, req: bytes, n: int, conns: int, limit_s: float) -> 
             "p50_s": _pct(lat, 50), "p99_s": _pct(lat, 99)}
 
 
+async def _dispatch(n: int, rate: float, t_end: float,
+                    start: Callable[[int, float], Coroutine[Any, Any, None]]) -> float:
+    """Open loop: ``start(i, due)`` for request ``i`` once its scheduled time ``due`` has come,
+    ``rate`` per second, until ``n`` are started or ``t_end`` (monotonic) passes; returns the
+    schedule's start. Each request's task is made when it is due, not all of them up front: making
+    25,000 tasks before the first runs took the generator about 0.1 s, during which the first
+    ~130 requests fell due and were then sent at once, late by up to 108 ms, and counted as the
+    service's latency (over 0.5 % of a 70 % stage: p99 measured the generator, not the service)."""
+    running: set[asyncio.Task[None]] = set()
+    t_start = time.perf_counter() + 0.05
+    for i in range(n):
+        due = t_start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if time.monotonic() > t_end:
+            break
+        task = asyncio.create_task(start(i, due))
+        running.add(task)
+        task.add_done_callback(running.discard)
+    while running:
+        await asyncio.gather(*running)
+    return t_start
+
+
 async def _open(port: int, req: bytes, rate: float, n: int, conns: int, limit_s: float) -> dict[str, Any]:
     """``n`` requests scheduled at ``rate``/s; latency from each one's scheduled time."""
     pool: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
@@ -120,15 +145,10 @@ async def _open(port: int, req: bytes, rate: float, n: int, conns: int, limit_s:
         pool.put_nowait(await asyncio.open_connection("127.0.0.1", port))
     lat: list[float] = []
     bad = 0
-    t_start = time.perf_counter() + 0.05
     t_end = time.monotonic() + limit_s
 
-    async def one(i: int) -> None:
+    async def one(i: int, due: float) -> None:
         nonlocal bad
-        due = t_start + i / rate
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        if time.monotonic() > t_end:
-            return
         rw = await pool.get()
         try:
             if await _exchange(rw[0], rw[1], req) != 200:
@@ -137,7 +157,7 @@ async def _open(port: int, req: bytes, rate: float, n: int, conns: int, limit_s:
             pool.put_nowait(rw)
         lat.append(time.perf_counter() - due)
 
-    await asyncio.gather(*(one(i) for i in range(n)))
+    t_start = await _dispatch(n, rate, t_end, one)
     elapsed = time.perf_counter() - t_start
     while not pool.empty():
         pool.get_nowait()[1].close()
@@ -183,14 +203,9 @@ async def _sip(port: int, template: bytes, n: int, conns: int, rate: float, limi
     bad = 0
     counter = iter(range(n))
     t_end = time.monotonic() + limit_s
-    t_start = time.perf_counter() + 0.05
 
     async def one(i: int, due: float | None) -> None:
         nonlocal bad
-        if due is not None:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        if time.monotonic() > t_end:
-            return
         cid, msg = _invite(template, i, local_port)
         fut: asyncio.Future[int] = loop.create_future()
         proto.waiting[cid] = fut
@@ -212,7 +227,7 @@ async def _sip(port: int, template: bytes, n: int, conns: int, rate: float, limi
 
     t0 = time.perf_counter()
     if rate > 0:
-        await asyncio.gather(*(one(i, t_start + i / rate) for i in range(n)))
+        t0 = await _dispatch(n, rate, t_end, one)
     else:
         await asyncio.gather(*(closed_worker() for _ in range(conns)))
     elapsed = time.perf_counter() - t0
