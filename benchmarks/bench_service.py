@@ -17,7 +17,8 @@ What it does, in one run, on 127.0.0.1 only, bounded in requests and time, stopp
    * **saturation**: ``POST /vvp/v1/verify`` closed-loop on many connections → requests/s;
    * **70 % of saturation**: open-loop at a fixed rate (latency counted from each request's
      scheduled time, so a stall is not hidden) → p50 and p99;
-   * **RSS** of every worker after 10,000 and after 100,000 requests (sustained load);
+   * **RSS** of every worker once it has answered 10,000 and 100,000 requests (counted per
+     worker from the access log; sustained closed-loop load until the slowest worker is there);
    * the **SIP front end** (issue 23): INVITEs over UDP answered 302, saturation calls/s and
      p50/p99 at 70 % of it, beside the HTTP figures.
 
@@ -415,6 +416,43 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+FIRST_RSS_AFTER = 10_000
+"""Requests each worker has answered at the first RSS reading (the second: ``--sustain-n``)."""
+
+
+def _answered_by(log_path: Path, pids: list[int]) -> dict[str, int]:
+    """HTTP requests each worker has answered so far, from the service's access log (one JSON
+    line per request, with the worker's pid; the log is written at the end of each turn of a
+    worker's loop, so it is complete once the load generator has had its answers)."""
+    counts = dict.fromkeys((str(p) for p in pids), 0)
+    with log_path.open("rb") as f:
+        for line in f:
+            if line.startswith(b'{"ts":'):
+                try:
+                    pid = str(json.loads(line)["pid"])
+                except (ValueError, KeyError):
+                    continue
+                if pid in counts:
+                    counts[pid] += 1
+    return counts
+
+
+def _serve_until(port: int, body_path: Path, log_path: Path, pids: list[int], each: int,
+                 limit_s: float) -> dict[str, int]:
+    """Closed-loop load until every worker has answered ``each`` requests (the kernel spreads
+    connections over the workers unevenly, so the one behind sets how many more are sent);
+    each worker's count."""
+    counts = _answered_by(log_path, pids)
+    for _ in range(6):
+        behind = each - min(counts.values())
+        if behind <= 0:
+            break
+        _run_loadgen("closed", str(port), str(max(behind, 500) * len(pids)), "--body", str(body_path), "--conns",
+                     str(16 * len(pids)), "--limit-s", str(limit_s), timeout=limit_s + 60)
+        counts = _answered_by(log_path, pids)
+    return counts
+
+
 def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n: int, sustain_n: int,
                   limit_s: float, sip_path: Path, sip_at: str) -> dict[str, Any]:
     port = _free_port()
@@ -462,13 +500,9 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
                                                                   if v > 0},
                       "saturation_loadgen_cpu_per_req_s": sat["cpu_s"] / n_sat,
                       "saturation_other_busy_cores": others, "saturation_loadavg_1m": load0}
-        served = 200 * workers + 2000 + sat["requests"]
-        if served < 10_000:  # the first RSS reading after 10,000 requests
-            extra = _run_loadgen("closed", str(port), str(10_000 - served), "--body", str(body_path), "--conns",
-                                 str(16 * workers), "--limit-s", str(limit_s * 4), timeout=limit_s * 4 + 60)
-            served += extra["requests"]
+        log_path = tmp / f"serve-{workers}.log"
+        at_10k = _serve_until(port, body_path, log_path, pids, FIRST_RSS_AFTER, limit_s)
         rss_10k = {str(p): _rss_kib(p) for p in pids}
-        at_10k = served
         rate = 0.7 * sat["per_s"]
         n70 = max(500, int(rate * min(20.0, limit_s)))
         cpu70, busy70 = {p: _cpu_s(p) for p in pids}, _busy_s()
@@ -482,17 +516,12 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         cpu_fields["at70_loadgen_cpu_per_req_s"] = at70["cpu_s"] / n70_done
         cpu_fields["at70_other_busy_cores"] = (max(0.0, (busy71 - busy70) - worker70 - at70["cpu_s"]) / at70["seconds"]
                                                if busy70 is not None and busy71 is not None else None)
-        served += at70["requests"]
         sip_sat = _run_loadgen("sip", str(sip_port), str(sat_n // 2), "--body", str(sip_path), "--conns",
                                str(16 * workers), "--limit-s", str(limit_s), timeout=to)
         sip_rate = 0.7 * sip_sat["per_s"]
         sip70 = _run_loadgen("sip", str(sip_port), str(max(500, int(sip_rate * min(20.0, limit_s)))), "--body",
                              str(sip_path), "--rate", f"{sip_rate:.1f}", "--limit-s", str(limit_s), timeout=to)
-        served += sip_sat["requests"] + sip70["requests"]
-        if sustain_n > served:
-            extra = _run_loadgen("closed", str(port), str(sustain_n - served), "--body", str(body_path), "--conns",
-                                 str(16 * workers), "--limit-s", str(limit_s * 10), timeout=limit_s * 10 + 60)
-            served += extra["requests"]
+        at_100k = _serve_until(port, body_path, log_path, pids, sustain_n, limit_s * 10) if sustain_n else at_10k
         rss_100k = {str(p): _rss_kib(p) for p in pids}
         server.send_signal(signal.SIGTERM)
         rc = server.wait(120)
@@ -500,8 +529,9 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
                 "saturation_per_s": sat["per_s"], "saturation_non_200": sat["non_200"],
                 "at70_rate": rate, "at70_requests": at70["requests"], "at70_p50_s": at70["p50_s"],
                 "at70_p99_s": at70["p99_s"], "at70_non_200": at70["non_200"],
-                "rss_kib_first": rss_10k, "rss_kib_last": rss_100k, "rss_first_after": at_10k,
-                "rss_last_after": served, "sigterm_exit": rc,
+                "rss_kib_first": rss_10k, "rss_kib_last": rss_100k,
+                "rss_first_after": min(at_10k.values()), "rss_last_after": min(at_100k.values()),
+                "rss_first_after_by_worker": at_10k, "rss_last_after_by_worker": at_100k, "sigterm_exit": rc,
                 "sip_saturation_per_s": sip_sat["per_s"], "sip_saturation_non_302": sip_sat["non_302"],
                 "sip_at70_rate": sip_rate, "sip_at70_p50_s": sip70["p50_s"], "sip_at70_p99_s": sip70["p99_s"],
                 "sip_at70_non_302": sip70["non_302"], **cpu_fields}
@@ -545,7 +575,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             wdir = tmp / f"w{w}"
             wdir.mkdir()
             results["services"].append(bench_service(w, files, body_path, wdir, sat_n=args.saturation_n,
-                                                     sustain_n=args.sustain_n if w == args.workers[0] else 0,
+                                                     sustain_n=args.sustain_n,
                                                      limit_s=args.limit_s, sip_path=sip_path,
                                                      sip_at=rfc3339(CALL_AT)))
     for s in results["services"]:
@@ -596,10 +626,11 @@ def report(r: dict[str, Any]) -> str:
             f"(target <= {P99_TARGET}: {ok[s['at70_p99_over_p50'] <= P99_TARGET]})",
         ]
         if s["rss_growth"] is not None:
-            lines += [f"  worker RSS after {s['rss_first_after']} requests: "
-                      + ", ".join(f"{v / 1024:.1f} MiB" for v in s["rss_kib_first"].values())
-                      + f"; after {s['rss_last_after']}: "
-                      + ", ".join(f"{v / 1024:.1f} MiB" for v in s["rss_kib_last"].values()),
+            first, last = s["rss_first_after_by_worker"], s["rss_last_after_by_worker"]
+            lines += [f"  worker RSS after {s['rss_first_after']}+ requests each: "
+                      + ", ".join(f"{v / 1024:.1f} MiB ({first[p]})" for p, v in s["rss_kib_first"].items())
+                      + f"; after {s['rss_last_after']}+: "
+                      + ", ".join(f"{v / 1024:.1f} MiB ({last[p]})" for p, v in s["rss_kib_last"].items()),
                       f"    growth                          {s['rss_growth']:9.2f}x  "
                       f"(target <= {RSS_TARGET}: {ok[s['rss_growth'] <= RSS_TARGET]})"]
         lines += [f"  SIP INVITE -> 302 saturation        {s['sip_saturation_per_s']:10.0f} /s  "
@@ -621,7 +652,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--recorded-n", type=int, default=2000)
     ap.add_argument("--saturation-n", type=int, default=8000)
     ap.add_argument("--sustain-n", type=int, default=100_000,
-                    help="requests to the first service before the second RSS reading")
+                    help="requests each worker has answered at the second RSS reading (0: none)")
     ap.add_argument("--limit-s", type=float, default=60.0, help="time limit of each load stage")
     r = run(ap.parse_args(argv))
     if ap.parse_args(argv).json:
