@@ -644,6 +644,7 @@ def test_check_memo_keeps_recurring_checks_through_many_one_off_ones(monkeypatch
     from vvp.verdict import Check, passed as _passed
 
     monkeypatch.setattr(record_mod, "CHECK_MEMO_ENTRIES", 64)
+    monkeypatch.setattr(record_mod, "CHECK_NURSERY_ENTRIES", 16)
 
     def array(cs: list[Check]) -> bytes:
         return canonical_json([c.to_json() for c in cs])
@@ -654,7 +655,10 @@ def test_check_memo_keeps_recurring_checks_through_many_one_off_ones(monkeypatch
         own = [_passed("P-16", "passport", f"iat of call {call}"), _passed("P-17", "passport", f"exp {call}")]
         seq = cached[:3] + own + cached[3:]
         assert memo.array(seq) == array(seq)
-        assert len(memo.items) <= 32 and len(memo._old) <= 32
+        assert len(memo.items) <= 32 and len(memo._old) <= 32 and len(memo._nursery) <= 16
+        # a call's own checks, seen once, never enter the generations (the collector would walk them)
+        kept = [v[0] for v in (*memo.items.values(), *memo._old.values())]
+        assert not any(k is c for k in kept for c in own)
     # the recurring checks are served as runs, which hold them, however many one-off checks came
     assert memo.runs[id(cached[0])][0] == tuple(cached[:3]) and memo.runs[id(cached[3])][0] == tuple(cached[3:])
 
