@@ -19,6 +19,7 @@ NOT_CODES = frozenset({
     "KERI_BASER_MAP_SIZE",  # an environment variable name keri reads
     "VVP_KEYSTORE", "VVP_PYTHON", "VVP_TMPDIR", "XDG_DATA_HOME",  # environment variable names
     "VVP_SERVICE_CONFIG", "PROMETHEUS_MULTIPROC_DIR",  # environment variables of vvp serve's workers
+    "UV_TCP_SINGLE_ACCEPT",  # libuv's environment variable that vvp serve sets for its workers
     "NOT_APPLICABLE",  # a claim status (verdict.Status), not a code
     "EXIT_CODES",  # the attribute a CLI subcommand module declares its exit codes in
 })

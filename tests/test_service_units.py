@@ -169,3 +169,33 @@ def test_the_cpu_token_is_given_back_only_by_its_holder() -> None:
         s.start()
         s.join(5)
         assert seen == [False]  # still held by this thread: nothing was released twice
+
+
+@pytest.mark.parametrize(("workers", "preset", "expected"), [(1, None, None), (2, None, "1"), (3, "0", "0")])
+def test_serve_asks_libuv_to_spread_new_connections_over_several_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, preset: str | None, expected: str | None) -> None:
+    """With more than one worker on the shared socket, ``vvp serve`` sets libuv's
+    UV_TCP_SINGLE_ACCEPT (one accept per wake-up) unless the environment already says."""
+    import os
+
+    import uvicorn
+
+    from vvp.service import runner
+
+    # serve() writes os.environ (for the workers it would start): a copy, dropped after the test
+    env = {k: v for k, v in os.environ.items()
+           if k not in (runner.SINGLE_ACCEPT_ENV, "VVP_SERVICE_CONFIG", "PROMETHEUS_MULTIPROC_DIR")}
+    if preset is not None:
+        env[runner.SINGLE_ACCEPT_ENV] = preset
+    monkeypatch.setattr(os, "environ", env)
+    seen: dict[str, object] = {}
+
+    def fake_run(*args: object, **kwargs: object) -> None:
+        seen["env"] = os.environ.get(runner.SINGLE_ACCEPT_ENV)
+        seen["workers"] = kwargs.get("workers")
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    cfg = ServiceConfig(workers=workers, store=f"sqlite:///{tmp_path / 'records.db'}",
+                        keystore=str(tmp_path / "keystore"), metrics_dir=str(tmp_path / "metrics"))
+    assert runner.serve(cfg) == 0
+    assert seen == {"env": expected, "workers": workers}
