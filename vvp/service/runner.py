@@ -39,9 +39,10 @@ Why: the N workers share one listening socket, and the first worker woken otherw
 burst of new connections, so keep-alive clients stay where that burst put them. Measured with 2
 workers and 32 connections opened at once, four rounds: 1,133/1,867, 0/3,000, 1,140/1,860 and
 1,395/1,605 requests per worker without it; 1,467/1,533, 1,032/1,968, 1,384/1,616 and
-1,417/1,583 with it. In one quick run of ``make bench-service``'s 70 % stage each, the two workers'
-CPU split 16/84 % without it and 55/45 % with it. Set for ``--workers`` above 1 unless the environment
-already sets it; with the plain asyncio loop it does nothing."""
+1,417/1,583 with it. The split stays per connection and can stay uneven (``make bench-service``'s
+70 % stage: 16/84 % of the CPU before, 33/67 % to 55/45 % with it; docs/service.md says what to
+do with few connections). Set for ``--workers`` above 1 unless the environment already sets it;
+with the plain asyncio loop it does nothing."""
 
 
 class StartFailed(OperationalError):
