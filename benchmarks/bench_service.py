@@ -420,36 +420,46 @@ FIRST_RSS_AFTER = 10_000
 """Requests each worker has answered at the first RSS reading (the second: ``--sustain-n``)."""
 
 
-def _answered_by(log_path: Path, pids: list[int]) -> dict[str, int]:
+class _Answered:
     """HTTP requests each worker has answered so far, from the service's access log (one JSON
     line per request, with the worker's pid; the log is written at the end of each turn of a
-    worker's loop, so it is complete once the load generator has had its answers)."""
-    counts = dict.fromkeys((str(p) for p in pids), 0)
-    with log_path.open("rb") as f:
-        for line in f:
+    worker's loop, so it is complete once the load generator has had its answers). Each reading
+    goes on from where the last one stopped, so a 100,000-request stage is not read again."""
+
+    def __init__(self, log_path: Path, pids: list[int]) -> None:
+        self.log_path = log_path
+        self.counts = dict.fromkeys((str(p) for p in pids), 0)
+        self._offset = 0
+
+    def read(self) -> dict[str, int]:
+        with self.log_path.open("rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # a line still being written is read next time
+        self._offset += end
+        for line in data[:end].splitlines():
             if line.startswith(b'{"ts":'):
                 try:
                     pid = str(json.loads(line)["pid"])
                 except (ValueError, KeyError):
                     continue
-                if pid in counts:
-                    counts[pid] += 1
-    return counts
+                if pid in self.counts:
+                    self.counts[pid] += 1
+        return dict(self.counts)
 
 
-def _serve_until(port: int, body_path: Path, log_path: Path, pids: list[int], each: int,
-                 limit_s: float) -> dict[str, int]:
+def _serve_until(port: int, body_path: Path, answered: _Answered, each: int, limit_s: float) -> dict[str, int]:
     """Closed-loop load until every worker has answered ``each`` requests (the kernel spreads
     connections over the workers unevenly, so the one behind sets how many more are sent);
     each worker's count."""
-    counts = _answered_by(log_path, pids)
+    counts = answered.read()
     for _ in range(6):
         behind = each - min(counts.values())
         if behind <= 0:
             break
-        _run_loadgen("closed", str(port), str(max(behind, 500) * len(pids)), "--body", str(body_path), "--conns",
-                     str(16 * len(pids)), "--limit-s", str(limit_s), timeout=limit_s + 60)
-        counts = _answered_by(log_path, pids)
+        _run_loadgen("closed", str(port), str(max(behind, 500) * len(counts)), "--body", str(body_path), "--conns",
+                     str(16 * len(counts)), "--limit-s", str(limit_s), timeout=limit_s + 60)
+        counts = answered.read()
     return counts
 
 
@@ -500,8 +510,8 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
                                                                   if v > 0},
                       "saturation_loadgen_cpu_per_req_s": sat["cpu_s"] / n_sat,
                       "saturation_other_busy_cores": others, "saturation_loadavg_1m": load0}
-        log_path = tmp / f"serve-{workers}.log"
-        at_10k = _serve_until(port, body_path, log_path, pids, FIRST_RSS_AFTER, limit_s)
+        answered = _Answered(tmp / f"serve-{workers}.log", pids)
+        at_10k = _serve_until(port, body_path, answered, FIRST_RSS_AFTER, limit_s)
         rss_10k = {str(p): _rss_kib(p) for p in pids}
         rate = 0.7 * sat["per_s"]
         n70 = max(500, int(rate * min(20.0, limit_s)))
@@ -521,7 +531,7 @@ def bench_service(workers: int, files: Any, body_path: Path, tmp: Path, *, sat_n
         sip_rate = 0.7 * sip_sat["per_s"]
         sip70 = _run_loadgen("sip", str(sip_port), str(max(500, int(sip_rate * min(20.0, limit_s)))), "--body",
                              str(sip_path), "--rate", f"{sip_rate:.1f}", "--limit-s", str(limit_s), timeout=to)
-        at_100k = _serve_until(port, body_path, log_path, pids, sustain_n, limit_s * 10) if sustain_n else at_10k
+        at_100k = _serve_until(port, body_path, answered, sustain_n, limit_s * 10) if sustain_n else at_10k
         rss_100k = {str(p): _rss_kib(p) for p in pids}
         server.send_signal(signal.SIGTERM)
         rc = server.wait(120)
